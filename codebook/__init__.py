@@ -1,0 +1,1 @@
+"""Knowledge, no media: the BAH cue vocabulary, annotations, the BAH dataset index, cue statistics."""

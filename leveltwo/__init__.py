@@ -1,0 +1,1 @@
+"""Decisions: the conflict detector, its codebook constraint, the xgboost baseline, BAH metrics."""

@@ -1,0 +1,1 @@
+"""What people read: the clinician report, figures, explanation-vs-annotator comparison, the CLI."""
