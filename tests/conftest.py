@@ -18,3 +18,18 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.skip(f"real public data not found at {SHARED_DATA} (set AHCUE_SHARED_DATA)")
     return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def demo_corpus(tmp_path_factory) -> Path:
+    """The generated BAH-format demo corpus (4 participants so train/val/test each get one, seed 0),
+    built once per test session. A test fixture, not evidence of accuracy on people."""
+    import shutil
+
+    if not (SHARED_DATA / "video" / "grid").is_dir():
+        pytest.skip(f"GRID clips not found under {SHARED_DATA} (the demo corpus uses their faces)")
+    if shutil.which("espeak-ng") is None or shutil.which("ffmpeg") is None:
+        pytest.skip("espeak-ng and ffmpeg are needed to generate the demo corpus")
+    from levelone.democorpus import generate
+
+    return generate(tmp_path_factory.mktemp("demo") / "bah", participants=4, seed=0)

@@ -1,0 +1,39 @@
+# ahcue — one command each to set up, run the demo, and test. See README.md.
+PY ?= python3.11
+VENV ?= .venv
+BIN := $(VENV)/bin
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+APT_PACKAGES := ffmpeg espeak-ng chromium
+
+.PHONY: setup system-packages venv demo test bench clean
+
+## setup: system packages (apt), then the virtual environment with every Python dependency
+setup: system-packages venv
+
+system-packages:
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+venv:
+	[ -x $(BIN)/python ] || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	# torch first and pinned: this takes the local CPU wheel instead of a multi-GB CUDA build.
+	$(BIN)/python -m pip install -q torch==2.13.0
+	$(BIN)/python -m pip install -q -e '.[test]'
+
+## demo: the main job on the bundled sample clip, with the shipped default model
+demo:
+	$(BIN)/ahcue analyze levelone/data/sample/sample.mp4 -o out/sample --force
+	@echo "open out/sample/report.html"
+
+## test: the whole test suite, slow end-to-end tests included (this is what CI runs)
+test:
+	$(BIN)/python -m pytest
+
+bench:
+	$(BIN)/python -m benchmarks
+
+clean:
+	rm -rf out .pytest_cache

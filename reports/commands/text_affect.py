@@ -1,0 +1,70 @@
+"""`ahcue text-affect`: score any table of texts with the text valence and stance heads.
+
+Keeps the input columns and adds ``valence, p_change, p_neutral, p_sustain, confidence``
+(see :mod:`levelone.textaffect`).
+"""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+NAME = "text-affect"
+HELP = "score a table of texts with the text valence and stance models"
+OUTPUT_COLUMNS = ("valence", "p_change", "p_neutral", "p_sustain", "confidence")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("table", metavar="FILE.csv", help="a CSV table with one text per row")
+    parser.add_argument("--column", required=True, help="the column holding the texts")
+    parser.add_argument("--context-column", default=None,
+                        help="optional column with what was said just before (e.g. the question)")
+    parser.add_argument("-o", "--output", required=True, metavar="OUT.csv", help="output CSV")
+    parser.add_argument("--force", action="store_true", help="overwrite OUT.csv if it exists")
+    parser.add_argument("--lexicon", action="store_true",
+                        help="use VADER's lexicon valence instead (for comparison; no stance)")
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--heads", default=None, help="a text_heads.safetensors other than the shipped one")
+
+
+def read_table(path: Path, column: str, context_column: str | None):
+    import pandas as pd
+
+    from codebook.errors import InputError
+
+    if not path.is_file():
+        raise InputError(path, "file not found")
+    try:
+        table = pd.read_csv(path, keep_default_na=False, dtype=str)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, OSError) as err:
+        raise InputError(path, f"cannot read as CSV ({str(err).splitlines()[0] if str(err) else err})") from err
+    for col in (column, context_column):
+        if col is not None and col not in table.columns:
+            raise InputError(path, f"no column {col!r} (columns: {', '.join(map(str, table.columns))})")
+    clash = [c for c in OUTPUT_COLUMNS if c in table.columns]
+    if clash:
+        raise InputError(path, f"already has output column(s) {', '.join(clash)}")
+    return table
+
+
+def run(args: argparse.Namespace) -> int:
+    from codebook.atomic import atomic_path, check_writable
+
+    out = check_writable(args.output, args.force)
+    table = read_table(Path(args.table), args.column, args.context_column)
+    if args.lexicon:
+        from levelone.textaffect import LexiconAffect
+
+        scorer = LexiconAffect()
+    else:
+        from levelone.textaffect import TextAffect
+
+        scorer = TextAffect(batch_size=args.batch_size, heads=args.heads)
+    contexts = table[args.context_column].tolist() if args.context_column else None
+    scores = scorer.score(table[args.column].tolist(), contexts)
+    result = table.copy()
+    for col in OUTPUT_COLUMNS:
+        result[col] = scores[col].to_numpy()
+    with atomic_path(out) as tmp:
+        result.to_csv(tmp, index=False)
+    print(f"{out}: {len(result)} rows scored")
+    return 0

@@ -1,0 +1,60 @@
+"""`ahcue train-text`: retrain and evaluate the text heads on the shared public data.
+
+One command reproduces the shipped heads and every number in their model card: it encodes
+VADER's ground truth and AnnoMI once, runs the cross-validations described in
+:mod:`levelone.train_text`, fits the heads on all data and writes ``text_heads.safetensors`` +
+``text_heads.json`` into ``--out`` (or over the shipped files with ``--update-shipped``).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+
+NAME = "train-text"
+HELP = "train the text valence and stance heads on the shared public data"
+
+
+def default_shared_data() -> Path:
+    env = os.environ.get("AHCUE_SHARED_DATA")
+    if env:
+        return Path(env)
+    return Path(__file__).resolve().parents[2].parent / "shared" / "data"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--out", default="text-heads", metavar="DIR",
+                        help="folder for text_heads.safetensors and text_heads.json (default: ./text-heads)")
+    parser.add_argument("--update-shipped", action="store_true",
+                        help="write over the heads shipped in levelone/data instead of --out")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--data", default=None, metavar="DIR",
+                        help="the shared data folder (default: $AHCUE_SHARED_DATA or ../shared/data)")
+    parser.add_argument("--batch-size", type=int, default=64, help="encoder batch size")
+    parser.add_argument("--force", action="store_true", help="overwrite existing outputs in --out")
+
+
+def run(args: argparse.Namespace) -> int:
+    import sys
+
+    from codebook.atomic import check_writable
+    from codebook.errors import InputError
+    from levelone.textaffect import DATA_DIR
+    from levelone.train_text import train, write_outputs
+
+    data = Path(args.data) if args.data else default_shared_data()
+    if not data.is_dir():
+        raise InputError(data, "shared data folder not found (use --data or AHCUE_SHARED_DATA)")
+    out = DATA_DIR if args.update_shipped else Path(args.out)
+    force = args.force or args.update_shipped
+    for name in ("text_heads.safetensors", "text_heads.json"):  # fail before minutes of encoding
+        check_writable(out / name, force)
+    heads, card = train(data, seed=args.seed, batch_size=args.batch_size,
+                        log=lambda m: print(m, file=sys.stderr, flush=True))
+    h, c = write_outputs(heads, card, out, force=force)
+    st = card["metrics"]["stance"]
+    va = card["metrics"]["valence"]
+    print(f"valence spearman {va['spearman_mean']} (VADER {va['vader_spearman_mean']}); "
+          f"stance macro-F1 {st['macro_f1_mean']} ({st['shipped_variant']})")
+    print(f"wrote {h} and {c}")
+    return 0

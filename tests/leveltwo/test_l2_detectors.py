@@ -1,0 +1,125 @@
+"""One conformance suite run over every level-two detector (the shared fit/predict/explain/save/load
+contract), on synthetic FrameTables with planted cues (a fixture, not accuracy on people)."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from sklearn.metrics import average_precision_score
+
+from codebook.errors import InputError
+from leveltwo.detector import ConflictDetector
+from leveltwo.metrics import average_precision, frame_level
+from leveltwo.models import load_model
+from leveltwo.xgb import XGBDetector
+from synthetic import make_corpus
+
+DETECTORS = {
+    "conflict": lambda: ConflictDetector(epochs=40, patience=8, seed=0, device="cpu"),
+    "xgboost": lambda: XGBDetector(n_estimators=80, seed=0, device="cpu"),
+}
+
+
+@pytest.fixture(scope="module")
+def corpus():
+    return {"train": make_corpus(48, seed=11), "val": make_corpus(12, seed=12), "test": make_corpus(12, seed=13)}
+
+
+@pytest.fixture(scope="module", params=list(DETECTORS))
+def fitted(request, corpus):
+    tr, va = corpus["train"], corpus["val"]
+    model = DETECTORS[request.param]()
+    out = model.fit(tr[0], tr[1], va[0], va[1])
+    assert out is model  # fit returns self
+    return request.param, model
+
+
+def test_predict_proba_shape_and_range(fitted, corpus):
+    _, model = fitted
+    for table in corpus["test"][0][:3]:
+        p = model.predict_proba(table)
+        assert p.shape == (table.meta.n_frames,)
+        assert np.all((p >= 0) & (p <= 1))
+
+
+def test_learns_planted_cues(fitted, corpus):
+    name, model = fitted
+    tables, labels, _ = corpus["test"]
+    probs = [model.predict_proba(t) for t in tables]
+    y, p = np.concatenate(labels), np.concatenate(probs)
+    # ranking quality with sklearn's AP: BAH's AP also punishes saturated probabilities (see metrics)
+    assert average_precision_score(y, p) > 0.85, name
+    assert average_precision(y, p) > (0.8 if name == "conflict" else 0.3), name
+    assert frame_level(labels, probs, model.threshold_)["avgf1"] > 0.8, name
+
+
+def test_explain_rows_sum_to_logit(fitted, corpus):
+    name, model = fitted
+    table = corpus["test"][0][0]
+    ex = model.explain(table)
+    assert ex.shape[0] == table.meta.n_frames
+    assert {"cue.body.shake", "pair.FL", "within.language", "context", "bias"} <= set(ex.columns)
+    p = model.predict_proba(table)
+    logit = np.log(p / (1 - p))
+    tol = 1e-9 if name == "conflict" else 1e-3  # exact for the additive model; TreeSHAP in float32
+    np.testing.assert_allclose(ex.to_numpy().sum(axis=1), logit, atol=tol)
+    if name == "conflict":
+        assert (ex.drop(columns=["context", "bias"]).to_numpy() >= 0).all()  # non-negative evidence
+
+
+def test_explanations_name_the_planted_cue(fitted, corpus):
+    _, model = fitted
+    hits = total = 0
+    for table, planted in zip(corpus["test"][0], corpus["test"][2]):
+        ex = model.explain(table)
+        cues = ex[[c for c in ex.columns if c.startswith("cue.")]]
+        for seg in planted:
+            top = cues.iloc[seg.start_frame:seg.end_frame + 1].clip(lower=0).sum().nlargest(3).index
+            hits += seg.cue in top
+            total += 1
+    assert total > 5 and hits / total >= 0.8
+
+
+def test_save_load_round_trip(fitted, corpus, tmp_path):
+    _, model = fitted
+    model.save(tmp_path / "m")
+    with pytest.raises(InputError):
+        model.save(tmp_path / "m")  # refuses to overwrite without force
+    model.save(tmp_path / "m", force=True)
+    again = load_model(tmp_path / "m")
+    assert type(again) is type(model)
+    table = corpus["test"][0][1]
+    np.testing.assert_allclose(again.predict_proba(table), model.predict_proba(table), atol=1e-6)
+    assert again.threshold_ == pytest.approx(model.threshold_)
+    card = json.loads((tmp_path / "m" / "card.json").read_text())
+    assert card["kind"] == fitted[0] and card["trained"] is True and len(card["weights_sha256"]) == 64
+
+
+def test_tampered_weights_rejected(fitted, tmp_path):
+    _, model = fitted
+    d = model.save(tmp_path / "m")
+    card = json.loads((d / "card.json").read_text())
+    w = d / card["weights_file"]
+    data = bytearray(w.read_bytes())
+    data[-2] ^= 0x01
+    w.write_bytes(bytes(data))
+    with pytest.raises(InputError, match="hash"):
+        load_model(d)
+
+
+def test_pickle_in_dir_rejected(fitted, tmp_path):
+    _, model = fitted
+    d = model.save(tmp_path / "m")
+    (d / "evil.pkl").write_bytes(b"\x80\x04K\x01.")
+    with pytest.raises(InputError, match="pickle"):
+        load_model(d)
+
+
+def test_missing_dir_and_card(tmp_path):
+    with pytest.raises(InputError):
+        load_model(tmp_path / "nothing")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(InputError, match="card.json"):
+        load_model(tmp_path / "empty")

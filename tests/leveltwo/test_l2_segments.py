@@ -1,0 +1,74 @@
+"""Segment decoding from a known probability curve, and segment explanations from known contributions."""
+import numpy as np
+import pandas as pd
+import pytest
+
+from leveltwo.explain import explain_segment, modality_evidence, positive_shares
+from leveltwo.segments import FrameSegment, decode_segments, hysteresis, runs, smooth
+
+
+def test_runs_and_hysteresis():
+    assert runs(np.array([0, 1, 1, 0, 1], bool)) == [FrameSegment(1, 2), FrameSegment(4, 4)]
+    p = np.array([0.1, 0.6, 0.45, 0.45, 0.3, 0.55])
+    assert hysteresis(p, 0.5, 0.4).tolist() == [False, True, True, True, False, True]
+
+
+def test_smooth_mean_and_median():
+    p = np.array([0, 0, 1, 0, 0], float)
+    assert smooth(p, 3).tolist() == pytest.approx([0, 1 / 3, 1 / 3, 1 / 3, 0])
+    assert smooth(p, 3, "median").tolist() == [0, 0, 0, 0, 0]
+
+
+def test_decode_known_curve():
+    fps = 10.0
+    p = np.full(200, 0.1)
+    p[20:60] = 0.9          # 4 s segment
+    p[64:80] = 0.8          # 0.3 s gap after it: merged
+    p[120:123] = 0.95       # 0.3 s blip: shorter than the minimum duration, dropped
+    p[150:200] = 0.7        # runs to the end of the video
+    segs = decode_segments(p, fps, threshold=0.5, smooth_s=0.0, min_duration_s=0.5, merge_gap_s=0.5)
+    assert segs == [FrameSegment(20, 79), FrameSegment(150, 199)]
+    assert segs[0].seconds(fps) == (2.0, 8.0)
+
+
+def test_decode_hysteresis_keeps_a_dipping_segment():
+    p = np.full(100, 0.1)
+    p[10:50] = 0.7
+    p[30:33] = 0.45  # dips under 0.5 but above 0.4
+    assert decode_segments(p, 10, threshold=0.5, hysteresis_width=0.1, smooth_s=0) == [FrameSegment(10, 49)]
+    assert len(decode_segments(p, 10, threshold=0.5, hysteresis_width=0.0, smooth_s=0, merge_gap_s=0)) == 2
+
+
+def _contrib():
+    n = 10
+    return pd.DataFrame({
+        "cue.body.shake": np.r_[np.zeros(5), np.full(5, 2.0)],
+        "cue.audio.pause": np.r_[np.zeros(5), np.full(5, 1.0)],
+        "cue.face.gaze": np.full(n, 0.5),
+        "pair.FL": np.r_[np.zeros(5), np.full(5, 1.0)],
+        "within.language": np.zeros(n),
+        "context": np.r_[np.zeros(5), np.full(5, -3.0)],
+        "bias": np.full(n, -2.0)})
+
+
+def test_shares_hand_computed():
+    s = positive_shares(_contrib(), 5, 9)
+    # positive sums: shake 10, pause 5, gaze 2.5, FL 5; context negative and bias excluded -> total 22.5
+    assert s["cue.body.shake"] == pytest.approx(10 / 22.5)
+    assert s["pair.FL"] == pytest.approx(5 / 22.5)
+    assert s["context"] == 0 and "bias" not in s
+
+
+def test_explain_segment_sorted_and_named():
+    ex = explain_segment(_contrib(), 5, 9)
+    assert [c["id"] for c in ex["cues"]] == ["body.shake", "audio.pause", "face.gaze"]
+    assert ex["cues"][0]["name"] == "Shake" and ex["cues"][0]["modality"] == "body"
+    assert ex["modalities"][0] == {"id": "body", "share": round(10 / 22.5, 4)}
+    assert ex["pairs"] == [{"id": "FL", "share": round(5 / 22.5, 4), "modalities": ["face", "language"]}]
+
+
+def test_modality_evidence_splits_pairs():
+    ev = modality_evidence(_contrib())
+    assert ev["body"][9] == 2.0
+    assert ev["face"][9] == pytest.approx(0.5 + 0.5)  # gaze + half of FL
+    assert ev["language"][9] == pytest.approx(0.5)

@@ -1,0 +1,80 @@
+"""`ahcue analyze`/`report`/`compare` refuse bad input with one line, before any heavy work."""
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from codebook.errors import InputError
+from reports.analyze import analyze, load_annotation
+
+
+def test_missing_video(tmp_path):
+    with pytest.raises(InputError, match="video not found"):
+        analyze(tmp_path / "nope.mp4", tmp_path / "out")
+
+
+def test_existing_outputs_are_refused_up_front(shared_data, tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "report.html").write_text("earlier work")
+    t = time.perf_counter()
+    with pytest.raises(InputError, match="report.html: already exists"):
+        analyze(shared_data / "video" / "pyfeat" / "no_face.mp4", out, asr=False)
+    assert time.perf_counter() - t < 2.0  # refused before extraction started
+    assert (out / "report.html").read_text() == "earlier work"
+
+
+def test_out_is_a_file(shared_data, tmp_path):
+    (tmp_path / "out").write_text("x")
+    with pytest.raises(InputError, match="not a folder"):
+        analyze(shared_data / "video" / "pyfeat" / "no_face.mp4", tmp_path / "out")
+
+
+def test_annotation_formats(tmp_path):
+    csv = tmp_path / "a.csv"
+    csv.write_text("video_id,start_s,end_s,body,pairs\nclip,1.0,2.5,shake,LB\nother,0,1,nod,\n")
+    ann = load_annotation(csv, 25.0, 100, tmp_path / "clip.mp4")
+    assert [(s.start_frame, s.end_frame, s.cues.get("body"), s.pairs) for s in ann.segments] == \
+        [(25, 62, ("body.shake",), ("LB",))]
+    with pytest.raises(InputError, match="no rows for video id"):
+        load_annotation(csv, 25.0, 100, tmp_path / "third.mp4")
+    with pytest.raises(InputError, match=r"\.eaf, \.csv or BAH"):
+        load_annotation(_touch(tmp_path / "a.txt"), 25.0, 100, tmp_path / "clip.mp4")
+    with pytest.raises(InputError, match="annotation file not found"):
+        load_annotation(tmp_path / "missing.eaf", 25.0, 100, tmp_path / "clip.mp4")
+
+
+def test_bah_yaml_entry_found_by_file_name(tmp_path):
+    yml = tmp_path / "video_annotation_transcript.yaml"
+    yml.write_text("Videos/p1/Visite_1/p1_Question_2_x_Video.mp4:\n"
+                   "  global_ah: 1\n  fr_detailed_ah: [[24, 71]]\n"
+                   "  time_detailed_ah: [['00:00:01.000', '00:00:03.000']]\n"
+                   "  all_cues: [{audio: pause, body: '', facial: gaze, inconsistencies: FL, language: ''}]\n"
+                   "Videos/p2/Visite_1/p2_Question_1_y_Video.mp4:\n  global_ah: 0\n")
+    ann = load_annotation(yml, 24.0, 120, tmp_path / "p1_Question_2_x_Video.mp4")
+    [seg] = ann.segments
+    assert (seg.start_frame, seg.end_frame, seg.cues["audio"], seg.cues["face"], seg.pairs) == \
+        (24, 71, ("audio.pause",), ("face.gaze",), ("FL",))
+    key = "Videos/p2/Visite_1/p2_Question_1_y_Video.mp4"
+    assert load_annotation(f"{yml}::{key}", 24.0, 120, tmp_path / "other.mp4").segments == []
+    with pytest.raises(InputError, match="no entry for"):
+        load_annotation(yml, 24.0, 120, tmp_path / "unknown.mp4")
+
+
+def _touch(path):
+    path.write_text("")
+    return path
+
+
+def test_cli_errors_are_one_line(tmp_path, capsys):
+    from reports.cli import main
+
+    assert main(["report", str(tmp_path / "missing")]) == 2
+    assert main(["report", str(tmp_path)]) == 2
+    assert main(["compare"]) == 2
+    assert main(["compare", "--prediction", str(tmp_path / "prediction.json")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 4 and all(line.startswith("ahcue ") for line in err)
+    assert "not a folder" in err[0] and "prediction.json: not found" in err[1]
+    assert "usage: ahcue compare MODEL DATASET_ROOT" in err[2] and "needs --annotations" in err[3]

@@ -1,0 +1,137 @@
+"""Explanation-vs-annotator metrics on constructed cases with hand-computed answers."""
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from codebook.errors import InputError
+from report_fixtures import segment
+from reports.compare import (Explanation, cases_for_video, derangement, evaluate, explain_span, frame_overlap,
+                             score, summary_table, temporal_iou, write_outputs)
+
+FPS = 24.0
+# Four annotated segments, each with a different modality and cue, and a pair on two of them.
+PLANTED = [("body.shake", "LB"), ("audio.pause", None), ("face.gaze", "FL"), ("language.filler_sound", None)]
+
+
+def annotated(start: int, end: int, cue: str, pair: str | None = None) -> dict:
+    return {"start_s": start / FPS, "end_s": (end + 1) / FPS, "start_frame": start, "end_frame": end,
+            "cues": {cue.split(".")[0]: [cue]}, "pairs": [pair] if pair else []}
+
+
+def prediction(segments: list[dict], annotations: list[dict]) -> dict:
+    return {"video_id": "v", "fps": FPS, "n_frames": 1000, "segments": segments, "annotated_segments": annotations}
+
+
+def perfect_case() -> dict:
+    anns, segs = [], []
+    for i, (cue, pair) in enumerate(PLANTED):
+        a, b = 100 + 200 * i, 199 + 200 * i
+        anns.append(annotated(a, b, cue, pair))
+        segs.append(segment(a, b, FPS, 0.8, [(cue, 0.6), ("body.nod", 0.05)], [(pair, 0.3)] if pair else []))
+    return prediction(segs, anns)
+
+
+def test_temporal_iou_by_hand():
+    ann = annotated(10, 29, "body.shake")
+    assert temporal_iou(ann, [{"start_frame": 20, "end_frame": 39}]) == pytest.approx(10 / 30)
+    # two overlapping predictions: union 5..14 and 25..44 -> inter 5 + 5 = 10, union 10..29 + 5..9 + 30..44 = 40
+    two = [{"start_frame": 5, "end_frame": 14}, {"start_frame": 25, "end_frame": 44}]
+    assert temporal_iou(ann, two) == pytest.approx(10 / 40)
+    assert temporal_iou(ann, [{"start_frame": 50, "end_frame": 60}]) == 0.0
+
+
+def test_frame_overlap_by_hand():
+    pred = {"n_frames": 100, "segments": [{"start_frame": 10, "end_frame": 19}, {"start_frame": 50, "end_frame": 59}]}
+    ann = [annotated(15, 24, "body.shake"), annotated(90, 120, "face.gaze")]  # the second runs past the end
+    assert frame_overlap(pred, ann) == (5, 10 + 10 + 5 + 10)
+    rows, summary = evaluate(cases_for_video(dict(perfect_case())), overlaps=[(5, 35), (15, 15)])
+    assert summary["frame_iou"] == pytest.approx(20 / 50)
+
+
+def test_score_by_hand():
+    ann = {"cues": {"body": ["body.shake"], "audio": ["audio.pause"]}, "pairs": ["LB", "FL"]}
+    e = Explanation(cues=[("face.gaze", 0.4), ("audio.pause", 0.3), ("body.shake", 0.1)],
+                    modalities={"face": 0.4, "audio": 0.3, "body": 0.1, "language": 0.05},
+                    pairs={"LB": 0.2, "FA": 0.15, "AB": 0.05})
+    s = score(e, ann)
+    assert s["modality_precision"] == pytest.approx(2 / 3) and s["modality_recall"] == 1.0
+    assert s["modality_f1"] == pytest.approx(0.8)
+    assert (s["cue_hit@1"], s["cue_hit@3"], s["cue_hit@5"], s["cue_mrr"]) == (0.0, 1.0, 1.0, 0.5)
+    assert s["pair_jaccard"] == pytest.approx(1 / 3)  # {LB} of {LB, FL, FA}
+    assert s["pair_hit@1"] == 1.0
+    missed = score(None, ann)
+    assert missed["cue_hit@5"] == 0.0 and missed["modality_f1"] == 0.0 and missed["pair_jaccard"] == 0.0
+    # an annotator cue level one cannot measure is left out of the cue metrics
+    only_unmeasurable = score(e, {"cues": {"audio": ["audio.laugh"]}, "pairs": []})
+    assert math.isnan(only_unmeasurable["cue_mrr"]) and math.isnan(only_unmeasurable["pair_jaccard"])
+
+
+def test_derangement_has_no_fixed_point_and_is_seeded():
+    for n in (2, 3, 7, 50):
+        p = derangement(n, seed=3)
+        assert sorted(p) == list(range(n)) and not np.any(p == np.arange(n))
+        assert np.array_equal(p, derangement(n, seed=3))
+
+
+def test_perfect_explanation_and_shuffled_control():
+    pred = perfect_case()
+    rows, summary = evaluate(cases_for_video(pred), seed=0)
+    model, control = summary["modes"]["segment"]["model"], summary["modes"]["segment"]["shuffled"]
+    assert len(rows) == 4 and summary["n_segments"] == 4
+    assert model["cue_hit@1"] == 1.0 and model["cue_mrr"] == 1.0 and model["modality_f1"] == 1.0
+    assert model["pair_jaccard"] == 1.0 and summary["temporal_iou"] == 1.0 and summary["detected"] == 1.0
+    # every segment gets another segment's explanation: the planted cue is never in it
+    assert control["cue_hit@1"] == 0.0 and control["modality_f1"] == 0.0
+    assert control["cue_mrr"] < model["cue_mrr"] - 0.5
+
+
+def test_missed_segment_scores_zero_in_segment_mode_but_span_mode_explains_it():
+    pred = perfect_case()
+    del pred["segments"][1]  # the pause segment is not detected
+    n = 1000
+    contrib = pd.DataFrame(0.0, index=range(n), columns=["cue.body.shake", "cue.audio.pause", "cue.face.gaze",
+                                                         "cue.language.filler_sound", "pair.LB", "pair.FL",
+                                                         "context", "bias"])
+    for i, (cue, pair) in enumerate(PLANTED):
+        a, b = 100 + 200 * i, 199 + 200 * i
+        contrib.loc[a:b, f"cue.{cue}"] = 1.0
+        contrib.loc[a:b, "cue.body.shake"] += 0.1  # a weaker second cue everywhere
+        if pair:
+            contrib.loc[a:b, f"pair.{pair}"] = 0.5
+    contrib["bias"] = -3.0
+    rows, summary = evaluate(cases_for_video(pred, contributions=contrib), seed=1)
+    assert rows[1]["detected"] is False and rows[1]["segment.cue_hit@5"] == 0.0 and rows[1]["temporal_iou"] == 0.0
+    assert rows[1]["span.cue_hit@1"] == 1.0 and rows[1]["span.top_cues"] == "audio.pause;body.shake"
+    span, control = summary["modes"]["span"]["model"], summary["modes"]["span"]["shuffled"]
+    assert span["cue_hit@1"] == 1.0 and summary["modes"]["segment"]["model"]["cue_hit@1"] == 0.75
+    assert control["cue_hit@1"] < span["cue_hit@1"]
+
+
+def test_explain_span_shares():
+    contrib = pd.DataFrame({"cue.body.shake": [1.0, 1.0, 0.0, 0.0], "cue.face.gaze": [0.0, 0.5, 0.5, 0.0],
+                            "pair.FB": [0.0, 0.5, 0.0, 0.0], "context": [0.0, 0.0, 0.0, 0.0],
+                            "bias": [-2.0] * 4})
+    e = explain_span(contrib, 0, 2)  # shake 2.0, gaze 1.0, FB 0.5 of 3.5
+    assert e.ranked_cues == ["body.shake", "face.gaze"]
+    assert dict(e.cues)["body.shake"] == pytest.approx(2 / 3.5, abs=1e-4)
+    assert e.pairs["FB"] == pytest.approx(0.5 / 3.5, abs=1e-4)
+
+
+def test_outputs_and_table(tmp_path):
+    rows, summary = evaluate(cases_for_video(perfect_case()), seed=0)
+    paths = write_outputs(tmp_path, rows, summary)
+    assert [p.name for p in paths] == ["comparison.csv", "comparison.json", "comparison.png"]
+    lines = paths[0].read_text().splitlines()
+    assert len(lines) == 5 and lines[0].startswith("video_id,segment,start_s")
+    doc = json.loads(paths[1].read_text())
+    assert doc["modes"]["segment"]["model"]["cue_hit@1"] == 1.0
+    assert paths[2].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    with pytest.raises(InputError, match="already exists"):
+        write_outputs(tmp_path, rows, summary)
+    table = summary_table(summary)
+    assert "cue_hit@1" in table and "1.000" in table and "segment mode" in table

@@ -1,0 +1,87 @@
+"""`ahcue analyze`, `ahcue report` and `ahcue compare` through the real pipeline (slow)."""
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from pympi.Elan import Eaf
+
+from reports.cli import main
+
+pytestmark = pytest.mark.slow
+FOUR = ["features.parquet", "prediction.json", "report.html", "segments.eaf"]
+
+
+def test_analyze_grid_clip_with_asr(shared_data, tmp_path, capsys):
+    video = shared_data / "video" / "grid" / "id2_vcd_swwp2s.mpg"
+    out = tmp_path / "out"
+    assert main(["analyze", str(video), "-o", str(out), "--json", "--quiet"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert sorted(p.name for p in out.iterdir()) == sorted(FOUR + ["transcript.json"])
+    pred = json.loads((out / "prediction.json").read_text())
+    assert printed == pred
+    assert pred["n_frames"] == 75 and pred["fps"] == pytest.approx(25.0)
+    assert len(pred["frame_probability"]) == 75 and 0.0 <= pred["probability"] <= 1.0
+    assert "face" not in pred["missing_modalities"]  # a real face, found in every frame
+    words = json.loads((out / "transcript.json").read_text())["words"]
+    assert len(words) >= 4  # GRID sentences have six words; tiny.en drops few
+    html = (out / "report.html").read_text()
+    assert ("A/H likely" in html) ^ ("A/H not likely" in html)
+    assert len(re.findall(r'<section class="card"', html)) == len(pred["segments"])
+    eaf = Eaf(str(out / "segments.eaf"))
+    assert "ahcue A/H" in eaf.get_tier_names()
+    assert eaf.media_descriptors[0]["RELATIVE_MEDIA_URL"].endswith("id2_vcd_swwp2s.mpg")
+    # outputs are refused without --force; `ahcue report` re-renders the same report
+    assert main(["analyze", str(video), "-o", str(out), "--quiet"]) == 2
+    assert "already exists" in capsys.readouterr().err
+    assert main(["report", str(out), "--force"]) == 0
+    assert (out / "report.html").read_text() == html
+
+
+def test_analyze_no_face_names_the_missing_modalities(shared_data, tmp_path):
+    video = shared_data / "video" / "pyfeat" / "no_face.mp4"
+    out = tmp_path / "out"
+    assert main(["analyze", str(video), "-o", str(out), "--no-asr", "--quiet"]) == 0
+    assert sorted(p.name for p in out.iterdir()) == FOUR
+    pred = json.loads((out / "prediction.json").read_text())
+    assert {"face", "language"} <= set(pred["missing_modalities"])
+    html = (out / "report.html").read_text()
+    missing = html.split("<h2>What was missing</h2>", 1)[1].split("<h2>", 1)[0]
+    assert "no face was found" in missing and "no transcript" in missing
+
+
+def test_compare_on_demo_corpus_beats_shuffled_control(demo_corpus, tmp_path, capsys):
+    """Planted cues on the generated corpus (a test fixture, not evidence about people)."""
+    out = tmp_path / "cmp"
+    assert main(["compare", "default", str(demo_corpus), "--split", "all", "-o", str(out), "--json",
+                 "--quiet"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert sorted(p.name for p in out.iterdir()) == ["comparison.csv", "comparison.json", "comparison.png"]
+    assert summary["n_segments"] >= 5
+    span = summary["modes"]["span"]
+    # the planted cues are found in the explanation of the planted span ...
+    assert span["model"]["cue_hit@5"] >= 0.6 and span["model"]["modality_recall"] >= 0.6
+    # ... and a shuffled explanation names them clearly less often
+    assert span["model"]["cue_mrr"] >= span["shuffled"]["cue_mrr"] + 0.1
+    assert span["model"]["modality_cue_hit@1"] > span["shuffled"]["modality_cue_hit@1"]
+    rows = (out / "comparison.csv").read_text().splitlines()
+    assert len(rows) == summary["n_segments"] + 1
+
+
+def test_compare_one_analysed_video(shared_data, tmp_path, capsys):
+    """`ahcue compare --prediction ... --annotations ...` on an analysed GRID clip with an ELAN file."""
+    from codebook.annotations import Segment
+    from codebook.eaf import write_eaf
+
+    video = shared_data / "video" / "grid" / "bbaf2n.mpg"
+    out = tmp_path / "out"
+    assert main(["analyze", str(video), "-o", str(out), "--no-asr", "--quiet"]) == 0
+    eaf = tmp_path / "annot.eaf"
+    write_eaf(eaf, [Segment.from_seconds(0.5, 2.0, 25.0, cues={"body": ("body.nod",), "face": ("face.gaze",)},
+                                         pairs=("FB",))], media_path=video)
+    assert main(["compare", "--prediction", str(out / "prediction.json"), "--annotations", str(eaf),
+                 "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["n_segments"] == 1 and set(summary["modes"]) == {"segment", "span"}
+    assert 0.0 <= summary["modes"]["span"]["model"]["modality_f1"] <= 1.0
