@@ -32,6 +32,7 @@ import statistics
 import sys
 import tempfile
 import time
+import warnings
 from pathlib import Path
 from typing import Callable
 
@@ -126,10 +127,45 @@ def bench_dataset(workers: int, repeats: int, asr: bool) -> dict:
         med, times = timed(once, repeats)
     out = {"videos": len(clips), "workers": workers, "media_s": round(media_s, 2), "median_s": round(med, 3),
            "runs_s": [round(t, 3) for t in times], "x_realtime": round(med / media_s, 4),
-           "videos_per_min": round(60 * len(clips) / med, 1)}
+           "videos_per_min": round(60 * len(clips) / med, 1), "peak_rss_mib": peak_rss_mb()}
     print(f"dataset: {len(clips)} GRID clips ({media_s:.0f} s of video), {workers} workers: {med:.1f} s "
           f"= {out['x_realtime']:.3f} x real time, {out['videos_per_min']} videos/min", flush=True)
     return out
+
+
+def dataset_in_fresh_process(workers: int, args: argparse.Namespace) -> dict:
+    """Run :func:`bench_dataset` in a new interpreter, so its peak RSS is the workers' own.
+
+    (On Linux a child's ``ru_maxrss`` starts from its parent's high-water mark at fork time, so
+    workers spawned from this process, which has loaded every model, would all report its size.)
+    """
+    import subprocess
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "d.json"
+        cmd = [sys.executable, __file__, "--dataset-only", str(workers), "--repeats", str(args.repeats),
+               "--json", str(out)] + (["--no-asr"] if args.no_asr else [])
+        res = subprocess.run(cmd)
+        if res.returncode != 0 or not out.exists():
+            return {"workers": workers, "error": f"exit code {res.returncode}"}
+        return json.loads(out.read_text())
+
+
+def print_table(rows: list[dict], datasets: list[dict], rss: dict[str, float]) -> None:
+    print(f"\n{'clip':15s} {'stage':11s} {'median s':>9s} {'fps':>8s} {'x real time':>12s}")
+    for r in rows:
+        if "error" in r:
+            print(f"{r['clip']:15s} {r['stage']:11s} error: {r['error']}")
+        else:
+            print(f"{r['clip']:15s} {r['stage']:11s} {r['median_s']:9.3f} {r['fps']:8.1f} {r['x_realtime']:12.3f}")
+    for d in datasets:
+        if "error" in d:
+            print(f"dataset, {d['workers']} workers: error: {d['error']}")
+            continue
+        print(f"{'GRID x' + str(d['videos']):15s} {str(d['workers']) + ' workers':11s} {d['median_s']:9.3f} "
+              f"{'':8s} {d['x_realtime']:12.3f}  ({d['videos_per_min']} videos/min, "
+              f"peak RSS parent {d['peak_rss_mib']['self']:.0f} MiB, largest worker "
+              f"{d['peak_rss_mib']['largest_child']:.0f} MiB)")
+    print(f"peak RSS of the per-stage process (all models loaded, one video at a time): {rss['self']:.0f} MiB")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -139,8 +175,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--workers", type=int, nargs="*", default=[2], help="worker counts for the dataset run")
     ap.add_argument("--no-asr", action="store_true", help="skip speech recognition and text")
     ap.add_argument("--clips", nargs="*", choices=sorted(CLIPS), default=sorted(CLIPS))
+    ap.add_argument("--dataset-only", type=int, default=None, metavar="WORKERS", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    warnings.filterwarnings("ignore", message="SymbolDatabase.GetPrototype")  # protobuf noise
+    if args.dataset_only is not None:
+        d = bench_dataset(args.dataset_only, args.repeats, not args.no_asr)
+        if args.json:
+            Path(args.json).write_text(json.dumps(d))
+        return 0
     for name in args.clips:
         if not CLIPS[name].is_file():
             raise SystemExit(f"{CLIPS[name]}: not found (set AHCUE_SHARED_DATA)")
@@ -149,10 +192,12 @@ def main(argv: list[str] | None = None) -> int:
     rows = []
     for name in args.clips:
         rows += bench_clip(name, CLIPS[name], args.repeats, not args.no_asr)
-    datasets = [bench_dataset(w, args.repeats, not args.no_asr) for w in args.workers]
+    datasets = [dataset_in_fresh_process(w, args) for w in args.workers]
     rss = peak_rss_mb()
-    print(f"peak RSS: this process {rss['self']:.0f} MiB, largest worker {rss['largest_child']:.0f} MiB")
+    print_table(rows, datasets, rss)
+    from levelone.extract import data_version
     result = {"benchmark": "levelone", "stages": rows, "dataset": datasets, "peak_rss_mib": rss,
+              "text_heads": data_version("levelone/data/text_heads.safetensors") != "absent",
               "repeats": args.repeats, "asr": not args.no_asr, "cores": os.cpu_count(),
               "load_avg_1min": round(os.getloadavg()[0], 2), "python": platform.python_version(),
               "wall_s": round(time.perf_counter() - t0, 1)}

@@ -112,4 +112,10 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from codebook.errors import InputError
+
+    try:
+        sys.exit(main())
+    except InputError as err:  # e.g. --device cuda without a GPU, or an existing output
+        print(f"benchmarks/leveltwo.py: error: {err}", file=sys.stderr)
+        sys.exit(2)

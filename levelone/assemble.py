@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import importlib
 from collections import defaultdict
+from dataclasses import replace
 from typing import Callable, Iterable, Mapping
 
 import numpy as np
@@ -105,8 +106,7 @@ def assemble(raw: pd.DataFrame, baseline: Baseline, meta: FrameMeta,
     data = pd.concat(parts, axis=1)
     data = data.loc[:, ~data.columns.duplicated(keep="last")]
     data = _complete(data)
-    meta.missing = missing
-    table = FrameTable(data, meta)
+    table = FrameTable(data, replace(meta, missing=missing))
     validate(table)
     return table
 

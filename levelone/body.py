@@ -74,6 +74,12 @@ def tophat(x: np.ndarray, n: int) -> np.ndarray:
     return np.clip(_filled(x) - sustained(x, n), 0, None)
 
 
+def gradient(x: np.ndarray, axis: int = -1) -> np.ndarray:
+    """``np.gradient`` per frame that also accepts a trace of 0 or 1 frames (zeros)."""
+    x = np.asarray(x, np.float64)
+    return np.gradient(x, axis=axis) if x.shape[axis] > 1 else np.zeros_like(x)
+
+
 def robust_z(x: np.ndarray, floor: float = 1e-6) -> np.ndarray:
     """(x - median) / (1.4826 MAD) over the finite values of ``x`` itself."""
     x = np.asarray(x, np.float64)
@@ -294,7 +300,7 @@ def head_cues(yaw: np.ndarray, pitch: np.ndarray, roll: np.ndarray, fps: float,
     for name, trace, floor in (("shake", sy, 4.0), ("nod", nod_trace, 4.0)):
         amp = max(floor, 4.0 * jitter(trace))
         cue[name] = squash(oscillation(trace, fps, amp), 1.5, 0.4)
-    speed = np.sqrt(sum(np.gradient(interpolate_gaps(a)) ** 2 for a in (sy, sp, sr))) * fps  # deg/s
+    speed = np.sqrt(sum(gradient(interpolate_gaps(a)) ** 2 for a in (sy, sp, sr))) * fps  # deg/s
     burst = np.fmin(squash(robust_z(speed, floor=5.0), 5.0, 1.0), squash(speed, 60.0, 15.0))
     cue["throw"] = hold(burst, int(round(0.3 * fps)))
     return cue
@@ -331,8 +337,8 @@ def body_cues(signals: pd.DataFrame, baseline: Baseline | None, fps: float) -> p
     speeds = []
     for tag in ("l", "r"):
         wx, wy = _col(signals, f"body.wrist_{tag}x"), _col(signals, f"body.wrist_{tag}y")
-        speeds.append(np.nan_to_num(np.hypot(np.gradient(smooth(wx, 3)), np.gradient(smooth(wy, 3))) * fps))
-    wspeed = np.fmax(*speeds) if n > 1 else np.zeros(n)  # shoulder widths per second
+        speeds.append(np.nan_to_num(np.hypot(gradient(smooth(wx, 3)), gradient(smooth(wy, 3))) * fps))
+    wspeed = np.fmax(*speeds)  # shoulder widths per second
     moving = squash(wspeed, 0.5, 0.15) * squash(robust_z(wspeed, floor=0.1), 2.5, 0.5)
     cue["hands"] = np.fmax(squash(np.fmax(z("body.wrist_vis_l"), z("body.wrist_vis_r")), 2.0, 0.5),
                            np.nan_to_num(vis) * moving)

@@ -17,7 +17,15 @@ Two stages (see DESIGN.md):
 Transcripts: an explicit file (single video), BAH's Whisper ``.yml`` (BAH root), a sidecar file
 with the video's stem and a known extension (``.srt .vtt .eaf .json .yml``), else offline ASR
 (faster-whisper, Whisper tiny.en) unless ``asr=False``; with none, ``text.*`` is absent, ``text.present``
-False and ``meta.missing`` names ``text``.
+False and ``meta.missing`` names ``text``. A transcript file is read before vision starts, so a bad
+one fails in a second, not after the whole video. If the text affect heads are not installed the
+sentence scores are NaN (a warning says so) and the lexical language cues still run.
+
+Participants: a BAH root's ``Videos/<pid>/`` (via :class:`codebook.bah.BAHDataset`); elsewhere the
+file stem. Outputs: one video -> ``out`` (default inside the cache); a dataset -> ``out/<video_id>.parquet``
+(default ``<cache>/frametables/<root name>-<hash>/``). Each FrameTable's ``meta.input_hash`` hashes
+the raw-signal keys of all the participant's videos and the stage-2 versions: an output with the
+same hash is up to date and kept; another one is replaced only with ``force`` (always in the cache).
 
 Datasets keep going past a bad video: each failure is one line (file and problem) in
 :attr:`ExtractResult.failures`; :func:`extract` raises one :class:`InputError` after finishing
@@ -225,13 +233,25 @@ _scorer_lock = threading.Lock()
 
 
 def _scorer():
-    """The text affect model, loaded once per process."""
+    """The text affect model, loaded once per process; None when its heads are not installed.
+
+    Without the heads the sentence scores (``text.valence``, stance) are NaN and the lexical
+    language cues still run. This is safe for the cache: the heads file's content hash is part of
+    every key (:func:`signal_versions`, ``absent`` here), so entries made without it are recomputed
+    once it is installed; FrameMeta.versions shows it too.
+    """
     global _text_scorer
     with _scorer_lock:
         if _text_scorer is None:
             from levelone.textaffect import TextAffect
-            _text_scorer = TextAffect()
-        return _text_scorer
+            try:
+                _text_scorer = TextAffect()
+                _text_scorer.heads  # load now: the heads are what may be missing
+            except InputError as err:
+                import warnings
+                warnings.warn(f"text affect model unavailable, sentence scores will be NaN: {err}")
+                _text_scorer = False
+        return _text_scorer or None
 
 
 def _audio_part(path: Path, fps: float, n_frames: int, has_audio: bool) -> pd.DataFrame:
@@ -246,15 +266,13 @@ def _audio_part(path: Path, fps: float, n_frames: int, has_audio: bool) -> pd.Da
     return audio_signals(y, SAMPLE_RATE, fps, n_frames)
 
 
-def _text_part(job: VideoJob, fps: float, n_frames: int, asr: bool, has_audio: bool) -> pd.DataFrame:
-    words = None
-    if job.transcript is not None:
-        from levelone.transcript import load_transcript
-        words = load_transcript(job.transcript)
-    elif asr and has_audio:
+def _text_part(job: VideoJob, words: list | None, fps: float, n_frames: int, asr: bool,
+               has_audio: bool) -> pd.DataFrame:
+    """Text signals from the given words, else from ASR (when allowed and there is sound)."""
+    if words is None and asr and has_audio:
         from levelone.asr import transcribe
         words = transcribe(job.path)
-    if words is None:
+    if not words:  # no transcript, or nothing said: no text evidence (and no model to load)
         return pd.DataFrame({"text.present": np.zeros(n_frames, bool)})
     from levelone.language import text_signals
     return text_signals(words, fps, n_frames, _scorer())
@@ -270,10 +288,14 @@ def raw_signals(job: VideoJob, asr: bool = True, frame_progress: bool = False) -
     from levelone.vision import vision_signals
 
     info = probe(job.path)
+    words = None
+    if job.transcript is not None:  # read first: a bad transcript fails before minutes of vision
+        from levelone.transcript import load_transcript
+        words = load_transcript(job.transcript, duration_s=info.duration_s)
     bar = _progress(info.n_frames, frame_progress, job.path.name, unit="frame")
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="ahcue-av") as pool, bar:
         audio = pool.submit(_audio_part, job.path, info.fps, info.n_frames, info.has_audio)
-        text = pool.submit(_text_part, job, info.fps, info.n_frames, asr, info.has_audio)
+        text = pool.submit(_text_part, job, words, info.fps, info.n_frames, asr, info.has_audio)
         vision = signal_columns(vision_signals(
             job.path, info, progress=(lambda done, total: bar.update(done - bar.n)) if frame_progress else None))
         n = len(vision) if len(vision) else info.n_frames
@@ -352,7 +374,10 @@ def _run_stage1(todo: list[tuple[VideoJob, str]], cache: Cache, workers: int, as
         except BrokenProcessPool:
             return False
         except InputError as err:
-            result.failures.append(Failure(str(job.path), err.problem if err.path else str(err)))
+            if not keep_going:
+                raise
+            same = err.path is None or Path(err.path) == Path(job.path)  # else: its transcript, say
+            result.failures.append(Failure(str(job.path), err.problem if same else str(err)))
         except Exception as err:  # a bug on one video must not stop a dataset: report and go on
             if not keep_going:
                 raise
@@ -497,6 +522,8 @@ def run(plan_: Plan, *, out: str | os.PathLike | None = None, workers: int = 1,
     versions = dict(signal_versions() if versions is None else versions)
     result = ExtractResult(cache_dir=cache.root)
     single = plan_.kind == "video"
+    if not single and out is not None and Path(out).exists() and not Path(out).is_dir():
+        raise InputError(out, "exists and is not a folder (a dataset's -o is a folder)")
 
     keys: dict[str, str] = {}
     todo: list[tuple[VideoJob, str]] = []
@@ -532,8 +559,6 @@ def run(plan_: Plan, *, out: str | os.PathLike | None = None, workers: int = 1,
     else:
         tag = f"{plan_.root.resolve().name}-{hashlib.sha256(str(plan_.root.resolve()).encode()).hexdigest()[:8]}"
         out_dir = Path(out) if out is not None else cache.frametable_dir(tag)
-        if out_dir.exists() and not out_dir.is_dir():
-            raise InputError(out_dir, "exists and is not a folder (a dataset's -o is a folder)")
         targets = {j.video_id: out_dir / f"{safe_name(j.video_id)}.parquet" for j in ready}
         overwrite = force or out is None  # the cache's own folder is always refreshed
         result.out = out_dir

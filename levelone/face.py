@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 from levelone.baseline import Baseline, squash
-from levelone.body import hold, robust_z, sustained, tophat
+from levelone.body import gradient, hold, robust_z, sustained, tophat
 from levelone.facial_affect import EMOTIONS, expression_valence
 from levelone.headpose import angles, head_axes, to_head_frame
 
@@ -205,7 +205,6 @@ def face_cues(signals: pd.DataFrame, baseline: Baseline | None, fps: float) -> p
     ``SPEECH_COLUMNS``, which gates *hanging* and *mouth*). ``baseline`` is the person's
     :class:`Baseline`; columns it lacks are normalised against this video. NaN where no face.
     """
-    n = len(signals)
     base = _complete(baseline, signals).with_floor(SCALE_FLOORS)
     present = signals["face.present"].to_numpy(bool) if "face.present" in signals else \
         signals["face.eye_open_l"].notna().to_numpy()
@@ -247,7 +246,7 @@ def face_cues(signals: pd.DataFrame, baseline: Baseline | None, fps: float) -> p
     z_lipopen = np.fmax(z("face.lip_open"), z("face.jaw_open"))
     cue["hanging"] = sustained(squash(z_lipopen, 2.0, 0.5) * quiet, int(round(1.0 * fps)))
     shape = np.stack([z("face.lip_open"), z_width, z_lift])
-    speed = np.sqrt((np.gradient(shape, axis=1) ** 2).sum(0)) * fps  # baseline units per second
+    speed = np.sqrt((gradient(shape, axis=1) ** 2).sum(0)) * fps  # baseline units per second
     explained = np.fmax.reduce([cue["smile"], cue["pout"], cue["lip_press"]])
     cue["mouth"] = hold(squash(robust_z(speed), 3.0, 1.0) * quiet * (1 - explained), int(round(0.2 * fps)))
     cue["nose"] = squash(np.fmax(np.abs(z("face.nose_brow")), np.abs(z("face.nostril_width"))), 2.5, 0.5)

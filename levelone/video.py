@@ -12,6 +12,9 @@ Why these choices:
   timestamp resolution; indexing those frames on a 120 fps grid would invent four copies of every
   frame. We index frames by decode order on the average rate instead, and :func:`iter_frames`
   also yields each frame's true presentation time, so the drift is visible and bounded.
+- Phone videos store portrait recordings landscape with a display matrix; frames are turned as
+  ffmpeg's own player turns them (``frame.rotation``, counter-clockwise quarter turns), and
+  ``width``/``height`` are the displayed size.
 - Frames are converted and (optionally) downscaled in one libswscale step straight from the
   decoder's YUV planes, so a 7680x4320 input never exists as a full-size RGB array; only the
   current frame is held.
@@ -128,10 +131,30 @@ def probe(path: str | Path) -> VideoInfo:
             duration = n_frames / fps  # so that frame / fps is the FrameTable's time axis
         else:
             duration = n_frames / fps if fps else 0.0
-        return VideoInfo(path=str(path), fps=fps, n_frames=n_frames,
-                         width=int(stream.codec_context.width), height=int(stream.codec_context.height),
+        width, height = int(stream.codec_context.width), int(stream.codec_context.height)
+        if _quarter_turns(path) % 2:
+            width, height = height, width  # a portrait phone video stored landscape
+        return VideoInfo(path=str(path), fps=fps, n_frames=n_frames, width=width, height=height,
                          duration_s=float(duration), has_video=True, has_audio=has_audio,
                          codec=str(stream.codec_context.name))
+
+
+def _turns(frame) -> int:
+    """Quarter turns counter-clockwise that display needs (the stream's display matrix), 0-3."""
+    return int(round(float(getattr(frame, "rotation", 0) or 0) / 90.0)) % 4
+
+
+def _quarter_turns(path: Path) -> int:
+    """:func:`_turns` of the first decodable frame (0 if none decodes)."""
+    import av
+
+    try:
+        with _open(path) as container:
+            for frame in container.decode(video=0):
+                return _turns(frame)
+    except av.error.FFmpegError:
+        pass
+    return 0
 
 
 def scaled_size(width: int, height: int, max_side: int | None) -> tuple[int, int]:
@@ -160,7 +183,7 @@ def iter_frames(path: str | Path, max_side: int | None = None) -> Iterator[tuple
         stream = container.streams.video[0]
         stream.thread_type = "AUTO"
         ctx = stream.codec_context
-        out_w, out_h = scaled_size(ctx.width, ctx.height, max_side)
+        out_w, out_h = scaled_size(ctx.width, ctx.height, max_side)  # coded size; rotated after
         fps = _rate(stream) or 25.0
         tb = stream.time_base
         t0 = None
@@ -178,7 +201,9 @@ def iter_frames(path: str | Path, max_side: int | None = None) -> Iterator[tuple
                     time_s = t - t0
                 else:
                     time_s = index / fps
-                rgb = np.ascontiguousarray(frame.to_ndarray(format="rgb24", width=out_w, height=out_h))
+                rgb = frame.to_ndarray(format="rgb24", width=out_w, height=out_h)
+                turns = _turns(frame)
+                rgb = np.ascontiguousarray(np.rot90(rgb, turns) if turns else rgb)
                 yield index, time_s, rgb
                 index += 1
         except av.error.FFmpegError as err:

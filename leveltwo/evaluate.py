@@ -64,12 +64,13 @@ def figures(result: dict, preds: pd.DataFrame) -> dict[str, bytes]:
         cm = np.array(result[name]["frame"]["confusion"])
         ax.imshow(cm, cmap="Blues")
         for (i, j), v in np.ndenumerate(cm):
-            ax.text(j, i, str(v), ha="center", va="center", color="black")
+            ax.text(j, i, str(v), ha="center", va="center", color="white" if v > cm.max() / 2 else "black")
         ax.set_xticks([0, 1], ["no A/H", "A/H"])
         ax.set_yticks([0, 1], ["no A/H", "A/H"])
         ax.set_xlabel("predicted")
         ax.set_ylabel("annotated")
         ax.set_title(f"threshold {result[name]['frame']['threshold']:.2f}")
+    fig.tight_layout()
     out["confusion.png"] = _png(fig)
     plt.close(fig)
     return out

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from codebook.vocabulary import PAIRS, load_vocabulary, MODALITIES
+from codebook.vocabulary import MODALITIES, PAIRS, load_vocabulary
 from leveltwo.features import pair_modalities, term_modality
 
 

@@ -14,7 +14,8 @@ Every frame gets a vector of *terms*, each non-negative and each named in the co
 - ``within.<modality>`` — conflict inside one modality: the confidence-weighted standard deviation
   of its valence over the window times ``c̄`` (a valence that swings both ways). For language,
   when ``text.p_change`` and ``text.p_sustain`` exist, change talk and sustain talk in the same
-  window count too: the term is ``max(spread, sqrt(p̄_change * p̄_sustain))``.
+  window count too: the term is ``max(spread, sqrt(p̄_change * p̄_sustain))``, and level one's
+  ``text.stance_conflict`` (change and sustain phrases close together), windowed, when present.
 
 A second block, the *context* inputs, feeds the detector's one temporal-context term and the
 xgboost baseline: per modality the summed cue evidence, the pair and within terms, each averaged
@@ -30,7 +31,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from codebook.vocabulary import LETTER, MODALITIES, PAIRS, MODALITY_OF_LETTER, load_vocabulary
+from codebook.vocabulary import MODALITIES, MODALITY_OF_LETTER, PAIRS, load_vocabulary
 from levelone.frametable import FrameTable
 
 SOURCE_OF: dict[str, str] = {"face": "face", "language": "text", "audio": "audio", "body": "body"}
@@ -157,6 +158,9 @@ def frame_features(table: FrameTable, window_s: float = 2.0, context_s: float = 
     if not (np.isnan(pc).all() or np.isnan(ps).all()):
         stance = window_mean(np.nan_to_num(np.stack([pc, ps], axis=1), nan=0.0), lo, hi)
         spread["language"] = np.maximum(spread["language"], np.sqrt(np.clip(stance[:, 0] * stance[:, 1], 0, 1)))
+    sc = _col(df, "text.stance_conflict", n)
+    if not np.isnan(sc).all():  # level one's own change-and-sustain evidence, when it provides it
+        spread["language"] = np.maximum(spread["language"], window_mean(np.clip(np.nan_to_num(sc), 0, 1), lo, hi))
     within = [spread[m] for m in MODALITIES]
     terms = np.concatenate([cue_terms, np.stack(pairs + within, axis=1)], axis=1)
 
@@ -174,6 +178,15 @@ def frame_features(table: FrameTable, window_s: float = 2.0, context_s: float = 
                     tuple(names), tuple(context_names(mode)))
 
 
+def check_labels(feats, labels) -> None:
+    """One 0/1 label array per table, as long as the table (a caller's bug otherwise)."""
+    if labels is None or len(feats) != len(labels):
+        raise ValueError("one label array per table is required")
+    for f, y in zip(feats, labels):
+        if len(y) != f.n_frames:
+            raise ValueError(f"labels have {len(y)} frames, the table {f.n_frames}")
+
+
 def missing_modalities(table: FrameTable) -> list[str]:
     """Codebook modalities with no evidence anywhere in the video."""
     df = table.data
@@ -185,5 +198,5 @@ def missing_modalities(table: FrameTable) -> list[str]:
     return out
 
 
-__all__ = ["Features", "frame_features", "term_names", "cue_names", "context_names", "term_modality",
-           "pair_modalities", "missing_modalities", "window_mean", "window_sum", "LETTER"]
+__all__ = ["Features", "frame_features", "check_labels", "term_names", "cue_names", "context_names", "term_modality",
+           "pair_modalities", "missing_modalities", "window_mean", "window_sum"]

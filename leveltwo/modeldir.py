@@ -78,3 +78,21 @@ def read_weights(directory: str | Path, card: dict) -> bytes:
     if sha256(data) != card.get("weights_sha256"):
         raise InputError(d / name, "weights do not match the hash in card.json (tampered or mismatched model)")
     return data
+
+
+def short_hash(data: bytes) -> str:
+    """12 hex digits of the SHA-256: a model id that changes whenever the weights do."""
+    return sha256(data)[:12]
+
+
+def library_versions() -> dict[str, str]:
+    """Installed versions of the packages a model's numbers depend on (for its card)."""
+    import importlib.metadata as md
+
+    out = {}
+    for pkg in ("ahcue", "numpy", "torch", "xgboost", "shap", "safetensors"):
+        try:
+            out[pkg] = md.version(pkg)
+        except md.PackageNotFoundError:
+            pass
+    return out

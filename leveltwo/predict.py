@@ -26,7 +26,7 @@ within-modality term, plus half of each pair term it belongs to).
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, fields
 from typing import Any, Sequence
 
 import numpy as np

@@ -2,7 +2,8 @@
 
 The additive detector is trained on *frames*, not sequences: every frame's term and context
 vectors are computed once (:mod:`leveltwo.features`), so an epoch is a shuffled pass over frame
-batches (4096 by default) — fast on a 2-core CPU and trivially parallel on a GPU.
+batches (4096 by default; smaller for small corpora, so an epoch has at least ~16 steps) — fast
+on a 2-core CPU and trivially parallel on a GPU.
 
 - Loss: binary cross-entropy with ``pos_weight = n_negative / n_positive`` (BAH is ~17% A/H at
   frame level; its baselines weighted the classes likewise) plus ``constraint_weight`` times the
@@ -148,13 +149,15 @@ def _fit(model, feats, labels, val_feats, val_labels, progress, device) -> FitRe
     best_ap, best_epoch, best_state, stale = -1.0, 0, None, 0
     times = []
     n = len(y)
+    # Small corpora still get ~16 optimiser steps per epoch (one 4096 batch would be one step).
+    batch = int(min(model.batch_size, max(128, -(-n // 16))))
     for epoch in range(1, model.epochs + 1):
         t0 = time.perf_counter()
         net.train()
         perm = torch.from_numpy(rng.permutation(n)).to(device)
         total, total_c, steps = 0.0, 0.0, 0
-        for s in range(0, n, model.batch_size):
-            idx = perm[s:s + model.batch_size]
+        for s in range(0, n, batch):
+            idx = perm[s:s + batch]
             xb, zb, yb = X[idx], Z[idx], Y[idx]
             with torch.autocast(device_type="cuda", dtype=amp_dtype, enabled=use_amp):
                 logit, contrib = net(xb, zb)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,10 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 REPO = Path(__file__).resolve().parents[1]
+# pytest puts tests/ first on sys.path (rootdir conftest); tests/codebook/ would then shadow the
+# real `codebook` package as a namespace package. Put the repository itself first.
+if sys.path[:1] != [str(REPO)]:
+    sys.path.insert(0, str(REPO))
 SHARED_DATA = Path(os.environ.get("AHCUE_SHARED_DATA", REPO.parent / "shared" / "data"))
 
 

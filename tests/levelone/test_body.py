@@ -182,3 +182,17 @@ def test_every_body_cue_bounded_masked_and_valenced():
     assert np.nanmean(v[(t >= 4.3) & (t < 5.2)]) < -0.5  # shaking
     conf = c["affect.body.confidence"].to_numpy()
     assert conf[(t >= 4.3) & (t < 5.2)].mean() > conf[(t > 3) & (t < 3.5)].mean()
+
+
+@pytest.mark.parametrize("n", [1, 2, 5])
+def test_very_short_clips(n):
+    """A clip of one or a few frames still gives every cue, bounded, without errors."""
+    from levelone.face import face_cues, face_signals
+
+    s = _signals(_pose(n), _head(n))
+    c = body_cues(s, None, FPS)
+    assert len(c) == n and np.nanmax(c.filter(like="cue.").to_numpy(), initial=0) <= 1
+    rng = np.random.default_rng(0)
+    lm = rng.normal(0, 1, (n, 478, 3)) + np.linspace(0, 300, 478)[None, :, None]
+    f = face_cues(face_signals(lm, (640, 480)), None, FPS)
+    assert len(f) == n

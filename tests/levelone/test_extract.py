@@ -203,6 +203,9 @@ def test_extract_reports_bad_videos_after_finishing_the_rest(shared_data, tmp_pa
     r = run(plan(tmp_path), **kw)
     assert [f.path for f in r.failures] == [str(tmp_path / "bad.mp4")] and list(r.tables) == ["good"]
     assert "not a readable video" in r.failures[0].problem
+    (tmp_path / "file.txt").write_text("x")
+    with pytest.raises(InputError, match="not a folder"):
+        run(plan(tmp_path), out=tmp_path / "file.txt", **kw)
     with pytest.raises(InputError, match=r"1 of 2 videos failed \(first: .*bad.mp4: not a readable video"):
         extract(tmp_path, cache_dir=tmp_path / "c2", asr=False, progress=False)
 

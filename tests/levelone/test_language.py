@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from codebook.vocabulary import load_vocabulary
@@ -176,3 +177,21 @@ def test_a_users_lexicon_replaces_the_packaged_one(tmp_path):
     path.write_text(yaml.safe_dump(data), encoding="utf-8")
     with pytest.raises(InputError, match="'cap'"):
         load_lexicon(path)
+
+
+def test_comb_constructs_follow_motivational_interviewing_talk_types(shared_data):
+    """AnnoMI (Wu et al., ICASSP 2022; public domain): client utterances that MI experts labelled
+    change talk carry change constructs (mot, cap, opp, success) more often than sustain or
+    neutral talk, and sustain talk carries their negations more often. The lexicon was written
+    from the BAH codebook, not tuned here; recall is modest because MI talk types are broader."""
+    from levelone.language import CHANGE, SUSTAIN
+    df = pd.read_csv(shared_data / "annomi/AnnoMI-simple.csv")
+    client = df[df["interlocutor"] == "client"]
+    share = {}
+    for talk in ("change", "neutral", "sustain"):
+        texts = client.loc[client["client_talk_type"] == talk, "utterance_text"].astype(str)
+        found = [{m.cue for m in detect(spread_words(t, 0.0, 1.0))} for t in texts]
+        share[talk] = (np.mean([bool(f & set(CHANGE)) for f in found]),
+                       np.mean([bool(f & set(SUSTAIN)) for f in found]))
+    assert share["change"][0] > 1.5 * share["sustain"][0] and share["change"][0] > 3 * share["neutral"][0]
+    assert share["sustain"][1] > 1.5 * share["change"][1] and share["sustain"][1] > 3 * share["neutral"][1]

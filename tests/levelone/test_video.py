@@ -164,3 +164,24 @@ def _ffmpeg(*args: str) -> None:
     if shutil.which("ffmpeg") is None:
         pytest.skip("ffmpeg not installed")
     subprocess.run(["ffmpeg", "-v", "error", "-y", *args], check=True)
+
+
+def test_rotated_phone_video_is_turned_like_ffmpeg_shows_it(tmp_path):
+    """A frame stored sideways with a rotation tag decodes upright, exactly as ffmpeg displays it."""
+    from skimage import data, io
+
+    img = data.astronaut()[::4, 8:120:1][:, :96]  # 128 x 96, portrait
+    stored = tmp_path / "stored.png"
+    io.imsave(stored, np.ascontiguousarray(np.rot90(img, 1)), check_contrast=False)
+    plain, tagged = tmp_path / "plain.mp4", tmp_path / "tagged.mp4"
+    _ffmpeg("-loop", "1", "-i", str(stored), "-t", "0.3", "-r", "10", "-c:v", "libx264", "-crf", "0",
+            "-pix_fmt", "yuv444p", str(plain))
+    _ffmpeg("-i", str(plain), "-c", "copy", "-metadata:s:v:0", "rotate=90", str(tagged))
+    shown = tmp_path / "shown.png"
+    _ffmpeg("-i", str(tagged), "-frames:v", "1", str(shown))  # ffmpeg applies the rotation itself
+    reference = io.imread(shown)[..., :3].astype(int)
+    info = probe(tagged)
+    _, _, rgb = next(iter_frames(tagged))
+    assert (info.width, info.height) == (reference.shape[1], reference.shape[0])
+    assert rgb.shape == reference.shape
+    assert np.abs(rgb.astype(int) - reference).mean() < 2

@@ -13,7 +13,7 @@ from levelone.baseline import Baseline
 from levelone.body import body_cues
 from levelone.face import face_cues
 from levelone.video import iter_frames, probe
-from levelone.vision import interpolate_skipped, vision_signals
+from levelone.vision import confirmed_by_face, interpolate_skipped, vision_signals
 
 
 @lru_cache(maxsize=None)
@@ -80,6 +80,7 @@ def test_no_face(shared_data):
     df = _signals(str(shared_data / "video" / "pyfeat" / "no_face.mp4"))
     assert len(df) == 95
     assert not df["face.present"].any()
+    assert not df["body.present"].any()  # Pose's false "person" in the sky is not confirmed by a face
     assert df.filter(like="face.").drop(columns="face.present").isna().all().all()
     cues = face_cues(df, Baseline.fit([df]), 24.0)
     assert cues.filter(like="cue.face").isna().all().all()
@@ -106,3 +107,21 @@ def test_interpolate_skipped():
     out = interpolate_skipped(lm, done)
     assert out[1, 0, 0] == pytest.approx(1.0)
     assert np.isnan(out[3]).all()  # no pose at frame 4: frame 3 is not invented
+
+
+def test_confirmed_by_face():
+    face = np.zeros(100, bool)
+    face[40:45] = True
+    ok = confirmed_by_face(face, fps=10.0, window_s=1.0)
+    assert ok[30:55].all() and not ok[:30].any() and not ok[55:].any()
+
+
+def test_chunked_face_signals_match(shared_data, monkeypatch):
+    """Face mesh is turned into signals in chunks; a chunk size that splits the clip changes nothing."""
+    import levelone.vision as vision
+
+    clip = str(_grid(shared_data)[0])
+    whole = _signals(clip)
+    monkeypatch.setattr(vision, "CHUNK", 32)  # 75 frames -> chunks of 32, 32, 11
+    split = vision.vision_signals(clip)
+    pd.testing.assert_frame_equal(whole, split)

@@ -3,7 +3,6 @@ contract), on synthetic FrameTables with planted cues (a fixture, not accuracy o
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -123,3 +122,26 @@ def test_missing_dir_and_card(tmp_path):
     (tmp_path / "empty").mkdir()
     with pytest.raises(InputError, match="card.json"):
         load_model(tmp_path / "empty")
+
+
+def test_conflict_training_is_deterministic_on_cpu():
+    tr, va = make_corpus(8, seed=31), make_corpus(3, seed=32)
+    a = ConflictDetector(epochs=3, seed=5, device="cpu").fit(tr[0], tr[1], va[0], va[1])
+    b = ConflictDetector(epochs=3, seed=5, device="cpu").fit(tr[0], tr[1], va[0], va[1])
+    for k in a.params_:
+        np.testing.assert_array_equal(a.params_[k], b.params_[k])
+    c = ConflictDetector(epochs=3, seed=6, device="cpu").fit(tr[0], tr[1], va[0], va[1])
+    assert not np.array_equal(a.params_["ctx_w1"], c.params_["ctx_w1"])
+
+
+def test_missing_modality_is_not_evidence():
+    """A modality that is absent (NaN cues, present False) contributes exactly 0, never evidence."""
+    from synthetic import make_video
+    tables, labels, _ = make_corpus(16, seed=41)
+    model = ConflictDetector(epochs=5, device="cpu").fit(tables, labels)
+    table, _, _ = make_video(np.random.default_rng(0), 400, "x_1", missing=("body",))
+    ex = model.explain(table)
+    body = [c for c in ex.columns if c.startswith("cue.body.") or c == "within.body"]
+    assert np.all(ex[body].to_numpy() == 0)
+    pairs = [c for c in ex.columns if c.startswith("pair.") and "B" in c[5:]]
+    assert np.all(ex[pairs].to_numpy() == 0)
