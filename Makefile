@@ -3,7 +3,7 @@ PY ?= python3.11
 VENV ?= .venv
 BIN := $(VENV)/bin
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-APT_PACKAGES := ffmpeg espeak-ng chromium
+APT_PACKAGES := ffmpeg espeak-ng chromium procps
 
 .PHONY: setup system-packages venv demo test bench clean
 
@@ -27,7 +27,8 @@ venv:
 
 ## demo: the main job on the bundled sample clip, with the shipped default model
 demo:
-	$(BIN)/ahcue analyze levelone/data/sample/sample.mp4 -o out/sample --force
+	$(BIN)/ahcue analyze levelone/data/sample/sample.mp4 --transcript levelone/data/sample/sample.yml \
+	  --annotations levelone/data/sample/sample_annotations.csv -o out/sample --force
 	@echo "open out/sample/report.html"
 
 ## test: the whole test suite, slow end-to-end tests included (this is what CI runs)

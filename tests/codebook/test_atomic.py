@@ -29,3 +29,12 @@ def test_existing_output_needs_force(tmp_path):
     with pytest.raises(InputError, match="already exists"):
         check_writable(target)
     assert check_writable(target, force=True) == target
+
+
+def test_outputs_follow_the_umask_not_private(tmp_path):
+    old = os.umask(0o022)
+    try:
+        path = write_text(tmp_path / "report.html", "x")
+    finally:
+        os.umask(old)
+    assert (path.stat().st_mode & 0o777) == 0o644

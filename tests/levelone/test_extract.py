@@ -238,7 +238,6 @@ def test_real_extract_on_a_grid_clip(shared_data, tmp_path, capsys):
     pd.testing.assert_frame_equal(read(tmp_path / "again.parquet").data, d)
 
 
-@pytest.mark.slow
 def test_real_extract_with_asr_places_words_on_the_frames(shared_data, tmp_path):
     pytest.importorskip("faster_whisper")
     video = shared_data / "video" / "grid" / CLIP
