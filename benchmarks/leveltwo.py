@@ -40,7 +40,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--batch-size", type=int, default=4096)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--xgboost", action="store_true", help="also time the xgboost baseline")
-    ap.add_argument("-o", "--output", default="leveltwo-benchmark.json")
+    ap.add_argument("-o", "--output", "--json", dest="output", default="leveltwo-benchmark.json",
+                    help="JSON results file (`--json` is what `python -m benchmarks` passes)")
     ap.add_argument("--force", action="store_true")
     args = ap.parse_args(argv)
 

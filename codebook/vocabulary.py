@@ -15,6 +15,7 @@ from pathlib import Path
 import yaml
 
 from codebook.errors import InputError
+from codebook.yamlfile import read_yaml
 
 MODALITIES: tuple[str, ...] = ("face", "language", "audio", "body")
 PAIRS: tuple[str, ...] = ("FL", "FA", "FB", "LA", "LB", "AB")
@@ -157,12 +158,7 @@ def load_vocabulary(path: str | Path | None = None) -> Vocabulary:
     """Load and validate a vocabulary file (default: the packaged BAH codebook)."""
     if path is None:
         return _packaged()
-    path = Path(path)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as err:
-        raise InputError(path, f"cannot read vocabulary: {str(err).splitlines()[0]}") from None
-    return _parse(data, str(path))
+    return _parse(read_yaml(path, "vocabulary"), str(path))
 
 
 @lru_cache(maxsize=1)

@@ -14,6 +14,7 @@ from pathlib import Path
 import yaml
 
 from codebook.errors import InputError
+from codebook.yamlfile import read_yaml
 
 _PUNCT = re.compile(r"^[^\w']+|[^\w']+$")
 
@@ -68,12 +69,7 @@ def load_lexicon(path: str | Path | None = None) -> Lexicon:
     """The packaged lexicon, or a user's file in the same layout."""
     if path is None:
         return _packaged()
-    path = Path(path)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as err:
-        raise InputError(path, f"cannot read lexicon: {str(err).splitlines()[0]}") from None
-    return _parse(data, str(path))
+    return _parse(read_yaml(path, "lexicon"), str(path))
 
 
 @lru_cache(maxsize=1)
