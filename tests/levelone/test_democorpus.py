@@ -311,7 +311,8 @@ def test_command_refuses_existing_output(demo_corpus):
 
 # ----------------------------------------------------------------------------- through the BAH reader
 def test_bah_reader_gets_back_the_planted_truth(demo_corpus, planted):
-    bah = pytest.importorskip("codebook.bah")
+    from codebook import bah
+
     ds = bah.BAHDataset(demo_corpus, use_cache=False)
     videos = ds.videos()
     assert {v.key for v in videos} == set(planted)

@@ -212,7 +212,6 @@ def test_extract_reports_bad_videos_after_finishing_the_rest(shared_data, tmp_pa
 
 # ------------------------------------------------------------- end to end, real extractors
 def test_real_extract_on_a_grid_clip(shared_data, tmp_path, capsys):
-    pytest.importorskip("mediapipe")
     video = shared_data / "video" / "grid" / CLIP
     out = tmp_path / "features.parquet"
     code = _command([str(video), "-o", str(out), "--no-asr", "--cache-dir", str(tmp_path / "c"), "--json"])
@@ -239,7 +238,6 @@ def test_real_extract_on_a_grid_clip(shared_data, tmp_path, capsys):
 
 
 def test_real_extract_with_asr_places_words_on_the_frames(shared_data, tmp_path):
-    pytest.importorskip("faster_whisper")
     video = shared_data / "video" / "grid" / CLIP
     [path] = extract(video, out=tmp_path / "f.parquet", cache_dir=tmp_path / "c", progress=False)
     t = read(path)
