@@ -28,6 +28,9 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE = REPO / "levelone" / "data" / "sample" / "sample.mp4"
+# Run as a script, this folder comes first on sys.path and benchmarks/levelone.py would shadow the
+# levelone package: put the repository first.
+sys.path.insert(0, str(REPO))
 
 
 def make_clip(seconds: float, out: Path) -> Path:

@@ -31,13 +31,14 @@ def model_path() -> Path:
 
 
 def _model():
-    """The Whisper model, loaded on first use (2 CPU threads, int8)."""
+    """The Whisper model, loaded on first use (int8; ``AHCUE_THREADS`` CPU threads, default 2)."""
     global _MODEL
     with _LOCK:
         if _MODEL is None:
             os.environ.setdefault("HF_HUB_OFFLINE", "1")
             from faster_whisper import WhisperModel
-            _MODEL = WhisperModel(str(model_path()), device="cpu", compute_type="int8", cpu_threads=2)
+            _MODEL = WhisperModel(str(model_path()), device="cpu", compute_type="int8",
+                                  cpu_threads=int(os.environ.get("AHCUE_THREADS", "2")))
     return _MODEL
 
 

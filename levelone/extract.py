@@ -404,7 +404,9 @@ def _run_stage1(todo: list[tuple[VideoJob, str]], cache: Cache, workers: int, as
             batches = [remaining] if size > 1 else [[item] for item in remaining]
             broken: list[tuple[VideoJob, str]] = []
             for batch in batches:
-                pool = ProcessPoolExecutor(max_workers=min(size, len(batch)), mp_context=ctx)
+                n_proc = min(size, len(batch))
+                pool = ProcessPoolExecutor(max_workers=n_proc, mp_context=ctx, initializer=_limit_threads,
+                                           initargs=(max(1, (os.cpu_count() or 1) // n_proc),))
                 try:
                     futs: dict[Future, tuple[VideoJob, str]] = {
                         pool.submit(_stage1, job, str(cache.root), key, asr, signals): (job, key)
@@ -502,6 +504,16 @@ def _run_stage2(jobs: list[VideoJob], keys: dict[str, str], targets: dict[str, P
                 table.write(targets[j.video_id])
             result.assembled += 1
             result.tables[j.video_id] = targets[j.video_id]
+
+
+def _limit_threads(threads: int) -> None:
+    """Worker initializer: share the cores between workers instead of each taking them all.
+
+    Runs in a fresh (spawned) worker before torch, OpenMP or Whisper start, so their thread pools
+    read these settings; ``AHCUE_THREADS`` is what :mod:`levelone.asr` gives Whisper.
+    """
+    for var in ("AHCUE_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+        os.environ[var] = str(threads)
 
 
 def run(plan_: Plan, *, out: str | os.PathLike | None = None, workers: int = 1,

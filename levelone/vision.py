@@ -67,8 +67,8 @@ def _native_stderr_silenced():
 def _models():
     """(face_mesh, pose), created on first use and kept for the life of the process.
 
-    The graphs are created and run once on a blank frame with native logging silenced, so their
-    start-up chatter never reaches the user's terminal; later errors still do.
+    The graphs are created with native logging silenced, so their start-up chatter never
+    reaches the user's terminal; later errors still do (see :func:`_restart`).
     """
     if not _MODELS:
         # mediapipe 0.10.14 calls a protobuf API deprecated in protobuf 4 on every new result
@@ -83,13 +83,23 @@ def _models():
             pose = mp.solutions.pose.Pose(
                 static_image_mode=False, model_complexity=1, smooth_landmarks=True,
                 enable_segmentation=False, min_detection_confidence=0.5, min_tracking_confidence=0.5)
-            blank = np.zeros((64, 64, 3), np.uint8)
-            face.process(blank)
-            pose.process(blank)
-            face.reset()
-            pose.reset()
         _MODELS["face"], _MODELS["pose"] = face, pose
     return _MODELS["face"], _MODELS["pose"]
+
+
+def _restart(face, pose) -> None:
+    """Forget the last video's tracking state.
+
+    MediaPipe restarts its graphs on the first frame after ``reset()`` and logs start-up lines
+    from C++ then; a blank frame, processed with native logging silenced, takes that restart, so
+    nothing reaches the user's terminal and the first real frame starts from "no face yet".
+    """
+    blank = np.zeros((64, 64, 3), np.uint8)
+    with _native_stderr_silenced():
+        face.reset()
+        pose.reset()
+        face.process(blank)
+        pose.process(blank)
 
 
 def face_landmarks(result, width: int, height: int) -> np.ndarray | None:
@@ -139,8 +149,7 @@ def run_models(path, info: VideoInfo, progress: Callable[[int, int], None] | Non
 
     face_mesh, pose = _models()
     with_expression = facial_affect.available()
-    face_mesh.reset()
-    pose.reset()
+    _restart(face_mesh, pose)
     n = info.n_frames
     chunk = np.full((CHUNK, 478, 3), np.nan, np.float32)
     parts: list[pd.DataFrame] = []

@@ -17,17 +17,17 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def trained(demo_corpus, tmp_path_factory):
+def trained(demo_corpus, demo_tables, tmp_path_factory):
+    """Train both detectors on the level-one tables the session already extracted (corpus cache)."""
     d = tmp_path_factory.mktemp("l2e2e")
-    cache = d / "cache"
-    common = ["--cache-dir", str(cache), "--no-asr", "--quiet"]
+    common = ["--no-asr", "--quiet"]
     assert main(["train", str(demo_corpus), "--model", "conflict", "-o", str(d / "conflict"), "--device", "cpu",
                  "--epochs", "60", *common]) == 0
     assert main(["train", str(demo_corpus), "--model", "xgboost", "-o", str(d / "xgb"), "--device", "cpu",
                  *common]) == 0
     for name in ("conflict", "xgb"):
         assert main(["evaluate", str(d / name), str(demo_corpus), "--split", "test", "-o", str(d / f"eval-{name}"),
-                     "--cache-dir", str(cache), "--no-asr", "--quiet"]) == 0
+                     *common]) == 0
     return d
 
 
@@ -66,7 +66,7 @@ def test_explanations_name_the_planted_cue(trained, demo_corpus):
     from leveltwo.predict import predict_video
 
     model = load_model(trained / "conflict")
-    tables = extract_tables(demo_corpus, cache_dir=trained / "cache", asr=False, progress=False)
+    tables = extract_tables(demo_corpus, cache_dir=None, asr=False, progress=False)
     split = load_split(demo_corpus, "test", tables)
     measurable = {c.id for c in BAHDataset(demo_corpus).vocab.measurable}
     detected = hits = 0
