@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import statistics
 import subprocess
@@ -49,8 +50,6 @@ def cold_run(video: Path, work: Path, i: int) -> float:
 
 
 def warm_run(video: Path, work: Path, i: int) -> float:
-    import os
-
     from reports.analyze import analyze
 
     os.environ["AHCUE_CACHE"] = str(work / f"cache-warm-{i}")
@@ -60,7 +59,6 @@ def warm_run(video: Path, work: Path, i: int) -> float:
 
 
 def _env() -> dict:
-    import os
     return {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(REPO)}
 
 

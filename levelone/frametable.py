@@ -32,6 +32,9 @@ from codebook.errors import InputError
 from codebook.vocabulary import MODALITIES, Vocabulary, load_vocabulary
 
 SOURCES: tuple[str, ...] = ("face", "body", "audio", "text")
+# The raw-signal source whose ``<source>.present`` flag says a codebook modality has evidence.
+MODALITY_SOURCE: dict[str, str] = {"face": "face", "language": "text", "audio": "audio", "body": "body"}
+SOURCE_MODALITY: dict[str, str] = {v: k for k, v in MODALITY_SOURCE.items()}
 META_KEY = b"ahcue"
 FORMAT_VERSION = 1
 

@@ -233,12 +233,9 @@ def read_audio(path: str | Path, sr: int = 16000) -> np.ndarray:
         stream = container.streams.audio[0]
         resampler = av.AudioResampler(format="flt", layout="mono", rate=sr)
         chunks: list[np.ndarray] = []
-        listed = int(stream.frames or 0)
-        n_discard = 0
         try:
             for frame in _decode(container, stream):
-                if frame is None:
-                    n_discard += 1
+                if frame is None:  # a packet the edit list discards
                     continue
                 for out in resampler.resample(frame):
                     chunks.append(out.to_ndarray().reshape(-1))

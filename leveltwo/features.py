@@ -32,9 +32,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from codebook.vocabulary import MODALITIES, MODALITY_OF_LETTER, PAIRS, load_vocabulary
-from levelone.frametable import FrameTable
+from levelone.assemble import missing_sources
+from levelone.frametable import MODALITY_SOURCE, FrameTable
 
-SOURCE_OF: dict[str, str] = {"face": "face", "language": "text", "audio": "audio", "body": "body"}
+SOURCE_OF: dict[str, str] = MODALITY_SOURCE
 MODES = ("centred", "causal")
 
 
@@ -189,13 +190,8 @@ def check_labels(feats, labels) -> None:
 
 def missing_modalities(table: FrameTable) -> list[str]:
     """Codebook modalities with no evidence anywhere in the video."""
-    df = table.data
-    out = []
-    for m in MODALITIES:
-        col = f"{SOURCE_OF[m]}.present"
-        if col not in df.columns or not df[col].fillna(False).astype(bool).any():
-            out.append(m)
-    return out
+    gone = set(missing_sources(table.data))
+    return [m for m in MODALITIES if SOURCE_OF[m] in gone]
 
 
 __all__ = ["Features", "frame_features", "check_labels", "term_names", "cue_names", "context_names", "term_modality",

@@ -24,6 +24,7 @@ from pathlib import Path
 from codebook.atomic import atomic_path, check_writable, write_text
 from codebook.errors import InputError
 from codebook.vocabulary import Vocabulary, load_vocabulary
+from levelone.frametable import SOURCE_MODALITY
 
 MISSING_WORDS = {
     "face": "no face was found, so facial cues and facial affect could not be measured",
@@ -31,7 +32,7 @@ MISSING_WORDS = {
     "audio": "no speech was detected in the audio, so vocal cues could not be measured",
     "body": "no body pose was found, so body cues could not be measured",
 }
-SOURCE_TO_MODALITY = {"face": "face", "body": "body", "audio": "audio", "text": "language"}
+SOURCE_TO_MODALITY = SOURCE_MODALITY
 
 
 def _e(value) -> str:
