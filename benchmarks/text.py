@@ -1,6 +1,6 @@
 """Text encoder + heads throughput: sentences per second for batch sizes 1, 8, 32, 64.
 
-Runs :class:`levelone.textaffect.TextAffect` (encoding, heads, confidence) over real client
+Runs :class:`levelone.language.textaffect.TextAffect` (encoding, heads, confidence) over real client
 utterances from AnnoMI (the shared data folder) with ``torch.set_num_threads(--threads)``.
 
     python benchmarks/text.py --json out.json
@@ -41,7 +41,7 @@ def main(argv: list[str] | None = None) -> int:
 
     import torch
 
-    from levelone.textaffect import TextAffect
+    from levelone.language.textaffect import TextAffect
 
     torch.set_num_threads(args.threads)
     texts = sentences(args.n)

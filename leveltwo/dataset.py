@@ -40,7 +40,7 @@ class Split:
 def extract_tables(root: str | Path, cache_dir=None, workers: int = 1, asr: bool = True,
                    progress: bool = True) -> dict[str, Path]:
     """FrameTable paths of every video of a BAH root, keyed by level one's video id (file stem)."""
-    from levelone.extract import plan, run
+    from levelone.pipeline.extract import plan, run
 
     result = run(plan(root), workers=workers, cache_dir=cache_dir, asr=asr, progress=progress)
     if result.failures:

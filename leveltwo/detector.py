@@ -24,24 +24,12 @@ import numpy as np
 import pandas as pd
 
 from codebook.errors import InputError
+from leveltwo.additive import sigmoid, softplus
 from leveltwo.features import Features, check_labels, context_names, frame_features, term_names
 from leveltwo.modeldir import library_versions, read_card, read_weights, short_hash, write_model_dir
 
 WEIGHTS = "model.safetensors"
 PARAM_NAMES = ("raw_w", "bias", "ctx_w1", "ctx_b1", "ctx_w2", "ctx_b2", "ctx_mu", "ctx_sd", "ctx_scale")
-
-
-def softplus(x: np.ndarray) -> np.ndarray:
-    return np.logaddexp(0.0, x)
-
-
-def inv_softplus(y: np.ndarray) -> np.ndarray:
-    y = np.maximum(np.asarray(y, np.float64), 1e-6)
-    return y + np.log(-np.expm1(-y))
-
-
-def sigmoid(x: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-np.clip(x, -60, 60)))
 
 
 class ConflictDetector:
@@ -94,7 +82,7 @@ class ConflictDetector:
 
         ``progress`` (optional) is called with each epoch's history row.
         """
-        from leveltwo.train import fit_additive
+        from leveltwo.additive import fit_additive
 
         check_labels(feats, labels)
         if val_feats is not None:

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from codebook.vocabulary import MODALITIES, MODALITY_OF_LETTER, PAIRS, load_vocabulary
-from levelone.assemble import missing_sources
+from levelone.pipeline.assemble import missing_sources
 from levelone.frametable import MODALITY_SOURCE, FrameTable
 
 SOURCE_OF: dict[str, str] = MODALITY_SOURCE

@@ -58,7 +58,8 @@ def load_model(directory: str | Path | None = None):
 
 def codebook_prior(stats=None):
     """The untrained codebook-prior ConflictDetector built from ``stats`` (default: published)."""
-    from leveltwo.detector import ConflictDetector, inv_softplus
+    from leveltwo.detector import ConflictDetector
+    from leveltwo.additive import inv_softplus
 
     if stats is None:
         from codebook.stats import CueStatistics
@@ -83,7 +84,7 @@ def codebook_prior(stats=None):
         weights[names.index(f"within.{m}")] = WITHIN_WEIGHT
     model = ConflictDetector(constraint_weight=0.0, targets=targets)
     ctx = context_names(model.mode)
-    from levelone.baseline import squash
+    from levelone.pipeline.baseline import squash
 
     quiet = float(squash(np.zeros(1), QUIET_Z_THRESHOLD)[0])
     cue_total = float(sum(w for n, w in zip(names, weights) if n.startswith("cue.")))

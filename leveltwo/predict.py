@@ -99,7 +99,7 @@ def predict_video(model, table, annotation=None, threshold: float | None = None,
                   **segment_options) -> Prediction:
     """Predict one FrameTable with ``model``; ``threshold`` defaults to the model's tuned one.
 
-    ``words`` (``levelone.transcript.Word`` list) fills each segment's transcript; ``annotation``
+    ``words`` (``levelone.media.transcript.Word`` list) fills each segment's transcript; ``annotation``
     (``codebook.annotations.VideoAnnotation``) adds the annotated A/H segments for comparison.
     """
     fps = float(table.meta.fps) or 24.0

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from codebook.errors import InputError
-from leveltwo.detector import sigmoid
+from leveltwo.additive import sigmoid
 from leveltwo.features import Features, check_labels, context_names, frame_features, term_names
 from leveltwo.modeldir import library_versions, read_card, read_weights, short_hash, write_model_dir
 

@@ -1,6 +1,6 @@
 """The end-to-end pipeline for one video: features, prediction, ELAN file, report.
 
-``analyze`` runs level one (:func:`levelone.extract.extract`) into ``features.parquet``, the level-two
+``analyze`` runs level one (:func:`levelone.pipeline.extract.extract`) into ``features.parquet``, the level-two
 detector (:func:`leveltwo.predict.predict_video`) into ``prediction.json``, then renders
 ``segments.eaf`` and ``report.html`` (and ``report.pdf`` on request) from those two files only, so
 ``ahcue report`` can re-render them later without running a model. Without a transcript (given or
@@ -77,7 +77,7 @@ def load_annotation(spec: str | Path, fps: float, n_frames: int | None, video: s
 
 
 def _has_audio(video: Path) -> bool:
-    from levelone.video import probe
+    from levelone.media.video import probe
 
     return bool(probe(video).has_audio)
 
@@ -97,9 +97,9 @@ def analyze(video: str | Path, out_dir: str | Path, transcript: str | Path | Non
     prediction, the timeline and the ELAN file. ``on_stage(i, name)`` is called as each stage starts
     (the CLI's progress display); with ``progress`` the extractor shows its own progress bar.
     """
-    from levelone.extract import extract, plan
+    from levelone.pipeline.extract import extract, plan
     from levelone.frametable import read
-    from levelone.transcript import load_transcript
+    from levelone.media.transcript import load_transcript
     from leveltwo.models import load_model
     from leveltwo.predict import predict_video
     from reports.elan import write_segments_eaf
@@ -136,7 +136,7 @@ def analyze(video: str | Path, out_dir: str | Path, transcript: str | Path | Non
     if job.transcript is not None:
         words = load_transcript(job.transcript)
     elif transcribing:
-        from levelone.asr import transcribe
+        from levelone.media.asr import transcribe
 
         words = transcribe(video)
     timings["transcript"] = time.perf_counter() - t

@@ -386,7 +386,7 @@ def compare_dataset(model: str | Path | None, root: str | Path, split: str = "te
     """Both modes over every annotated segment with cues of a BAH split (``all``: every split)."""
     from codebook.bah import BAHDataset
     from codebook.errors import InputError
-    from levelone.extract import Plan, plan, run
+    from levelone.pipeline.extract import Plan, plan, run
     from levelone.frametable import read
     from leveltwo.predict import predict_video
 

@@ -35,7 +35,7 @@ def demo_corpus(tmp_path_factory) -> Path:
         pytest.skip(f"GRID clips not found under {SHARED_DATA} (the demo corpus uses their faces)")
     if shutil.which("espeak-ng") is None or shutil.which("ffmpeg") is None:
         pytest.skip("espeak-ng and ffmpeg are needed to generate the demo corpus")
-    from levelone.democorpus import generate
+    from levelone.democorpus.build import generate
 
     return generate(tmp_path_factory.mktemp("demo") / "bah", participants=4, seed=0)
 
@@ -47,7 +47,7 @@ def demo_tables(demo_corpus) -> dict[str, Path]:
     Uses the corpus's default cache (``<root>/.ahcue-cache``) and no ASR (the corpus ships BAH
     transcripts), so every test that extracts the corpus the same way reuses these tables.
     """
-    from levelone.extract import plan, run
+    from levelone.pipeline.extract import plan, run
 
     p = plan(demo_corpus)
     result = run(p, workers=1, asr=False, progress=False)

@@ -33,7 +33,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from levelone.democorpus import generate, load_planted
+    from levelone.democorpus.build import generate, load_planted
 
     root = generate(args.out, participants=args.participants, seed=args.seed, questions=args.questions,
                     long_video_s=None if args.no_long_video else 32.0, force=args.force)

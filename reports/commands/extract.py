@@ -38,7 +38,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from codebook.atomic import check_writable
-    from levelone.extract import plan, run as run_extract
+    from levelone.pipeline.extract import plan, run as run_extract
 
     p = plan(args.input, args.transcript)
     out = args.out

@@ -42,12 +42,12 @@ def run(args: argparse.Namespace) -> int:
     if src.suffix.lower() == ".parquet":
         table = read(src)
     else:
-        from levelone.extract import extract
+        from levelone.pipeline.extract import extract
         paths = extract(src, cache_dir=args.cache_dir, transcript=args.transcript, asr=not args.no_asr,
                         progress=not args.json)
         table = read(paths[0])
     if args.transcript:
-        from levelone.transcript import load_transcript
+        from levelone.media.transcript import load_transcript
         words = load_transcript(args.transcript)
     pred = predict_video(model, table, threshold=args.threshold, aggregation=args.aggregation, words=words)
     text = pred.to_json(indent=2)

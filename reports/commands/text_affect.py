@@ -1,7 +1,7 @@
 """`ahcue text-affect`: score any table of texts with the text valence and stance heads.
 
 Keeps the input columns and adds ``valence, p_change, p_neutral, p_sustain, confidence``
-(see :mod:`levelone.textaffect`).
+(see :mod:`levelone.language.textaffect`).
 """
 from __future__ import annotations
 
@@ -52,11 +52,11 @@ def run(args: argparse.Namespace) -> int:
     out = check_writable(args.output, args.force)
     table = read_table(Path(args.table), args.column, args.context_column)
     if args.lexicon:
-        from levelone.textaffect import LexiconAffect
+        from levelone.language.textaffect import LexiconAffect
 
         scorer = LexiconAffect()
     else:
-        from levelone.textaffect import TextAffect
+        from levelone.language.textaffect import TextAffect
 
         scorer = TextAffect(batch_size=args.batch_size, heads=args.heads)
     contexts = table[args.context_column].tolist() if args.context_column else None

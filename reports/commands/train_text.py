@@ -2,7 +2,7 @@
 
 One command reproduces the shipped heads and every number in their model card: it encodes
 VADER's ground truth and AnnoMI once, runs the cross-validations described in
-:mod:`levelone.train_text`, fits the heads on all data and writes ``text_heads.safetensors`` +
+:mod:`levelone.language.train`, fits the heads on all data and writes ``text_heads.safetensors`` +
 ``text_heads.json`` into ``--out`` (or over the shipped files with ``--update-shipped``).
 """
 from __future__ import annotations
@@ -42,8 +42,8 @@ def run(args: argparse.Namespace) -> int:
 
     from codebook.atomic import check_writable
     from codebook.errors import InputError
-    from levelone.textaffect import DATA_DIR
-    from levelone.train_text import train, write_outputs
+    from levelone.language.textaffect import DATA_DIR
+    from levelone.language.train import train, write_outputs
 
     data = Path(args.data) if args.data else default_shared_data()
     if not data.is_dir():

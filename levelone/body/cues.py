@@ -1,0 +1,241 @@
+"""Body signals from MediaPipe pose, head-pose dynamics, codebook body cues and body affect.
+
+Plain functions, librosa style (the temporal helpers they use live in :mod:`levelone.temporal`):
+:func:`pose_signals` turns (n, 33, 4) pose landmarks (x, y in pixels, z, visibility) into the raw
+  ``body.*`` columns, and :func:`body_cues` turns ``face.yaw/pitch/roll`` plus ``body.*`` into
+  ``cue.body.<id>`` in [0, 1] and ``affect.body.valence|confidence``.
+
+Raw ``body.*`` units: positions and the shoulder width are fractions of the frame's longer side
+(``body.torso_x/y``, ``body.shoulder_width``); ``body.shoulder_raise_l/r`` is the shoulder's height
+relative to the nose in shoulder widths (higher = shrug; about -0.6 normally);
+``body.shoulder_y`` is the shoulder line's height (up positive, fraction of the longer side);
+``body.wrist_l*/r*`` are wrist positions relative to the shoulder centre in shoulder widths (x
+image-right, y up), NaN when the wrist is not visible; ``body.wrist_vis_l/r`` is MediaPipe's
+visibility in [0, 1]; ``body.wrist_face_l/r`` is the wrist-to-nose distance in shoulder widths.
+
+Speeds and oscillations are derived inside :func:`body_cues` (they need ``fps``) and normalised
+against this video's own robust statistics; levels are normalised against the person's baseline.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy import ndimage
+
+from levelone.pipeline.baseline import Baseline, squash
+from levelone.temporal import (gradient, hold, interpolate_gaps, jitter, oscillation, periodicity, robust_z,
+                               smooth, sustained)
+
+VERSION = "1"
+
+NOSE, SHOULDER_L, SHOULDER_R, WRIST_L, WRIST_R, HIP_L, HIP_R = 0, 11, 12, 15, 16, 23, 24
+VISIBLE = 0.5
+
+SIGNALS: tuple[str, ...] = (
+    "body.shoulder_width", "body.shoulder_raise_l", "body.shoulder_raise_r", "body.shoulder_y",
+    "body.torso_x", "body.torso_y", "body.wrist_vis_l", "body.wrist_vis_r", "body.wrist_lx",
+    "body.wrist_ly", "body.wrist_rx", "body.wrist_ry", "body.wrist_face_l", "body.wrist_face_r")
+
+SCALE_FLOORS: dict[str, float] = {
+    "body.shoulder_raise_l": 0.02, "body.shoulder_raise_r": 0.02, "body.wrist_vis_l": 0.1,
+    "body.wrist_vis_r": 0.1, "face.yaw": 1.0, "face.pitch": 1.0, "face.roll": 1.0,
+}
+
+CUES: tuple[str, ...] = ("look_away", "shake", "tilt", "throw", "sigh", "nod", "shrug", "hands",
+                         "posture", "scratch", "restless")
+HEAD_CUES = frozenset({"look_away", "shake", "tilt", "throw", "nod"})
+
+
+# ----------------------------------------------------------------------------- temporal helpers
+# ----------------------------------------------------------------------------- raw pose signals
+def pose_signals(landmarks: np.ndarray, frame_size: tuple[int, int]) -> pd.DataFrame:
+    """Raw ``body.*`` signals (float32) from (n, 33, 4) pose landmarks: x, y pixels, z, visibility.
+
+    Rows whose landmarks are NaN (no pose found) or whose shoulders are not visible are NaN.
+    """
+    lm = np.asarray(landmarks, np.float64)
+    if lm.ndim != 3 or lm.shape[1:] != (33, 4):
+        raise ValueError(f"pose landmarks must be (n, 33, 4), got {lm.shape}")
+    w, h = frame_size
+    side = float(max(w, h))
+    vis = lm[..., 3]
+    ok = np.isfinite(lm).all(axis=(1, 2)) & (vis[:, SHOULDER_L] >= VISIBLE) & (vis[:, SHOULDER_R] >= VISIBLE)
+    xy = lm[..., :2].copy()
+    xy[..., 1] *= -1.0  # y up
+    sh_l, sh_r, nose = xy[:, SHOULDER_L], xy[:, SHOULDER_R], xy[:, NOSE]
+    sw = np.linalg.norm(sh_l - sh_r, axis=-1)
+    sw = np.where(sw > 1e-6, sw, np.nan)
+    centre = (sh_l + sh_r) / 2
+    hips_ok = (vis[:, HIP_L] >= VISIBLE) & (vis[:, HIP_R] >= VISIBLE)
+    torso = np.where(hips_ok[:, None], (centre + (xy[:, HIP_L] + xy[:, HIP_R]) / 2) / 2, centre)
+    out = {
+        "body.shoulder_width": sw / side,
+        "body.shoulder_raise_l": (sh_l[:, 1] - nose[:, 1]) / sw,
+        "body.shoulder_raise_r": (sh_r[:, 1] - nose[:, 1]) / sw,
+        "body.shoulder_y": (centre[:, 1] + h) / side,
+        "body.torso_x": torso[:, 0] / side,
+        "body.torso_y": (torso[:, 1] + h) / side,
+        "body.wrist_vis_l": vis[:, WRIST_L],
+        "body.wrist_vis_r": vis[:, WRIST_R],
+    }
+    for tag, idx in (("l", WRIST_L), ("r", WRIST_R)):
+        seen = vis[:, idx] >= VISIBLE
+        rel = (xy[:, idx] - centre) / sw[:, None]
+        out[f"body.wrist_{tag}x"] = np.where(seen, rel[:, 0], np.nan)
+        out[f"body.wrist_{tag}y"] = np.where(seen, rel[:, 1], np.nan)
+        out[f"body.wrist_face_{tag}"] = np.where(seen, np.linalg.norm(xy[:, idx] - nose, axis=-1) / sw, np.nan)
+    return pd.DataFrame({k: np.where(ok, v, np.nan).astype(np.float32) for k, v in out.items()})
+
+
+# ----------------------------------------------------------------------------- cues
+def _col(df: pd.DataFrame, c: str) -> np.ndarray:
+    return df[c].to_numpy(np.float64) if c in df.columns else np.full(len(df), np.nan)
+
+
+def _complete(baseline: Baseline | None, signals: pd.DataFrame) -> Baseline:
+    cols = [c for c in signals.columns if (c.startswith("body.") or c in ("face.yaw", "face.pitch", "face.roll"))
+            and pd.api.types.is_float_dtype(signals[c])]
+    own = Baseline.fit([signals[cols]]) if cols else Baseline()
+    if baseline is not None:
+        own.median.update({k: v for k, v in baseline.median.items() if k in own.median})
+        own.scale.update({k: v for k, v in baseline.scale.items() if k in own.scale})
+    return own.with_floor(SCALE_FLOORS)
+
+
+def decouple(x: np.ndarray, driver: np.ndarray) -> np.ndarray:
+    """``x`` minus its least-squares linear dependence on ``driver`` (both (n,), NaN-aware).
+
+    Speaking moves the head: on GRID clips head pitch rises 4-6 degrees with every mouth opening
+    (correlation ~0.7). Removing the part of pitch that the lip opening predicts keeps speech from
+    reading as nodding, while a nod, which the mouth does not predict, stays.
+    """
+    x = np.asarray(x, np.float64)
+    d = np.asarray(driver, np.float64)
+    ok = np.isfinite(x) & np.isfinite(d)
+    if ok.sum() < 10 or np.std(d[ok]) < 1e-9:
+        return x.copy()
+    dc = d[ok] - d[ok].mean()
+    beta = float((dc * (x[ok] - x[ok].mean())).sum() / (dc ** 2).sum())
+    if beta <= 0:
+        return x.copy()  # only the known coupling (mouth opens, head rises) is removed
+    return x - beta * np.where(np.isfinite(d), d - d[ok].mean(), 0.0)
+
+
+def head_cues(yaw: np.ndarray, pitch: np.ndarray, roll: np.ndarray, fps: float,
+              centre: tuple[float, float, float] | None = None,
+              mouth: np.ndarray | None = None) -> dict[str, np.ndarray]:
+    """look_away, shake, tilt, throw and nod activations (n,) from head angles in degrees.
+
+    ``centre`` is the person's baseline (yaw, pitch, roll); the medians of these traces otherwise.
+    ``mouth`` (lip opening, any unit) lets the nod detector ignore speech-driven pitch (:func:`decouple`).
+    """
+    angs = [np.asarray(a, np.float64) for a in (yaw, pitch, roll)]
+    if centre is None:
+        centre = tuple(float(np.nanmedian(a)) if np.isfinite(a).any() else 0.0 for a in angs)
+    k = max(1, int(round(0.1 * fps)))
+    sy, sp, sr = (smooth(a, k) for a in angs)
+    nod_trace = sp if mouth is None else smooth(decouple(angs[1], mouth), k)
+    dy, dp, dr = sy - centre[0], sp - centre[1], sr - centre[2]
+    cue: dict[str, np.ndarray] = {}
+    cue["look_away"] = sustained(squash(np.hypot(dy, dp), 12.0, 2.0), int(round(0.5 * fps)))
+    cue["tilt"] = sustained(squash(np.abs(dr), 8.0, 1.5), int(round(0.5 * fps)))
+    for name, trace, floor in (("shake", sy, 4.0), ("nod", nod_trace, 4.0)):
+        amp = max(floor, 4.0 * jitter(trace))
+        cue[name] = squash(oscillation(trace, fps, amp), 1.5, 0.4)
+    speed = np.sqrt(sum(gradient(interpolate_gaps(a)) ** 2 for a in (sy, sp, sr))) * fps  # deg/s
+    burst = np.fmin(squash(robust_z(speed, floor=5.0), 5.0, 1.0), squash(speed, 60.0, 15.0))
+    cue["throw"] = hold(burst, int(round(0.3 * fps)))
+    return cue
+
+
+def body_cues(signals: pd.DataFrame, baseline: Baseline | None, fps: float) -> pd.DataFrame:
+    """``cue.body.<id>`` in [0, 1] for every measurable body cue, plus ``affect.body.valence|confidence``.
+
+    Head cues (look away, shake, tilt, throw, nod) need ``face.yaw/pitch/roll`` and are NaN where
+    there is no face; torso and arm cues need ``body.*`` and are NaN where no pose was found.
+    """
+    n = len(signals)
+    base = _complete(baseline, signals)
+    face_ok = _col(signals, "face.yaw")
+    face_ok = np.isfinite(face_ok) if "face.present" not in signals else signals["face.present"].to_numpy(bool)
+    body_ok = np.isfinite(_col(signals, "body.shoulder_width")) if "body.present" not in signals \
+        else signals["body.present"].to_numpy(bool)
+
+    def z(c: str) -> np.ndarray:
+        return base.zscore(signals, c).astype(np.float64)
+
+    centre = tuple(base.median.get(f"face.{a}", np.nan) for a in ("yaw", "pitch", "roll"))
+    cue = head_cues(_col(signals, "face.yaw"), _col(signals, "face.pitch"), _col(signals, "face.roll"), fps,
+                    centre if np.isfinite(centre).all() else None, mouth=_col(signals, "face.lip_open"))
+
+    sw = interpolate_gaps(_col(signals, "body.shoulder_width"))
+    # sigh: a slow rise and fall of the shoulder line, 1-3 s, band-passed as a difference of averages
+    shoulder = interpolate_gaps(_col(signals, "body.shoulder_y")) / np.where(sw > 0, sw, np.nan)
+    bump = smooth(shoulder, int(round(0.3 * fps))) - smooth(shoulder, int(round(4.0 * fps)))
+    cue["sigh"] = hold(squash(robust_z(bump, floor=0.01), 3.0, 0.7), int(round(1.0 * fps)))
+    cue["shrug"] = squash(np.fmax(z("body.shoulder_raise_l"), z("body.shoulder_raise_r")), 2.0, 0.5)
+    # hands: wrists shown more than usual, or moving
+    vis = np.fmax(_col(signals, "body.wrist_vis_l"), _col(signals, "body.wrist_vis_r"))
+    speeds = []
+    for tag in ("l", "r"):
+        wx, wy = _col(signals, f"body.wrist_{tag}x"), _col(signals, f"body.wrist_{tag}y")
+        speeds.append(np.nan_to_num(np.hypot(gradient(smooth(wx, 3)), gradient(smooth(wy, 3))) * fps))
+    wspeed = np.fmax(*speeds)  # shoulder widths per second
+    moving = squash(wspeed, 0.5, 0.15) * squash(robust_z(wspeed, floor=0.1), 2.5, 0.5)
+    cue["hands"] = np.fmax(squash(np.fmax(z("body.wrist_vis_l"), z("body.wrist_vis_r")), 2.0, 0.5),
+                           np.nan_to_num(vis) * moving)
+    # posture: the torso leaves its running position (5 s median), or leans in/out (scale change)
+    win = max(3, int(round(5.0 * fps)) | 1)
+    tx, ty = interpolate_gaps(_col(signals, "body.torso_x")), interpolate_gaps(_col(signals, "body.torso_y"))
+    if np.isfinite(tx).all() and n:
+        d = np.hypot(tx - ndimage.median_filter(tx, win, mode="nearest"),
+                     ty - ndimage.median_filter(ty, win, mode="nearest")) / sw
+        lean = np.abs(np.log(sw / ndimage.median_filter(sw, win, mode="nearest")))
+        cue["posture"] = squash(np.fmax(d, lean), 0.15, 0.04)
+    else:
+        cue["posture"] = np.zeros(n)
+    # scratch: a visible wrist near the face, moving
+    near = np.fmax(*[np.nan_to_num(squash(-(_col(signals, f"body.wrist_face_{t}") - 0.7) / 0.1, 0.0))
+                     for t in ("l", "r")])
+    cue["scratch"] = hold(near * squash(wspeed, 0.3, 0.1), int(round(0.3 * fps)))
+    # restless: rhythmic torso or head motion (autocorrelation peak at 0.5-3 Hz in 3 s)
+    traces = [tx / np.nanmedian(sw) if np.isfinite(sw).any() else tx, interpolate_gaps(_col(signals, "face.roll")) / 10.0,
+              interpolate_gaps(_col(signals, "face.yaw")) / 10.0]
+    rest = np.zeros(n)
+    for tr in traces:
+        if not np.isfinite(tr).all():
+            continue
+        r, sd = periodicity(tr, fps)
+        # movement well above the person's quieter moments and above the tracker's own noise
+        quiet = max(float(np.quantile(sd, 0.2)) if sd.size else 0.0, jitter(tr) / np.sqrt(2), 1e-3)
+        amp = squash(sd / quiet, 2.0, 0.4)
+        rest = np.fmax(rest, squash(r, 0.5, 0.1) * amp)
+    cue["restless"] = rest
+
+    out = {}
+    for k in CUES:
+        ok = face_ok if k in HEAD_CUES else (body_ok if k != "restless" else (face_ok | body_ok))
+        out[f"cue.body.{k}"] = np.where(ok, np.clip(np.nan_to_num(cue[k]), 0, 1), np.nan).astype(np.float32)
+    valence, confidence = _valence(out, face_ok | body_ok)
+    out["affect.body.valence"] = valence
+    out["affect.body.confidence"] = confidence
+    return pd.DataFrame(out, index=signals.index)
+
+
+def _evidence(a: np.ndarray) -> np.ndarray:
+    return np.clip(2 * np.nan_to_num(a, nan=0.0) - 1, 0, 1)
+
+
+def _valence(cues: dict[str, np.ndarray], present: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Body valence: a nod reads positive; a shake, looking away, or a hand at the face negative.
+
+    Confidence is low (0.2) when nothing moves and rises with the strongest motion evidence.
+    """
+    pos = _evidence(cues["cue.body.nod"])
+    neg = np.fmax.reduce([_evidence(cues["cue.body.shake"]), 0.5 * _evidence(cues["cue.body.look_away"]),
+                          0.3 * _evidence(cues["cue.body.scratch"])])
+    valence = np.clip(pos - neg, -1, 1)
+    strength = np.fmax(pos, neg)
+    confidence = (0.2 + 0.8 * strength) * (1 - 0.5 * np.fmin(pos, neg))
+    return (np.where(present, valence, np.nan).astype(np.float32),
+            np.where(present, confidence, 0.0).clip(0, 1).astype(np.float32))

@@ -1,0 +1,307 @@
+"""Facial signals, codebook face cues and facial affect from MediaPipe face-mesh landmarks.
+
+Input landmarks are ``(n, 478, 3)`` float arrays in *pixel units of the processed frame*: x right,
+y down, z depth on the x scale (MediaPipe's normalised x, y, z multiplied by width, height, width),
+so distances are isotropic. Frames without a face are all-NaN.
+
+Geometry is measured in the head's own frame (:mod:`levelone.face.headpose`) so heights and offsets do
+not change when the head turns, and lengths are divided by the inter-ocular distance (IOD, between
+the two eye centres) so they do not change with the distance to the camera. Signal units:
+
+- ``face.eye_open_l/r``: eyelid gap / eye width (ratio, ~0.25-0.35 open, < 0.1 closed);
+- ``face.brow_inner_l/r``, ``face.brow_outer_l/r``: brow height above the eye-corner line (IOD);
+- ``face.brow_gap``: distance between the inner brow ends (IOD);
+- ``face.iris_x``, ``face.iris_y``: iris centre offset from the eye-corner midpoint, both eyes
+  averaged, in eye widths; x toward the person's left, y up (gaze);
+- ``face.mouth_lift``: mouth-corner height above the lip centre (IOD; smile > 0, corners down < 0);
+- ``face.mouth_width``, ``face.lip_open`` (inner lip gap), ``face.lip_thickness`` (red-lip height,
+  upper + lower), ``face.lip_protrusion`` (lip centre ahead of the corners), ``face.jaw_open``
+  (nose base to chin), ``face.nose_brow`` (nose tip to the point between the brows),
+  ``face.nostril_width``, ``face.chin`` (lower lip to chin): all IOD;
+- ``face.yaw``, ``face.pitch``, ``face.roll``: degrees (signs in :mod:`levelone.face.headpose`);
+- ``face.expr_<emotion>`` (from :mod:`levelone.pipeline.vision`, not from landmarks): FER2013 class
+  probabilities of :mod:`levelone.face.affect`, used for facial valence;
+- ``face.cx``, ``face.cy`` (face centre, fraction of frame width/height) and ``face.size`` (IOD /
+  the frame's longer side): where the face is, for posture.
+
+Cues (:func:`face_cues`) compare robust z-scores against the person's :class:`Baseline` and map
+them to [0, 1] with :func:`levelone.pipeline.baseline.squash`; thresholds and temporal rules follow the
+``measurement`` text of each face cue in ``codebook/data/vocabulary.yaml``.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from levelone.pipeline.baseline import Baseline, squash
+from levelone.temporal import gradient, hold, robust_z, sustained, tophat
+from levelone.face.affect import EMOTIONS, expression_valence
+from levelone.face.headpose import angles, head_axes, to_head_frame
+
+VERSION = "1"
+
+# MediaPipe face-mesh indices (r = the person's right, on the image's left).
+EYE_R = {"outer": 33, "inner": 133, "upper": (160, 159, 158), "lower": (144, 145, 153), "iris": 468}
+EYE_L = {"outer": 263, "inner": 362, "upper": (387, 386, 385), "lower": (373, 374, 380), "iris": 473}
+BROW_R = {"inner": (107, 55), "outer": (70, 46)}
+BROW_L = {"inner": (336, 285), "outer": (300, 276)}
+MOUTH_R, MOUTH_L = 61, 291
+LIP_UPPER_OUT, LIP_UPPER_IN, LIP_LOWER_IN, LIP_LOWER_OUT = 0, 13, 14, 17
+NOSE_TIP, NOSE_BASE, BETWEEN_BROWS = 1, 2, 168
+NOSTRIL_R, NOSTRIL_L = 129, 358
+CHIN = 152
+
+SIGNALS: tuple[str, ...] = (
+    "face.eye_open_l", "face.eye_open_r", "face.brow_inner_l", "face.brow_inner_r",
+    "face.brow_outer_l", "face.brow_outer_r", "face.brow_gap", "face.iris_x", "face.iris_y",
+    "face.mouth_lift", "face.mouth_width", "face.lip_open", "face.lip_thickness",
+    "face.lip_protrusion", "face.jaw_open", "face.nose_brow", "face.nostril_width", "face.chin",
+    "face.yaw", "face.pitch", "face.roll", "face.cx", "face.cy", "face.size")
+
+# Smallest baseline scale per signal, in its own units: a very still face must not turn landmark
+# jitter into large z-scores. Roughly the frame-to-frame jitter of MediaPipe on a still face.
+SCALE_FLOORS: dict[str, float] = {
+    "face.eye_open_l": 0.02, "face.eye_open_r": 0.02, "face.brow_inner_l": 0.01,
+    "face.brow_inner_r": 0.01, "face.brow_outer_l": 0.01, "face.brow_outer_r": 0.01,
+    "face.brow_gap": 0.01, "face.iris_x": 0.02, "face.iris_y": 0.02, "face.mouth_lift": 0.01,
+    "face.mouth_width": 0.015, "face.lip_open": 0.01, "face.lip_thickness": 0.01,
+    "face.lip_protrusion": 0.01, "face.jaw_open": 0.015, "face.nose_brow": 0.01,
+    "face.nostril_width": 0.008, "face.chin": 0.01, "face.yaw": 1.0, "face.pitch": 1.0,
+    "face.roll": 1.0,
+}
+
+CUES: tuple[str, ...] = ("close2", "close1", "squint", "frown", "eyebrow", "gaze", "eye_roll", "open",
+                         "smile", "pout", "lip_press", "hanging", "mouth", "nose")
+
+# Columns that, when present beside the face signals, say the person is speaking.
+SPEECH_COLUMNS: tuple[str, ...] = ("audio.speech", "audio.present")
+
+
+def _dist(p: np.ndarray, a, b) -> np.ndarray:
+    pa = p[:, list(a)].mean(1) if isinstance(a, tuple) else p[:, a]
+    pb = p[:, list(b)].mean(1) if isinstance(b, tuple) else p[:, b]
+    return np.linalg.norm(pa - pb, axis=-1)
+
+
+def eye_openness(landmarks: np.ndarray, eye: dict) -> np.ndarray:
+    """Eyelid gap / eye width for one eye, (n,): mean of three vertical lid pairs, 3D distances."""
+    gap = np.mean([_dist(landmarks, u, l) for u, l in zip(eye["upper"], eye["lower"])], axis=0)
+    return gap / _dist(landmarks, eye["outer"], eye["inner"])
+
+
+def interocular(landmarks: np.ndarray) -> np.ndarray:
+    """Distance between the two eye centres (corner midpoints), (n,), in the landmarks' units."""
+    c_r = landmarks[:, [EYE_R["outer"], EYE_R["inner"]]].mean(1)
+    c_l = landmarks[:, [EYE_L["outer"], EYE_L["inner"]]].mean(1)
+    return np.linalg.norm(c_l - c_r, axis=-1)
+
+
+def brow_heights(head: np.ndarray, iod: np.ndarray, brow: dict, eye: dict) -> tuple[np.ndarray, np.ndarray]:
+    """(inner, outer) brow height above the eye-corner midpoint, head frame, IOD units."""
+    eye_y = head[:, [eye["outer"], eye["inner"]], 1].mean(1)
+    inner = head[:, list(brow["inner"]), 1].mean(1) - eye_y
+    outer = head[:, list(brow["outer"]), 1].mean(1) - eye_y
+    return inner / iod, outer / iod
+
+
+def iris_offset(head: np.ndarray, eye: dict) -> tuple[np.ndarray, np.ndarray]:
+    """Iris centre minus eye-corner midpoint in the head frame, (x, y) in eye widths."""
+    mid = head[:, [eye["outer"], eye["inner"]]].mean(1)
+    width = np.linalg.norm(head[:, eye["outer"]] - head[:, eye["inner"]], axis=-1)
+    off = head[:, eye["iris"]] - mid
+    return off[:, 0] / width, off[:, 1] / width
+
+
+def mouth_measures(head: np.ndarray, iod: np.ndarray) -> dict[str, np.ndarray]:
+    """Mouth-corner lift, width, inner-lip opening, lip thickness and protrusion (IOD units)."""
+    corners = head[:, [MOUTH_R, MOUTH_L]]
+    centre = head[:, [LIP_UPPER_IN, LIP_LOWER_IN]].mean(1)
+    lift = corners[:, :, 1].mean(1) - centre[:, 1]
+    return {
+        "face.mouth_lift": lift / iod,
+        "face.mouth_width": _dist(head, MOUTH_R, MOUTH_L) / iod,
+        "face.lip_open": _dist(head, LIP_UPPER_IN, LIP_LOWER_IN) / iod,
+        "face.lip_thickness": (_dist(head, LIP_UPPER_OUT, LIP_UPPER_IN)
+                               + _dist(head, LIP_LOWER_IN, LIP_LOWER_OUT)) / iod,
+        "face.lip_protrusion": (head[:, [LIP_UPPER_OUT, LIP_LOWER_OUT], 2].mean(1)
+                                - corners[:, :, 2].mean(1)) / iod,
+    }
+
+
+def face_signals(landmarks: np.ndarray, frame_size: tuple[int, int] | None = None) -> pd.DataFrame:
+    """All ``face.*`` raw signals (float32, one row per frame) from (n, 478, 3) landmarks.
+
+    ``frame_size`` = (width, height) of the frames the landmarks are in, for ``face.cx/cy/size``
+    (NaN without it). All-NaN landmark rows give all-NaN signal rows.
+    """
+    lm = np.asarray(landmarks, np.float64)
+    if lm.ndim != 3 or lm.shape[1:] != (478, 3):
+        raise ValueError(f"landmarks must be (n, 478, 3), got {lm.shape}")
+    n = len(lm)
+    out: dict[str, np.ndarray] = {c: np.full(n, np.nan) for c in SIGNALS}
+    ok = np.isfinite(lm).all(axis=(1, 2))
+    if ok.any():
+        p = lm[ok]
+        rot = head_axes(p)
+        head = to_head_frame(p, rot)
+        iod = interocular(p)
+        vals: dict[str, np.ndarray] = {}
+        vals["face.eye_open_l"] = eye_openness(p, EYE_L)
+        vals["face.eye_open_r"] = eye_openness(p, EYE_R)
+        vals["face.brow_inner_l"], vals["face.brow_outer_l"] = brow_heights(head, iod, BROW_L, EYE_L)
+        vals["face.brow_inner_r"], vals["face.brow_outer_r"] = brow_heights(head, iod, BROW_R, EYE_R)
+        vals["face.brow_gap"] = _dist(head, BROW_R["inner"], BROW_L["inner"]) / iod
+        xr, yr = iris_offset(head, EYE_R)
+        xl, yl = iris_offset(head, EYE_L)
+        vals["face.iris_x"], vals["face.iris_y"] = (xr + xl) / 2, (yr + yl) / 2
+        vals.update(mouth_measures(head, iod))
+        vals["face.jaw_open"] = _dist(head, NOSE_BASE, CHIN) / iod
+        vals["face.nose_brow"] = _dist(head, NOSE_TIP, BETWEEN_BROWS) / iod
+        vals["face.nostril_width"] = _dist(head, NOSTRIL_R, NOSTRIL_L) / iod
+        vals["face.chin"] = _dist(head, LIP_LOWER_OUT, CHIN) / iod
+        vals["face.yaw"], vals["face.pitch"], vals["face.roll"] = angles(rot)
+        if frame_size is not None:
+            w, h = frame_size
+            vals["face.cx"] = p[:, :, 0].mean(1) / w
+            vals["face.cy"] = p[:, :, 1].mean(1) / h
+            vals["face.size"] = iod / max(w, h)
+        for k, v in vals.items():
+            out[k][ok] = v
+    return pd.DataFrame({k: v.astype(np.float32) for k, v in out.items()})
+
+
+def _speech(signals: pd.DataFrame) -> np.ndarray:
+    """Probability-like speech flag (n,) from an audio column beside the face signals, else zeros."""
+    for c in SPEECH_COLUMNS:
+        if c in signals.columns:
+            v = signals[c].to_numpy(np.float64)
+            return np.nan_to_num(v, nan=0.0).clip(0, 1)
+    return np.zeros(len(signals))
+
+
+def blink_rate_excess(closed: np.ndarray, fps: float, window_s: float = 3.0) -> np.ndarray:
+    """Blinks in a centred window divided by the video's blink count in a window of that length.
+
+    ``closed`` is a (n,) closure activation; a blink is an upward crossing of 0.5. Returns the
+    ratio (1 = the person's usual rate here); NaN-free.
+    """
+    c = np.nan_to_num(closed, nan=0.0) > 0.5
+    onsets = np.flatnonzero(c[1:] & ~c[:-1]) + 1
+    n = len(c)
+    if n == 0:
+        return np.zeros(0)
+    win = min(n, max(1, int(round(window_s * fps))))
+    marks = np.zeros(n)
+    marks[onsets] = 1.0
+    local = np.convolve(marks, np.ones(win), mode="same")
+    usual = max(len(onsets) * win / n, 0.5)  # at least one blink every 2 windows: avoid 0-division
+    return local / usual
+
+
+def face_cues(signals: pd.DataFrame, baseline: Baseline | None, fps: float) -> pd.DataFrame:
+    """``cue.face.<id>`` in [0, 1] for every measurable face cue, plus ``affect.face.valence|confidence``.
+
+    ``signals`` holds the ``face.*`` columns (and optionally a speech column, see
+    ``SPEECH_COLUMNS``, which gates *hanging* and *mouth*). ``baseline`` is the person's
+    :class:`Baseline`; columns it lacks are normalised against this video. NaN where no face.
+    """
+    base = _complete(baseline, signals).with_floor(SCALE_FLOORS)
+    present = signals["face.present"].to_numpy(bool) if "face.present" in signals else \
+        signals["face.eye_open_l"].notna().to_numpy()
+
+    def z(col: str) -> np.ndarray:
+        return base.zscore(signals, col).astype(np.float64)
+
+    def ratio(col: str) -> np.ndarray:
+        return signals[col].to_numpy(np.float64) / max(base.median.get(col, np.nan), 1e-6)
+
+    speech = _speech(signals)
+    quiet = 1.0 - speech
+    zo_l, zo_r = z("face.eye_open_l"), z("face.eye_open_r")
+    r_l, r_r = ratio("face.eye_open_l"), ratio("face.eye_open_r")
+    # closure: both eyes under 50% of their usual openness
+    closed = squash(-(np.fmax(r_l, r_r) - 0.5) / 0.08, 0.0)
+    cue: dict[str, np.ndarray] = {}
+    cue["close2"] = np.fmax(sustained(closed, int(round(0.25 * fps))),
+                            squash(blink_rate_excess(closed, fps), 2.0, 0.4) * present)
+    lo, hi = np.fmin(r_l, r_r), np.fmax(r_l, r_r)
+    cue["close1"] = squash((0.5 - lo) / 0.08, 0.0) * squash((hi - 0.75) / 0.08, 0.0)
+    z_open = (zo_l + zo_r) / 2
+    cue["squint"] = sustained(squash(-z_open, 1.5, 0.5) * (1 - closed), int(round(0.3 * fps)))
+    z_gap = z("face.brow_gap")
+    z_inner = (z("face.brow_inner_l") + z("face.brow_inner_r")) / 2
+    cue["frown"] = np.fmin(squash(-z_gap, 1.5, 0.5), squash(-z_inner, 1.0, 0.5))
+    z_outer = np.fmax(np.abs(z("face.brow_outer_l")), np.abs(z("face.brow_outer_r")))
+    cue["eyebrow"] = squash(z_outer, 2.0, 0.5)
+    z_ix, z_iy = z("face.iris_x"), z("face.iris_y")
+    cue["gaze"] = squash(np.hypot(z_ix, z_iy), 2.5, 0.5) * (1 - closed)
+    up = squash(z_iy, 2.0, 0.5) * (1 - closed)
+    cue["eye_roll"] = tophat(up, int(round(1.5 * fps)))  # brief excursions only
+    cue["open"] = squash(np.fmin(zo_l, zo_r), 1.5, 0.5)
+    z_lift, z_width = z("face.mouth_lift"), z("face.mouth_width")
+    cue["smile"] = squash(0.6 * z_lift + 0.4 * z_width, 1.5, 0.5)
+    cue["pout"] = squash(0.5 * (-z_width) + 0.5 * (-z_lift) + 0.25 * np.fmax(z("face.lip_protrusion"), 0), 1.5, 0.5)
+    lips_closed = squash(-(signals["face.lip_open"].to_numpy(np.float64) - 0.04) / 0.01, 0.0)
+    cue["lip_press"] = squash(-z("face.lip_thickness"), 1.5, 0.5) * lips_closed
+    z_lipopen = np.fmax(z("face.lip_open"), z("face.jaw_open"))
+    cue["hanging"] = sustained(squash(z_lipopen, 2.0, 0.5) * quiet, int(round(1.0 * fps)))
+    shape = np.stack([z("face.lip_open"), z_width, z_lift])
+    speed = np.sqrt((gradient(shape, axis=1) ** 2).sum(0)) * fps  # baseline units per second
+    explained = np.fmax.reduce([cue["smile"], cue["pout"], cue["lip_press"]])
+    cue["mouth"] = hold(squash(robust_z(speed), 3.0, 1.0) * quiet * (1 - explained), int(round(0.2 * fps)))
+    cue["nose"] = squash(np.fmax(np.abs(z("face.nose_brow")), np.abs(z("face.nostril_width"))), 2.5, 0.5)
+
+    out = {f"cue.face.{k}": np.where(present, np.clip(v, 0, 1), np.nan).astype(np.float32)
+           for k, v in cue.items()}
+    valence, confidence = _valence(cue, signals, present)
+    out["affect.face.valence"] = valence
+    out["affect.face.confidence"] = confidence
+    return pd.DataFrame(out, index=signals.index)
+
+
+def _evidence(a: np.ndarray) -> np.ndarray:
+    """Activation above the 0.5 threshold, rescaled to [0, 1] (0 at or below threshold)."""
+    return np.clip(2 * np.nan_to_num(a, nan=0.0) - 1, 0, 1)
+
+
+def _valence(cue: dict[str, np.ndarray], signals: pd.DataFrame, present: np.ndarray):
+    """Facial valence: mesh geometry (smile up; frown, pout, lip press down) blended with the
+    expression model's valence when its ``face.expr_*`` columns are there.
+
+    The geometry is relative to the person's baseline face (someone who smiles throughout reads
+    neutral); the expression model is absolute (this face looks sad). Each weighs 0.6 and the sum
+    is clipped. Confidence is high where the face is near-frontal, the evidence strong, the model
+    sure of its class, and geometry and model agree in sign.
+    """
+    pos = _evidence(cue["smile"])
+    neg = np.fmax.reduce([_evidence(cue["frown"]), _evidence(cue["pout"]), 0.7 * _evidence(cue["lip_press"])])
+    geometry = np.clip(pos - neg, -1, 1)
+    agreement = 1 - np.fmin(pos, neg)  # smile and frown at once: unsure
+    cols = [f"face.expr_{e}" for e in EMOTIONS]
+    if all(c in signals.columns for c in cols) and signals[cols].notna().any().any():
+        probs = signals[cols].to_numpy(np.float64)
+        model = expression_valence(probs)
+        has = np.isfinite(model)
+        model = np.nan_to_num(model)
+        valence = np.where(has, np.clip(0.6 * geometry + 0.6 * model, -1, 1), geometry)
+        agreement = agreement * (1 - 0.5 * np.clip(-geometry * model, 0, 1))
+        sure = np.where(has, 0.5 + 0.5 * np.nan_to_num(np.nanmax(np.where(np.isfinite(probs), probs, -1), axis=1)), 1.0)
+    else:
+        valence, sure = geometry, 1.0
+    yaw = np.abs(signals["face.yaw"].to_numpy(np.float64))
+    frontal = np.clip((60 - np.nan_to_num(yaw, nan=90)) / 30, 0, 1)  # 1 up to 30 deg, 0 at 60
+    confidence = frontal * agreement * sure * (0.3 + 0.7 * np.abs(valence))
+    valence = np.where(present, valence, np.nan).astype(np.float32)
+    confidence = np.where(present, confidence, 0.0).clip(0, 1).astype(np.float32)
+    return valence, confidence
+
+
+def _complete(baseline: Baseline | None, signals: pd.DataFrame) -> Baseline:
+    """The person's baseline, with any face column it lacks fitted on this video."""
+    own = Baseline.fit([signals[[c for c in SIGNALS if c in signals.columns]]])
+    if baseline is None:
+        return own
+    med, scale = dict(own.median), dict(own.scale)
+    med.update({k: v for k, v in baseline.median.items() if k.startswith("face.")})
+    scale.update({k: v for k, v in baseline.scale.items() if k.startswith("face.")})
+    return Baseline(med, scale, max(baseline.n_frames, own.n_frames))

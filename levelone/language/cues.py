@@ -1,0 +1,345 @@
+"""Language cues from timed words: lexical detectors, sentence affect, and their frame signals.
+
+:func:`detect` finds cue phrases in a word list (filler sounds and words, hedging incl. tag
+questions, corrections, repetitions, excuses and the COM-B statements with negation handling:
+"I can't" is ``no_cap``, "I don't want" ``no_mot``, "I don't have time" ``no_opp``).
+:func:`text_signals` spreads them, and the sentence scores of a scorer (``levelone.language.textaffect``
+or its VADER ``LexiconAffect``), onto the video frame axis; :func:`language_cues` turns the signals
+into ``cue.language.*`` and ``affect.language.*`` against the person's baseline.
+
+Matching is on normalised tokens (:func:`levelone.language.lexicon.normalise`) with the punctuation that
+ASR writes kept for clause boundaries ("Well, ..." is a filler, "well done" is not).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol, Sequence
+
+import numpy as np
+import pandas as pd
+from scipy.ndimage import maximum_filter1d
+
+from levelone.pipeline.baseline import Baseline, squash
+from levelone.language.lexicon import Lexicon, load_lexicon, normalise
+from levelone.media.transcript import Word
+
+VERSION = "language-1"
+HOLD_S = 0.5  # a cue stays on this long after its last word: listeners register it after it ends
+SENTENCE_HOLD_S = 1.0
+SENTENCE_PAUSE_S = 0.8  # a silent gap this long ends a sentence even without punctuation
+CONFLICT_WINDOW_S = 8.0  # about two mean BAH A/H segments
+VALENCE_UNIT = 0.25  # valence change that counts as one unit for the positive/negative cues
+
+LEXICAL_CUES = ("filler_sound", "filler_word", "hedging", "correction", "repetition", "excuse",
+                "success", "fail", "cap", "no_cap", "mot", "no_mot", "opp", "no_opp")
+COMB = ("no_opp", "opp", "no_mot", "mot", "fail", "success", "no_cap", "cap",
+        "negative_feeling", "positive_feeling")  # overlap priority, most specific first
+CHANGE = ("mot", "cap", "opp", "success")
+SUSTAIN = ("no_mot", "no_cap", "no_opp", "fail")
+SCORE_COLUMNS = ("valence", "p_change", "p_neutral", "p_sustain", "confidence")
+LANGUAGE_CUES = ("filler_sound", "filler_word", "hedging", "correction", "repetition", "positive",
+                 "negative", "excuse", "success", "fail", "cap", "no_cap", "mot", "no_mot", "opp", "no_opp")
+
+_WH = {"what", "who", "whom", "whose", "when", "where", "why", "how", "which"}
+_CLASSES = (_WH,
+            {"i", "you", "he", "she", "we", "they", "it"},
+            {"the", "a", "an", "this", "that", "these", "those", "my", "your", "his", "her", "its",
+             "our", "their"},
+            {"is", "are", "was", "were", "do", "does", "did", "can", "could", "will", "would",
+             "should", "have", "has", "had"})
+_KIND_OF_OBJECT = {"what", "a", "this", "that", "the", "any", "some", "which", "every", "no", "one", "each"}
+_WOULD = {"i'd", "would", "we'd", "you'd", "they'd", "he'd", "she'd", "'d"}
+
+
+class Scorer(Protocol):
+    def score(self, texts: list[str]) -> pd.DataFrame: ...
+
+
+@dataclass(frozen=True)
+class Match:
+    """A cue found in the words: word indices ``first``..``last`` inclusive."""
+
+    cue: str
+    first: int
+    last: int
+
+
+# ----------------------------------------------------------------------------- structure
+
+def _ends_clause(text: str) -> bool:
+    return text.rstrip().endswith((",", ";", ":", ".", "?", "!", "—", "-", "…"))
+
+
+def sentences(words: Sequence[Word], pause_s: float = SENTENCE_PAUSE_S) -> list[tuple[int, int]]:
+    """Sentences as (first, last) word indices: split after . ? ! and at silent gaps >= pause_s."""
+    out, start = [], 0
+    for i, w in enumerate(words):
+        end_here = w.text.rstrip().endswith((".", "?", "!", "…"))
+        if i + 1 < len(words) and words[i + 1].start_s - w.end_s >= pause_s:
+            end_here = True
+        if end_here or i == len(words) - 1:
+            out.append((start, i))
+            start = i + 1
+    return out
+
+
+def _find(tokens: list[str], phrases: Sequence[tuple[str, ...]]) -> list[tuple[int, int]]:
+    """(first, last) of every occurrence of every phrase ("*" matches one token)."""
+    by_first: dict[str, list[tuple[str, ...]]] = {}
+    for p in phrases:
+        if p:
+            by_first.setdefault(p[0], []).append(p)
+    hits = []
+    for i, t in enumerate(tokens):
+        for p in by_first.get(t, []) + by_first.get("*", []):
+            n = len(p)
+            if i + n <= len(tokens) and all(q == "*" or q == tokens[i + k] for k, q in enumerate(p)):
+                hits.append((i, i + n - 1))
+    return hits
+
+
+def _negated(tokens: list[str], raw: Sequence[str], first: int, last: int, negators: frozenset[str]) -> bool:
+    """A negator within three tokens before the phrase (same clause), or "not" right after it."""
+    for k in range(first - 1, max(-1, first - 4), -1):
+        if _ends_clause(raw[k]):
+            break
+        if tokens[k] in negators or tokens[k].endswith("n't"):
+            return True
+    return last + 1 < len(tokens) and tokens[last + 1] in ("not", "never") and not _ends_clause(raw[last])
+
+
+def _echoes(a: str, b: str) -> bool:
+    """Same word or same closed class: a restart repeats the frame of what was just said."""
+    return a == b or any(a in c and b in c for c in _CLASSES)
+
+
+# ----------------------------------------------------------------------------- detectors
+
+def detect(words: Sequence[Word], lexicon: Lexicon | None = None) -> list[Match]:
+    """Every lexical cue in ``words``, sorted by position."""
+    lx = lexicon or load_lexicon()
+    raw = [w.text for w in words]
+    tok = [normalise(t) for t in raw]
+    n = len(tok)
+    if n == 0:
+        return []
+    sent_start = np.zeros(n, np.int64)
+    sent_of = np.zeros(n, np.int64)
+    sents = sentences(words)
+    for s_idx, (a, b) in enumerate(sents):
+        sent_start[a:b + 1] = a
+        sent_of[a:b + 1] = s_idx
+    clause_start = np.array([i == sent_start[i] or _ends_clause(raw[i - 1]) for i in range(n)])
+    is_fs = np.array([lx.is_filler_sound(t) for t in tok])
+    out: list[Match] = []
+
+    # filler sounds
+    out += [Match("filler_sound", i, i) for i in np.flatnonzero(is_fs)]
+
+    # filler words: set off by clause boundaries or next to a filler sound
+    def set_off(a: int, b: int) -> bool:
+        return (clause_start[a] or _ends_clause(raw[b]) or b == n - 1
+                or (a > 0 and is_fs[a - 1]) or (b + 1 < n and is_fs[b + 1]))
+    for a, b in _find(tok, lx["filler_word"]):
+        if set_off(a, b):
+            out.append(Match("filler_word", a, b))
+    for a, b in _find(tok, lx["filler_word_clause_initial"]):
+        opens = b + 1 < n and sent_of[b + 1] == sent_of[a]  # a clause follows in the sentence
+        if clause_start[a] and opens and (_ends_clause(raw[b]) or is_fs[b + 1]):
+            out.append(Match("filler_word", a, b))
+    for i in range(1, n):  # "..., like, ..."
+        if tok[i] == "like" and _ends_clause(raw[i - 1]) and _ends_clause(raw[i]):
+            out.append(Match("filler_word", i, i))
+
+    # hedging and tag questions
+    for a, b in _find(tok, lx["hedging"]):
+        if tok[a] == "kind" and a > 0 and tok[a - 1] in _KIND_OF_OBJECT:
+            continue  # "what kind of ..." names a kind
+        out.append(Match("hedging", a, b))
+    for a, b in sents:
+        if not raw[b].rstrip().endswith("?"):
+            continue
+        for p in lx["tag_question"]:
+            first = b - len(p) + 1
+            if first - a >= 3 and tuple(tok[first:b + 1]) == p and _ends_clause(raw[first - 1]):
+                out.append(Match("hedging", first, b))
+                break
+
+    # corrections: strong repair markers inside a sentence, weak ones followed by a restart
+    for a, b in _find(tok, lx["correction_strong"]):
+        if a - sent_start[a] < 2:
+            continue  # "Sorry, ..." opening a sentence is an apology, not a repair
+        if tok[a] == "rather" and b == a and ((a > 0 and tok[a - 1] in _WOULD) or (a + 1 < n and tok[a + 1] == "than")):
+            continue
+        out.append(Match("correction", a, min(n - 1, b + 2)))
+    weak = {p[0] for p in lx["correction_weak"] if len(p) == 1}
+    for i in range(n):
+        if tok[i] not in weak or i - sent_start[i] < 2:
+            continue
+        j = i + 1
+        while j < n and (tok[j] in weak or is_fs[j]) and sent_of[j] == sent_of[i]:
+            j += 1
+        if j >= n or sent_of[j] != sent_of[i]:
+            continue
+        before = [tok[k] for k in range(max(sent_start[i], i - 6), i)]
+        if tok[i] == "or":
+            restart = tok[j] in _WH and any(t in _WH for t in before)
+        else:
+            restart = any(_echoes(tok[j], t) for t in before)
+        if restart:
+            out.append(Match("correction", i, j))
+
+    # repetitions: the same word or bigram twice in a row, filler sounds skipped
+    idx = [i for i in range(n) if not is_fs[i] and tok[i]]
+    for k in range(1, len(idx)):
+        i, j = idx[k - 1], idx[k]
+        if tok[i] == tok[j] and tok[i] not in lx.repetition_ignore and sent_of[i] == sent_of[j]:
+            out.append(Match("repetition", i, j))
+    for size in (2, 3):  # "I want, I want to ..."
+        for k in range(len(idx) - 2 * size + 1):
+            span = idx[k:k + 2 * size]
+            first, second = [tok[i] for i in span[:size]], [tok[i] for i in span[size:]]
+            if first == second and len(set(first)) > 1 and sent_of[span[0]] == sent_of[span[-1]]:
+                out.append(Match("repetition", span[0], span[-1]))
+
+    # excuses
+    out += [Match("excuse", a, b) for a, b in _find(tok, lx["excuse"])]
+
+    # COM-B and feelings: longest, most specific match wins; negation flips the construct
+    cands = []
+    for prio, cue in enumerate(COMB):
+        for a, b in _find(tok, lx[cue]):
+            cands.append((-(b - a), prio, a, b, cue))
+    cands.sort()
+    taken = np.zeros(n, bool)
+    negators = lx.negators
+    for _, _, a, b, cue in cands:
+        if taken[a:b + 1].any():
+            continue
+        taken[a:b + 1] = True
+        if cue in lx.negation_flips and _negated(tok, raw, a, b, negators):
+            cue = lx.negation_flips[cue]
+        out.append(Match(cue, a, b))
+    return sorted(out, key=lambda m: (m.first, m.last, m.cue))
+
+
+# ----------------------------------------------------------------------------- frame axis
+
+def _frame_span(start_s: float, end_s: float, fps: float, n_frames: int) -> tuple[int, int]:
+    """Frames [a, b) touched by [start_s, end_s): at least one frame."""
+    a = int(np.floor(start_s * fps + 1e-9))
+    b = max(a + 1, int(np.ceil(end_s * fps - 1e-9)))
+    return max(0, min(a, n_frames)), max(0, min(b, n_frames))
+
+
+def text_signals(words: Sequence[Word], fps: float, n_frames: int, scorer: Scorer | None = None,
+                 lexicon: Lexicon | None = None) -> pd.DataFrame:
+    """Language signals on the frame axis: exactly ``n_frames`` rows.
+
+    - ``text.present`` (bool): a word is being spoken during the frame.
+    - ``text.<cue>`` for the lexical cues (filler_sound, filler_word, hedging, correction,
+      repetition, excuse, success, fail, cap, no_cap, mot, no_mot, opp, no_opp) and
+      ``text.positive``/``text.negative`` (feeling phrases): 1 over the phrase plus ``HOLD_S``.
+    - ``text.valence|p_change|p_neutral|p_sustain|confidence``: the scorer's sentence scores over
+      the sentence plus ``SENTENCE_HOLD_S`` (NaN between sentences or without a scorer).
+    - ``text.stance_conflict``: change and sustain evidence both inside an 8 s window (the smaller
+      of the two window maxima); evidence is a change/sustain phrase (mot, cap, opp, success vs
+      their negatives and fail) or a stance probability above 0.5, rescaled to [0, 1].
+
+    Without words every column is NaN and ``text.present`` is False.
+    """
+    words = [w for w in words if normalise(w.text)]
+    cols = [f"text.{c}" for c in (*LEXICAL_CUES, "positive", "negative", *SCORE_COLUMNS, "stance_conflict")]
+    if not words or n_frames <= 0:
+        df = pd.DataFrame({"text.present": np.zeros(max(n_frames, 0), bool)})
+        for c in cols:
+            df[c] = np.full(max(n_frames, 0), np.nan, np.float32)
+        return df
+    present = np.zeros(n_frames, bool)
+    for w in words:
+        a, b = _frame_span(w.start_s, w.end_s, fps, n_frames)
+        present[a:b] = True
+    data = {f"text.{c}": np.zeros(n_frames, np.float32) for c in (*LEXICAL_CUES, "positive", "negative")}
+    rename = {"positive_feeling": "positive", "negative_feeling": "negative"}
+    for m in detect(words, lexicon):
+        a, b = _frame_span(words[m.first].start_s, words[m.last].end_s + HOLD_S, fps, n_frames)
+        data[f"text.{rename.get(m.cue, m.cue)}"][a:b] = 1.0
+
+    for c in SCORE_COLUMNS:
+        data[f"text.{c}"] = np.full(n_frames, np.nan, np.float32)
+    if scorer is not None:
+        spans = sentences(words)
+        texts = [" ".join(w.text.strip() for w in words[a:b + 1]) for a, b in spans]
+        scores = scorer.score(texts)
+        if len(scores) != len(texts):
+            raise ValueError(f"scorer returned {len(scores)} rows for {len(texts)} sentences")
+        for (a, b), (_, row) in zip(spans, scores.iterrows()):
+            fa, fb = _frame_span(words[a].start_s, words[b].end_s + SENTENCE_HOLD_S, fps, n_frames)
+            for c in SCORE_COLUMNS:
+                if c in row.index:
+                    data[f"text.{c}"][fa:fb] = row[c]
+
+    win = max(1, int(round(CONFLICT_WINDOW_S * fps)))
+    def majority(p: np.ndarray) -> np.ndarray:  # stance probability beyond a coin flip, 0 if unknown
+        return np.clip(2.0 * np.nan_to_num(p) - 1.0, 0.0, 1.0)
+    change = np.max(np.vstack([data[f"text.{c}"] for c in CHANGE] + [majority(data["text.p_change"])]), axis=0)
+    sustain = np.max(np.vstack([data[f"text.{c}"] for c in SUSTAIN] + [majority(data["text.p_sustain"])]), axis=0)
+    data["text.stance_conflict"] = np.minimum(maximum_filter1d(change, win), maximum_filter1d(sustain, win)).astype(np.float32)
+    df = pd.DataFrame({"text.present": present})
+    for c in cols:
+        df[c] = data[c].astype(np.float32)
+    return df
+
+
+# ----------------------------------------------------------------------------- cues
+
+def language_cues(signals: pd.DataFrame, baseline: Baseline | None, fps: float) -> pd.DataFrame:
+    """``cue.language.<id>`` for every measurable language cue and ``affect.language.*``.
+
+    Lexical cues pass through (they are already events); ``audio.filler``, when the frame holds
+    it, raises ``filler_sound`` (Whisper drops "um"). ``positive``/``negative`` combine feeling
+    phrases with sentence valence against the person's baseline; ``mot``/``no_mot`` add the
+    scorer's change/sustain-talk probability. No words: NaN cues and confidence 0.
+    """
+    n = len(signals)
+    out = pd.DataFrame(index=signals.index)
+    has_words = "text.present" in signals and bool(signals["text.present"].any())
+    audio_filler = (signals["audio.filler"].to_numpy(np.float32) if "audio.filler" in signals
+                    else np.full(n, np.nan, np.float32))
+    if not has_words:
+        for c in LANGUAGE_CUES:
+            out[f"cue.language.{c}"] = np.full(n, np.nan, np.float32)
+        if np.isfinite(audio_filler).any():  # sounds can be fillers even when nothing was transcribed
+            out["cue.language.filler_sound"] = np.nan_to_num(audio_filler).clip(0, 1)
+        out["affect.language.valence"] = np.full(n, np.nan, np.float32)
+        out["affect.language.confidence"] = np.zeros(n, np.float32)
+        return out
+
+    def col(name: str) -> np.ndarray:
+        return np.nan_to_num(signals[name].to_numpy(np.float32)) if name in signals else np.zeros(n, np.float32)
+
+    for c in LEXICAL_CUES:
+        out[f"cue.language.{c}"] = col(f"text.{c}")
+    out["cue.language.filler_sound"] = np.maximum(col("text.filler_sound"), np.nan_to_num(audio_filler)).clip(0, 1)
+
+    # Valence relative to the person's usual tone, but counted from neutral: someone who is always
+    # upbeat needs more to register as positive; someone glum still gets positive statements.
+    own = Baseline.fit([signals], columns=["text.valence"])
+    b = baseline if baseline is not None and "text.valence" in baseline.median else own
+    med = b.median.get("text.valence", 0.0)
+    val = signals["text.valence"].to_numpy(np.float32) if "text.valence" in signals else np.full(n, np.nan, np.float32)
+    pos = np.nan_to_num(squash((val - max(med, 0.0)) / VALENCE_UNIT, 1.0) * (val > 0.05))
+    neg = np.nan_to_num(squash((min(med, 0.0) - val) / VALENCE_UNIT, 1.0) * (val < -0.05))
+    out["cue.language.positive"] = np.maximum(col("text.positive"), pos)
+    out["cue.language.negative"] = np.maximum(col("text.negative"), neg)
+    # change/sustain talk probability above 0.5 counts as motivation evidence
+    def stance(name: str) -> np.ndarray:  # probability above 0.5 -> evidence; no score -> none
+        p = signals[name].to_numpy(np.float32) if name in signals else np.full(n, np.nan, np.float32)
+        return np.nan_to_num(squash((p - 0.5) / 0.1, 1.0))
+    out["cue.language.mot"] = np.maximum(col("text.mot"), stance("text.p_change"))
+    out["cue.language.no_mot"] = np.maximum(col("text.no_mot"), stance("text.p_sustain"))
+    conf = col("text.confidence").clip(0, 1)
+    out["affect.language.valence"] = np.where(np.isfinite(val), np.clip(val, -1, 1), np.nan).astype(np.float32)
+    out["affect.language.confidence"] = np.where(np.isfinite(val), conf, 0.0).astype(np.float32)
+    return out[[f"cue.language.{c}" for c in LANGUAGE_CUES] + ["affect.language.valence", "affect.language.confidence"]]
+

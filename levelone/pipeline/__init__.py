@@ -1,0 +1,1 @@
+"""The pipeline: vision pass, per-person baseline, assembly into FrameTables, cache, extraction."""

@@ -1,0 +1,268 @@
+"""Text affect: offline loading, sanity numbers, edge cases, the model card's metrics, the CLI."""
+from __future__ import annotations
+
+import argparse
+import json
+import socket
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from codebook.errors import InputError
+from levelone.language import textaffect as ta
+from levelone.language import train as tt
+STANCE_FLOOR = 0.50
+
+
+def _no_network(*args, **kwargs):
+    raise OSError("network access attempted during text affect loading/scoring")
+
+
+@pytest.fixture(scope="module")
+def scored(tmp_path_factory):
+    """Load encoder + heads and score everything once, with the network cut and no hub cache."""
+    texts = [
+        "I love this, it makes me so happy",
+        "I hate it, it is awful",
+        "I really want to start exercising, I know it would help me",
+        "I don't want to quit, smoking relaxes me",
+        "",
+        "   ",
+        "I walked to the shop and back again today. " * 120,  # ~1,100 word pieces
+        "Quiero dejar de fumar pero me cuesta mucho, fumar me relaja por las tardes",
+        "I want to stop smoking but it is hard, smoking relaxes me in the evenings",
+        "我不想戒烟，吸烟让我放松",
+    ]
+    empty_home = tmp_path_factory.mktemp("hf_home")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("HF_HUB_OFFLINE", "1")
+        mp.setenv("TRANSFORMERS_OFFLINE", "1")
+        mp.setenv("HF_HOME", str(empty_home))
+        mp.setenv("HF_HUB_CACHE", str(empty_home / "hub"))
+        mp.setattr(socket.socket, "connect", _no_network)
+        mp.setattr(socket.socket, "connect_ex", _no_network)
+        mp.setattr(socket, "create_connection", _no_network)
+        ta.get_encoder.cache_clear()
+        model = ta.TextAffect(batch_size=4)
+        frame = model.score(texts)
+        ctx = model.score(
+            ["Yes, I think I should cut down.", "No, I like it the way it is."],
+            ["Do you want to drink less?", "Do you want to drink less?"],
+        )
+    assert not any(empty_home.rglob("*.safetensors")), "something was fetched into the hub cache"
+    return model, texts, frame, ctx
+
+
+def test_columns_and_ranges(scored):
+    _, texts, frame, ctx = scored
+    assert list(frame.columns) == list(ta.COLUMNS)
+    assert len(frame) == len(texts)
+    ok = frame["valence"].notna()
+    assert ok.sum() == len(texts) - 2
+    assert frame.loc[ok, "valence"].between(-1, 1).all()
+    p = frame.loc[ok, ["p_change", "p_neutral", "p_sustain"]].to_numpy()
+    np.testing.assert_allclose(p.sum(1), 1.0, atol=1e-6)
+    assert (p >= 0).all()
+    assert frame["confidence"].between(0, 1).all()
+    np.testing.assert_allclose(ctx[["p_change", "p_neutral", "p_sustain"]].sum(axis=1), 1.0, atol=1e-6)
+
+
+def test_valence_sanity(scored):
+    _, _, frame, _ = scored
+    assert frame.loc[0, "valence"] > 0.3
+    assert frame.loc[1, "valence"] < -0.3
+
+
+def test_stance_sanity(scored):
+    _, _, frame, ctx = scored
+    probs = frame[["p_change", "p_neutral", "p_sustain"]]
+    assert probs.iloc[2].idxmax() == "p_change"
+    assert probs.iloc[3].idxmax() == "p_sustain"
+    assert ctx.loc[0, "p_change"] > ctx.loc[1, "p_change"]
+    assert ctx.loc[1, "p_sustain"] > ctx.loc[0, "p_sustain"]
+
+
+def test_empty_text_has_no_evidence(scored):
+    _, _, frame, _ = scored
+    for i in (4, 5):
+        assert np.isnan(frame.loc[i, ["valence", "p_change", "p_neutral", "p_sustain"]].to_numpy(float)).all()
+        assert frame.loc[i, "confidence"] == 0.0
+
+
+def test_long_text_is_windowed(scored):
+    model, texts, frame, _ = scored
+    assert model.encoder.word_pieces(texts[6]) > 512
+    assert np.isfinite(frame.loc[6, ["valence", "p_change", "p_neutral", "p_sustain"]].to_numpy(float)).all()
+    # every window counts, not only the first 256 pieces: half glowing, half bitter text lands
+    # between its halves (truncation would give the glowing half's score)
+    good, bad = "What a wonderful, lovely, happy day. " * 60, "What an awful, miserable, hateful day. " * 60
+    both = model.score([good, bad, good + bad])["valence"].to_numpy()
+    assert model.encoder.word_pieces(good) > 300
+    assert both[1] + 0.2 < both[2] < both[0] - 0.2
+
+
+def test_non_english_is_scored_with_low_confidence(scored):
+    _, _, frame, _ = scored
+    spanish, english, chinese = frame.loc[7], frame.loc[8], frame.loc[9]
+    for row in (spanish, chinese):
+        assert np.isfinite(row[["valence", "p_change", "p_neutral", "p_sustain"]].to_numpy(float)).all()
+    assert english["confidence"] > 0.4
+    assert spanish["confidence"] < 0.5 * english["confidence"]
+    assert chinese["confidence"] == 0.0
+
+
+def test_batch_size_does_not_change_scores(scored):
+    model, texts, frame, _ = scored
+    other = ta.TextAffect(batch_size=1).score(texts[:4])
+    np.testing.assert_allclose(other.to_numpy(float), frame.iloc[:4].to_numpy(float), atol=1e-4)
+
+
+def test_lexicon_affect_same_interface():
+    lex = ta.LexiconAffect().score(["I love this, it makes me so happy", "I hate it, it is awful", ""])
+    assert list(lex.columns) == list(ta.COLUMNS)
+    assert lex.loc[0, "valence"] > 0.3 and lex.loc[1, "valence"] < -0.3
+    assert np.isnan(lex.loc[2, "valence"]) and lex.loc[2, "confidence"] == 0.0
+
+
+# --- the shipped heads and their card ---------------------------------------------------------
+
+
+def test_shipped_heads_match_card():
+    card = json.loads(ta.CARD_FILE.read_text())
+    heads = ta.TextHeads.load()
+    assert heads.valence.n_in == card["encoder"]["dim"] == 384
+    assert heads.stance.n_in == 384
+    assert card["encoder"]["package_version"] == ta.encoder_version()
+    assert (heads.stance_ctx is not None) == card["metrics"]["stance"]["context_helps"]
+    if heads.stance_ctx is not None:
+        assert heads.stance_ctx.n_in == 768
+    assert card["seed"] == 0 and "ahcue train-text" in card["command"]
+    assert {f["path"].rsplit("/", 1)[-1] for f in card["data"]["valence"]["files"]} == set(tt.VADER_FILES.values())
+    assert all(f["bytes"] > 0 for f in card["data"]["valence"]["files"] + card["data"]["stance"]["files"])
+
+
+def test_card_metrics_meet_targets():
+    metrics = json.loads(ta.CARD_FILE.read_text())["metrics"]
+    val = metrics["valence"]
+    assert len(val["spearman_per_fold"]) == len(val["vader_spearman_per_fold"]) == 5
+    # ours beats VADER's lexicon on every held-out fold, not only on average
+    assert all(o > v for o, v in zip(val["spearman_per_fold"], val["vader_spearman_per_fold"]))
+    assert val["spearman_mean"] > val["vader_spearman_mean"] + 0.05
+    st = metrics["stance"]
+    # the guard: well above chance (~0.33 macro-F1 for three classes) and above what the heads
+    # reached when shipped (0.52), so a regression fails here
+    assert st["macro_f1_mean"] >= STANCE_FLOOR
+    assert set(st["per_class_f1"]) == set(ta.STANCE_CLASSES)
+    assert min(st["per_class_f1"].values()) > 0.3
+    assert all(len(v["macro_f1_per_fold"]) == 5 for v in st["variants"])
+    assert st["target_macro_f1"] == 0.60
+
+
+# Measured 0.52 grouped 5-fold macro-F1 with frozen MiniLM vectors (see the card); strict, so
+# reaching the target turns this into a failure that asks for the floor above to be raised.
+@pytest.mark.xfail(strict=True, reason="stance macro-F1 target 0.60 not reached by frozen-encoder heads")
+def test_card_stance_meets_issue_target():
+    st = json.loads(ta.CARD_FILE.read_text())["metrics"]["stance"]
+    assert st["macro_f1_mean"] >= st["target_macro_f1"]
+
+
+def test_heads_roundtrip(tmp_path):
+    rng = np.random.default_rng(0)
+    heads = ta.TextHeads(
+        ta.Head((rng.normal(size=(1, 4)).astype(np.float32),), (np.zeros(1, np.float32),)),
+        ta.Head((rng.normal(size=(8, 4)).astype(np.float32), rng.normal(size=(3, 8)).astype(np.float32)),
+                (np.zeros(8, np.float32), np.ones(3, np.float32)), np.array([0.5, 0, -0.5], np.float32)),
+    )
+    heads.save(tmp_path / "h.safetensors")
+    back = ta.TextHeads.load(tmp_path / "h.safetensors")
+    x = rng.normal(size=(5, 4))
+    np.testing.assert_allclose(back.stance.forward(x), heads.stance.forward(x), rtol=1e-6)
+    assert back.stance_ctx is None
+    (tmp_path / "bad.safetensors").write_bytes(b"not safetensors")
+    with pytest.raises(InputError):
+        ta.TextHeads.load(tmp_path / "bad.safetensors")
+
+
+# --- training helpers on real data and on numbers with known answers ---------------------------
+
+
+def test_loaders_read_the_real_data(shared_data):
+    val = tt.load_vader(shared_data)
+    assert val["source"].value_counts().to_dict() == {"movie": 10605, "nyt": 5190, "tweets": 4200, "amazon": 3708}
+    assert val["valence"].between(-1, 1).all()
+    mi = tt.load_annomi(shared_data)
+    assert mi["label"].value_counts().to_dict() == {"neutral": 3102, "change": 1174, "sustain": 541}
+    assert mi["transcript_id"].nunique() == 133
+    raw = pd.read_csv(shared_data / tt.ANNOMI_FILE).sort_values(["transcript_id", "utterance_id"])
+    first_client = raw[(raw.transcript_id == 0) & (raw.interlocutor == "client")].iloc[0]
+    before = raw[(raw.transcript_id == 0) & (raw.utterance_id < first_client.utterance_id)
+                 & (raw.interlocutor == "therapist")].iloc[-1]
+    assert mi.loc[0, "context"] == before.utterance_text
+
+
+def test_ridge_recovers_a_linear_map():
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(400, 10))
+    w = rng.normal(size=10)
+    head, alpha = tt.fit_ridge(x, x @ w + 0.3, alphas=(1e-3, 1.0))
+    np.testing.assert_allclose(head.weights[0][0], w, atol=1e-2)
+    assert abs(float(head.biases[0][0]) - 0.3) < 1e-2 and alpha == 1e-3
+
+
+def test_macro_f1_and_offsets():
+    from sklearn.metrics import f1_score
+
+    rng = np.random.default_rng(2)
+    y = rng.choice(3, size=600, p=[0.25, 0.65, 0.10])
+    logits = rng.normal(size=(600, 3)) + np.eye(3)[y] * 1.0 + np.array([0, 1.0, 0])  # biased to neutral
+    pred = logits.argmax(1)
+    assert tt.macro_f1(y, pred) == pytest.approx(f1_score(y, pred, average="macro"))
+    off = tt.tune_offsets(logits, y)
+    assert tt.macro_f1(y, (logits + off).argmax(1)) > tt.macro_f1(y, pred) + 0.02
+    assert off[1] == 0 and off[0] > 0  # neutral is the reference; a minority class is pushed up
+
+
+# --- the commands ------------------------------------------------------------------------------
+
+
+def _cli(module, argv):
+    parser = argparse.ArgumentParser()
+    module.add_arguments(parser)
+    return module.run(parser.parse_args(argv))
+
+
+def test_text_affect_command(scored, tmp_path, capsys):
+    from reports.commands import text_affect
+
+    src = tmp_path / "in.csv"
+    pd.DataFrame({"id": [1, 2, 3], "utt": ["I love this, it makes me so happy", "", "I hate it, it is awful"],
+                  "q": ["How was it?", "And?", "How was it?"]}).to_csv(src, index=False)
+    out = tmp_path / "out.csv"
+    assert _cli(text_affect, [str(src), "--column", "utt", "--context-column", "q", "-o", str(out)]) == 0
+    got = pd.read_csv(out)
+    assert list(got.columns) == ["id", "utt", "q", *ta.COLUMNS]
+    assert got.loc[0, "valence"] > 0.3 and got.loc[2, "valence"] < -0.3
+    assert np.isnan(got.loc[1, "valence"]) and got.loc[1, "confidence"] == 0
+    with pytest.raises(InputError, match="already exists"):
+        _cli(text_affect, [str(src), "--column", "utt", "-o", str(out)])
+    assert _cli(text_affect, [str(src), "--column", "utt", "-o", str(out), "--force", "--lexicon"]) == 0
+    assert pd.read_csv(out)["p_change"].isna().all()
+    with pytest.raises(InputError, match="no column 'text'"):
+        _cli(text_affect, [str(src), "--column", "text", "-o", str(tmp_path / "x.csv")])
+    bad = tmp_path / "bad.csv"
+    bad.write_bytes(b"\xff\xfe\x00a,b\n\x00\x01")
+    with pytest.raises(InputError):
+        _cli(text_affect, [str(bad), "--column", "a", "-o", str(tmp_path / "y.csv")])
+    with pytest.raises(InputError, match="not found"):
+        _cli(text_affect, [str(tmp_path / "missing.csv"), "--column", "a", "-o", str(tmp_path / "z.csv")])
+
+
+def test_train_text_refuses_to_overwrite_before_work(tmp_path):
+    from reports.commands import train_text
+
+    (tmp_path / "text_heads.json").write_text("{}")
+    with pytest.raises(InputError, match="already exists"):
+        _cli(train_text, ["--out", str(tmp_path)])
+    with pytest.raises(InputError, match="shared data folder not found"):
+        _cli(train_text, ["--out", str(tmp_path / "new"), "--data", str(tmp_path / "nope")])

@@ -1,0 +1,94 @@
+"""The package layering holds: no import cycle, nothing imports upward.
+
+Walks every module of the four packages with :mod:`ast` (no import-time work), counting imports
+anywhere in the file, function-level ones included, since a lazy import is still a dependency.
+"""
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+LAYERS = ("codebook", "levelone", "leveltwo", "reports")
+
+
+def module_name(path: Path) -> str:
+    parts = list(path.relative_to(REPO).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts = parts[:-1]
+    return ".".join(parts)
+
+
+def package_modules() -> dict[str, Path]:
+    return {module_name(p): p for layer in LAYERS for p in sorted((REPO / layer).rglob("*.py"))}
+
+
+def imports_of(path: Path, known: set[str]) -> set[str]:
+    """Project modules imported by the file at ``path`` (resolved to the longest known name)."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            names = [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names = [f"{node.module}.{a.name}" for a in node.names] + [node.module]
+        else:
+            continue
+        for name in names:
+            while name and name not in known:
+                name = name.rpartition(".")[0]
+            if name:
+                found.add(name)
+    return found
+
+
+def graph() -> dict[str, set[str]]:
+    mods = package_modules()
+    known = set(mods)
+    g = {m: imports_of(p, known) - {m} for m, p in mods.items()}
+    # A package's __init__ is imported with every submodule; submodules importing their own package
+    # root is not an edge worth a cycle report.
+    return {m: {d for d in deps if not m.startswith(d + ".")} for m, deps in g.items()}
+
+
+def find_cycle(g: dict[str, set[str]]) -> list[str] | None:
+    state: dict[str, int] = {}
+    stack: list[str] = []
+
+    def visit(m: str) -> list[str] | None:
+        state[m] = 1
+        stack.append(m)
+        for d in sorted(g.get(m, ())):
+            if state.get(d) == 1:
+                return stack[stack.index(d):] + [d]
+            if d not in state and (c := visit(d)):
+                return c
+        stack.pop()
+        state[m] = 2
+        return None
+
+    for m in sorted(g):
+        if m not in state and (c := visit(m)):
+            return c
+    return None
+
+
+def test_no_import_cycle():
+    cycle = find_cycle(graph())
+    assert cycle is None, "import cycle: " + " -> ".join(cycle)
+
+
+def test_nothing_imports_upward():
+    rank = {layer: i for i, layer in enumerate(LAYERS)}
+    upward = [(m, d) for m, deps in graph().items() for d in deps
+              if rank[d.split(".")[0]] > rank[m.split(".")[0]]]
+    assert upward == []
+
+
+def test_cycle_finder_finds_a_planted_cycle():
+    assert find_cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
+    assert find_cycle({"a": {"b"}, "b": set()}) is None
+
+
+def test_models_never_import_the_training_loop():
+    g = graph()
+    assert "leveltwo.train" not in g["leveltwo.detector"] | g["leveltwo.xgb"]
