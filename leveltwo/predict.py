@@ -102,7 +102,7 @@ def predict_video(model, table, annotation=None, threshold: float | None = None,
     ``words`` (``levelone.media.transcript.Word`` list) fills each segment's transcript; ``annotation``
     (``codebook.annotations.VideoAnnotation``) adds the annotated A/H segments for comparison.
     """
-    fps = float(table.meta.fps) or 24.0
+    fps = table.fps
     thr = float(getattr(model, "threshold_", 0.5) if threshold is None else threshold)
     contrib = model.explain(table)
     logit = contrib.to_numpy(np.float64).sum(axis=1)
