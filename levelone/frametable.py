@@ -32,6 +32,7 @@ import pyarrow.parquet as pq
 
 from codebook.atomic import atomic_path
 from codebook.errors import InputError
+from codebook.vocabulary import MODALITIES, load_vocabulary
 from levelone.columns import ColumnSpec
 
 SOURCES: tuple[str, ...] = ("face", "body", "audio", "text")
@@ -162,8 +163,24 @@ def read(path: str | Path) -> FrameTable:
 
 
 def required_columns() -> list[str]:
-    """Columns every FrameTable has, whatever the video: the schema's required ones, in order."""
-    return [name for name, spec in schema().items() if spec.required]
+    """Columns every FrameTable has, whatever the video: the schema's required ones.
+
+    In a fixed order: the frame axis, the ``present`` flags (SOURCES order), affect (MODALITIES
+    order), then the cues in vocabulary order.
+    """
+    cues = {c.column: i for i, c in enumerate(load_vocabulary().measurable)}
+    axis = [c.name for c in AXIS_COLUMNS]
+
+    def rank(name: str) -> tuple[int, int, int, str]:
+        if name in axis:
+            return 0, axis.index(name), 0, ""
+        if name.endswith(".present"):
+            return 1, SOURCES.index(name.split(".")[0]), 0, ""
+        if name.startswith("affect."):
+            return 2, MODALITIES.index(name.split(".")[1]), int(not name.endswith(".valence")), ""
+        return 3, cues.get(name, len(cues)), 0, name
+
+    return sorted((name for name, spec in schema().items() if spec.required), key=rank)
 
 
 def validate(ft: FrameTable) -> None:

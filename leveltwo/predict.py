@@ -31,13 +31,14 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from codebook.version import __version__
 from codebook.vocabulary import MODALITIES
 from leveltwo.explain import explain_segment, modality_evidence
 from leveltwo.features import missing_modalities
 from leveltwo.metrics import aggregate
 from leveltwo.segments import decode_segments
 
-AHCUE_VERSION = "0.1.0"
+AHCUE_VERSION = __version__  # recorded in every prediction.json
 
 
 @dataclass
