@@ -25,7 +25,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from scipy.ndimage import maximum_filter1d, uniform_filter1d
-from scipy.signal import find_peaks
 
 from levelone.columns import ColumnSpec, affect_columns, cue_columns, presence, signal_columns
 from levelone.pipeline.baseline import Baseline, squash
@@ -228,6 +227,8 @@ def syllable_nuclei(vowel_db: np.ndarray, voiced: np.ndarray, hop_s: float = HOP
     under-reacts to fast speech: the same clip played 1.3x faster reads only ~1.1x faster,
     0.7x reads ~0.8x. Rate cues compare against the person's own rate, so a constant undercount
     cancels; the compression makes the fast cue conservative."""
+    from scipy.signal import find_peaks  # here, not at the top: the FrameTable schema imports this module
+
     smooth = uniform_filter1d(vowel_db.astype(np.float64), max(1, int(round(0.02 / hop_s))))
     peaks, _ = find_peaks(smooth, prominence=prominence_db, distance=max(1, int(round(min_distance_s / hop_s))))
     near_voiced = maximum_filter1d(voiced.astype(np.uint8), 5).astype(bool)
