@@ -14,12 +14,15 @@ One row per native video frame. Columns (all float32 unless said):
 
 Text sources (``text.*``) feed the codebook modality ``language``. File-level metadata (video and
 participant ids, fps, frame count, extractor versions, the input hash) is stored as JSON in the
-Parquet schema metadata under the key ``ahcue``.
+Parquet schema metadata under the key ``ahcue``; :attr:`FrameTable.fps` is the one frame rate level
+two uses (no default: a table without one is an error).
 """
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import asdict, dataclass, field
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -29,7 +32,8 @@ import pyarrow.parquet as pq
 
 from codebook.atomic import atomic_path
 from codebook.errors import InputError
-from codebook.vocabulary import MODALITIES, Vocabulary, load_vocabulary
+from codebook.vocabulary import MODALITIES, load_vocabulary
+from levelone.columns import ColumnSpec
 
 SOURCES: tuple[str, ...] = ("face", "body", "audio", "text")
 # The raw-signal source whose ``<source>.present`` flag says a codebook modality has evidence.
@@ -37,6 +41,41 @@ MODALITY_SOURCE: dict[str, str] = {"face": "face", "language": "text", "audio": 
 SOURCE_MODALITY: dict[str, str] = {v: k for k, v in MODALITY_SOURCE.items()}
 META_KEY = b"ahcue"
 FORMAT_VERSION = 1
+# The frame axis, written by levelone.pipeline.assemble (which imports this module, so it cannot
+# declare them itself without an import cycle).
+AXIS_COLUMNS: tuple[ColumnSpec, ...] = (
+    ColumnSpec("frame", "int64", "frame", "levelone.pipeline.assemble", 0, None, required=True, doc="0..n-1"),
+    ColumnSpec("time_s", "float32", "s", "levelone.pipeline.assemble", 0.0, None, required=True, doc="frame / fps"),
+)
+_REQUIRED = object()  # FrameTable.column's "no default for an absent optional column"
+
+
+@cache
+def schema() -> dict[str, ColumnSpec]:
+    """Every FrameTable column, name -> spec: the axis plus what each producer module declares.
+
+    Imported on first use (the producers pull in scipy), then cached for the process.
+    """
+    from levelone.audio import prosody
+    from levelone.body import cues as body
+    from levelone.face import cues as face
+    from levelone.language import cues as language
+    from levelone.pipeline import vision
+
+    out: dict[str, ColumnSpec] = {}
+    for spec in (*AXIS_COLUMNS, *vision.COLUMNS, *face.COLUMNS, *body.COLUMNS, *prosody.COLUMNS, *language.COLUMNS):
+        if spec.name in out:
+            raise ValueError(f"{spec.name} declared by both {out[spec.name].producer} and {spec.producer}")
+        out[spec.name] = spec
+    return out
+
+
+def column_spec(name: str) -> ColumnSpec:
+    """The spec of a declared column; KeyError (a bug in the caller) for any other name."""
+    try:
+        return schema()[name]
+    except KeyError:
+        raise KeyError(f"{name!r} is not a FrameTable column (not declared in levelone.frametable.schema())") from None
 
 
 @dataclass
@@ -60,6 +99,30 @@ class FrameMeta:
 class FrameTable:
     data: pd.DataFrame
     meta: FrameMeta
+
+    @property
+    def fps(self) -> float:
+        """The video's frame rate from the metadata; ValueError when it has none (never a default)."""
+        fps = self.meta.fps
+        if not isinstance(fps, (int, float)) or not math.isfinite(fps) or fps <= 0:
+            raise ValueError(f"FrameTable {self.meta.video_id!r} has no valid fps in its metadata ({fps!r})")
+        return float(fps)
+
+    def column(self, name: str, dtype=np.float64, absent=_REQUIRED) -> np.ndarray:
+        """One declared column as an array (NaN for missing values in float columns).
+
+        A name the schema does not declare raises KeyError, as does a required column the table
+        lacks. A declared optional column that is absent raises KeyError too, unless the caller
+        says what absence means with ``absent`` (e.g. ``absent=np.nan``: no evidence).
+        """
+        spec = column_spec(name)
+        if name in self.data.columns:
+            col = self.data[name]
+            return col.to_numpy(dtype, na_value=np.nan) if np.dtype(dtype).kind == "f" else col.to_numpy(dtype)
+        if spec.required or absent is _REQUIRED:
+            kind = "required" if spec.required else "optional"
+            raise KeyError(f"FrameTable {self.meta.video_id!r} lacks the {kind} column {name!r}")
+        return np.full(len(self.data), absent, dtype)
 
     def cue_columns(self) -> list[str]:
         return [c for c in self.data.columns if c.startswith("cue.")]
@@ -94,37 +157,53 @@ def read(path: str | Path) -> FrameTable:
     meta = FrameMeta(**json.loads(raw))
     if meta.format_version != FORMAT_VERSION:
         raise InputError(path, f"FrameTable format {meta.format_version}, this ahcue reads {FORMAT_VERSION}")
+    if not isinstance(meta.fps, (int, float)) or not math.isfinite(meta.fps) or meta.fps <= 0:
+        raise InputError(path, f"FrameTable metadata has no valid fps ({meta.fps!r})")
     return FrameTable(table.to_pandas(), meta)
 
 
-def required_columns(vocabulary: Vocabulary | None = None) -> list[str]:
-    """Columns every FrameTable has, whatever the video."""
-    voc = vocabulary or load_vocabulary()
-    cols = ["frame", "time_s"] + [f"{s}.present" for s in SOURCES]
-    for m in MODALITIES:
-        cols += [f"affect.{m}.valence", f"affect.{m}.confidence"]
-    cols += [c.column for c in voc.measurable]
-    return cols
+def required_columns() -> list[str]:
+    """Columns every FrameTable has, whatever the video: the schema's required ones.
+
+    In a fixed order: the frame axis, the ``present`` flags (SOURCES order), affect (MODALITIES
+    order), then the cues in vocabulary order.
+    """
+    cues = {c.column: i for i, c in enumerate(load_vocabulary().measurable)}
+    axis = [c.name for c in AXIS_COLUMNS]
+
+    def rank(name: str) -> tuple[int, int, int, str]:
+        if name in axis:
+            return 0, axis.index(name), 0, ""
+        if name.endswith(".present"):
+            return 1, SOURCES.index(name.split(".")[0]), 0, ""
+        if name.startswith("affect."):
+            return 2, MODALITIES.index(name.split(".")[1]), int(not name.endswith(".valence")), ""
+        return 3, cues.get(name, len(cues)), 0, name
+
+    return sorted((name for name, spec in schema().items() if spec.required), key=rank)
 
 
 def validate(ft: FrameTable) -> None:
-    """Check the contract; raise ValueError (a bug in the producer) when it is broken."""
+    """Check the contract; raise ValueError (a bug in the producer) when it is broken.
+
+    Every required column is there, every column is declared by the schema and has its dtype and
+    range, the rows are the frames 0..n-1 of the metadata, and the metadata has a frame rate.
+    """
     df = ft.data
+    specs = schema()
     missing = [c for c in required_columns() if c not in df.columns]
     if missing:
         raise ValueError(f"FrameTable lacks columns: {missing[:8]}{'...' if len(missing) > 8 else ''}")
+    undeclared = [c for c in df.columns if c not in specs]
+    if undeclared:
+        raise ValueError(f"FrameTable has columns the schema does not declare: {undeclared[:8]}"
+                         f"{'...' if len(undeclared) > 8 else ''} (declare them in the producer's COLUMNS)")
+    ft.fps  # raises without a valid frame rate
     if len(df) != ft.meta.n_frames:
         raise ValueError(f"FrameTable has {len(df)} rows but meta says {ft.meta.n_frames} frames")
     if not np.array_equal(df["frame"].to_numpy(), np.arange(len(df))):
         raise ValueError("FrameTable 'frame' must be 0..n-1")
     for c in df.columns:
-        if c.startswith("cue.") or c.endswith(".confidence"):
-            v = df[c].to_numpy(np.float64)
-            v = v[~np.isnan(v)]
-            if v.size and (v.min() < -1e-6 or v.max() > 1 + 1e-6):
-                raise ValueError(f"{c} outside [0, 1]")
-        elif c.endswith(".valence"):
-            v = df[c].to_numpy(np.float64)
-            v = v[~np.isnan(v)]
-            if v.size and (v.min() < -1 - 1e-6 or v.max() > 1 + 1e-6):
-                raise ValueError(f"{c} outside [-1, 1]")
+        problem = specs[c].check(df[c].to_numpy())
+        if problem:
+            raise ValueError(problem)

@@ -35,6 +35,7 @@ class FitResult:
     best_epoch: int = 0
     seconds_per_epoch: float = 0.0
     device: str = "cpu"
+    targets: object = None  # the constraint targets the fit used (the detector's ``targets_``)
 
 
 def resolve_device(device: str = "auto") -> str:
@@ -131,7 +132,6 @@ def _fit(model, feats, labels, val_feats, val_labels, progress, device) -> FitRe
     net.sd.copy_(torch.from_numpy(np.maximum(z.std(axis=0), 1e-3)))
     net.to(device)
     targets = model.targets if model.targets is not None else targets_from()
-    model.targets = targets
     gm, gp = (torch.from_numpy(g).to(device) for g in group_matrices(feats[0].term_names))
     tm = torch.tensor(targets.modality, dtype=torch.float32, device=device)
     tp = torch.tensor(targets.pair, dtype=torch.float32, device=device)
@@ -197,7 +197,7 @@ def _fit(model, feats, labels, val_feats, val_labels, progress, device) -> FitRe
             print(_format_row(row), flush=True)
         if has_val and stale >= model.patience:
             break
-    return FitResult(best_state, history, best_epoch, float(np.mean(times)), device)
+    return FitResult(best_state, history, best_epoch, float(np.mean(times)), device, targets)
 
 
 def _format_row(row: dict) -> str:

@@ -29,8 +29,18 @@ class Targets:
     source: str
 
     def to_json(self) -> dict:
-        return {"modality": dict(zip(MODALITIES, map(float, self.modality))),
-                "pair": dict(zip(PAIRS, map(float, self.pair))), "source": self.source}
+        out = {"modality": dict(zip(MODALITIES, map(float, self.modality))),
+               "pair": dict(zip(PAIRS, map(float, self.pair))), "source": self.source}
+        if self.cue:
+            out["cue"] = {k: float(v) for k, v in self.cue.items()}
+        return out
+
+    @classmethod
+    def from_json(cls, data: dict) -> "Targets":
+        """Read :meth:`to_json`'s dict back (a model card's ``constraint_targets``)."""
+        return cls(np.array([float(data["modality"][m]) for m in MODALITIES]),
+                   np.array([float(data["pair"][p]) for p in PAIRS]),
+                   {k: float(v) for k, v in (data.get("cue") or {}).items()}, str(data.get("source", "")))
 
 
 def _normalise(values: dict, keys: tuple[str, ...]) -> np.ndarray:

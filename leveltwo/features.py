@@ -119,28 +119,20 @@ class Features:
         return np.concatenate([self.terms, self.context], axis=1)
 
 
-def _col(df, name: str, n: int) -> np.ndarray:
-    if name in df.columns:
-        return df[name].to_numpy(np.float64, na_value=np.nan)
-    return np.full(n, np.nan)
-
-
 def frame_features(table: FrameTable, window_s: float = 2.0, context_s: float = 4.0,
                    mode: str = "centred") -> Features:
     """The term and context features of every frame of ``table``."""
-    df = table.data
-    n = len(df)
-    fps = float(table.meta.fps) if table.meta.fps else 24.0
+    fps = table.fps
     lo, hi = _offsets(round(window_s * fps), mode)
 
-    cues = np.nan_to_num(np.stack([_col(df, c, n) for c in cue_names()], axis=1), nan=0.0)
+    cues = np.nan_to_num(np.stack([table.column(c) for c in cue_names()], axis=1), nan=0.0)
     cue_terms = window_mean(np.clip(cues, 0.0, 1.0), lo, hi)
 
     # confidence-weighted windowed valence statistics per modality
     vbar, cbar, spread = {}, {}, {}
     for m in MODALITIES:
-        v = _col(df, f"affect.{m}.valence", n)
-        c = np.nan_to_num(_col(df, f"affect.{m}.confidence", n), nan=0.0)
+        v = table.column(f"affect.{m}.valence")
+        c = np.nan_to_num(table.column(f"affect.{m}.confidence"), nan=0.0)
         c = np.where(np.isnan(v), 0.0, np.clip(c, 0.0, 1.0))
         v = np.clip(np.nan_to_num(v, nan=0.0), -1.0, 1.0)
         s, cnt = window_sum(np.stack([c, c * v, c * v * v], axis=1), lo, hi)
@@ -155,11 +147,11 @@ def frame_features(table: FrameTable, window_s: float = 2.0, context_s: float = 
     for p in PAIRS:
         a, b = pair_modalities(p)
         pairs.append(np.abs(vbar[a] - vbar[b]) / 2.0 * cbar[a] * cbar[b])
-    pc, ps = _col(df, "text.p_change", n), _col(df, "text.p_sustain", n)
+    pc, ps = table.column("text.p_change", absent=np.nan), table.column("text.p_sustain", absent=np.nan)
     if not (np.isnan(pc).all() or np.isnan(ps).all()):
         stance = window_mean(np.nan_to_num(np.stack([pc, ps], axis=1), nan=0.0), lo, hi)
         spread["language"] = np.maximum(spread["language"], np.sqrt(np.clip(stance[:, 0] * stance[:, 1], 0, 1)))
-    sc = _col(df, "text.stance_conflict", n)
+    sc = table.column("text.stance_conflict", absent=np.nan)
     if not np.isnan(sc).all():  # level one's own change-and-sustain evidence, when it provides it
         spread["language"] = np.maximum(spread["language"], window_mean(np.clip(np.nan_to_num(sc), 0, 1), lo, hi))
     within = [spread[m] for m in MODALITIES]
@@ -172,7 +164,7 @@ def frame_features(table: FrameTable, window_s: float = 2.0, context_s: float = 
     wc = max(round(context_s * fps), 1)
     scopes = [(-wc, -1), (-2 * wc, -wc - 1)] if mode == "causal" else [(-wc, -1), (1, wc), (-wc, wc)]
     ctx = [window_mean(summary, a, b) for a, b in scopes]
-    present = np.stack([_col(df, f"{SOURCE_OF[m]}.present", n) for m in MODALITIES], axis=1)
+    present = np.stack([table.column(f"{SOURCE_OF[m]}.present") for m in MODALITIES], axis=1)
     ctx.append(window_mean(np.nan_to_num(present, nan=0.0).astype(np.float64), lo, hi))
     context = np.concatenate(ctx, axis=1)
     return Features(terms.astype(np.float32), context.astype(np.float32),

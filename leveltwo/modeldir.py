@@ -89,8 +89,10 @@ def library_versions() -> dict[str, str]:
     """Installed versions of the packages a model's numbers depend on (for its card)."""
     import importlib.metadata as md
 
-    out = {}
-    for pkg in ("ahcue", "numpy", "torch", "xgboost", "shap", "safetensors"):
+    from codebook.version import __version__
+
+    out = {"ahcue": __version__}
+    for pkg in ("numpy", "torch", "xgboost", "shap", "safetensors"):
         try:
             out[pkg] = md.version(pkg)
         except md.PackageNotFoundError:

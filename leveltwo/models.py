@@ -42,15 +42,21 @@ def default_model_dir() -> Path:
     return Path(str(resources.files("leveltwo") / "data"))
 
 
+def detector_classes() -> tuple[type, ...]:
+    """Every level-two detector class (each a :class:`leveltwo.base.Detector`); add new ones here."""
+    from leveltwo.detector import ConflictDetector
+    from leveltwo.xgb import XGBDetector
+
+    return (ConflictDetector, XGBDetector)
+
+
 def load_model(directory: str | Path | None = None):
     """A detector from a model directory (kind from its card); None gives the shipped default."""
-    from leveltwo.detector import ConflictDetector
     from leveltwo.modeldir import read_card
-    from leveltwo.xgb import XGBDetector
 
     d = default_model_dir() if directory is None else Path(directory)
     card = read_card(d)
-    kinds = {"conflict": ConflictDetector, "codebook-prior": ConflictDetector, "xgboost": XGBDetector}
+    kinds = {k: cls for cls in detector_classes() for k in (cls.card_kinds or (cls.kind,))}
     if card["kind"] not in kinds:
         raise InputError(d / "card.json", f"unknown model kind {card['kind']!r}")
     return kinds[card["kind"]].load(d)
@@ -94,6 +100,7 @@ def codebook_prior(stats=None):
                      "ctx_w2": np.zeros((1, model.hidden)), "ctx_b2": np.zeros(1), "ctx_mu": np.zeros(len(ctx)),
                      "ctx_sd": np.ones(len(ctx)), "ctx_scale": np.array([model.context_scale])}
     model.term_names_, model.context_names_ = names, ctx
+    model.targets_ = targets
     model.threshold_ = 0.5
     model.trained_ = False
     model.kind_ = "codebook-prior"

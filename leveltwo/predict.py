@@ -31,13 +31,14 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from codebook.version import __version__
 from codebook.vocabulary import MODALITIES
 from leveltwo.explain import explain_segment, modality_evidence
 from leveltwo.features import missing_modalities
 from leveltwo.metrics import aggregate
 from leveltwo.segments import decode_segments
 
-AHCUE_VERSION = "0.1.0"
+AHCUE_VERSION = __version__  # recorded in every prediction.json
 
 
 @dataclass
@@ -102,7 +103,7 @@ def predict_video(model, table, annotation=None, threshold: float | None = None,
     ``words`` (``levelone.media.transcript.Word`` list) fills each segment's transcript; ``annotation``
     (``codebook.annotations.VideoAnnotation``) adds the annotated A/H segments for comparison.
     """
-    fps = float(table.meta.fps) or 24.0
+    fps = table.fps
     thr = float(getattr(model, "threshold_", 0.5) if threshold is None else threshold)
     contrib = model.explain(table)
     logit = contrib.to_numpy(np.float64).sum(axis=1)

@@ -45,7 +45,7 @@ def share_report(model, feats: Sequence[Features], labels: Sequence[np.ndarray])
     ms, ps = evidence_shares(contrib, model.term_names_, y)
     return {"modality_shares": dict(zip(MODALITIES, ms.round(4).tolist())),
             "pair_shares": dict(zip(PAIRS, ps.round(4).tolist())),
-            "kl_modality": round(kl(model.targets.modality, ms), 4), "kl_pair": round(kl(model.targets.pair, ps), 4)}
+            "kl_modality": round(kl(model.targets_.modality, ms), 4), "kl_pair": round(kl(model.targets_.pair, ps), 4)}
 
 
 def train_conflict(train, val, *, epochs: int = 30, constraint_weight: float = 0.1, seed: int = 0,

@@ -20,16 +20,22 @@ import pandas as pd
 
 from codebook.errors import InputError
 from leveltwo.additive import sigmoid
-from leveltwo.features import Features, check_labels, context_names, frame_features, term_names
-from leveltwo.modeldir import library_versions, read_card, read_weights, short_hash, write_model_dir
+from leveltwo.base import Detector
+from leveltwo.features import Features, check_labels
 
 WEIGHTS = "model.json"
 
 
-class XGBDetector:
-    """xgboost baseline with the detectors' shared interface."""
+class XGBDetector(Detector):
+    """xgboost baseline with the detectors' shared interface (:class:`leveltwo.base.Detector`).
+
+    Learned state: ``booster_`` (CPU inference), ``term_names_``, ``context_names_``, ``threshold_``,
+    ``metrics_``.
+    """
 
     kind = "xgboost"
+    weights_file = WEIGHTS
+    fitted_attributes = ("booster_", "term_names_", "context_names_")
 
     def __init__(self, window_s: float = 2.0, context_s: float = 4.0, mode: str = "centred",
                  n_estimators: int = 400, max_depth: int = 4, learning_rate: float = 0.1,
@@ -47,19 +53,6 @@ class XGBDetector:
         self.device = device
         self.n_jobs = n_jobs
         self.verbose = verbose
-
-    def get_params(self) -> dict:
-        return {k: getattr(self, k) for k in ("window_s", "context_s", "mode", "n_estimators", "max_depth",
-                                              "learning_rate", "subsample", "early_stopping_rounds", "seed")}
-
-    def features(self, table) -> Features:
-        return frame_features(table, self.window_s, self.context_s, self.mode)
-
-    def fit(self, tables: Sequence, labels: Sequence[np.ndarray], val_tables: Sequence | None = None,
-            val_labels: Sequence[np.ndarray] | None = None) -> "XGBDetector":
-        feats = [self.features(t) for t in tables]
-        vfeats = [self.features(t) for t in val_tables] if val_tables else None
-        return self.fit_features(feats, labels, vfeats, val_labels)
 
     def fit_features(self, feats: Sequence[Features], labels, val_feats=None, val_labels=None) -> "XGBDetector":
         import time
@@ -108,31 +101,24 @@ class XGBDetector:
                 self.metrics_["val"] = report(val_labels, vp, [int(np.max(v)) for v in val_labels], self.threshold_)
         return self
 
-    def _check_fitted(self) -> None:
-        if not hasattr(self, "booster_"):
-            raise RuntimeError("XGBDetector is not fitted")
-
     def _dmatrix(self, feats: Features):
         import xgboost as xgb
 
-        if list(feats.term_names) != self.term_names_ or list(feats.context_names) != self.context_names_:
-            raise ValueError("features do not match the model's term/context names")
+        self._check_feature_names(feats)
         return xgb.DMatrix(feats.matrix(), feature_names=self.term_names_ + self.context_names_)
 
     def margin(self, feats: Features) -> np.ndarray:
-        self._check_fitted()
+        self.check_is_fitted()
         return self.booster_.predict(self._dmatrix(feats), output_margin=True).astype(np.float64)
 
     def predict_proba_features(self, feats: Features) -> np.ndarray:
         return sigmoid(self.margin(feats))
 
-    def predict_proba(self, table) -> np.ndarray:
-        return self.predict_proba_features(self.features(table))
-
     def explain_features(self, feats: Features) -> pd.DataFrame:
+        """Per-frame SHAP values by named term; each row sums to the margin (log-odds)."""
         import shap
 
-        self._check_fitted()
+        self.check_is_fitted()
         explainer = shap.TreeExplainer(self.booster_)
         sv = np.asarray(explainer.shap_values(feats.matrix()), dtype=np.float64)
         t = len(self.term_names_)
@@ -140,53 +126,20 @@ class XGBDetector:
                               np.full((len(sv), 1), float(np.ravel(explainer.expected_value)[0]))], axis=1)
         return pd.DataFrame(out, columns=self.term_names_ + ["context", "bias"])
 
-    def explain(self, table) -> pd.DataFrame:
-        """Per-frame SHAP values by named term; each row sums to the margin (log-odds)."""
-        return self.explain_features(self.features(table))
+    def _weights_bytes(self) -> bytes:
+        return bytes(self.booster_.save_raw("json"))
 
-    def card(self) -> dict:
-        self._check_fitted()
-        return {"kind": self.kind, "trained": True, "ahcue_version": "0.1.0", "hyper_parameters": self.get_params(),
-                "id": f"xgboost-{short_hash(bytes(self.booster_.save_raw('json')))}",
-                "term_names": self.term_names_, "context_names": self.context_names_,
-                "threshold": float(self.threshold_), "metrics": getattr(self, "metrics_", {}),
-                "training_data": getattr(self, "training_data_", ""), "versions": library_versions()}
-
-    def save(self, directory: str | Path, force: bool = False) -> Path:
-        self._check_fitted()
-        data = bytes(self.booster_.save_raw("json"))
-        card = self.card()
-        return write_model_dir(directory, WEIGHTS, data, card, force=force)
-
-    @classmethod
-    def load(cls, directory: str | Path) -> "XGBDetector":
+    def _set_weights(self, data: bytes, card: dict, directory: Path) -> None:
         import xgboost as xgb
 
-        d = Path(directory)
-        card = read_card(d)
-        if card["kind"] != "xgboost":
-            raise InputError(d, f"model kind {card['kind']!r} is not an xgboost model")
-        data = read_weights(d, card)
-        hp = dict(card.get("hyper_parameters", {}))
-        model = cls(**{k: v for k, v in hp.items() if k in cls().get_params()})
-        names, ctx = list(card.get("term_names", [])), list(card.get("context_names", []))
-        if names != term_names() or ctx != context_names(model.mode):
-            raise InputError(d / "card.json", "the model's feature names differ from this ahcue's vocabulary")
         booster = xgb.Booster()
         try:
             booster.load_model(bytearray(data))
         except xgb.core.XGBoostError as err:
-            raise InputError(d / WEIGHTS, f"not a valid xgboost model ({str(err).splitlines()[0]})") from None
-        if booster.num_features() != len(names) + len(ctx):
-            raise InputError(d / WEIGHTS, "feature count does not match card.json")
-        model.booster_ = booster
-        model.term_names_, model.context_names_ = names, ctx
-        model.threshold_ = float(card.get("threshold", 0.5))
-        model.metrics_ = card.get("metrics", {})
-        model.trained_ = True
-        model.training_data_ = card.get("training_data", "")
-        model.card_ = card
-        return model
+            raise InputError(directory / WEIGHTS, f"not a valid xgboost model ({str(err).splitlines()[0]})") from None
+        if booster.num_features() != len(self.term_names_) + len(self.context_names_):
+            raise InputError(directory / WEIGHTS, "feature count does not match card.json")
+        self.booster_ = booster
 
 
 def _xgb_device(device: str) -> str:

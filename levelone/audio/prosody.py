@@ -25,8 +25,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from scipy.ndimage import maximum_filter1d, uniform_filter1d
-from scipy.signal import find_peaks
 
+from levelone.columns import ColumnSpec, affect_columns, cue_columns, presence, signal_columns
 from levelone.pipeline.baseline import Baseline, squash
 
 SR = 16000
@@ -227,6 +227,8 @@ def syllable_nuclei(vowel_db: np.ndarray, voiced: np.ndarray, hop_s: float = HOP
     under-reacts to fast speech: the same clip played 1.3x faster reads only ~1.1x faster,
     0.7x reads ~0.8x. Rate cues compare against the person's own rate, so a constant undercount
     cancels; the compression makes the fast cue conservative."""
+    from scipy.signal import find_peaks  # here, not at the top: the FrameTable schema imports this module
+
     smooth = uniform_filter1d(vowel_db.astype(np.float64), max(1, int(round(0.02 / hop_s))))
     peaks, _ = find_peaks(smooth, prominence=prominence_db, distance=max(1, int(round(min_distance_s / hop_s))))
     near_voiced = maximum_filter1d(voiced.astype(np.uint8), 5).astype(bool)
@@ -340,6 +342,19 @@ def _to_frames(x: np.ndarray, hop_frame: np.ndarray, n_frames: int) -> np.ndarra
 SIGNAL_COLUMNS = ("audio.rms_db", "audio.speech_db", "audio.speech", "audio.voiced", "audio.f0_st",
                   "audio.f0_var_st", "audio.jitter_st", "audio.rate", "audio.gap_s", "audio.gap_len_s", "audio.breath",
                   "audio.filler")
+# The FrameTable columns this module writes (collected by levelone.frametable.schema): audio_signals'
+# output, (unit, low, high) as in its docstring, and audio_cues' output.
+SIGNAL_UNITS: dict[str, tuple[str, float | None, float | None]] = {
+    "audio.rms_db": ("dBFS", None, None), "audio.speech_db": ("dBFS", None, None),
+    "audio.speech": ("fraction of the frame", 0.0, 1.0), "audio.voiced": ("fraction of the frame", 0.0, 1.0),
+    "audio.f0_st": ("semitones re 100 Hz", None, None), "audio.f0_var_st": ("semitones", 0.0, None),
+    "audio.jitter_st": ("semitones", 0.0, None), "audio.rate": ("syllables/s", 0.0, None),
+    "audio.gap_s": ("s", 0.0, None), "audio.gap_len_s": ("s", 0.0, None),
+    "audio.breath": ("fraction of the frame", 0.0, 1.0), "audio.filler": ("fraction of the frame", 0.0, 1.0)}
+COLUMNS: tuple[ColumnSpec, ...] = (
+    (presence("audio", __name__, "speech covers at least half of the frame"),)
+    + signal_columns(SIGNAL_COLUMNS, SIGNAL_UNITS, __name__) + cue_columns("audio", __name__)
+    + affect_columns("audio", __name__))
 
 
 def _empty(n_frames: int) -> pd.DataFrame:

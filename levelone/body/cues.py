@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 from scipy import ndimage
 
+from levelone.columns import ColumnSpec, affect_columns, cue_columns, signal_columns
 from levelone.pipeline.baseline import Baseline, squash
 from levelone.temporal import (gradient, hold, interpolate_gaps, jitter, oscillation, periodicity, robust_z,
                                smooth, sustained)
@@ -44,6 +45,20 @@ SCALE_FLOORS: dict[str, float] = {
 CUES: tuple[str, ...] = ("look_away", "shake", "tilt", "throw", "sigh", "nod", "shrug", "hands",
                          "posture", "scratch", "restless")
 HEAD_CUES = frozenset({"look_away", "shake", "tilt", "throw", "nod"})
+
+# The FrameTable columns this module writes (collected by levelone.frametable.schema): pose_signals'
+# raw body.* signals, (unit, low, high) as in the module docstring, and body_cues' output.
+SIGNAL_UNITS: dict[str, tuple[str, float | None, float | None]] = {
+    "body.shoulder_width": ("frame's longer side", 0.0, None),
+    "body.shoulder_raise_l": ("shoulder widths", None, None), "body.shoulder_raise_r": ("shoulder widths", None, None),
+    "body.shoulder_y": ("frame's longer side", None, None), "body.torso_x": ("frame's longer side", None, None),
+    "body.torso_y": ("frame's longer side", None, None), "body.wrist_vis_l": ("probability", 0.0, 1.0),
+    "body.wrist_vis_r": ("probability", 0.0, 1.0), "body.wrist_lx": ("shoulder widths", None, None),
+    "body.wrist_ly": ("shoulder widths", None, None), "body.wrist_rx": ("shoulder widths", None, None),
+    "body.wrist_ry": ("shoulder widths", None, None), "body.wrist_face_l": ("shoulder widths", 0.0, None),
+    "body.wrist_face_r": ("shoulder widths", 0.0, None)}
+COLUMNS: tuple[ColumnSpec, ...] = (signal_columns(SIGNALS, SIGNAL_UNITS, __name__) + cue_columns("body", __name__)
+                                   + affect_columns("body", __name__))
 
 
 # ----------------------------------------------------------------------------- temporal helpers

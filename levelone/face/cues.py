@@ -33,6 +33,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from levelone.columns import ColumnSpec, affect_columns, cue_columns, signal_columns
 from levelone.pipeline.baseline import Baseline, squash
 from levelone.temporal import gradient, hold, robust_z, sustained, tophat
 from levelone.face.affect import EMOTIONS, expression_valence
@@ -75,6 +76,24 @@ CUES: tuple[str, ...] = ("close2", "close1", "squint", "frown", "eyebrow", "gaze
 
 # Columns that, when present beside the face signals, say the person is speaking.
 SPEECH_COLUMNS: tuple[str, ...] = ("audio.speech", "audio.present")
+
+# The FrameTable columns this module writes (collected by levelone.frametable.schema): the face-mesh
+# geometry of face_signals, (unit, low, high) as in the module docstring, and face_cues' output.
+SIGNAL_UNITS: dict[str, tuple[str, float | None, float | None]] = {
+    "face.eye_open_l": ("eyelid gap / eye width", 0.0, None), "face.eye_open_r": ("eyelid gap / eye width", 0.0, None),
+    "face.brow_inner_l": ("IOD", None, None), "face.brow_inner_r": ("IOD", None, None),
+    "face.brow_outer_l": ("IOD", None, None), "face.brow_outer_r": ("IOD", None, None),
+    "face.brow_gap": ("IOD", 0.0, None), "face.iris_x": ("eye widths", None, None),
+    "face.iris_y": ("eye widths", None, None), "face.mouth_lift": ("IOD", None, None),
+    "face.mouth_width": ("IOD", 0.0, None), "face.lip_open": ("IOD", 0.0, None),
+    "face.lip_thickness": ("IOD", 0.0, None), "face.lip_protrusion": ("IOD", None, None),
+    "face.jaw_open": ("IOD", 0.0, None), "face.nose_brow": ("IOD", 0.0, None),
+    "face.nostril_width": ("IOD", 0.0, None), "face.chin": ("IOD", 0.0, None),
+    "face.yaw": ("deg", -180.0, 180.0), "face.pitch": ("deg", -180.0, 180.0), "face.roll": ("deg", -180.0, 180.0),
+    "face.cx": ("fraction of frame width", None, None), "face.cy": ("fraction of frame height", None, None),
+    "face.size": ("IOD / frame's longer side", 0.0, None)}
+COLUMNS: tuple[ColumnSpec, ...] = (signal_columns(SIGNALS, SIGNAL_UNITS, __name__) + cue_columns("face", __name__)
+                                   + affect_columns("face", __name__))
 
 
 def _dist(p: np.ndarray, a, b) -> np.ndarray:

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 from scipy.ndimage import maximum_filter1d
 
+from levelone.columns import ColumnSpec, affect_columns, cue_columns, presence, signal_columns
 from levelone.pipeline.baseline import Baseline, squash
 from levelone.language.lexicon import Lexicon, load_lexicon, normalise
 from levelone.media.transcript import Word
@@ -39,6 +40,18 @@ SUSTAIN = ("no_mot", "no_cap", "no_opp", "fail")
 SCORE_COLUMNS = ("valence", "p_change", "p_neutral", "p_sustain", "confidence")
 LANGUAGE_CUES = ("filler_sound", "filler_word", "hedging", "correction", "repetition", "positive",
                  "negative", "excuse", "success", "fail", "cap", "no_cap", "mot", "no_mot", "opp", "no_opp")
+
+# The FrameTable columns this module writes (collected by levelone.frametable.schema): text_signals'
+# output (see its docstring) and language_cues' output.
+SIGNAL_UNITS: dict[str, tuple[str, float | None, float | None]] = {
+    **{f"text.{c}": ("activation", 0.0, 1.0) for c in (*LEXICAL_CUES, "positive", "negative")},
+    "text.valence": ("valence", -1.0, 1.0), "text.p_change": ("probability", 0.0, 1.0),
+    "text.p_neutral": ("probability", 0.0, 1.0), "text.p_sustain": ("probability", 0.0, 1.0),
+    "text.confidence": ("probability", 0.0, 1.0), "text.stance_conflict": ("activation", 0.0, 1.0)}
+COLUMNS: tuple[ColumnSpec, ...] = (
+    (presence("text", __name__, "a word is being spoken during the frame"),)
+    + signal_columns(tuple(SIGNAL_UNITS), SIGNAL_UNITS, __name__) + cue_columns("language", __name__)
+    + affect_columns("language", __name__))
 
 _WH = {"what", "who", "whom", "whose", "when", "where", "why", "how", "which"}
 _CLASSES = (_WH,

@@ -36,6 +36,8 @@ import numpy as np
 import pandas as pd
 
 from levelone.body.cues import pose_signals
+from levelone.columns import ColumnSpec, presence, signal
+from levelone.face.affect import EMOTIONS
 from levelone.face.cues import face_signals
 from levelone.media.video import VideoInfo, iter_frames, probe
 
@@ -44,6 +46,14 @@ MAX_SIDE = 640
 POSE_STRIDE = 2
 CONFIRM_S = 2.0  # see confirmed_by_face
 CHUNK = 256  # frames of face mesh turned into signals at a time
+
+# The FrameTable columns this module writes besides the face/body signals it gets from
+# levelone.face.cues and levelone.body.cues (collected by levelone.frametable.schema).
+COLUMNS: tuple[ColumnSpec, ...] = (
+    presence("face", __name__, "the face mesh found a face"),
+    presence("body", __name__, "a pose confirmed by a face nearby in time (confirmed_by_face)"),
+    *(signal(f"face.expr_{e}", "probability", __name__, 0.0, 1.0, doc="FER2013 class probability")
+      for e in EMOTIONS))
 
 _MODELS: dict[str, object] = {}
 
@@ -214,8 +224,6 @@ def vision_signals(path, info: VideoInfo | None = None,
     that cannot be decoded (see :mod:`levelone.media.video`).
     """
     info = probe(path) if info is None else info
-    from levelone.face.affect import EMOTIONS
-
     fs, body, expr, size = run_models(path, info, progress)
     face_ok = fs["face.eye_open_l"].notna().to_numpy()
     body = np.where(confirmed_by_face(face_ok, info.fps)[:, None, None], body, np.nan)

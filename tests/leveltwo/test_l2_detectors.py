@@ -1,17 +1,23 @@
 """One conformance suite run over every level-two detector (the shared fit/predict/explain/save/load
-contract), on synthetic FrameTables with planted cues (a fixture, not accuracy on people)."""
+contract of :class:`leveltwo.base.Detector`), on synthetic FrameTables with planted cues (a fixture,
+not accuracy on people). A new detector is added to ``DETECTORS`` (and to
+``leveltwo.models.detector_classes``); ``test_every_detector_is_in_the_suite`` checks both agree."""
 from __future__ import annotations
 
+import inspect
 import json
+import warnings
 
 import numpy as np
 import pytest
 from sklearn.metrics import average_precision_score
 
 from codebook.errors import InputError
+from codebook.version import __version__, major
+from leveltwo.base import Detector, ModelVersionWarning, NotFittedError
 from leveltwo.detector import ConflictDetector
 from leveltwo.metrics import average_precision, frame_level
-from leveltwo.models import load_model
+from leveltwo.models import detector_classes, load_model
 from leveltwo.xgb import XGBDetector
 from synthetic import make_corpus
 
@@ -87,13 +93,88 @@ def test_save_load_round_trip(fitted, corpus, tmp_path):
     with pytest.raises(InputError):
         model.save(tmp_path / "m")  # refuses to overwrite without force
     model.save(tmp_path / "m", force=True)
-    again = load_model(tmp_path / "m")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ModelVersionWarning)  # same version: no warning
+        again = load_model(tmp_path / "m")
     assert type(again) is type(model)
     table = corpus["test"][0][1]
-    np.testing.assert_allclose(again.predict_proba(table), model.predict_proba(table), atol=1e-6)
-    assert again.threshold_ == pytest.approx(model.threshold_)
+    np.testing.assert_array_equal(again.predict_proba(table), model.predict_proba(table))
+    np.testing.assert_array_equal(again.explain(table).to_numpy(), model.explain(table).to_numpy())
+    assert again.threshold_ == model.threshold_
+    assert _json(again.get_params()) == _json(model.get_params())
     card = json.loads((tmp_path / "m" / "card.json").read_text())
     assert card["kind"] == fitted[0] and card["trained"] is True and len(card["weights_sha256"]) == 64
+    assert card == json.loads(json.dumps(again.card_))
+    assert {k: v for k, v in card.items() if not k.startswith("weights_")} == json.loads(json.dumps(again.card()))
+
+
+def _json(params: dict) -> dict:
+    return {k: (v.to_json() if hasattr(v, "to_json") else v) for k, v in params.items()}
+
+
+# ------------------------------------------------------------------ the estimator contract
+def test_every_detector_is_in_the_suite():
+    assert {type(make()) for make in DETECTORS.values()} == set(detector_classes())
+    assert all(issubclass(cls, Detector) for cls in detector_classes())
+
+
+@pytest.mark.parametrize("name", list(DETECTORS))
+def test_get_params_come_from_the_init_signature(name):
+    model = DETECTORS[name]()
+    names = [p for p in inspect.signature(type(model).__init__).parameters if p != "self"]
+    params = model.get_params()
+    assert list(params) == names and {"device", "verbose", "seed", "window_s"} <= set(params)
+    if name == "conflict":
+        assert "targets" in params
+    clone = type(model)(**params)
+    assert clone.get_params() == params
+    assert model.set_params(seed=7, window_s=3.0) is model
+    assert model.get_params()["seed"] == 7 and model.window_s == 3.0
+    with pytest.raises(ValueError, match="not a hyper-parameter"):
+        model.set_params(windw_s=1.0)
+    assert "seed=7" in repr(model) and "device" in repr(model)  # repr shows what differs from the defaults
+
+
+@pytest.mark.parametrize("name", list(DETECTORS))
+def test_unfitted_detector_refuses_to_predict_explain_or_save(name, corpus, tmp_path):
+    model = DETECTORS[name]()
+    table = corpus["test"][0][0]
+    for call in (lambda: model.predict_proba(table), lambda: model.explain(table), model.card,
+                 lambda: model.save(tmp_path / "m")):
+        with pytest.raises(NotFittedError, match="not fitted"):
+            call()
+    assert not (tmp_path / "m").exists()
+    assert isinstance(NotFittedError("x"), (ValueError, AttributeError))
+
+
+def test_fit_keeps_the_hyper_parameters(fitted):
+    name, model = fitted
+    assert _json(model.get_params()) == _json(DETECTORS[name]().get_params())
+    assert all(hasattr(model, a) for a in type(model).fitted_attributes)
+
+
+def test_conflict_fitted_targets_are_targets_(tmp_path):
+    tr = make_corpus(6, seed=21)
+    model = ConflictDetector(epochs=2, device="cpu").fit(tr[0], tr[1])
+    assert model.targets is None  # the hyper-parameter stays as given
+    assert model.targets_.source and model.targets_.modality.shape == (4,)
+    again = ConflictDetector.load(model.save(tmp_path / "m"))
+    assert again.targets is None and again.targets_.to_json() == model.targets_.to_json()
+
+
+def test_card_records_versions_and_warns_across_major_versions(fitted, tmp_path):
+    _, model = fitted
+    card = model.card()
+    assert card["ahcue_version"] == __version__ == card["versions"]["ahcue"]
+    assert card["versions"]["numpy"] == np.__version__
+    assert set(card["hyper_parameters"]) == set(model.get_params())
+    d = model.save(tmp_path / "m")
+    saved = json.loads((d / "card.json").read_text())
+    saved["ahcue_version"] = f"{(major(__version__) or 0) + 1}.0.0"
+    (d / "card.json").write_text(json.dumps(saved))
+    with pytest.warns(ModelVersionWarning, match="different major version"):
+        again = load_model(d)
+    assert again.card()["id"] == card["id"]  # still usable: the warning says, it does not refuse
 
 
 def test_tampered_weights_rejected(fitted, tmp_path):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from codebook.version import __version__
 from codebook.vocabulary import MODALITIES, load_vocabulary
 from levelone.frametable import SOURCES, FrameMeta, FrameTable, required_columns
 
@@ -78,7 +79,7 @@ def make_prediction(table: FrameTable, segments: list[dict], threshold: float = 
     evidence = {m: [round(float(v), 4) for v in np.nan_to_num(table.data[f"affect.{m}.confidence"].to_numpy()) * 0.1]
                 for m in MODALITIES}
     pred = {
-        "ahcue_version": "0.1.0", "video_id": table.meta.video_id,
+        "ahcue_version": __version__, "video_id": table.meta.video_id,
         "source": source if source is not None else table.meta.source,
         "fps": fps, "n_frames": n, "duration_s": n / fps,
         "model": {"id": "codebook-prior-v1" if kind == "codebook-prior" else f"{kind}-test",

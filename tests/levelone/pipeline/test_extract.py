@@ -80,12 +80,12 @@ def test_transcript_option_needs_a_single_video(shared_data, tmp_path):
 # ------------------------------------------------------------------ baselines and assembly
 def _raw(values: np.ndarray, present: bool = True) -> pd.DataFrame:
     n = len(values)
-    return pd.DataFrame({"face.brow": values.astype(np.float32), "face.present": np.full(n, present),
+    return pd.DataFrame({"face.brow_gap": values.astype(np.float32), "face.present": np.full(n, present),
                          "audio.rms_db": np.full(n, np.nan, np.float32), "audio.present": np.zeros(n, bool)})
 
 
 def _brow_cues(signals: pd.DataFrame, baseline: Baseline, fps: float) -> pd.DataFrame:
-    z = baseline.zscore(signals, "face.brow")
+    z = baseline.zscore(signals, "face.brow_gap")
     return pd.DataFrame({"cue.face.frown": squash(z, 2.0), "affect.face.valence": np.clip(z / 4, -1, 1),
                          "affect.face.confidence": np.where(np.isnan(z), np.nan, 0.8)})
 
@@ -96,16 +96,16 @@ def test_baselines_are_fitted_per_participant_over_all_their_videos():
            "p2_a": _raw(rng.normal(30, 3, 400))}
     b = fit_baselines(raw, {"p1_a": "p1", "p1_b": "p1", "p2_a": "p2"})
     assert sorted(b) == ["p1", "p2"]
-    assert abs(b["p1"].median["face.brow"] - 12) < 0.5  # both of p1's videos, not one
-    assert abs(b["p2"].median["face.brow"] - 30) < 0.5 and abs(b["p2"].scale["face.brow"] - 3) < 0.4
+    assert abs(b["p1"].median["face.brow_gap"] - 12) < 0.5  # both of p1's videos, not one
+    assert abs(b["p2"].median["face.brow_gap"] - 30) < 0.5 and abs(b["p2"].scale["face.brow_gap"] - 3) < 0.4
     assert "face.present" not in b["p1"].median
     # the same raw value is a strong cue for p1 and none for p2
     probe = _raw(np.array([26.0]))
     meta = FrameMeta("v", "p", 25.0, 1)
     t1 = assemble(probe, b["p1"], meta, {"face": _brow_cues})
     t2 = assemble(probe, b["p2"], FrameMeta("v", "p", 25.0, 1), {"face": _brow_cues})
-    z1 = (26.0 - b["p1"].median["face.brow"]) / b["p1"].scale["face.brow"]
-    z2 = (26.0 - b["p2"].median["face.brow"]) / b["p2"].scale["face.brow"]
+    z1 = (26.0 - b["p1"].median["face.brow_gap"]) / b["p1"].scale["face.brow_gap"]
+    z2 = (26.0 - b["p2"].median["face.brow_gap"]) / b["p2"].scale["face.brow_gap"]
     assert z1 > 4 and -2 < z2 < -1  # p1's scale spans both videos (~3), p2's is their own ~3
     assert abs(t1.data["cue.face.frown"][0] - squash(np.array([z1]), 2.0)[0]) < 1e-5
     assert t1.data["cue.face.frown"][0] > 0.9 and t2.data["cue.face.frown"][0] < 0.05
@@ -116,8 +116,8 @@ def test_assemble_fills_every_required_column_for_missing_evidence():
     n = 30
     raw = _raw(np.linspace(0, 1, n))
     raw.loc[10:19, "face.present"] = False
-    raw.loc[10:19, "face.brow"] = np.nan
-    baseline = Baseline.fit([raw[["face.brow"]]])
+    raw.loc[10:19, "face.brow_gap"] = np.nan
+    baseline = Baseline.fit([raw[["face.brow_gap"]]])
     calls = []
 
     def audio_cues(signals, baseline, fps):  # must not be asked: audio is absent throughout
@@ -156,7 +156,7 @@ def _tiny(job: VideoJob, asr: bool) -> RawSignals:
     from levelone.media.video import iter_frames, probe
     info = probe(job.path)
     luma = [float(rgb.mean()) for _, _, rgb in iter_frames(job.path, max_side=64)]
-    return RawSignals(pd.DataFrame({"face.brow": np.asarray(luma, np.float32),
+    return RawSignals(pd.DataFrame({"face.brow_gap": np.asarray(luma, np.float32),
                                     "face.present": np.ones(len(luma), bool)}), info.fps, len(luma))
 
 
