@@ -43,10 +43,6 @@ def load_annotation(spec: str | Path, fps: float, n_frames: int | None, video: s
     an ELAN file that links media must link this video. Annotations running past the end of the
     video are refused (:func:`check_annotation`).
     """
-    from codebook.annotations import read_csv
-    from codebook.bah import annotation_from_entry, load_yaml
-    from codebook.eaf import read_eaf
-
     ann = _read_annotation(spec, fps, n_frames, video, video_id)
     check_annotation(ann, spec, fps, n_frames, video)
     return ann
@@ -89,6 +85,10 @@ def _same_video(name: str, video: Path, video_id: str | None) -> bool:
 
 def _read_annotation(spec: str | Path, fps: float, n_frames: int | None, video: str | Path,
                      video_id: str | None = None):
+    from codebook.annotations import read_csv
+    from codebook.bah import annotation_from_entry, load_yaml
+    from codebook.eaf import read_eaf
+
     text = str(spec)
     key = None
     if "::" in text:

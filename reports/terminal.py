@@ -16,7 +16,7 @@ import sys
 import threading
 
 NOISE = re.compile(
-    rb"^(?:[WIEF]\d{4} \d\d:\d\d:\d\d\.\d+\s+\d+ [\w./-]+:\d+\]"   # absl/glog: W0000 00:00:1700 123 file.cc:12] ...
+    rb"^(?:[WIEF]\d{4} \d\d:\d\d:\d+\.\d+\s+\d+ [\w./-]+:\d+\]"   # absl/glog: W0000 00:00:1700 123 file.cc:12] ...
     rb"|INFO: Created TensorFlow Lite"                               # TFLite delegate
     rb"|WARNING: All log messages before absl::InitializeLog"        # absl's first line
     rb"|INFO: Initialized TensorFlow Lite runtime"

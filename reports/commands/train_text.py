@@ -35,7 +35,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="the shared data folder (default: $AHCUE_SHARED_DATA or ../shared/data)")
     parser.add_argument("--batch-size", type=int, default=64, help="encoder batch size")
     parser.add_argument("--force", action="store_true", help="overwrite existing outputs in --output")
-    parser.add_argument("--cache", default=None, metavar="DIR",
+    parser.add_argument("--cache-dir", default=None, metavar="DIR",
                         help="keep/reuse sentence vectors in DIR (e.g. a temp dir) across runs; "
                              "default: in memory only")
 
@@ -57,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
         check_writable(out / name, force)
     heads, card = train(data, seed=args.seed, batch_size=args.batch_size,
                         log=lambda m: print(m, file=sys.stderr, flush=True),
-                        cache_dir=Path(args.cache) if args.cache else None)
+                        cache_dir=Path(args.cache_dir) if args.cache_dir else None)
     h, c = write_outputs(heads, card, out, force=force)
     st = card["metrics"]["stance"]
     va = card["metrics"]["valence"]
