@@ -384,12 +384,16 @@ def render_report(prediction: Prediction, table=None, vocabulary: Vocabulary | N
         names = ", ".join(voc[c].name if c in voc else c for c in left_out)
         rows_caption = (f"Middle: the {len(shown)} cues active most often (activation &ge; {options.active_threshold:.1f} "
                         f"on at least {options.min_active_frames} frames); also active but not drawn: {_e(names)}.")
+    elif not shown:
+        rows_caption = "Middle: no codebook cue was active anywhere in the video."
     else:
         rows_caption = (f"Middle: every codebook cue active anywhere in the video (activation &ge; "
                         f"{options.active_threshold:.1f} on at least {options.min_active_frames} frames), "
                         f"{len(shown)} in all; the glossary below defines each.")
     cards = "".join(_card(i, s, voc, options) for i, s in enumerate(segs, start=1)) or \
         "<p>No segment reached the threshold, so there is nothing to explain segment by segment.</p>"
+    if not ok:
+        cards = "<p>Not assessed: there is too little evidence to mark or explain segments.</p>"
     annotated = prediction.annotated_segments
     annotated_line = ""
     if annotated is not None:
@@ -398,7 +402,8 @@ def render_report(prediction: Prediction, table=None, vocabulary: Vocabulary | N
                           + ".</div>")
     detail = (f"Video-level score by {_e(prediction.aggregation)}; frame threshold "
               f"{prediction.threshold:.2f}; {prediction.duration_s:.1f} s, "
-              f"{prediction.n_frames} frames at {prediction.fps:.2f} fps.")
+              f"{prediction.n_frames} frames at {prediction.fps:.2f} fps.") if ok else (
+        f"{prediction.duration_s:.1f} s, {prediction.n_frames} frames at {prediction.fps:.2f} fps.")
     glossary_cues = list(shown) + [c.id for s in segs for c in active_cues(s, options)]
     glossary_cues += [c for a in (annotated or ()) for ids in a.cues.values() for c in ids]
     glossary_pairs = [p.id for s in segs for p in s.pairs if round(100 * p.share) >= 1]

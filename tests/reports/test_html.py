@@ -128,7 +128,8 @@ def test_no_person_cannot_be_assessed(case):
     pred = make_prediction(table, [], missing=["face", "language", "audio", "body"], probability=0.05)
     html = render_report(pred, table)
     box = html.split('id="headline">', 1)[1].split("</section>", 1)[0]
-    assert "Cannot assess A/H: no person was found" in box
+    assert "Cannot assess A/H: no person was found" in box and "score" not in box.split("</div>")[0]
+    assert "Not assessed" in _section(html, "Segments") and "no codebook cue was active" in html
     assert "A/H not likely" not in html and 'class="headline cannot"' in html
     assert "rests on the other modalities" not in html
     assert "Not enough evidence to assess A/H" in _section(html, "What was missing")
