@@ -86,3 +86,17 @@ def test_explanations_name_the_planted_cue(trained, demo_corpus):
             hits += bool(planted & top)
     assert detected > 0
     assert hits / detected >= 0.8, f"planted cue in top 3 for {hits} of {detected} detected segments"
+
+
+def test_compare_says_when_it_scores_on_training_videos(trained, demo_corpus, capsys):
+    """`compare --split all` with a trained model names the optimism; `--split test` does not."""
+    model = str(trained / "conflict")
+    assert main(["compare", str(demo_corpus), "--model", model, "--split", "all", "--json", "--quiet",
+                 "--no-asr"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert "trained and selected on" in summary["warning"] and "--split test" in summary["warning"]
+    assert main(["compare", str(demo_corpus), "--model", model, "--split", "all", "--quiet", "--no-asr"]) == 0
+    assert "note: split 'all' includes the train/val videos" in capsys.readouterr().out
+    assert main(["compare", str(demo_corpus), "--model", model, "--split", "test", "--json", "--quiet",
+                 "--no-asr"]) == 0
+    assert "warning" not in json.loads(capsys.readouterr().out)
