@@ -8,7 +8,7 @@ Examples::
 
     ahcue analyze interview.mp4 -o out/interview        # report.html, prediction.json, ELAN file
     ahcue report out/interview                          # re-render the report after an upgrade
-    ahcue compare default /data/BAH --split test -o eval/compare
+    ahcue compare /data/BAH --split test -o eval/compare        # the shipped codebook prior
     ahcue codebook show "Filler sound"
 """
 from __future__ import annotations
@@ -25,7 +25,7 @@ EXAMPLES = """examples:
   ahcue analyze clip.flv -o out/clip --annotations clip.eaf --pdf
   ahcue report out/interview                         re-render report.html in place
   ahcue train /data/BAH --kind conflict -o models/conflict
-  ahcue compare models/conflict /data/BAH --split test -o eval/compare
+  ahcue compare /data/BAH --model models/conflict --split test -o eval/compare
   ahcue codebook show "Filler sound"
 
 'ahcue COMMAND --help' shows each command's options and examples."""
