@@ -205,8 +205,12 @@ def comparison_png(summary: dict, dpi: int = 144) -> bytes:
                 lo_hi = ci.get(k)
                 if lo_hi and np.isfinite(vals[i]) and all(v is not None and np.isfinite(v) for v in lo_hi):
                     err[:, i] = [max(0.0, vals[i] - lo_hi[0]), max(0.0, lo_hi[1] - vals[i])]
-            ax.bar(x - 0.4 + width * (j + 0.5), np.nan_to_num(vals), width, color=SOURCE_COLOURS[src],
-                   label=SOURCE_LABELS[src], yerr=err, error_kw={"lw": 0.7, "capsize": 1.5, "ecolor": "#444444"})
+            xs = x - 0.4 + width * (j + 0.5)
+            ax.bar(xs, np.nan_to_num(vals), width, color=SOURCE_COLOURS[src], label=SOURCE_LABELS[src])
+            has = [i for i, k in enumerate(metrics) if ci.get(k) and err[:, i].any()]
+            if has:
+                ax.errorbar(xs[has], np.nan_to_num(vals)[has], yerr=err[:, has], fmt="none", lw=0.7, capsize=1.5,
+                            ecolor="#444444")
         ax.set_xticks(x)
         ax.set_xticklabels(metrics, rotation=35, ha="right", fontsize=8)
         ax.set_ylim(0, 1.05)
