@@ -5,8 +5,8 @@ contributions over the segment divided by the sum of all positive contributions 
 (cues, pairs, within-modality terms and the context term; the bias is not evidence). For the
 ConflictDetector every term contribution is non-negative, so the shares are exact parts of the
 evidence; for the xgboost baseline negative SHAP values are left out of both sums. A modality's
-share sums its cue terms and its within-modality term; the context term is reported by none, so
-shares add up to at most 1 and the rest is what context carried.
+share sums its cue terms and its within-modality term; the context term and any term no modality
+or pair owns are reported as their own shares, so all shares of a segment add up to 1.
 """
 from __future__ import annotations
 
@@ -40,27 +40,43 @@ def modality_evidence(contrib: pd.DataFrame) -> dict[str, np.ndarray]:
     return out
 
 
-def explain_segment(contrib: pd.DataFrame, start_frame: int, end_frame: int,
-                    activations: pd.DataFrame | None = None, top_k: int = 5, min_share: float = 0.0) -> dict:
-    """Top cues, modalities and pairs of one segment, each with its share, sorted by share (desc).
+def cue_activity(activations: pd.DataFrame | None, column: str, start_frame: int, end_frame: int,
+                 active_threshold: float) -> tuple[float, float]:
+    """(mean activation, fraction of frames at or above ``active_threshold``) of one cue column
+    over frames start..end inclusive; a cue of a missing modality (NaN) reports (0, 0)."""
+    if activations is None or column not in activations.columns:
+        return 0.0, 0.0
+    a = np.nan_to_num(activations[column].iloc[start_frame:end_frame + 1].to_numpy(np.float64), nan=0.0)
+    if a.size == 0:
+        return 0.0, 0.0
+    return float(a.mean()), float((a >= active_threshold).mean())
 
-    ``activations`` (optional) is the FrameTable data, for each cue's mean activation in the
-    segment (NaN-free; a cue of a missing modality reports 0).
+
+def explain_segment(contrib: pd.DataFrame, start_frame: int, end_frame: int,
+                    activations: pd.DataFrame | None = None, top_k: int | None = None, min_share: float = 0.0,
+                    active_threshold: float = 0.5) -> dict:
+    """Cues, modalities and pairs of one segment with their shares, each list sorted by share (desc).
+
+    ``cues`` holds every cue with a positive share or active in the segment (``top_k`` cuts it), each
+    with its mean ``activation`` and ``active_fraction`` (frames >= ``active_threshold``) from
+    ``activations`` (the FrameTable data; a cue of a missing modality reports 0). Shares add up to 1:
+    the modalities' (cues + within-modality term), the pairs', ``context_share`` (the temporal-context
+    term) and ``other_share`` (any further term a detector reports that no cue, modality or pair owns).
     """
     voc = load_vocabulary()
     shares = positive_shares(contrib, start_frame, end_frame)
     cues = []
-    for col, share in shares.items():
-        if not col.startswith("cue.") or share <= min_share:
+    for col in contrib.columns:
+        if not col.startswith("cue."):
+            continue
+        share = float(shares.get(col, 0.0))
+        act, frac = cue_activity(activations, col, start_frame, end_frame, active_threshold)
+        if share <= min_share and frac <= 0:
             continue
         cue = voc[col[4:]]
-        act = 0.0
-        if activations is not None and col in activations.columns:
-            a = activations[col].iloc[start_frame:end_frame + 1].to_numpy(np.float64)
-            act = float(np.nanmean(a)) if np.isfinite(a).any() else 0.0
-        cues.append({"id": cue.id, "modality": cue.modality, "name": cue.name, "share": round(float(share), 4),
-                     "activation": round(act, 4)})
-    cues.sort(key=lambda c: (-c["share"], c["id"]))
+        cues.append({"id": cue.id, "modality": cue.modality, "name": cue.name, "share": round(share, 4),
+                     "activation": round(act, 4), "active_fraction": round(frac, 4)})
+    cues.sort(key=lambda c: (-c["share"], -c["activation"], c["id"]))
     modalities = []
     for m in MODALITIES:
         s = float(sum(v for k, v in shares.items() if term_modality(k) == m and not k.startswith("pair.")))
@@ -72,5 +88,9 @@ def explain_segment(contrib: pd.DataFrame, start_frame: int, end_frame: int,
         if s > min_share:
             pairs.append({"id": p, "share": round(s, 4), "modalities": list(pair_modalities(p))})
     pairs.sort(key=lambda c: (-c["share"], c["id"]))
-    return {"cues": cues[:top_k], "modalities": modalities, "pairs": pairs,
-            "context_share": round(float(shares.get("context", 0.0)), 4)}
+    owned = sum(float(v) for k, v in shares.items()
+                if k == "context" or k.startswith("pair.") or term_modality(k) is not None)
+    total = float(shares.sum())
+    return {"cues": cues if top_k is None else cues[:top_k], "modalities": modalities, "pairs": pairs,
+            "context_share": round(float(shares.get("context", 0.0)), 4),
+            "other_share": round(max(0.0, total - owned), 4)}

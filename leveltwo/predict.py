@@ -1,11 +1,16 @@
 """One video's A/H prediction: frame probabilities, segments with their cue explanations, and the
 video decision; serialised as ``prediction.json``.
 
-``prediction.json`` (what :meth:`Prediction.to_json` writes and reports read)::
+The prediction is typed end to end: :class:`Prediction` holds :class:`Segment` records whose cue
+explanations are :class:`CueShare` records (all frozen). Reports take a ``Prediction``;
+``prediction.json`` is its :meth:`Prediction.to_dict`, read back by :meth:`Prediction.from_json`,
+which keeps keys it does not know (a newer writer's) in ``extra`` and writes them back unchanged.
+
+``prediction.json``::
 
     {"ahcue_version", "video_id", "source", "fps", "n_frames", "duration_s",
-     "model": {"id", "kind": "conflict"|"xgboost"|"codebook-prior", "trained", "card"},
-     "probability",            # video-level P(A/H) by `aggregation`
+     "model": {"id", "kind": "conflict"|"xgboost"|"codebook-prior"|..., "trained", "card"},
+     "probability",            # video-level A/H score in [0, 1] by `aggregation` (not a p-value)
      "aggregation",            # "sliding_max_24" | "mean_probability" | "majority"
      "threshold",              # frame threshold for segments and the video label
      "label",                  # 0 | 1
@@ -13,21 +18,27 @@ video decision; serialised as ``prediction.json``.
      "frame_probability",      # n_frames floats, 4 decimals
      "modality_evidence": {"face"|"language"|"audio"|"body": [n_frames floats]},
      "segments": [{"start_s", "end_s", "start_frame", "end_frame" (inclusive), "probability",
-                   "cues": [{"id", "modality", "name", "share", "activation"}],
+                   "cues": [{"id", "modality", "name", "share", "activation", "active_fraction"}],
                    "modalities": [{"id", "share"}], "pairs": [{"id", "share", "modalities"}],
+                   "context_share", "other_share",   # with the modalities' and pairs' shares: 1
                    "transcript"}],
-     "annotated_segments": [{"start_s", "end_s", "start_frame", "end_frame", "cues", "pairs"}]}
+     "annotated_segments": [{"start_s", "end_s", "start_frame", "end_frame", "cues", "pairs"}],
                                # only when annotations were given
+     "has_audio"}              # whether the video file has an audio track; only when probed
 
-The video label is ``probability >= threshold`` (for 'majority' the vote fraction >= 0.5).
-``modality_evidence`` is each modality's summed term contributions per frame (its cues and its
-within-modality term, plus half of each pair term it belongs to).
+A segment's ``cues`` lists every cue with a positive share of its evidence or active in it, by
+share; ``activation`` is the cue's mean activation over the segment and ``active_fraction`` the
+part of its frames where the cue is active (>= 0.5). The video label is ``probability >= threshold``
+(for 'majority' the vote fraction >= 0.5). ``modality_evidence`` is each modality's summed term
+contributions per frame (its cues and its within-modality term, plus half of each pair term it
+belongs to). ``transcript`` quotes the words of the phrases the segment touches exactly as
+transcribed (a phrase ends at a pause of ``phrase_gap_s``).
 """
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, fields
-from typing import Any, Sequence
+from dataclasses import MISSING, dataclass, field, fields, replace
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 
@@ -41,67 +52,273 @@ from leveltwo.segments import decode_segments
 AHCUE_VERSION = __version__  # recorded in every prediction.json
 
 
-@dataclass
-class Prediction:
+def _take(cls, d: Mapping[str, Any], where: str) -> tuple[dict, dict]:
+    """(known fields, unknown keys) of a JSON object for dataclass ``cls``; missing required fields fail."""
+    if not isinstance(d, Mapping):
+        raise ValueError(f"prediction.json: {where} is not an object")
+    names = {f.name for f in fields(cls)} - {"extra"}
+    required = {f.name for f in fields(cls) if f.name != "extra" and f.default is f.default_factory is
+                MISSING}
+    missing = required - set(d)
+    if missing:
+        raise ValueError(f"prediction.json: {where} lacks {sorted(missing)}")
+    return {k: v for k, v in d.items() if k in names}, {k: v for k, v in d.items() if k not in names}
+
+
+def _plain(value):
+    """JSON-ready copy: tuples to lists, records to dicts (``extra`` merged back in)."""
+    if hasattr(value, "to_dict"):
+        return value.to_dict()
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, Mapping):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
+
+
+class _Record:
+    """to_dict / from_dict shared by the prediction records: declared fields, then ``extra``."""
+
+    def to_dict(self) -> dict[str, Any]:
+        out = {}
+        for f in fields(self):
+            if f.name == "extra":
+                continue
+            v = getattr(self, f.name)
+            if v is None and f.metadata.get("omit_none"):
+                continue
+            out[f.name] = _plain(v)
+        out.update(_plain(dict(getattr(self, "extra", {}) or {})))
+        return out
+
+
+@dataclass(frozen=True)
+class CueShare(_Record):
+    """One codebook cue in a segment's explanation."""
+
+    id: str
+    modality: str
+    name: str
+    share: float                 # part of the segment's positive evidence, 0..1
+    activation: float            # mean activation over the segment's frames, 0..1
+    active_fraction: float = 0.0  # part of the segment's frames where the cue is active (>= 0.5)
+    extra: Mapping[str, Any] = field(default_factory=dict, compare=False)
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> "CueShare":
+        known, extra = _take(cls, d, "a segment cue")
+        return cls(**known, extra=extra)
+
+
+@dataclass(frozen=True)
+class ModalityShare(_Record):
+    id: str
+    share: float
+    extra: Mapping[str, Any] = field(default_factory=dict, compare=False)
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> "ModalityShare":
+        known, extra = _take(cls, d, "a segment modality")
+        return cls(**known, extra=extra)
+
+
+@dataclass(frozen=True)
+class PairShare(_Record):
+    """One modality-pair conflict term (BAH's inconsistency pairs, e.g. ``FL``)."""
+
+    id: str
+    share: float
+    modalities: tuple[str, ...]
+    extra: Mapping[str, Any] = field(default_factory=dict, compare=False)
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> "PairShare":
+        known, extra = _take(cls, d, "a segment pair")
+        known["modalities"] = tuple(known["modalities"])
+        return cls(**known, extra=extra)
+
+
+@dataclass(frozen=True)
+class Segment(_Record):
+    """A predicted A/H segment (frames inclusive) with its explanation."""
+
+    start_s: float
+    end_s: float
+    start_frame: int
+    end_frame: int
+    probability: float
+    cues: tuple[CueShare, ...] = ()
+    modalities: tuple[ModalityShare, ...] = ()
+    pairs: tuple[PairShare, ...] = ()
+    context_share: float = 0.0
+    other_share: float = 0.0
+    transcript: str = ""
+    extra: Mapping[str, Any] = field(default_factory=dict, compare=False)
+
+    @property
+    def duration_s(self) -> float:
+        return float(self.end_s) - float(self.start_s)
+
+    def modality_share(self, modality: str) -> float:
+        return next((m.share for m in self.modalities if m.id == modality), 0.0)
+
+    @property
+    def pair_share(self) -> float:
+        return float(sum(p.share for p in self.pairs))
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> "Segment":
+        known, extra = _take(cls, d, "a segment")
+        known["cues"] = tuple(CueShare.from_dict(c) for c in known.get("cues", ()))
+        known["modalities"] = tuple(ModalityShare.from_dict(m) for m in known.get("modalities", ()))
+        known["pairs"] = tuple(PairShare.from_dict(p) for p in known.get("pairs", ()))
+        return cls(**known, extra=extra)
+
+
+@dataclass(frozen=True)
+class AnnotatedSegment(_Record):
+    """An annotators' A/H segment and the cues and pairs they named (modality -> cue ids)."""
+
+    start_s: float
+    end_s: float
+    start_frame: int
+    end_frame: int
+    cues: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    pairs: tuple[str, ...] = ()
+    extra: Mapping[str, Any] = field(default_factory=dict, compare=False)
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> "AnnotatedSegment":
+        known, extra = _take(cls, d, "an annotated segment")
+        known["cues"] = {m: tuple(v) for m, v in (known.get("cues") or {}).items()}
+        known["pairs"] = tuple(known.get("pairs") or ())
+        return cls(**known, extra=extra)
+
+    @classmethod
+    def from_annotation(cls, seg) -> "AnnotatedSegment":
+        """From a ``codebook.annotations.Segment``."""
+        return cls(float(seg.start_s), float(seg.end_s), int(seg.start_frame), int(seg.end_frame),
+                   {m: tuple(v) for m, v in (seg.cues or {}).items() if v}, tuple(seg.pairs or ()))
+
+
+@dataclass(frozen=True)
+class ModelInfo(_Record):
+    """Which detector made the prediction; ``card`` is its model card."""
+
+    id: str
+    kind: str
+    trained: bool
+    card: Mapping[str, Any] = field(default_factory=dict)
+    extra: Mapping[str, Any] = field(default_factory=dict, compare=False)
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> "ModelInfo":
+        known, extra = _take(cls, d, "model")
+        known["trained"] = bool(known["trained"])
+        return cls(**known, extra=extra)
+
+    def describe(self) -> str:
+        """'codebook-prior model, untrained (weights from the published BAH cue statistics)' and the like."""
+        if not self.trained:
+            return f"{self.kind} model, untrained codebook prior (not trained on A/H data)"
+        return f"{self.kind} model, trained on A/H-annotated videos"
+
+
+@dataclass(frozen=True)
+class Prediction(_Record):
     video_id: str
     source: str
     fps: float
     n_frames: int
     duration_s: float
-    model: dict[str, Any]
+    model: ModelInfo
     probability: float
     aggregation: str
     threshold: float
     label: int
-    missing_modalities: list[str]
-    frame_probability: list[float]
-    modality_evidence: dict[str, list[float]]
-    segments: list[dict[str, Any]]
-    annotated_segments: list[dict[str, Any]] | None = None
+    missing_modalities: tuple[str, ...]
+    frame_probability: tuple[float, ...]
+    modality_evidence: Mapping[str, tuple[float, ...]]
+    segments: tuple[Segment, ...]
+    annotated_segments: tuple[AnnotatedSegment, ...] | None = field(default=None, metadata={"omit_none": True})
+    has_audio: bool | None = field(default=None, metadata={"omit_none": True})  # the file has an audio track
     ahcue_version: str = AHCUE_VERSION
+    extra: Mapping[str, Any] = field(default_factory=dict, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
-        out = {"ahcue_version": d.pop("ahcue_version")}
-        out.update(d)
-        if out["annotated_segments"] is None:
-            del out["annotated_segments"]
-        return out
+        d = super().to_dict()
+        return {"ahcue_version": d.pop("ahcue_version"), **d}
 
     def to_json(self, indent: int | None = None) -> str:
         """The ``prediction.json`` text."""
         return json.dumps(self.to_dict(), indent=indent)
 
     @classmethod
-    def from_json(cls, data: str | bytes | dict) -> "Prediction":
-        """Read ``prediction.json`` text (or its parsed dict)."""
+    def from_json(cls, data: str | bytes | Mapping) -> "Prediction":
+        """Read ``prediction.json`` text (or its parsed dict); unknown keys are kept in ``extra``.
+
+        Raises ``ValueError`` naming what is missing or malformed.
+        """
         d = json.loads(data) if isinstance(data, (str, bytes)) else dict(data)
-        names = {f.name for f in fields(cls)}
-        missing = names - set(d) - {"annotated_segments", "ahcue_version"}
-        if missing:
-            raise ValueError(f"prediction.json lacks {sorted(missing)}")
-        return cls(**{k: v for k, v in d.items() if k in names})
+        known, extra = _take(cls, d, "the file")
+        try:
+            known["model"] = ModelInfo.from_dict(known["model"])
+            known["missing_modalities"] = tuple(known["missing_modalities"])
+            known["frame_probability"] = tuple(float(v) for v in known["frame_probability"])
+            known["modality_evidence"] = {m: tuple(float(x) for x in v)
+                                          for m, v in dict(known["modality_evidence"]).items()}
+            known["segments"] = tuple(Segment.from_dict(s) for s in known["segments"])
+            if known.get("annotated_segments") is not None:
+                known["annotated_segments"] = tuple(AnnotatedSegment.from_dict(s)
+                                                    for s in known["annotated_segments"])
+        except (TypeError, KeyError, AttributeError) as err:
+            raise ValueError(f"prediction.json: malformed ({err})") from None
+        return cls(**known, extra=extra)
+
+    def replace(self, **changes) -> "Prediction":
+        return replace(self, **changes)
+
+    @property
+    def is_annotated(self) -> bool:
+        return self.annotated_segments is not None
 
 
-def model_info(model) -> dict[str, Any]:
+def model_info(model) -> ModelInfo:
     card = getattr(model, "card_", None) or model.card()
-    return {"id": card.get("id", f"{card['kind']}-unsaved"), "kind": card["kind"],
-            "trained": bool(card.get("trained", True)), "card": card}
+    return ModelInfo(id=card.get("id", f"{card['kind']}-unsaved"), kind=card["kind"],
+                     trained=bool(card.get("trained", True)), card=card)
 
 
-def _words_in(words, start_s: float, end_s: float) -> str:
+def quote_words(words: Sequence | None, start_s: float, end_s: float, phrase_gap_s: float = 0.25) -> str:
+    """The words of every phrase that overlaps [start_s, end_s), exactly as transcribed.
+
+    A phrase is a run of words separated by pauses shorter than ``phrase_gap_s``; quoting whole
+    phrases keeps a repetition that straddles the segment's start ("I think, I think") intact.
+    """
     if not words:
         return ""
-    return " ".join(w.text for w in words if start_s <= (w.start_s + w.end_s) / 2 < end_s)
+    words = list(words)
+    inside = [i for i, w in enumerate(words) if w.start_s < end_s and w.end_s > start_s]
+    if not inside:
+        return ""
+    lo, hi = inside[0], inside[-1]
+    while lo > 0 and words[lo].start_s - words[lo - 1].end_s < phrase_gap_s:
+        lo -= 1
+    while hi + 1 < len(words) and words[hi + 1].start_s - words[hi].end_s < phrase_gap_s:
+        hi += 1
+    return " ".join(w.text for w in words[lo:hi + 1])
 
 
 def predict_video(model, table, annotation=None, threshold: float | None = None, *,
-                  aggregation: str = "sliding_max_24", words: Sequence | None = None, top_k: int = 5,
+                  aggregation: str = "sliding_max_24", words: Sequence | None = None,
+                  top_k: int | None = None, source: str | None = None, has_audio: bool | None = None,
                   **segment_options) -> Prediction:
     """Predict one FrameTable with ``model``; ``threshold`` defaults to the model's tuned one.
 
     ``words`` (``levelone.media.transcript.Word`` list) fills each segment's transcript; ``annotation``
-    (``codebook.annotations.VideoAnnotation``) adds the annotated A/H segments for comparison.
+    (``codebook.annotations.VideoAnnotation``) adds the annotated A/H segments for comparison;
+    ``source`` overrides the video path the FrameTable records; ``has_audio`` records whether the
+    file has an audio track (so a report can tell "no audio track" from "no speech").
     """
     fps = table.fps
     thr = float(getattr(model, "threshold_", 0.5) if threshold is None else threshold)
@@ -114,22 +331,24 @@ def predict_video(model, table, annotation=None, threshold: float | None = None,
     for seg in decode_segments(p, fps, threshold=thr, **segment_options):
         start_s, end_s = seg.seconds(fps)
         ex = explain_segment(contrib, seg.start_frame, seg.end_frame, table.data, top_k=top_k)
-        segments.append({"start_s": round(start_s, 3), "end_s": round(end_s, 3), "start_frame": seg.start_frame,
-                         "end_frame": seg.end_frame,
-                         "probability": round(float(p[seg.start_frame:seg.end_frame + 1].mean()), 4),
-                         "cues": ex["cues"], "modalities": ex["modalities"], "pairs": ex["pairs"],
-                         "transcript": _words_in(words, start_s, end_s)})
+        segments.append(Segment(
+            start_s=round(start_s, 3), end_s=round(end_s, 3), start_frame=seg.start_frame, end_frame=seg.end_frame,
+            probability=round(float(p[seg.start_frame:seg.end_frame + 1].mean()), 4),
+            cues=tuple(CueShare(**c) for c in ex["cues"]),
+            modalities=tuple(ModalityShare(**m) for m in ex["modalities"]),
+            pairs=tuple(PairShare(p_["id"], p_["share"], tuple(p_["modalities"])) for p_ in ex["pairs"]),
+            context_share=ex["context_share"], other_share=ex["other_share"],
+            transcript=quote_words(words, start_s, end_s)))
     evidence = modality_evidence(contrib)
     annotated = None
     if annotation is not None:
-        annotated = [{"start_s": float(s.start_s), "end_s": float(s.end_s), "start_frame": int(s.start_frame),
-                      "end_frame": int(s.end_frame), "cues": {m: list(v) for m, v in (s.cues or {}).items()},
-                      "pairs": list(s.pairs or ())}
-                     for s in annotation.segments if getattr(s, "label", 1)]
+        annotated = tuple(AnnotatedSegment.from_annotation(s) for s in annotation.segments
+                          if getattr(s, "label", 1))
     return Prediction(
-        video_id=table.meta.video_id, source=table.meta.source, fps=fps, n_frames=int(len(p)),
-        duration_s=round(len(p) / fps, 3), model=model_info(model), probability=round(float(video_p), 4),
-        aggregation=aggregation, threshold=thr, label=label, missing_modalities=missing_modalities(table),
-        frame_probability=[round(float(v), 4) for v in p],
-        modality_evidence={m: [round(float(v), 4) for v in evidence[m]] for m in MODALITIES},
-        segments=segments, annotated_segments=annotated)
+        video_id=table.meta.video_id, source=source if source is not None else table.meta.source, fps=fps,
+        n_frames=int(len(p)), duration_s=round(len(p) / fps, 3), model=model_info(model),
+        probability=round(float(video_p), 4), aggregation=aggregation, threshold=thr, label=label,
+        missing_modalities=tuple(missing_modalities(table)),
+        frame_probability=tuple(round(float(v), 4) for v in p),
+        modality_evidence={m: tuple(round(float(v), 4) for v in evidence[m]) for m in MODALITIES},
+        segments=tuple(segments), annotated_segments=annotated, has_audio=has_audio)

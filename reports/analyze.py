@@ -39,8 +39,52 @@ def load_annotation(spec: str | Path, fps: float, n_frames: int | None, video: s
     """The annotators' record of one video from ``.eaf``, ``.csv`` or BAH's annotation YAML.
 
     For the YAML, ``FILE::KEY`` names the entry; a bare ``FILE`` finds the entry whose key ends in
-    the video's file name. A CSV must hold this video's id, or only one video.
+    the video's file name. A CSV's ``video_id`` column must name this video (its file name or stem);
+    an ELAN file that links media must link this video. Annotations running past the end of the
+    video are refused (:func:`check_annotation`).
     """
+    ann = _read_annotation(spec, fps, n_frames, video, video_id)
+    check_annotation(ann, spec, fps, n_frames, video)
+    return ann
+
+
+def check_annotation(ann, spec, fps: float, n_frames: int | None, video: str | Path) -> None:
+    """Refuse annotations that run past the video's end (they belong to another video) by more
+    than one frame of rounding."""
+    if n_frames is None:
+        return
+    path = str(spec).split("::", 1)[0]
+    duration = n_frames / fps
+    for seg in ann.segments:
+        if int(seg.end_frame) > int(n_frames):
+            raise InputError(path, f"an annotated segment ({seg.start_s:.1f}-{seg.end_s:.1f} s) runs past the end "
+                                   f"of {Path(str(video)).name} ({duration:.1f} s): are these annotations "
+                                   "for another video?")
+
+
+def _eaf_media_names(path: Path) -> list[str]:
+    """File names of the media an ELAN file links (empty when it links none)."""
+    from pympi.Elan import Eaf
+
+    try:
+        descriptors = Eaf(str(path)).media_descriptors
+    except Exception:  # unreadable here: read_eaf reports it properly
+        return []
+    names = []
+    for d in descriptors:
+        url = d.get("RELATIVE_MEDIA_URL") or d.get("MEDIA_URL") or ""
+        if url:
+            names.append(Path(url.replace("file://", "")).name)
+    return names
+
+
+def _same_video(name: str, video: Path, video_id: str | None) -> bool:
+    name = Path(str(name)).name
+    return name in (video.name, str(video)) or Path(name).stem in (video.stem, video_id)
+
+
+def _read_annotation(spec: str | Path, fps: float, n_frames: int | None, video: str | Path,
+                     video_id: str | None = None):
     from codebook.annotations import read_csv
     from codebook.bah import annotation_from_entry, load_yaml
     from codebook.eaf import read_eaf
@@ -56,12 +100,13 @@ def load_annotation(spec: str | Path, fps: float, n_frames: int | None, video: s
         raise InputError(path, "annotation file not found")
     suffix = path.suffix.lower()
     if suffix == ".eaf":
+        media = _eaf_media_names(path)
+        if media and not any(_same_video(m, video, vid) for m in media):
+            raise InputError(path, f"links {media[0]!r}, not {video.name!r}: annotations for another video")
         return read_eaf(path, fps, video_id=vid, n_frames=n_frames)
     if suffix == ".csv":
         videos = read_csv(path, fps)
-        chosen = [a for a in videos if a.video_id in (vid, video.name, str(video))]
-        if not chosen and len(videos) == 1:
-            chosen = videos
+        chosen = [a for a in videos if _same_video(a.video_id, video, vid)]
         if len(chosen) != 1:
             raise InputError(path, f"no rows for video id {vid!r} (ids: {', '.join(a.video_id for a in videos[:5])})")
         return chosen[0]
@@ -76,37 +121,30 @@ def load_annotation(spec: str | Path, fps: float, n_frames: int | None, video: s
     raise InputError(path, "annotations must be .eaf, .csv or BAH's annotation .yaml")
 
 
-def _has_audio(video: Path) -> bool:
-    from levelone.media.video import probe
-
-    return bool(probe(video).has_audio)
-
-
-def _prediction_dict(prediction) -> dict:
-    doc = prediction.to_json() if hasattr(prediction, "to_json") else prediction
-    return json.loads(doc) if isinstance(doc, str) else doc
-
-
 def analyze(video: str | Path, out_dir: str | Path, transcript: str | Path | None = None,
             model_dir: str | Path | None = None, annotation: str | Path | None = None, asr: bool = True,
             force: bool = False, progress: bool = True, pdf: bool = False,
-            on_stage: Callable[[int, str], None] | None = None) -> dict:
-    """Everything for one video; returns ``{"prediction", "files", "timings_s"}``.
+            on_stage: Callable[[int, str], None] | None = None, kind: str | None = None) -> dict:
+    """Everything for one video; returns ``{"prediction": Prediction, "files", "timings_s"}``.
 
     ``annotation`` (a file, see :func:`load_annotation`) puts the annotators' segments into the
-    prediction, the timeline and the ELAN file. ``on_stage(i, name)`` is called as each stage starts
-    (the CLI's progress display); with ``progress`` the extractor shows its own progress bar.
+    prediction, the timeline and the ELAN file; it is read and checked against the video before
+    any heavy work. ``on_stage(i, name)`` is called as each stage starts (the CLI's progress
+    display); with ``progress`` the extractor shows its own progress bar. ``kind`` checks the
+    model folder's kind (see :func:`leveltwo.models.load_model`).
     """
     from levelone.pipeline.extract import extract, plan
     from levelone.frametable import read
     from levelone.media.transcript import load_transcript
-    from leveltwo.models import load_model
+    from levelone.media.video import probe
     from leveltwo.predict import predict_video
     from reports.elan import write_segments_eaf
     from reports.html import print_pdf, render_report
 
     video = Path(video)
     out_dir = Path(out_dir)
+    if video.is_dir():
+        raise InputError(video, "is a directory, not a video file")
     if not video.is_file():
         raise InputError(video, "video not found")
     if out_dir.exists() and not out_dir.is_dir():
@@ -114,12 +152,15 @@ def analyze(video: str | Path, out_dir: str | Path, transcript: str | Path | Non
     names = OUTPUTS + (("report.pdf",) if pdf else ())
     for name in names:
         check_writable(out_dir / name, force)
-    if model_dir is not None and not Path(model_dir).is_dir():
-        raise InputError(model_dir, "model folder not found")
+    check_model_dir(model_dir)
     # The transcript the extractor would use (given, or a sidecar file); without one, transcribe
     # here once and keep the words: they feed both level one and the segments' transcript excerpts.
     job = plan(video, transcript).jobs[0]
-    transcribing = job.transcript is None and asr and _has_audio(video)
+    info = probe(video)
+    ann = None
+    if annotation is not None:
+        ann = load_annotation(annotation, info.fps, info.n_frames, video, job.video_id)
+    transcribing = job.transcript is None and asr and info.has_audio
     if transcribing:
         names += ("transcript.json",)
         check_writable(out_dir / "transcript.json", force)
@@ -162,16 +203,15 @@ def analyze(video: str | Path, out_dir: str | Path, transcript: str | Path | Non
     timings["features"] = time.perf_counter() - t
 
     t = stage(2)
-    model = load_model(model_dir)
+    model = load_detector(model_dir, kind)
     timings["model"] = time.perf_counter() - t
 
     t = stage(3)
-    ann = None
-    if annotation is not None:
+    if ann is not None and abs(float(ann.fps) - float(table.meta.fps)) > 1e-6:
         ann = load_annotation(annotation, table.meta.fps, table.meta.n_frames, video, table.meta.video_id)
-    prediction = _prediction_dict(predict_video(model, table, annotation=ann, words=words))
-    prediction["source"] = str(video)
-    write_text(files["prediction.json"], json.dumps(prediction, indent=1) + "\n")
+    prediction = predict_video(model, table, annotation=ann, words=words, source=str(video),
+                               has_audio=bool(info.has_audio))
+    write_text(files["prediction.json"], prediction.to_json(indent=1) + "\n")
     timings["prediction"] = time.perf_counter() - t
 
     t = stage(4)
@@ -187,14 +227,50 @@ def analyze(video: str | Path, out_dir: str | Path, transcript: str | Path | Non
             "timings_s": {k: round(v, 3) for k, v in timings.items()}}
 
 
-def stage_printer(stream=None) -> Callable[[int, str], None]:
-    """A progress display: one line per stage with the time since the previous one."""
-    stream = stream or sys.stderr
-    start = [time.perf_counter()]
+def check_model_dir(model_dir: str | Path | None) -> None:
+    """A given ``--model`` must be a folder (the kind is checked when it loads)."""
+    if model_dir is None:
+        return
+    path = Path(model_dir)
+    if not path.exists():
+        raise InputError(path, "model folder not found")
+    if not path.is_dir():
+        raise InputError(path, "not a model folder (expected a directory written by `ahcue train`)")
 
-    def show(i: int, name: str) -> None:
+
+def load_detector(model_dir: str | Path | None, kind: str | None = None):
+    """The detector in ``model_dir`` (None: the shipped codebook prior); ``kind`` must match its card."""
+    from leveltwo.models import load_model
+
+    check_model_dir(model_dir)
+    model = load_model(model_dir)
+    if kind is not None:
+        actual = (getattr(model, "card_", None) or model.card()).get("kind")
+        if actual != kind:
+            raise InputError(model_dir or "default model", f"is a {actual!r} model, not {kind!r} (--kind)")
+    return model
+
+
+class StageLog:
+    """Progress for the terminal or a log: one line per stage with the previous stage's time, and
+    the total time at the end (:meth:`done`). Lines, not a redrawn bar, so a log file stays short."""
+
+    def __init__(self, stream=None, stages: tuple[str, ...] = STAGES) -> None:
+        self.stream = stream or sys.stderr
+        self.stages = stages
+        self.t0 = self.last = time.perf_counter()
+
+    def __call__(self, i: int, name: str) -> None:
         now = time.perf_counter()
-        print(f"[{i + 1}/{len(STAGES)}] {name}" + (f"  (previous stage {now - start[0]:.1f} s)" if i else ""),
-              file=stream, flush=True)
-        start[0] = now
-    return show
+        print(f"[{i + 1}/{len(self.stages)}] {name}" + (f"  (previous stage {now - self.last:.1f} s)" if i else ""),
+              file=self.stream, flush=True)
+        self.last = now
+
+    def done(self) -> None:
+        now = time.perf_counter()
+        print(f"done in {now - self.t0:.1f} s (last stage {now - self.last:.1f} s)", file=self.stream, flush=True)
+
+
+def stage_printer(stream=None) -> StageLog:
+    """A :class:`StageLog` on ``stream`` (stderr by default)."""
+    return StageLog(stream)

@@ -1,7 +1,15 @@
 """The `ahcue` command: a thin dispatcher over :mod:`reports.commands`.
 
 User errors (:class:`codebook.errors.InputError`) become one line on stderr and exit code 2;
-anything else is a bug and keeps its traceback.
+anything else is a bug and keeps its traceback. Native libraries' start-up chatter never reaches
+the terminal (:func:`reports.terminal.native_noise_filtered`).
+
+Examples::
+
+    ahcue analyze interview.mp4 -o out/interview        # report.html, prediction.json, ELAN file
+    ahcue report out/interview                          # re-render the report after an upgrade
+    ahcue compare /data/BAH --split test -o eval/compare        # the shipped codebook prior
+    ahcue codebook show "Filler sound"
 """
 from __future__ import annotations
 
@@ -12,17 +20,42 @@ import sys
 from codebook.errors import InputError
 from reports.commands import COMMANDS
 
+EXAMPLES = """examples:
+  ahcue analyze interview.mp4 -o out/interview       features, prediction, ELAN file, report.html
+  ahcue analyze clip.flv -o out/clip --annotations clip.eaf --pdf
+  ahcue report out/interview                         re-render report.html in place
+  ahcue train /data/BAH --kind conflict -o models/conflict
+  ahcue compare /data/BAH --model models/conflict --split test -o eval/compare
+  ahcue codebook show "Filler sound"
+
+'ahcue COMMAND --help' shows each command's options and examples."""
+
+
+def version() -> str:
+    """The installed package's version (from its metadata; one source of truth)."""
+    from importlib import metadata
+
+    try:
+        return metadata.version("ahcue")
+    except metadata.PackageNotFoundError:
+        return "0+unknown (not installed)"
+
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="ahcue",
         description="Recognise ambivalence/hesitancy (A/H) in videos and explain it in codebook cues.",
+        epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    parser.add_argument("--version", action="version", version=f"ahcue {version()}",
+                        help="print the installed version and exit")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module, name, help_ in COMMANDS:
-        p = sub.add_parser(name, help=help_, description=help_)
+        mod = _command_module(module)
+        p = sub.add_parser(name, help=help_, description=help_, epilog=getattr(mod, "EXAMPLES", None),
+                           formatter_class=argparse.RawDescriptionHelpFormatter)
         p.set_defaults(_module=module)
-        _command_module(module).add_arguments(p)
+        mod.add_arguments(p)
     return parser
 
 
@@ -36,8 +69,11 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "_module", None):
         parser.print_help()
         return 2
+    from reports.terminal import native_noise_filtered
+
     try:
-        return int(_command_module(args._module).run(args) or 0)
+        with native_noise_filtered():
+            return int(_command_module(args._module).run(args) or 0)
     except InputError as err:
         print(f"ahcue {args.command}: error: {err}", file=sys.stderr)
         return 2

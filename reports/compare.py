@@ -19,9 +19,21 @@ segment has body cues); inconsistency-pair agreement (Jaccard of the annotator's
 model's pairs with share >= ``min_share``, and whether the model's top pair is one of them); and
 the temporal IoU of the annotated segment with the predicted segments that overlap it.
 
-The control: the same explanations permuted across segments with a fixed seed (derangements, so
-no segment keeps its own; averaged over 20 of them) and scored again. An explanation that carries information about its
-segment must score clearly above its shuffled control.
+Beside the model, three baselines explain the same frames (in ``segment`` mode the frames of the
+overlapping predicted segments, so a missed segment has no baseline explanation either; in
+``span`` mode the annotated frames):
+
+- ``shuffled``: the model's explanations permuted across segments with a fixed seed
+  (derangements, so no segment keeps its own; averaged over 20 of them). It needs two segments
+  whose explanations differ; otherwise (one annotated segment, or one predicted segment covering
+  all of them) it would equal the model and is omitted, with a note in the summary.
+- ``activation``: cues ranked by their raw level-one mean activation over the frames, modalities by
+  their cues' summed activation; it names no pairs.
+- ``frequency``: cues, modalities and pairs ranked by how often BAH's annotators use them (the
+  published codebook statistics), whatever the video shows.
+
+An explanation that carries information about its segment must score clearly above all three.
+hit@k and MRR carry 95% percentile bootstrap intervals over segments (``ci`` in the summary).
 """
 from __future__ import annotations
 
@@ -42,6 +54,8 @@ KS = (1, 3, 5)
 METRICS = ("modality_precision", "modality_recall", "modality_f1", *(f"cue_hit@{k}" for k in KS),
            "cue_mrr", "modality_cue_hit@1", "pair_jaccard", "pair_hit@1")
 MODES = ("segment", "span")
+SOURCES = ("model", "shuffled", "activation", "frequency")
+CI_METRICS = (*(f"cue_hit@{k}" for k in KS), "cue_mrr")
 
 
 @dataclass
@@ -57,11 +71,17 @@ class Explanation:
         return [c for c, s in self.cues if s > 0]
 
     @classmethod
-    def from_segment(cls, seg: dict) -> "Explanation":
-        """The explanation a prediction.json segment carries."""
-        cues = sorted(((c["id"], float(c.get("share", 0.0))) for c in seg.get("cues", [])), key=lambda x: -x[1])
-        return cls(cues, {m["id"]: float(m.get("share", 0.0)) for m in seg.get("modalities", [])},
-                   {p["id"]: float(p.get("share", 0.0)) for p in seg.get("pairs", [])})
+    def from_segment(cls, seg) -> "Explanation":
+        """The explanation a predicted :class:`leveltwo.predict.Segment` carries."""
+        cues = sorted(((c.id, float(c.share)) for c in seg.cues), key=lambda x: -x[1])
+        return cls(cues, {m.id: float(m.share) for m in seg.modalities}, {p.id: float(p.share) for p in seg.pairs})
+
+    @classmethod
+    def from_explain(cls, ex: dict) -> "Explanation":
+        """From :func:`leveltwo.explain.explain_segment`'s dict."""
+        cues = sorted(((c["id"], float(c["share"])) for c in ex["cues"]), key=lambda x: -x[1])
+        return cls(cues, {m["id"]: float(m["share"]) for m in ex["modalities"]},
+                   {p["id"]: float(p["share"]) for p in ex["pairs"]})
 
 
 def combine(explanations: Sequence[Explanation], weights: Sequence[float]) -> Explanation:
@@ -90,65 +110,101 @@ def explain_span(contributions, start_frame: int, end_frame: int) -> Explanation
     """
     from leveltwo.explain import explain_segment
 
-    seg = explain_segment(contributions, int(start_frame), int(end_frame), top_k=contributions.shape[1])
-    return Explanation.from_segment(seg)
+    seg = explain_segment(contributions, int(start_frame), int(end_frame))
+    return Explanation.from_explain(seg)
 
 
-def annotated_from_annotation(annotation) -> list[dict]:
-    """A ``codebook.annotations.VideoAnnotation``'s A/H segments in prediction.json's form."""
-    out = []
-    for seg in annotation.segments:
-        if not seg.label:
-            continue
-        out.append({"start_s": float(seg.start_s), "end_s": float(seg.end_s),
-                    "start_frame": int(seg.start_frame), "end_frame": int(seg.end_frame),
-                    "cues": {m: list(seg.cues.get(m, ())) for m in MODALITIES if seg.cues.get(m)},
-                    "pairs": list(seg.pairs)})
-    return out
+def activation_explanation(activations, frames: Sequence[tuple[int, int]]) -> Explanation | None:
+    """The ``activation`` baseline over the union of inclusive frame ranges (None: no frames).
+
+    ``activations`` is a FrameTable's data; cues of a missing modality (NaN) count as 0.
+    """
+    if activations is None or not frames:
+        return None
+    rows = np.concatenate([np.arange(int(a), int(b) + 1) for a, b in frames])
+    rows = rows[(rows >= 0) & (rows < len(activations))]
+    cols = [c for c in activations.columns if c.startswith("cue.")]
+    means = {c[4:]: float(np.nan_to_num(activations[c].to_numpy(np.float64)[rows], nan=0.0).mean()) if rows.size
+             else 0.0 for c in cols}
+    total = sum(means.values())
+    mods = {m: sum(v for c, v in means.items() if c.split(".")[0] == m) / total if total > 0 else 0.0
+            for m in MODALITIES}
+    return Explanation(sorted(means.items(), key=lambda kv: (-kv[1], kv[0])), mods, {})
 
 
-def has_cues(annotated: dict) -> bool:
-    return any(annotated.get("cues", {}).get(m) for m in MODALITIES) or bool(annotated.get("pairs"))
+def frequency_explanation(vocabulary: Vocabulary | None = None, stats=None) -> Explanation:
+    """The ``frequency`` baseline: measurable cues by how often annotators name them overall
+    (modality share x the cue's share within its modality), modalities and pairs by their shares.
+
+    ``stats`` defaults to the published BAH statistics, which give only each modality's most named
+    cue: those rank first (by modality share), the other cues after them in vocabulary order.
+    """
+    from codebook.stats import CueStatistics
+
+    voc = vocabulary or load_vocabulary()
+    stats = stats or CueStatistics.published()
+    top = dict(getattr(stats, "top_cues", None) or {})
+    cues = []
+    for order, c in enumerate(voc.measurable):
+        within = (stats.cue_shares.get(c.modality) or {}).get(c.id)
+        if within is None:
+            within = 1.0 if top.get(c.modality) == c.id else 0.0
+        cues.append((c.id, stats.modality_shares.get(c.modality, 0.0) * within, order))
+    ranked = sorted(cues, key=lambda t: (-t[1], t[2]))
+    # shares only order the list: unranked cues keep a tiny positive share so they are still named
+    return Explanation([(c, max(v, 1e-6 * (len(ranked) - i) / len(ranked))) for i, (c, v, _) in enumerate(ranked)],
+                       dict(stats.modality_shares), dict(stats.pair_shares))
+
+
+def annotated_from_annotation(annotation) -> list:
+    """A ``codebook.annotations.VideoAnnotation``'s A/H segments as prediction records."""
+    from leveltwo.predict import AnnotatedSegment
+
+    return [AnnotatedSegment.from_annotation(seg) for seg in annotation.segments if seg.label]
+
+
+def has_cues(annotated) -> bool:
+    return any(annotated.cues.get(m) for m in MODALITIES) or bool(annotated.pairs)
 
 
 def _frames(a: int, b: int) -> set[int]:
     return set(range(int(a), int(b) + 1))
 
 
-def temporal_iou(annotated: dict, predicted: Iterable[dict]) -> float:
+def temporal_iou(annotated, predicted: Iterable) -> float:
     """Frame IoU of one annotated segment with the union of the predicted segments overlapping it."""
-    ann = _frames(annotated["start_frame"], annotated["end_frame"])
+    ann = _frames(annotated.start_frame, annotated.end_frame)
     pred: set[int] = set()
     for p in predicted:
-        frames = _frames(p["start_frame"], p["end_frame"])
+        frames = _frames(p.start_frame, p.end_frame)
         if frames & ann:
             pred |= frames
     union = ann | pred
     return len(ann & pred) / len(union) if union else 0.0
 
 
-def frame_overlap(prediction: dict, annotated: Sequence[dict]) -> tuple[int, int]:
+def frame_overlap(prediction, annotated: Sequence) -> tuple[int, int]:
     """(intersection, union) in frames of all predicted and all annotated A/H segments of a video."""
-    n = int(prediction["n_frames"])
+    n = int(prediction.n_frames)
     pred = np.zeros(n, dtype=bool)
     ann = np.zeros(n, dtype=bool)
-    for seg, mask in [(s, pred) for s in prediction.get("segments", [])] + [(s, ann) for s in annotated]:
-        mask[max(0, int(seg["start_frame"])):min(n, int(seg["end_frame"]) + 1)] = True
+    for seg, mask in [(s, pred) for s in prediction.segments] + [(s, ann) for s in annotated]:
+        mask[max(0, int(seg.start_frame)):min(n, int(seg.end_frame) + 1)] = True
     return int((pred & ann).sum()), int((pred | ann).sum())
 
 
-def overlapping(annotated: dict, predicted: Sequence[dict]) -> list[tuple[dict, int]]:
+def overlapping(annotated, predicted: Sequence) -> list[tuple[object, int]]:
     """Predicted segments overlapping an annotated one, with the overlap in frames."""
     out = []
     for p in predicted:
-        ov = (min(int(p["end_frame"]), int(annotated["end_frame"]))
-              - max(int(p["start_frame"]), int(annotated["start_frame"])) + 1)
+        ov = (min(int(p.end_frame), int(annotated.end_frame))
+              - max(int(p.start_frame), int(annotated.start_frame)) + 1)
         if ov > 0:
             out.append((p, ov))
     return out
 
 
-def segment_explanation(annotated: dict, predicted: Sequence[dict]) -> Explanation | None:
+def segment_explanation(annotated, predicted: Sequence) -> Explanation | None:
     """``segment`` mode: the overlapping predicted segments' explanations, or None when missed."""
     hits = overlapping(annotated, predicted)
     if not hits:
@@ -156,12 +212,12 @@ def segment_explanation(annotated: dict, predicted: Sequence[dict]) -> Explanati
     return combine([Explanation.from_segment(p) for p, _ in hits], [ov for _, ov in hits])
 
 
-def score(explanation: Explanation | None, annotated: dict, vocabulary: Vocabulary | None = None,
+def score(explanation: Explanation | None, annotated, vocabulary: Vocabulary | None = None,
           min_share: float = 0.1) -> dict[str, float]:
     """The per-segment metrics (see the module docstring); None scores as an empty explanation."""
     voc = vocabulary or load_vocabulary()
     e = explanation or Explanation()
-    cues = annotated.get("cues", {}) or {}
+    cues = dict(annotated.cues or {})
     ann_mods = {m for m in MODALITIES if cues.get(m)}
     pred_mods = {m for m, s in e.modalities.items() if s >= min_share}
     out: dict[str, float] = {}
@@ -191,7 +247,7 @@ def score(explanation: Explanation | None, annotated: dict, vocabulary: Vocabula
             own = [c for c in ranked if c.split(".")[0] == m]
             per_modality.append(float(bool(own) and own[0] in wanted))
     out["modality_cue_hit@1"] = float(np.mean(per_modality)) if per_modality else math.nan
-    ann_pairs = {p for p in annotated.get("pairs", ()) if p in PAIRS}
+    ann_pairs = {p for p in annotated.pairs if p in PAIRS}
     if ann_pairs:
         model_pairs = {p for p, s in e.pairs.items() if s >= min_share}
         union = ann_pairs | model_pairs
@@ -215,32 +271,47 @@ def derangement(n: int, seed: int = 0) -> np.ndarray:
 
 @dataclass
 class SegmentCase:
-    """One annotated segment with cues and the explanations to score against it."""
+    """One annotated segment with cues and the explanations to score against it.
+
+    ``explanations[mode]`` is the model's; ``baselines[mode][name]`` the ``activation`` and
+    ``frequency`` baselines' over the same frames (absent when the inputs for them are missing).
+    """
 
     video_id: str
     index: int
-    annotated: dict
-    predicted: list[dict]
-    explanations: dict[str, Explanation | None]  # mode -> explanation
+    annotated: object
+    predicted: list
+    explanations: dict[str, Explanation | None]
+    baselines: dict[str, dict[str, Explanation | None]] = field(default_factory=dict)
 
 
-def cases_for_video(prediction: dict, annotated: Sequence[dict] | None = None,
-                    contributions=None) -> list[SegmentCase]:
-    """Cases for every annotated A/H segment with cues in one video.
+def cases_for_video(prediction, annotated: Sequence | None = None, contributions=None,
+                    activations=None, frequency: Explanation | None = None) -> list[SegmentCase]:
+    """Cases for every annotated A/H segment with cues in one video (a ``Prediction``).
 
     ``annotated`` defaults to the prediction's ``annotated_segments``; ``contributions`` (the
-    detector's ``explain`` frame) enables ``span`` mode.
+    detector's ``explain`` frame) enables ``span`` mode; ``activations`` (the FrameTable data)
+    enables the ``activation`` baseline; ``frequency`` defaults to :func:`frequency_explanation`.
     """
-    annotated = list(annotated if annotated is not None else prediction.get("annotated_segments") or [])
-    predicted = list(prediction.get("segments", []))
+    annotated = list(annotated if annotated is not None else prediction.annotated_segments or ())
+    predicted = list(prediction.segments)
+    freq = frequency or frequency_explanation()
     out = []
     for i, ann in enumerate(annotated):
         if not has_cues(ann):
             continue
+        hits = overlapping(ann, predicted)
         expl: dict[str, Explanation | None] = {"segment": segment_explanation(ann, predicted)}
+        base: dict[str, dict[str, Explanation | None]] = {"segment": {"frequency": freq if hits else None}}
+        if activations is not None:
+            base["segment"]["activation"] = activation_explanation(
+                activations, [(p.start_frame, p.end_frame) for p, _ in hits])
         if contributions is not None:
-            expl["span"] = explain_span(contributions, ann["start_frame"], ann["end_frame"])
-        out.append(SegmentCase(str(prediction.get("video_id", "")), i, ann, predicted, expl))
+            expl["span"] = explain_span(contributions, ann.start_frame, ann.end_frame)
+            base["span"] = {"frequency": freq}
+            if activations is not None:
+                base["span"]["activation"] = activation_explanation(activations, [(ann.start_frame, ann.end_frame)])
+        out.append(SegmentCase(str(prediction.video_id), i, ann, predicted, expl, base))
     return out
 
 
@@ -249,13 +320,39 @@ def _mean(values: list[float]) -> float:
     return float(v.mean()) if v.size else math.nan
 
 
+def bootstrap_ci(values: Sequence[float], seed: int = 0, n_boot: int = 2000, level: float = 0.95) -> list[float]:
+    """Percentile bootstrap interval of the mean over segments (NaN entries left out)."""
+    v = np.asarray([x for x in values if not (isinstance(x, float) and math.isnan(x))], dtype=np.float64)
+    if v.size == 0:
+        return [math.nan, math.nan]
+    if v.size == 1:
+        return [float(v[0]), float(v[0])]
+    idx = np.random.default_rng(seed).integers(0, v.size, size=(n_boot, v.size))
+    means = v[idx].mean(axis=1)
+    tail = (1.0 - level) / 2
+    return [float(np.quantile(means, tail)), float(np.quantile(means, 1 - tail))]
+
+
+def _shuffle_note(cases: Sequence[SegmentCase], mode: str) -> str | None:
+    """Why the shuffled control would be meaningless in ``mode`` (None when it is meaningful)."""
+    if len(cases) < 2:
+        return "shuffled control omitted: it needs at least two annotated segments with cues"
+    distinct = {repr(c.explanations[mode]) for c in cases}
+    if len(distinct) < 2:
+        return ("shuffled control omitted: every annotated segment has the same explanation "
+                "(one predicted segment covers them all, or none is detected)")
+    return None
+
+
 def evaluate(cases: Sequence[SegmentCase], seed: int = 0, vocabulary: Vocabulary | None = None,
              min_share: float = 0.1, overlaps: Sequence[tuple[int, int]] = (),
              n_shuffles: int = 20) -> tuple[list[dict], dict]:
-    """Score every case in every mode, with the shuffled control; (rows, summary).
+    """Score every case in every mode, beside the baselines; (rows, summary).
 
-    The control averages ``n_shuffles`` derangements (seeds ``seed .. seed + n_shuffles - 1``), so
-    its value does not hinge on one lucky permutation of a few segments.
+    The shuffled control averages ``n_shuffles`` derangements (seeds ``seed .. seed + n_shuffles - 1``),
+    so its value does not hinge on one lucky permutation of a few segments; where it would be
+    meaningless it is NaN and ``summary["notes"]`` says why. ``summary["modes"][mode]["ci"]`` holds
+    95% bootstrap intervals of hit@k and MRR for the model and every baseline.
 
     ``overlaps``: per-video :func:`frame_overlap` results, pooled into the summary's frame IoU of
     predicted vs annotated A/H (all annotated segments, with or without cues).
@@ -263,14 +360,18 @@ def evaluate(cases: Sequence[SegmentCase], seed: int = 0, vocabulary: Vocabulary
     voc = vocabulary or load_vocabulary()
     modes = [m for m in MODES if cases and all(m in c.explanations for c in cases)]
     perms = [derangement(len(cases), seed + j) for j in range(max(1, n_shuffles))]
+    notes = {m: _shuffle_note(cases, m) for m in modes}
+    baselines = {m: [b for b in ("activation", "frequency") if all(b in c.baselines.get(m, {}) for c in cases)]
+                 for m in modes}
+    nan_scores = {k: math.nan for k in METRICS}
     rows = []
     for i, case in enumerate(cases):
         ann = case.annotated
-        row = {"video_id": case.video_id, "segment": case.index, "start_s": round(float(ann["start_s"]), 3),
-               "end_s": round(float(ann["end_s"]), 3), "start_frame": int(ann["start_frame"]),
-               "end_frame": int(ann["end_frame"]),
-               "annotated_cues": ";".join(c for m in MODALITIES for c in ann.get("cues", {}).get(m, ())),
-               "annotated_pairs": ";".join(ann.get("pairs", ())),
+        row = {"video_id": case.video_id, "segment": case.index, "start_s": round(float(ann.start_s), 3),
+               "end_s": round(float(ann.end_s), 3), "start_frame": int(ann.start_frame),
+               "end_frame": int(ann.end_frame),
+               "annotated_cues": ";".join(c for m in MODALITIES for c in ann.cues.get(m, ())),
+               "annotated_pairs": ";".join(ann.pairs),
                "detected": bool(overlapping(ann, case.predicted)),
                "temporal_iou": temporal_iou(ann, case.predicted)}
         for mode in modes:
@@ -278,10 +379,28 @@ def evaluate(cases: Sequence[SegmentCase], seed: int = 0, vocabulary: Vocabulary
             row[f"{mode}.top_cues"] = ";".join((e or Explanation()).ranked_cues[:5])
             for k, v in score(e, ann, voc, min_share).items():
                 row[f"{mode}.{k}"] = v
-            shuffled = [score(cases[p[i]].explanations[mode], ann, voc, min_share) for p in perms]
-            for k in shuffled[0]:
-                row[f"{mode}.shuffled.{k}"] = _mean([sc[k] for sc in shuffled])
+            if notes[mode] is None:
+                shuffled = [score(cases[p[i]].explanations[mode], ann, voc, min_share) for p in perms]
+                for k in METRICS:
+                    row[f"{mode}.shuffled.{k}"] = _mean([sc[k] for sc in shuffled])
+            else:
+                for k in METRICS:
+                    row[f"{mode}.shuffled.{k}"] = nan_scores[k]
+            for b in baselines[mode]:
+                for k, v in score(case.baselines[mode][b], ann, voc, min_share).items():
+                    row[f"{mode}.{b}.{k}"] = v
         rows.append(row)
+
+    def column(mode: str, source: str, k: str) -> str:
+        return f"{mode}.{k}" if source == "model" else f"{mode}.{source}.{k}"
+
+    results = {}
+    for mode in modes:
+        sources = ["model", "shuffled", *baselines[mode]]
+        res = {src: {k: _mean([r[column(mode, src, k)] for r in rows]) for k in METRICS} for src in sources}
+        res["ci"] = {src: {k: bootstrap_ci([r[column(mode, src, k)] for r in rows], seed=seed) for k in CI_METRICS}
+                     for src in sources}
+        results[mode] = res
     summary = {
         "n_segments": len(cases),
         "n_videos": len({c.video_id for c in cases}),
@@ -291,9 +410,8 @@ def evaluate(cases: Sequence[SegmentCase], seed: int = 0, vocabulary: Vocabulary
         "temporal_iou": _mean([r["temporal_iou"] for r in rows]),
         "frame_iou": (sum(i for i, _ in overlaps) / max(1, sum(u for _, u in overlaps))) if overlaps else math.nan,
         "seed": seed, "n_shuffles": max(1, n_shuffles), "min_share": min_share,
-        "modes": {mode: {"model": {k: _mean([r[f"{mode}.{k}"] for r in rows]) for k in METRICS},
-                         "shuffled": {k: _mean([r[f"{mode}.shuffled.{k}"] for r in rows]) for k in METRICS}}
-                  for mode in modes},
+        "notes": [f"{m} mode: {n}" for m, n in notes.items() if n],
+        "modes": results,
     }
     return rows, summary
 
@@ -328,18 +446,32 @@ def json_safe(obj):
 
 
 def summary_table(summary: dict) -> str:
-    """A plain-text table of the summary for the terminal."""
+    """A plain-text table of the summary for the terminal: the model beside every baseline."""
     lines = [f"{summary['n_segments']} annotated A/H segments with cues in {summary['n_videos']} video(s); "
              f"{summary['n_with_measurable_cues']} with measurable cues; detected {_fmt(summary['detected'])}, "
              f"temporal IoU {_fmt(summary['temporal_iou'])}, pooled frame IoU {_fmt(summary.get('frame_iou'))}"]
+    for note in [summary.get("warning")] + list(summary.get("notes") or []):
+        if note:
+            lines.append(f"note: {note}")
     for mode, res in summary.get("modes", {}).items():
+        sources = [s for s in SOURCES if s in res]
         lines.append("")
         lines.append(f"{mode} mode" + (" (explains exactly the annotated frames)" if mode == "span" else
                                        " (explanations of the overlapping predicted segments)"))
-        lines.append(f"  {'metric':<20}{'model':>8}{'shuffled':>10}")
+        lines.append(f"  {'metric':<20}" + "".join(f"{s:>12}" for s in sources))
         for k in METRICS:
-            lines.append(f"  {k:<20}{_fmt(res['model'][k]):>8}{_fmt(res['shuffled'][k]):>10}")
+            lines.append(f"  {k:<20}" + "".join(f"{_fmt(res[s][k]):>12}" for s in sources))
+        ci = res.get("ci", {})
+        for k in CI_METRICS:
+            cells = "".join(f"{_fmt_ci(ci.get(s, {}).get(k)):>12}" for s in sources)
+            lines.append(f"  {k + ' 95% CI':<20}{cells}")
     return "\n".join(lines)
+
+
+def _fmt_ci(ci) -> str:
+    if not ci or any(v is None or (isinstance(v, float) and math.isnan(v)) for v in ci):
+        return "n/a"
+    return f"{ci[0]:.2f}-{ci[1]:.2f}"
 
 
 def _fmt(v) -> str:
@@ -363,46 +495,37 @@ def write_outputs(out_dir: str | Path, rows: Sequence[dict], summary: dict, forc
 
 
 # ------------------------------------------------------------------------------ pipelines
-def _model(model: str | Path | None):
-    """``None`` or ``"default"``: the shipped codebook prior; else a model folder."""
-    from leveltwo.models import load_model
-
-    if model is None or str(model) in ("default", "prior"):
-        return load_model(None)
-    if not Path(model).is_dir():
-        from codebook.errors import InputError
-        raise InputError(model, "model folder not found (or say 'default' for the codebook prior)")
-    return load_model(model)
-
-
-def _as_dict(prediction) -> dict:
-    doc = prediction.to_json() if hasattr(prediction, "to_json") else prediction
-    return json.loads(doc) if isinstance(doc, str) else doc
-
-
 def compare_dataset(model: str | Path | None, root: str | Path, split: str = "test", seed: int = 0,
                     workers: int = 1, cache_dir: str | Path | None = None, asr: bool = True,
-                    progress: bool = True) -> tuple[list[dict], dict]:
-    """Both modes over every annotated segment with cues of a BAH split (``all``: every split)."""
+                    progress: bool = True, kind: str | None = None) -> tuple[list[dict], dict]:
+    """Both modes over every annotated segment with cues of a BAH split (``all``: every split).
+
+    A trained model scored on its own training splits (``train``, ``val`` or ``all``) is named in
+    ``summary["warning"]``: explanations on videos the model learned from are optimistic.
+    """
     from codebook.bah import BAHDataset
     from codebook.errors import InputError
     from levelone.pipeline.extract import Plan, plan, run
     from levelone.frametable import read
     from leveltwo.predict import predict_video
+    from reports.analyze import load_detector
 
+    if model is not None and str(model) in ("default", "prior"):
+        model = None  # the old spelling of "the shipped codebook prior"
     ds = BAHDataset(root)
     videos = ds.videos(None if split == "all" else split)
     if not videos:
         raise InputError(root, f"split {split!r} lists no videos")
+    detector = load_detector(model, kind)
     wanted = {str(Path(v.path)) for v in videos}
     full = plan(root)
     result = run(Plan(full.kind, full.root, [j for j in full.jobs if str(Path(j.path)) in wanted]),
                  workers=workers, cache_dir=cache_dir, asr=asr, progress=progress)
-    detector = _model(model)
     cases: list[SegmentCase] = []
     overlaps: list[tuple[int, int]] = []
     model_id = None
     failed = [str(f) for f in result.failures]
+    freq = frequency_explanation(stats=_train_statistics(ds))
     for v in videos:
         path = result.tables.get(Path(v.path).stem)
         if path is None:
@@ -411,44 +534,58 @@ def compare_dataset(model: str | Path | None, root: str | Path, split: str = "te
         ann = ds.annotation(v.key, fps=table.meta.fps)
         if ann is None:
             continue
-        pred = _as_dict(predict_video(detector, table, annotation=ann))
-        pred["video_id"] = v.key
-        model_id = (pred.get("model") or {}).get("id")
+        pred = predict_video(detector, table, annotation=ann).replace(video_id=v.key)
+        model_id = pred.model.id
         annotated = annotated_from_annotation(ann)
         overlaps.append(frame_overlap(pred, annotated))
-        cases += cases_for_video(pred, annotated, detector.explain(table))
+        cases += cases_for_video(pred, annotated, detector.explain(table), table.data, freq)
     rows, summary = evaluate(cases, seed=seed, overlaps=overlaps)
     summary["split"] = split
     summary["model"] = model_id
     summary["failed_videos"] = failed
+    card = getattr(detector, "card_", None) or detector.card()
+    if card.get("trained", True) and split in ("all", "train", "val"):
+        summary["warning"] = (f"split {split!r} includes the train/val videos model {model_id} was trained and "
+                              "selected on: explanation scores there are optimistic; use --split test for "
+                              "held-out numbers")
     return rows, summary
 
 
+def _train_statistics(ds):
+    """Cue statistics of the dataset's train split when it has enough segments with cues, else the
+    published ones (the codebook frequency the ``frequency`` baseline ranks by)."""
+    from codebook.stats import CueStatistics, prior_or_published
+
+    anns = [v.annotation for v in ds.videos("train") if v.annotation is not None] if "train" in ds.splits else []
+    return prior_or_published(CueStatistics.from_annotations(anns, source="train split") if anns else None)
+
+
 def compare_prediction(prediction_path: str | Path, annotations: str | Path, model: str | Path | None = None,
-                       seed: int = 0) -> tuple[list[dict], dict]:
-    """One analysed video: ``segment`` mode from prediction.json; ``span`` mode too when its
-    features.parquet lies beside it and the model is available (``model``, or the default prior
-    when the prediction was made by it)."""
+                       seed: int = 0, kind: str | None = None) -> tuple[list[dict], dict]:
+    """One analysed video: ``segment`` mode from prediction.json; ``span`` mode and the activation
+    baseline too when its features.parquet lies beside it (``span`` also needs the model: ``model``,
+    or the default prior when the prediction was made by it). Annotations naming another video, or
+    running past its end, are refused."""
     from levelone.frametable import read
-    from reports.analyze import load_annotation
+    from reports.analyze import load_annotation, load_detector
     from reports.html import read_prediction
 
     prediction_path = Path(prediction_path)
     pred = read_prediction(prediction_path)
     features = prediction_path.parent / "features.parquet"
     table = read(features) if features.exists() else None
-    ann = load_annotation(annotations, float(pred["fps"]), int(pred["n_frames"]),
-                          pred.get("source") or pred.get("video_id", ""), pred.get("video_id"))
+    ann = load_annotation(annotations, pred.fps, pred.n_frames, pred.source or pred.video_id, pred.video_id)
     contributions = None
     notes = []
-    kind = (pred.get("model") or {}).get("kind")
-    if table is not None and (model is not None or kind == "codebook-prior"):
-        contributions = _model(model).explain(table)
+    if table is not None and (model is not None or pred.model.kind == "codebook-prior"):
+        contributions = load_detector(model, kind).explain(table)
     else:
-        notes.append("span mode needs features.parquet beside prediction.json and the model (pass MODEL)")
+        notes.append("span mode needs features.parquet beside prediction.json and the model (pass --model)")
+    if table is None:
+        notes.append("activation baseline needs features.parquet beside prediction.json")
     annotated = annotated_from_annotation(ann)
-    cases = cases_for_video(pred, annotated, contributions)
+    cases = cases_for_video(pred, annotated, contributions, table.data if table is not None else None)
     rows, summary = evaluate(cases, seed=seed, overlaps=[frame_overlap(pred, annotated)])
-    summary["model"] = (pred.get("model") or {}).get("id")
-    summary["notes"] = notes
+    summary["model"] = pred.model.id
+    summary["notes"] = notes + summary["notes"]
     return rows, summary

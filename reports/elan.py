@@ -2,8 +2,8 @@
 
 Tiers:
 
-- ``ahcue A/H``: one annotation per predicted segment, ``A/H p=0.78``;
-- ``ahcue top cues``: the same spans, the segment's top cues with their evidence shares;
+- ``ahcue A/H``: one annotation per predicted segment, ``A/H score 0.78``;
+- ``ahcue top cues``: the same spans, the segment's active cues (else its top cues) with their evidence shares;
 - ``ahcue cues <modality>``: for face, language, audio and body, the spans where cues of that
   modality are active (activation >= threshold), one annotation per run of frames with the same
   set of active cues. ELAN tiers must not overlap, so simultaneous cues share one annotation
@@ -73,7 +73,7 @@ def cue_intervals(table, modality: str, fps: float, threshold: float = 0.5, min_
     return out
 
 
-def build_eaf(prediction: dict, table=None, media: str | Path | None = None, eaf_dir: str | Path = ".",
+def build_eaf(prediction, table=None, media: str | Path | None = None, eaf_dir: str | Path = ".",
               cue_threshold: float = 0.5, top_cues: int = 5, vocabulary: Vocabulary | None = None):
     """A ``pympi.Elan.Eaf`` holding the prediction tiers (not yet written)."""
     from pympi.Elan import Eaf
@@ -88,15 +88,15 @@ def build_eaf(prediction: dict, table=None, media: str | Path | None = None, eaf
         eaf.add_linked_file(media.as_uri(), relpath=rel, mimetype=MIME.get(media.suffix.lower(), "video/*"))
     eaf.add_tier(AH_TIER)
     eaf.add_tier(CUES_TIER)
-    for seg in prediction.get("segments", []):
-        a, b = _ms(seg["start_s"]), _ms(seg["end_s"])
+    for seg in prediction.segments:
+        a, b = _ms(seg.start_s), _ms(seg.end_s)
         if b <= a:
             b = a + 1
-        eaf.add_annotation(AH_TIER, a, b, f"A/H p={float(seg['probability']):.2f}")
-        cues = "; ".join(f"{c.get('name') or c['id']} ({c.get('modality', c['id'].split('.')[0])}) "
-                         f"{100 * float(c.get('share', 0)):.0f}%" for c in seg.get("cues", [])[:top_cues])
+        eaf.add_annotation(AH_TIER, a, b, f"A/H score {seg.probability:.2f}")
+        active = [c for c in seg.cues if c.active_fraction > 0] or list(seg.cues)
+        cues = "; ".join(f"{c.name or c.id} ({c.modality}) {100 * c.share:.0f}%" for c in active[:top_cues])
         eaf.add_annotation(CUES_TIER, a, b, cues or "(no single cue)")
-    fps = float(prediction["fps"])
+    fps = float(prediction.fps)
     for m in MODALITIES:
         eaf.add_tier(modality_tier(m))
         if table is None:
@@ -106,7 +106,7 @@ def build_eaf(prediction: dict, table=None, media: str | Path | None = None, eaf
     return eaf
 
 
-def write_segments_eaf(path: str | Path, prediction: dict, table=None, media: str | Path | None = None,
+def write_segments_eaf(path: str | Path, prediction, table=None, media: str | Path | None = None,
                        force: bool = False, cue_threshold: float = 0.5) -> Path:
     """Write ``segments.eaf`` atomically; refuse to overwrite unless ``force``."""
     path = check_writable(path, force)

@@ -1,9 +1,14 @@
 """The clinician report: one self-contained ``report.html`` rendered from ``prediction.json``.
 
-The report leads with the answer (A/H likely or not, how confident, where), then the timeline
-figure, then one card per predicted segment explained in the codebook's own cue vocabulary, then
-what the model is and what evidence was missing. It is rendered only from ``prediction.json`` and
-the FrameTable (``features.parquet``), so ``ahcue report`` re-renders without running any model.
+The report leads with the answer and says what the number behind it is (a score on a 0-1 scale,
+from which model, trained on A/H data or the untrained codebook prior); scores within
+``ReportOptions.borderline_margin`` of the threshold read "borderline"; a video without a face and
+without words, or without a person, reads "cannot assess", with why. Then the timeline figure (every
+cue active anywhere), one card per predicted segment explained in the codebook's own cue vocabulary
+(the cues active in it, ranked by their share of the evidence, with the whole evidence broken down
+to 100%), the annotators' segments, a glossary of every cue and pair shown, what evidence was
+missing and what the model is. It is rendered only from ``prediction.json`` and the FrameTable
+(``features.parquet``), so ``ahcue report`` re-renders without running any model.
 
 Every string that comes from outside this module (transcript, file names, model card, cue names)
 passes through :func:`html.escape`; the figure is an embedded base64 PNG; there is no script and no
@@ -18,13 +23,15 @@ import math
 import shutil
 import subprocess
 import tempfile
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from codebook.atomic import atomic_path, check_writable, write_text
+from codebook.atomic import atomic_path, write_text
 from codebook.errors import InputError
-from codebook.vocabulary import Vocabulary, load_vocabulary
+from codebook.vocabulary import MODALITIES, Vocabulary, load_vocabulary
 from levelone.frametable import SOURCE_MODALITY
+from leveltwo.predict import Prediction, Segment
 
 MISSING_WORDS = {
     "face": "no face was found, so facial cues and facial affect could not be measured",
@@ -32,7 +39,24 @@ MISSING_WORDS = {
     "audio": "no speech was detected in the audio, so vocal cues could not be measured",
     "body": "no body pose was found, so body cues could not be measured",
 }
+NO_AUDIO_TRACK = "the video has no audio track, so vocal cues could not be measured"
+AUDIO_UNKNOWN = "no speech was found (no audio track, or no speech in it), so vocal cues could not be measured"
 SOURCE_TO_MODALITY = SOURCE_MODALITY
+
+
+@dataclass(frozen=True)
+class ReportOptions:
+    """What the report calls borderline, active and thin."""
+
+    borderline_margin: float = 0.05   # |score - threshold| below this reads "borderline"
+    active_threshold: float = 0.5     # a cue is active on a frame at or above this activation
+    min_active_fraction: float = 0.1  # a cue is listed for a segment when active on this part of it
+    min_active_frames: int = 3        # a cue gets a timeline row when active on this many frames
+    thin_share: float = 0.10          # evidence is "spread thin" when no listed cue carries this much
+    max_timeline_rows: int = 40       # beyond this the timeline names the cues it leaves out
+
+
+OPTIONS = ReportOptions()
 
 
 def _e(value) -> str:
@@ -41,7 +65,7 @@ def _e(value) -> str:
 
 
 def clock(seconds: float, decimals: int = 0) -> str:
-    """``m:ss`` (or ``m:ss.s`` with ``decimals=1``) for a time in seconds."""
+    """``m:ss`` (or ``m:ss.s`` with ``decimals=1``) for a time in seconds, rounded to nearest."""
     seconds = max(0.0, float(seconds))
     minutes, rest = divmod(seconds, 60.0)
     if decimals:
@@ -55,102 +79,218 @@ def clock(seconds: float, decimals: int = 0) -> str:
     return f"{int(minutes)}:{whole:02d}"
 
 
-def headline(prediction: dict) -> str:
-    """The one-line answer, e.g. ``A/H likely (p = 0.78): 2 segments, at 0:04-0:09 and 0:21-0:25``."""
-    p = float(prediction["probability"])
-    segs = prediction.get("segments", [])
-    likely = bool(int(prediction.get("label", p >= prediction.get("threshold", 0.5))))
-    text = f"{'A/H likely' if likely else 'A/H not likely'} (p = {p:.2f})"
-    if not segs:
-        return f"{text}: " + ("no single segment long enough to mark" if likely else "no segment above the threshold")
-    return f"{text}: {len(segs)} segment{'s' if len(segs) != 1 else ''}, at {_spans(segs)}"
+def span(start_s: float, end_s: float) -> str:
+    """'0:11.7–0:15.0': tenths, the start rounded up and the end down, so no time lies outside the span."""
+    a = math.ceil(round(float(start_s) * 10, 6)) / 10
+    b = math.floor(round(float(end_s) * 10, 6)) / 10
+    if b < a:  # shorter than a tenth: the nearest tenth for both
+        a = b = round(float(start_s), 1)
+    return f"{clock(a, 1)}\u2013{clock(b, 1)}"
 
 
-def _spans(segs: list[dict]) -> str:
-    """'0:04-0:07 and 0:21-0:25': starts floored and ends ceiled, so no span rounds to nothing."""
-    spans = [f"{clock(math.floor(s['start_s']))}-{clock(math.ceil(s['end_s']))}" for s in segs]
+def _spans(segs) -> str:
+    spans = [span(s.start_s, s.end_s) for s in segs]
     return spans[0] if len(spans) == 1 else ", ".join(spans[:-1]) + " and " + spans[-1]
 
 
-def missing_modalities(prediction: dict, table=None) -> list[str]:
+def missing_modalities(prediction: Prediction, table=None) -> list[str]:
     """Codebook modalities with no evidence, from the prediction and the FrameTable metadata."""
-    missing = list(prediction.get("missing_modalities") or [])
+    missing = list(prediction.missing_modalities)
     if table is not None:
         for source in table.meta.missing or []:
             m = SOURCE_TO_MODALITY.get(source, source)
             if m not in missing:
                 missing.append(m)
-    return [m for m in ("face", "language", "audio", "body") if m in missing] + \
-        [m for m in missing if m not in MISSING_WORDS]
+    return [m for m in MODALITIES if m in missing] + [m for m in missing if m not in MODALITIES]
 
 
-def _share_bar(share: float) -> str:
-    width = max(2, int(round(80 * max(0.0, min(1.0, float(share))))))
-    return f'<span class="share" style="width:{width}px"></span>{100 * float(share):.0f}%'
+def assessable(prediction: Prediction, table=None) -> tuple[bool, str]:
+    """Whether the video can be assessed at all, and why not: A/H shows in what a person says and
+    how their face moves; with neither, or with no person in view, a score would rest on too little."""
+    missing = set(missing_modalities(prediction, table))
+    if {"face", "body"} <= missing:
+        return False, "no person was found in the video (no face and no body pose)"
+    if {"face", "language"} <= missing:
+        return False, "neither a face nor any words were available, and A/H shows mostly in these two"
+    return True, ""
 
 
-def _cue_rows(seg: dict, voc: Vocabulary, top: int) -> str:
+def _score(p: float, threshold: float) -> str:
+    """The score with enough decimals that it never prints as the threshold it is not."""
+    text = f"{p:.2f}"
+    if text == f"{threshold:.2f}" and p != threshold:
+        text = f"{p:.3f}"
+    return text
+
+
+def verdict(prediction: Prediction, options: ReportOptions = OPTIONS) -> str:
+    """'likely', 'not likely', 'borderline' or 'cannot assess' (without the table's metadata)."""
+    p, thr = float(prediction.probability), float(prediction.threshold)
+    if prediction.aggregation == "majority":
+        thr = 0.5
+    if abs(p - thr) < options.borderline_margin:
+        return "borderline"
+    return "likely" if prediction.label else "not likely"
+
+
+def headline(prediction: Prediction, table=None, options: ReportOptions = OPTIONS) -> str:
+    """The one-line answer, e.g. ``A/H likely (score 0.78 of 1): 2 segments, at 0:04.0–0:09.0 and …``."""
+    ok, why = assessable(prediction, table)
+    if not ok:
+        return f"Cannot assess A/H: {why}"
+    p, thr = float(prediction.probability), float(prediction.threshold)
+    segs = prediction.segments
+    v = verdict(prediction, options)
+    score = _score(p, thr)
+    if v == "borderline":
+        lean = "just above" if p >= thr else "just below"
+        text = f"Borderline (A/H score {score}, {lean} the threshold {thr:.2f})"
+    else:
+        text = f"A/H {v} (A/H score {score}, threshold {thr:.2f})"
+    if not segs:
+        return f"{text}: " + ("no single segment long enough to mark" if prediction.label
+                              else "no segment above the threshold")
+    return f"{text}: {len(segs)} segment{'s' if len(segs) != 1 else ''}, at {_spans(segs)}"
+
+
+def what_the_score_is(prediction: Prediction) -> str:
+    """One sentence beside the headline: which model made the score and what it is not."""
+    m = prediction.model
+    if m.trained:
+        made = f"from a {m.kind} model trained on A/H-annotated videos (model {m.id})"
+    else:
+        made = (f"from the untrained codebook prior ({m.kind}): its weights come from the published BAH cue "
+                "statistics, not from learning on A/H data, so the score is not validated")
+    return (f"The A/H score runs from 0 to 1 and is {made}. It is a model score, not a probability "
+            f"that the person is ambivalent and not a p-value.")
+
+
+def percentages(values: dict[str, float]) -> dict[str, int]:
+    """Whole percentages that add up to exactly 100 (largest remainder); zero shares stay 0."""
+    total = sum(max(0.0, v) for v in values.values())
+    if total <= 0:
+        return {k: 0 for k in values}
+    raw = {k: 100.0 * max(0.0, v) / total for k, v in values.items()}
+    out = {k: int(math.floor(r)) for k, r in raw.items()}
+    for k in sorted(raw, key=lambda k: (-(raw[k] - out[k]), k))[:100 - sum(out.values())]:
+        out[k] += 1
+    return out
+
+
+def _share_bar(percent: int) -> str:
+    width = max(2, int(round(0.8 * max(0, min(100, percent)))))
+    return f'<span class="share" style="width:{width}px"></span>{percent}%'
+
+
+def evidence_breakdown(seg: Segment) -> dict[str, int]:
+    """The segment's evidence in whole percent, adding to 100: each modality's cues, the conflicts
+    between modalities, the temporal context, and anything else the model does not attribute."""
+    parts = {m: seg.modality_share(m) for m in MODALITIES}
+    parts["conflict between modalities"] = seg.pair_share
+    parts["temporal context"] = seg.context_share
+    parts["not attributable to a cue"] = seg.other_share
+    return percentages(parts)
+
+
+def active_cues(seg: Segment, options: ReportOptions = OPTIONS) -> list:
+    """The cues active on at least ``min_active_fraction`` of the segment, by share of evidence."""
+    cues = [c for c in seg.cues if c.active_fraction >= options.min_active_fraction]
+    return sorted(cues, key=lambda c: (-c.share, -c.activation, c.id))
+
+
+def _pct(share: float) -> str:
+    v = 100.0 * float(share)
+    return "<1%" if 0 < v < 0.5 else f"{v:.0f}%"
+
+
+def _cue_rows(seg: Segment, voc: Vocabulary, options: ReportOptions) -> str:
+    cues = active_cues(seg, options)
     rows = []
-    for cue in seg.get("cues", [])[:top]:
-        cid = str(cue.get("id", ""))
-        known = voc[cid] if cid in voc else None
-        name = known.name if known else cue.get("name", cid)
-        definition = known.definition if known else ""
-        modality = cue.get("modality", cid.split(".")[0])
-        rows.append(f"<tr><td><strong>{_e(name)}</strong> <span class=\"mod\">{_e(modality)}</span></td>"
-                    f"<td>{_e(definition)}</td><td class=\"num\">{_share_bar(cue.get('share', 0.0))}</td></tr>")
+    for cue in cues:
+        name = voc[cue.id].name if cue.id in voc else cue.name
+        width = max(2, int(round(80 * max(0.0, min(1.0, cue.share)))))
+        rows.append(f"<tr><td><strong>{_e(name)}</strong> <span class=\"mod\">{_e(cue.modality)}</span></td>"
+                    f"<td class=\"num\">{cue.activation:.2f}</td><td class=\"num\">{100 * cue.active_fraction:.0f}%</td>"
+                    f"<td class=\"num\"><span class=\"share\" style=\"width:{width}px\"></span>{_pct(cue.share)}</td></tr>")
     if not rows:
-        return '<p class="mod">No single cue carried the evidence here (context and conflict terms did).</p>'
-    return ("<table><thead><tr><th>Cue</th><th>What the codebook means by it</th>"
-            "<th>Share of evidence</th></tr></thead><tbody>" + "".join(rows) + "</tbody></table>")
+        return ('<p class="thin">No codebook cue was active in this segment; the evidence came from weak '
+                'activity spread over many cues, conflicts between modalities and the temporal context.</p>')
+    listed = sum(c.share for c in cues)
+    note = ""
+    if max(c.share for c in cues) < options.thin_share:
+        note = (f'<p class="thin">Evidence is spread thin: no active cue carries {100 * options.thin_share:.0f}% '
+                f'of it; together the active cues carry {_pct(listed)}.</p>')
+    return ("<table><thead><tr><th>Active cue</th><th class=\"num\">Mean activation</th>"
+            "<th class=\"num\">Active for</th><th class=\"num\">Share of evidence</th></tr></thead><tbody>"
+            + "".join(rows) + "</tbody></table>" + note)
 
 
-def _pair_rows(seg: dict, voc: Vocabulary) -> str:
+def _breakdown(seg: Segment) -> str:
+    parts = [(k, v) for k, v in evidence_breakdown(seg).items() if v > 0]
+    cells = "".join(f"<tr><td>{_e(k)}</td><td class=\"num\">{_share_bar(v)}</td></tr>" for k, v in parts)
+    return ("<table class=\"breakdown\"><thead><tr><th>Where the evidence came from</th><th class=\"num\">"
+            f"Share (100% in all)</th></tr></thead><tbody>{cells}</tbody></table>")
+
+
+def _pair_rows(seg: Segment, voc: Vocabulary) -> str:
     rows = []
-    for pair in seg.get("pairs", []):
-        if float(pair.get("share", 0.0)) <= 0:
+    for pair in seg.pairs:
+        if round(100 * pair.share) < 1:
             continue
-        inc = voc.inconsistency(str(pair.get("id", "")))
-        name = inc.name if inc else pair.get("id", "")
-        definition = inc.definition if inc else ""
-        rows.append(f"<tr><td><strong>{_e(name)}</strong></td><td>{_e(definition)}</td>"
-                    f"<td class=\"num\">{_share_bar(pair.get('share', 0.0))}</td></tr>")
+        inc = voc.inconsistency(pair.id)
+        name = inc.name if inc else pair.id
+        rows.append(f"<tr><td><strong>{_e(name)}</strong></td><td class=\"num\">{_pct(pair.share)}</td></tr>")
     if not rows:
-        return '<p class="mod">No conflict between modalities contributed to this segment.</p>'
-    return ("<table><thead><tr><th>Conflicting modalities</th><th>What the codebook means by it</th>"
-            "<th>Share</th></tr></thead><tbody>" + "".join(rows) + "</tbody></table>")
+        return ""
+    return ("<table><thead><tr><th>Conflicting modalities</th><th class=\"num\">Share of evidence</th>"
+            "</tr></thead><tbody>" + "".join(rows) + "</tbody></table>")
 
 
-def _card(i: int, seg: dict, voc: Vocabulary, top: int) -> str:
-    duration = float(seg["end_s"]) - float(seg["start_s"])
-    words = str(seg.get("transcript") or "").strip()
+def _card(i: int, seg: Segment, voc: Vocabulary, options: ReportOptions) -> str:
+    words = seg.transcript.strip()
     quote = (f'<div class="quote">&ldquo;{_e(words)}&rdquo;</div>' if words
              else '<div class="quote none">No words were recognised in this segment.</div>')
-    mods = ", ".join(f"{_e(m['id'])} {100 * float(m['share']):.0f}%" for m in seg.get("modalities", []))
-    return (f'<section class="card" id="segment-{i}"><h3>Segment {i}: {clock(seg["start_s"], 1)} &ndash; '
-            f'{clock(seg["end_s"], 1)}</h3>'
-            f'<div class="when">{duration:.1f} s, frames {int(seg["start_frame"])}&ndash;{int(seg["end_frame"])}; '
-            f'mean A/H probability {float(seg["probability"]):.2f}'
-            + (f"; evidence by modality: {mods}" if mods else "") + "</div>"
-            + quote + _cue_rows(seg, voc, top) + _pair_rows(seg, voc) + "</section>")
+    return (f'<section class="card" id="segment-{i}"><h3>Segment {i}: {span(seg.start_s, seg.end_s)}</h3>'
+            f'<div class="when">{seg.duration_s:.1f} s, frames {seg.start_frame}&ndash;{seg.end_frame}; '
+            f'mean A/H score {seg.probability:.2f}</div>'
+            + quote + _cue_rows(seg, voc, options) + _pair_rows(seg, voc) + _breakdown(seg) + "</section>")
 
 
-def _annotated_section(prediction: dict, voc: Vocabulary) -> str:
+DASH = "\u2014"
+
+
+def _annotated_section(prediction: Prediction, voc: Vocabulary) -> str:
     """The annotators' A/H segments and the cues they named, beside the model's cards."""
-    if "annotated_segments" not in prediction:
+    if prediction.annotated_segments is None:
         return ""
     rows = []
-    for seg in prediction.get("annotated_segments") or []:
-        cues = []
-        for m, ids in (seg.get("cues") or {}).items():
-            for cid in ids:
-                cues.append(f"{voc[cid].name} ({m})" if cid in voc else str(cid))
-        pairs = [(voc.inconsistency(p).name if voc.inconsistency(str(p)) else str(p)) for p in seg.get("pairs") or []]
-        rows.append(f"<tr><td>{clock(seg['start_s'], 1)} &ndash; {clock(seg['end_s'], 1)}</td>"
-                    f"<td>{_e(', '.join(cues) or 'no cues noted')}</td><td>{_e(', '.join(pairs))}</td></tr>")
+    for seg in prediction.annotated_segments:
+        cues = [f"{voc[c].name} ({m})" if c in voc else str(c) for m, ids in seg.cues.items() for c in ids]
+        pairs = [(voc.inconsistency(p).name if voc.inconsistency(p) else p) for p in seg.pairs]
+        rows.append(f"<tr><td>{span(seg.start_s, seg.end_s)}</td>"
+                    f"<td>{_e(', '.join(cues) or DASH)}</td><td>{_e(', '.join(pairs) or DASH)}</td></tr>")
     body = "".join(rows) or '<tr><td colspan="3">The annotators marked no A/H segment.</td></tr>'
     return ("<h2>What the annotators marked</h2><table><thead><tr><th>Time</th><th>Cues</th>"
             f"<th>Conflicting modalities</th></tr></thead><tbody>{body}</tbody></table>")
+
+
+def _glossary(cue_ids: list[str], pair_ids: list[str], voc: Vocabulary) -> str:
+    """Codebook name and definition of every cue and pair the report shows."""
+    items = []
+    for cid in sorted(set(cue_ids), key=lambda c: (MODALITIES.index(c.split(".")[0]) if c.split(".")[0] in MODALITIES
+                                                   else 9, voc[c].name if c in voc else c)):
+        if cid in voc:
+            cue = voc[cid]
+            items.append(f"<dt>{_e(cue.name)} <span class=\"mod\">{_e(cue.modality)}</span></dt>"
+                         f"<dd>{_e(cue.definition)}</dd>")
+    for pid in sorted(set(pair_ids)):
+        inc = voc.inconsistency(pid)
+        if inc:
+            items.append(f"<dt>{_e(inc.name)} <span class=\"mod\">{_e(pid)}</span></dt><dd>{_e(inc.definition)}</dd>")
+    if not items:
+        return ""
+    return ('<section class="glossary"><h2>Glossary</h2><p class="mod">Every cue and conflict named in this report, '
+            'with the BAH annotation codebook\'s meaning (in our own words).</p><dl>' + "".join(items) + "</dl></section>")
 
 
 def _flat_scalars(obj, prefix: str = "", depth: int = 0) -> list[tuple[str, str]]:
@@ -175,17 +315,16 @@ CARD_FIELDS = (("description", "what it is"), ("training_data", "trained on"), (
                ("created", "created"), ("ahcue_version", "ahcue version"))
 
 
-def _model_section(model: dict) -> str:
+def _model_section(prediction: Prediction) -> str:
     """Model id and kind, what it was trained on, and its metrics, from the model card."""
-    kind = str(model.get("kind", "unknown"))
-    trained = bool(model.get("trained", False))
-    card = model.get("card") or {}
-    if not trained:
+    model = prediction.model
+    card = dict(model.card or {})
+    if not model.trained:
         what = ("Untrained codebook prior: weights set from the published BAH cue statistics, "
                 "not trained on data.")
     else:
         what = "A detector trained on annotated videos; its data and its scores are listed below."
-    rows = [("model id", str(model.get("id", ""))), ("kind", kind), ("trained", "yes" if trained else "no")]
+    rows = [("model id", model.id), ("kind", model.kind), ("trained", "yes" if model.trained else "no")]
     for key, label in CARD_FIELDS:
         value = card.get(key)
         if value not in (None, "", [], {}):
@@ -200,44 +339,84 @@ def _model_section(model: dict) -> str:
     return f'<section class="model"><h2>The model</h2><p>{_e(what)}</p><dl>{dl}</dl>{table}</section>'
 
 
-def render_report(prediction: dict, table=None, vocabulary: Vocabulary | None = None,
-                  top_cues: int = 5) -> str:
-    """The complete, self-contained HTML report for one video."""
-    from reports.figures import timeline_png
+def _missing_html(prediction: Prediction, table) -> str:
+    missing = missing_modalities(prediction, table)
+    if not missing:
+        return '<div class="missing">Nothing: face, language, audio and body all gave evidence.</div>'
+    has_audio = prediction.has_audio
+    words = dict(MISSING_WORDS, audio=NO_AUDIO_TRACK if has_audio is False else
+                 MISSING_WORDS["audio"] if has_audio else AUDIO_UNKNOWN)
+    items = "".join(f"<li><strong>{_e(m)}</strong>: {_e(words.get(m, 'no evidence in this video'))}.</li>"
+                    for m in missing)
+    ok, why = assessable(prediction, table)
+    if not ok:
+        lead = f"Not enough evidence to assess A/H: {why}."
+    elif len(missing) == len(MODALITIES):
+        lead = "No modality gave evidence."
+    else:
+        rest = [m for m in MODALITIES if m not in missing]
+        lead = f"The estimate rests on {', '.join(rest)} only."
+    return f'<div class="missing">{_e(lead)}<ul>{items}</ul></div>'
 
+
+def render_report(prediction: Prediction, table=None, vocabulary: Vocabulary | None = None,
+                  options: ReportOptions = OPTIONS) -> str:
+    """The complete, self-contained HTML report for one video."""
+    from reports.figures import timeline_cues, timeline_png
+
+    if not isinstance(prediction, Prediction):
+        prediction = Prediction.from_json(prediction)
     voc = vocabulary or load_vocabulary()
     css = (resources.files("reports") / "data" / "report.css").read_text(encoding="utf-8")
-    segs = prediction.get("segments", [])
-    likely = bool(int(prediction.get("label", 0)))
-    source = str(prediction.get("source") or prediction.get("video_id", ""))
-    png = base64.b64encode(timeline_png(prediction, table, voc)).decode("ascii")
-    missing = missing_modalities(prediction, table)
-    if missing:
-        items = "".join(f"<li><strong>{_e(m)}</strong>: {_e(MISSING_WORDS.get(m, 'no evidence in this video'))}.</li>"
-                        for m in missing)
-        missing_html = (f'<div class="missing">The decision rests on the '
-                        f'other modalities only:<ul>{items}</ul></div>')
-    else:
-        missing_html = '<div class="missing">Nothing: face, language, audio and body all gave evidence.</div>'
-    n_annot = len(prediction.get("annotated_segments") or [])
+    segs = prediction.segments
+    ok, _ = assessable(prediction, table)
+    v = verdict(prediction, options) if ok else "cannot"
+    state = {"likely": " likely", "borderline": " borderline", "cannot": " cannot"}.get(v, "")
+    source = prediction.source or prediction.video_id
+    shown, left_out = timeline_cues(prediction, table, options.active_threshold, options.min_active_frames,
+                                    options.max_timeline_rows)
+    png = base64.b64encode(timeline_png(prediction, table, voc, rows=shown,
+                                        cue_threshold=options.active_threshold)).decode("ascii")
+    n_annot = len(prediction.annotated_segments or ())
     annot_caption = (f" Blue bars: {n_annot} segment{'s' if n_annot != 1 else ''} marked A/H by the annotators."
                      if n_annot else "")
-    cards = "".join(_card(i, s, voc, top_cues) for i, s in enumerate(segs, start=1)) or \
+    if left_out:
+        names = ", ".join(voc[c].name if c in voc else c for c in left_out)
+        rows_caption = (f"Middle: the {len(shown)} cues active most often (activation &ge; {options.active_threshold:.1f} "
+                        f"on at least {options.min_active_frames} frames); also active but not drawn: {_e(names)}.")
+    elif not shown:
+        rows_caption = "Middle: no codebook cue was active anywhere in the video."
+    else:
+        rows_caption = (f"Middle: every codebook cue active anywhere in the video (activation &ge; "
+                        f"{options.active_threshold:.1f} on at least {options.min_active_frames} frames), "
+                        f"{len(shown)} in all; the glossary below defines each.")
+    cards = "".join(_card(i, s, voc, options) for i, s in enumerate(segs, start=1)) or \
         "<p>No segment reached the threshold, so there is nothing to explain segment by segment.</p>"
-    annotated = prediction.get("annotated_segments") or []
-    annotated_line = (f"<div class=\"detail\">Annotators marked {len(annotated)} A/H segment"
-                      f"{'s' if len(annotated) != 1 else ''}" + (f", at {_spans(annotated)}" if annotated else "")
-                      + ".</div>") if "annotated_segments" in prediction else ""
-    detail = (f"Video-level probability by {_e(prediction.get('aggregation', ''))}; frame threshold "
-              f"{float(prediction.get('threshold', 0.5)):.2f}; {float(prediction.get('duration_s', 0)):.1f} s, "
-              f"{int(prediction.get('n_frames', 0))} frames at {float(prediction.get('fps', 0)):.2f} fps.")
+    if not ok:
+        cards = "<p>Not assessed: there is too little evidence to mark or explain segments.</p>"
+    annotated = prediction.annotated_segments
+    annotated_line = ""
+    if annotated is not None:
+        annotated_line = (f"<div class=\"detail\">Annotators marked {len(annotated)} A/H segment"
+                          f"{'s' if len(annotated) != 1 else ''}" + (f", at {_spans(annotated)}" if annotated else "")
+                          + ".</div>")
+    detail = (f"Video-level score by {_e(prediction.aggregation)}; frame threshold "
+              f"{prediction.threshold:.2f}; {prediction.duration_s:.1f} s, "
+              f"{prediction.n_frames} frames at {prediction.fps:.2f} fps.") if ok else (
+        f"{prediction.duration_s:.1f} s, {prediction.n_frames} frames at {prediction.fps:.2f} fps.")
+    glossary_cues = list(shown) + [c.id for s in segs for c in active_cues(s, options)]
+    glossary_cues += [c for a in (annotated or ()) for ids in a.cues.values() for c in ids]
+    glossary_pairs = [p.id for s in segs for p in s.pairs if round(100 * p.share) >= 1]
+    glossary_pairs += [p for a in (annotated or ()) for p in a.pairs]
+    what = what_the_score_is(prediction) if ok else (
+        "No score is given: what the model would compute here rests on too little evidence to mean anything.")
     return f"""<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="generator" content="ahcue {_e(prediction.get('ahcue_version', ''))}">
-<title>ahcue report: {_e(prediction.get('video_id', ''))}</title>
+<meta name="generator" content="ahcue {_e(prediction.ahcue_version)}">
+<title>ahcue report: {_e(prediction.video_id)}</title>
 <style>
 {css}
 </style>
@@ -248,8 +427,9 @@ def render_report(prediction: dict, table=None, vocabulary: Vocabulary | None = 
 <div class="product">ahcue &middot; ambivalence/hesitancy cue report</div>
 <div class="video">Video: {_e(source)}</div>
 </header>
-<section class="headline{' likely' if likely else ''}" id="headline">
-<div class="answer">{_e(headline(prediction))}</div>
+<section class="headline{state}" id="headline">
+<div class="answer">{_e(headline(prediction, table, options))}</div>
+<div class="what">{_e(what)}</div>
 <div class="detail">{detail}</div>
 {annotated_line}
 </section>
@@ -259,35 +439,38 @@ def render_report(prediction: dict, table=None, vocabulary: Vocabulary | None = 
 </div>
 <h2>Timeline</h2>
 <figure>
-<img alt="Timeline: valence per modality, active cues, and A/H probability over time" src="data:image/png;base64,{png}">
-<figcaption>Top: valence per modality against the person's baseline. Middle: codebook cues active above 0.5. Bottom: A/H probability with the threshold (dashed). Amber bands: predicted A/H segments, numbered as the cards below.{annot_caption}</figcaption>
+<img alt="Timeline: valence per modality, active cues, and the A/H score over time" src="data:image/png;base64,{png}">
+<figcaption>Top: valence per modality, centred on this person's typical (median) level in this video, so 0 is their usual and the line shows moves away from it. {rows_caption} Bottom: A/H score per frame with the threshold (dashed). Amber bands: predicted A/H segments, numbered as the cards below.{annot_caption}</figcaption>
 </figure>
 <h2>Segments</h2>
 {cards}
 {_annotated_section(prediction, voc)}
+{_glossary(glossary_cues, glossary_pairs, voc)}
 <h2>What was missing</h2>
-{missing_html}
-{_model_section(prediction.get('model') or {})}
-<footer>Generated by ahcue {_e(prediction.get('ahcue_version', ''))} from prediction.json. Cue names and definitions follow the BAH annotation codebook (appendix H of the BAH dataset paper), in our own words.</footer>
+{_missing_html(prediction, table)}
+{_model_section(prediction)}
+<footer>Generated by ahcue {_e(prediction.ahcue_version)} from prediction.json. Cue names and definitions follow the BAH annotation codebook (appendix H of the BAH dataset paper), in our own words.</footer>
 </main>
 </body>
 </html>
 """
 
 
-def read_prediction(path: str | Path) -> dict:
+def read_prediction(path: str | Path) -> Prediction:
     """Load ``prediction.json``; a missing or malformed file is the user's to fix."""
     path = Path(path)
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise InputError(path, "not found (run `ahcue analyze` first)") from None
+    except IsADirectoryError:
+        raise InputError(path, "is a directory, not a prediction.json") from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
         raise InputError(path, f"not a readable prediction.json ({str(err).splitlines()[0]})") from None
-    needed = ("probability", "fps", "n_frames", "frame_probability", "segments")
-    if not isinstance(data, dict) or any(k not in data for k in needed):
-        raise InputError(path, f"not a prediction.json (needs {', '.join(needed)})")
-    return data
+    try:
+        return Prediction.from_json(data)
+    except ValueError as err:
+        raise InputError(path, f"not a prediction.json ({str(err).removeprefix('prediction.json: ')})") from None
 
 
 def print_pdf(html_path: str | Path, pdf_path: str | Path, timeout_s: float = 120.0) -> Path:
@@ -307,17 +490,19 @@ def print_pdf(html_path: str | Path, pdf_path: str | Path, timeout_s: float = 12
     return Path(pdf_path)
 
 
-def write_report(out_dir: str | Path, force: bool = False, pdf: bool = False) -> list[Path]:
-    """Render ``report.html`` (and ``report.pdf``) in ``out_dir`` from its prediction and features."""
+def write_report(out_dir: str | Path, pdf: bool = False) -> list[Path]:
+    """Re-render ``report.html`` (and ``report.pdf``) in ``out_dir`` from its prediction and features.
+
+    Rendering over an existing report is this function's job, so it needs no ``force``: the report
+    is derived from the folder's own ``prediction.json`` and replaced atomically.
+    """
     from levelone.frametable import read
 
     out_dir = Path(out_dir)
     prediction = read_prediction(out_dir / "prediction.json")
     features = out_dir / "features.parquet"
     table = read(features) if features.exists() else None
-    html_path = check_writable(out_dir / "report.html", force)
-    if pdf:
-        check_writable(out_dir / "report.pdf", force)
+    html_path = out_dir / "report.html"
     written = [write_text(html_path, render_report(prediction, table))]
     if pdf:
         written.append(print_pdf(html_path, out_dir / "report.pdf"))

@@ -51,6 +51,8 @@ class VideoInfo:
 def _check_file(path: Path) -> None:
     if not path.exists():
         raise InputError(path, "file not found")
+    if path.is_dir():
+        raise InputError(path, "is a directory, not a video file")
     if not path.is_file():
         raise InputError(path, "not a file")
     if path.stat().st_size == 0:
@@ -66,7 +68,30 @@ def _open(path: str | Path):
     try:
         return av.open(str(path))
     except (av.error.FFmpegError, UnicodeDecodeError, ValueError) as err:
-        raise InputError(path, f"not a readable video file ({_first_line(err)})") from None
+        raise InputError(path, f"not a video ahcue can decode{_reason(err)}") from None
+
+
+def _reason(err: BaseException) -> str:
+    """': <ffmpeg's reason>' without error numbers or the repeated path ('' when it says nothing)."""
+    import re
+
+    text = _first_line(err)
+    text = re.sub(r"^\[Errno -?\d+\]\s*", "", text)
+    text = re.sub(r":\s*'[^']*'$", "", text).strip()
+    if not text or text == type(err).__name__:
+        return ""
+    return f" ({text[0].lower()}{text[1:]})"
+
+
+def check_video(path: str | Path) -> None:
+    """Raise :class:`InputError` unless PyAV opens ``path`` as a container with a video stream.
+
+    Decided by probing the file's content (headers only, cheap), not its extension, so .flv, .m4v,
+    .wmv, .3gp, .ts, .ogv ... work whenever ffmpeg reads them.
+    """
+    with _open(path) as container:
+        if not container.streams.video:
+            raise InputError(path, "not a video ahcue can decode (no video stream)")
 
 
 def _first_line(err: BaseException) -> str:

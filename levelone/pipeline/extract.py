@@ -56,7 +56,9 @@ from levelone.pipeline.assemble import CueFunction, align_rows, assemble, fit_ba
 from levelone.pipeline.cache import Cache, cache_key, default_cache_dir, file_fingerprint, safe_name
 from levelone.frametable import META_KEY, FrameMeta
 
-VIDEO_EXTENSIONS = (".mp4", ".mov", ".mpg", ".mpeg", ".avi", ".webm", ".mkv")
+# Extensions a folder scan picks up; a single file is accepted by probing its content instead.
+VIDEO_EXTENSIONS = (".mp4", ".mov", ".mpg", ".mpeg", ".avi", ".webm", ".mkv", ".flv", ".m4v", ".wmv", ".3gp",
+                    ".ts", ".mts", ".m2ts", ".ogv", ".vob", ".mxf", ".asf", ".f4v", ".divx")
 TRANSCRIPT_EXTENSIONS = (".srt", ".vtt", ".eaf", ".json", ".yml", ".yaml")
 SAMPLE_RATE = 16000
 PIPELINE_VERSION = "1"  # this module's own contribution to the cache key
@@ -167,8 +169,9 @@ def plan(input: str | os.PathLike, transcript: str | os.PathLike | None = None) 
     if transcript is not None and not Path(transcript).is_file():
         raise InputError(transcript, "transcript file not found")
     if path.is_file():
-        if path.suffix.lower() not in VIDEO_EXTENSIONS:
-            raise InputError(path, f"not a video file (expected one of {' '.join(VIDEO_EXTENSIONS)})")
+        from levelone.media.video import check_video
+
+        check_video(path)  # decided by content, not extension
         tr = Path(transcript) if transcript is not None else _sidecar_transcript(path)
         return Plan("video", path.parent, [VideoJob(path.stem, path.stem, path, tr)])
     if transcript is not None:

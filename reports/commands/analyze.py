@@ -2,39 +2,57 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 
 NAME = "analyze"
 HELP = "everything for one video: features, prediction, ELAN file, report"
+EXAMPLES = """examples:
+  ahcue analyze interview.mp4 -o out/interview
+  ahcue analyze clip.flv -o out/clip --transcript clip.srt --annotations clip.eaf --pdf
+  ahcue analyze clip.mp4 -o out/clip --model models/conflict --kind conflict --force
+
+Any container ffmpeg decodes works (.mp4 .mov .mkv .webm .avi .mpg .flv .m4v .wmv .3gp .ts .ogv ...).
+Annotation CSV columns: video_id, start_s, end_s (required); label (1 = A/H, default 1); face,
+language, audio, body (cue names, ';'-separated, as `ahcue codebook list` spells them or as
+annotators wrote them); pairs (e.g. FL;LB); certainty; annotator. Annotations for another video,
+or running past its end, are refused."""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("video", metavar="VIDEO", help="the video file")
-    parser.add_argument("-o", "--out", required=True, metavar="OUTDIR",
+    parser.add_argument("video", metavar="VIDEO", help="the video file (any container ffmpeg can decode)")
+    parser.add_argument("-o", "--output", required=True, metavar="OUTDIR",
                         help="output folder (features.parquet, prediction.json, segments.eaf, report.html)")
     parser.add_argument("--transcript", metavar="FILE",
-                        help="transcript with word times (.srt .vtt .eaf .json, BAH .yml)")
+                        help="transcript with word times (.srt .vtt .eaf .json, BAH .yml); default: a sidecar "
+                             "file beside the video, else offline speech recognition")
     parser.add_argument("--annotations", metavar="FILE",
-                        help="annotators' segments: .eaf, .csv, or BAH's annotation .yaml (FILE or FILE::KEY)")
-    parser.add_argument("--model", metavar="DIR", help="trained model folder (default: the shipped codebook prior)")
+                        help="annotators' segments for this video: .eaf, .csv (columns below), or BAH's "
+                             "annotation .yaml (FILE or FILE::KEY)")
+    parser.add_argument("--model", metavar="DIR",
+                        help="a model folder written by `ahcue train` (default: the shipped, untrained codebook prior)")
+    parser.add_argument("--kind", metavar="KIND",
+                        help="require the model to be of this kind (conflict, xgboost, codebook-prior, ...)")
     parser.add_argument("--no-asr", action="store_true", help="do not transcribe when no transcript is given")
     parser.add_argument("--pdf", action="store_true", help="also print report.pdf with headless Chromium")
-    parser.add_argument("--force", action="store_true", help="overwrite existing outputs")
-    parser.add_argument("--json", action="store_true", help="print prediction.json on stdout")
-    parser.add_argument("--quiet", action="store_true", help="no progress display")
+    parser.add_argument("--force", action="store_true", help="overwrite existing outputs in OUTDIR")
+    parser.add_argument("--json", action="store_true", help="print prediction.json on stdout instead of the summary")
+    parser.add_argument("--quiet", action="store_true", help="no progress display and no summary")
 
 
 def run(args: argparse.Namespace) -> int:
-    from reports.analyze import analyze, stage_printer
+    from reports.analyze import StageLog, analyze
     from reports.html import headline
+    from reports.terminal import interactive
 
-    result = analyze(args.video, args.out, transcript=args.transcript, model_dir=args.model,
+    log = None if args.quiet else StageLog(sys.stderr)
+    result = analyze(args.video, args.output, transcript=args.transcript, model_dir=args.model,
                      annotation=args.annotations, asr=not args.no_asr, force=args.force,
-                     progress=not args.quiet, pdf=args.pdf,
-                     on_stage=None if args.quiet else stage_printer(sys.stderr))
+                     progress=not args.quiet and interactive(sys.stderr), pdf=args.pdf, on_stage=log,
+                     kind=args.kind)
+    if log is not None:
+        log.done()
     if args.json:
-        print(json.dumps(result["prediction"], indent=1))
+        print(result["prediction"].to_json(indent=1))
     elif not args.quiet:
         print(headline(result["prediction"]))
         for name, path in result["files"].items():

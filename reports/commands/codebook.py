@@ -15,6 +15,11 @@ from codebook.vocabulary import MODALITIES, PAIRS
 
 NAME = "codebook"
 HELP = "the cue vocabulary (list, show) and cue statistics (stats)"
+EXAMPLES = """examples:
+  ahcue codebook list --modality body
+  ahcue codebook show "Filler sound"        a cue by an annotator's spelling
+  ahcue codebook show FL                    an inconsistency pair
+  ahcue codebook stats /data/BAH --split train -o stats.json"""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -9,6 +9,9 @@ import argparse
 
 NAME = "demo-corpus"
 HELP = "generate a small BAH-format corpus from real media (test fixture)"
+EXAMPLES = """examples:
+  ahcue demo-corpus /tmp/demo --participants 3 --seed 0
+  ahcue demo-corpus /tmp/demo --participants 1 --questions 1,4 --no-long-video --force"""
 
 
 def _questions(text: str) -> list[int]:

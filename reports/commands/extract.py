@@ -16,18 +16,22 @@ from pathlib import Path
 
 NAME = "extract"
 HELP = "level one: a video, a folder of videos or a BAH root to FrameTables"
+EXAMPLES = """examples:
+  ahcue extract clip.mp4 -o clip.features.parquet
+  ahcue extract /data/BAH --workers 1 --cache-dir /scratch/ahcue-cache
+  ahcue extract videos/ -o tables/ --no-asr"""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("input", metavar="VIDEO|FOLDER|BAH_ROOT", help="a video file, a folder of videos or a BAH root")
-    parser.add_argument("-o", "--out", default=None,
+    parser.add_argument("-o", "--output", default=None, metavar="PATH",
                         help="one video: the FrameTable path (default ./<stem>.features.parquet); "
                              "a dataset: output folder of <video_id>.parquet (default: in the cache)")
-    parser.add_argument("--workers", type=int, default=1,
+    parser.add_argument("--workers", type=int, default=1, metavar="N",
                         help="processes extracting videos in parallel (each holds its own models; default 1)")
-    parser.add_argument("--cache-dir", default=None,
+    parser.add_argument("--cache-dir", default=None, metavar="DIR",
                         help="cache folder (default $AHCUE_CACHE, else <dataset>/.ahcue-cache, else ~/.cache/ahcue)")
-    parser.add_argument("--transcript", default=None,
+    parser.add_argument("--transcript", default=None, metavar="FILE",
                         help="transcript for a single video (.yml BAH Whisper, .srt, .vtt, .eaf, .json)")
     parser.add_argument("--no-asr", action="store_true",
                         help="never transcribe: without a transcript the text signals are missing")
@@ -39,14 +43,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from codebook.atomic import check_writable
     from levelone.pipeline.extract import plan, run as run_extract
+    from reports.terminal import interactive
 
     p = plan(args.input, args.transcript)
-    out = args.out
+    out = args.output
     if p.kind == "video":
         out = Path(out) if out is not None else Path.cwd() / f"{p.jobs[0].path.stem}.features.parquet"
         check_writable(out, args.force)
     result = run_extract(p, out=out, workers=args.workers, cache_dir=args.cache_dir, asr=not args.no_asr,
-                         force=args.force, progress=not args.quiet and not args.json)
+                         force=args.force, progress=not args.quiet and not args.json and interactive())
     for failure in result.failures:
         print(f"ahcue extract: error: {failure}", file=sys.stderr)
     if args.json:

@@ -1,7 +1,7 @@
 """`ahcue text-affect`: score any table of texts with the text valence and stance heads.
 
-Keeps the input columns and adds ``valence, p_change, p_neutral, p_sustain, confidence``
-(see :mod:`levelone.language.textaffect`).
+Keeps the input columns and adds ``valence, p_change, p_neutral, p_sustain, confidence, stance``
+(see :mod:`levelone.language.textaffect` and :data:`COLUMN_HELP`).
 """
 from __future__ import annotations
 
@@ -10,20 +10,37 @@ from pathlib import Path
 
 NAME = "text-affect"
 HELP = "score a table of texts with the text valence and stance models"
-OUTPUT_COLUMNS = ("valence", "p_change", "p_neutral", "p_sustain", "confidence")
+OUTPUT_COLUMNS = ("valence", "p_change", "p_neutral", "p_sustain", "confidence", "stance")
+STANCES = ("change", "neutral", "sustain")
+EXAMPLES = """output columns (added after the input's own):
+  valence     -1 (negative) .. +1 (positive); empty for an empty text
+  p_change    probability the text argues for change (motivational-interviewing "change talk")
+  p_neutral   probability it is neither
+  p_sustain   probability it argues for the status quo ("sustain talk")
+  stance      the most probable of change / neutral / sustain; empty when confidence is 0
+  confidence  0..1, how much to trust this row's scores: the product of how much text there is
+              (6 words or more count fully), how English it is, and how decided the stance
+              probabilities are (1 - their normalised entropy); 0 for an empty text
+  With --lexicon only valence and confidence are filled (VADER's lexicon; no stance).
+
+examples:
+  ahcue text-affect turns.csv --column utterance -o scored.csv
+  ahcue text-affect turns.csv --column utterance --context-column question -o scored.csv"""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("table", metavar="FILE.csv", help="a CSV table with one text per row")
-    parser.add_argument("--column", required=True, help="the column holding the texts")
-    parser.add_argument("--context-column", default=None,
+    parser.add_argument("--column", required=True, metavar="COL", help="the column holding the texts")
+    parser.add_argument("--context-column", default=None, metavar="COL",
                         help="optional column with what was said just before (e.g. the question)")
     parser.add_argument("-o", "--output", required=True, metavar="OUT.csv", help="output CSV")
     parser.add_argument("--force", action="store_true", help="overwrite OUT.csv if it exists")
     parser.add_argument("--lexicon", action="store_true",
                         help="use VADER's lexicon valence instead (for comparison; no stance)")
-    parser.add_argument("--batch-size", type=int, default=32)
-    parser.add_argument("--heads", default=None, help="a text_heads.safetensors other than the shipped one")
+    parser.add_argument("--batch-size", type=int, default=32, metavar="N",
+                        help="texts encoded at once (default 32; lower it if memory is short)")
+    parser.add_argument("--heads", default=None, metavar="FILE",
+                        help="a text_heads.safetensors other than the shipped one")
 
 
 def read_table(path: Path, column: str, context_column: str | None):
@@ -46,6 +63,16 @@ def read_table(path: Path, column: str, context_column: str | None):
     return table
 
 
+def stance_labels(scores) -> list[str]:
+    """The most probable stance per row; '' where there is no stance (no evidence, or --lexicon)."""
+    import numpy as np
+
+    p = scores[[f"p_{s}" for s in STANCES]].to_numpy(np.float64)
+    ok = np.isfinite(p).all(axis=1) & (scores["confidence"].to_numpy(np.float64) > 0)
+    best = np.argmax(np.nan_to_num(p, nan=-1.0), axis=1)
+    return [STANCES[b] if good else "" for b, good in zip(best, ok)]
+
+
 def run(args: argparse.Namespace) -> int:
     from codebook.atomic import atomic_path, check_writable
 
@@ -62,8 +89,9 @@ def run(args: argparse.Namespace) -> int:
     contexts = table[args.context_column].tolist() if args.context_column else None
     scores = scorer.score(table[args.column].tolist(), contexts)
     result = table.copy()
-    for col in OUTPUT_COLUMNS:
+    for col in OUTPUT_COLUMNS[:-1]:
         result[col] = scores[col].to_numpy()
+    result["stance"] = stance_labels(scores)
     with atomic_path(out) as tmp:
         result.to_csv(tmp, index=False)
     print(f"{out}: {len(result)} rows scored")

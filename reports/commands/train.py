@@ -6,22 +6,29 @@ import argparse
 
 NAME = "train"
 HELP = "train a conflict detector (or the xgboost baseline) on a BAH root"
+EXAMPLES = """examples:
+  ahcue train /data/BAH --kind conflict -o models/conflict --constraint-weight 0.1
+  ahcue train /data/BAH --kind xgboost -o models/xgb"""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("dataset_root", help="BAH root (with split/, Videos/, video_annotation_transcript.yaml)")
-    parser.add_argument("--model", choices=("conflict", "xgboost"), default="conflict")
-    parser.add_argument("-o", "--output", required=True, help="model directory to write")
-    parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
+    parser.add_argument("dataset_root", metavar="DATASET_ROOT",
+                        help="BAH root (with split/, Videos/, video_annotation_transcript.yaml)")
+    parser.add_argument("--kind", choices=("conflict", "xgboost"), default="conflict",
+                        help="which detector to train (default: conflict)")
+    parser.add_argument("-o", "--output", required=True, metavar="DIR", help="model folder to write")
+    parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto",
+                        help="where to train (default: auto, CUDA when present)")
     parser.add_argument("--epochs", type=int, default=30, help="maximum epochs (conflict; early stopping on val AP)")
     parser.add_argument("--constraint-weight", type=float, default=0.1,
                         help="weight of the codebook constraint; the weight-0 ablation is always trained too")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--workers", type=int, default=1, help="level-one extraction processes")
-    parser.add_argument("--cache-dir", default=None, help="level-one cache (default: inside the dataset root)")
+    parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    parser.add_argument("--workers", type=int, default=1, metavar="N", help="level-one extraction processes")
+    parser.add_argument("--cache-dir", default=None, metavar="DIR",
+                        help="level-one cache (default: inside the dataset root)")
     parser.add_argument("--no-asr", action="store_true", help="never transcribe; videos without transcripts lack language")
     parser.add_argument("--force", action="store_true", help="overwrite an existing model directory")
-    parser.add_argument("--quiet", action="store_true")
+    parser.add_argument("--quiet", action="store_true", help="no progress display and no summary")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -31,6 +38,7 @@ def run(args: argparse.Namespace) -> int:
     from codebook.errors import InputError
     from leveltwo.dataset import extract_tables, load_split
     from leveltwo.train import train_conflict, train_xgboost
+    from reports.terminal import interactive
 
     if args.epochs < 1:
         raise InputError(None, f"--epochs must be at least 1, got {args.epochs}")
@@ -40,11 +48,11 @@ def run(args: argparse.Namespace) -> int:
     check_writable(out / "card.json", args.force)
     say = (lambda s: None) if args.quiet else (lambda s: print(s, flush=True))
     tables = extract_tables(args.dataset_root, cache_dir=args.cache_dir, workers=args.workers,
-                            asr=not args.no_asr, progress=not args.quiet)
+                            asr=not args.no_asr, progress=not args.quiet and interactive())
     train, val = load_split(args.dataset_root, "train", tables), load_split(args.dataset_root, "val", tables)
     say(train.describe())
     say(val.describe())
-    if args.model == "conflict":
+    if args.kind == "conflict":
         model = train_conflict(train, val, epochs=args.epochs, constraint_weight=args.constraint_weight,
                                seed=args.seed, device=args.device, progress=say)
     else:

@@ -3,7 +3,7 @@
 One command reproduces the shipped heads and every number in their model card: it encodes
 VADER's ground truth and AnnoMI once, runs the cross-validations described in
 :mod:`levelone.language.train`, fits the heads on all data and writes ``text_heads.safetensors`` +
-``text_heads.json`` into ``--out`` (or over the shipped files with ``--update-shipped``).
+``text_heads.json`` into ``--output`` (or over the shipped files with ``--update-shipped``).
 """
 from __future__ import annotations
 
@@ -13,6 +13,9 @@ from pathlib import Path
 
 NAME = "train-text"
 HELP = "train the text valence and stance heads on the shared public data"
+EXAMPLES = """examples:
+  ahcue train-text -o text-heads            reproduce the shipped heads and their card
+  ahcue train-text --update-shipped         write over levelone/data/text_heads.*"""
 
 
 def default_shared_data() -> Path:
@@ -23,16 +26,16 @@ def default_shared_data() -> Path:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--out", default="text-heads", metavar="DIR",
+    parser.add_argument("-o", "--output", default="text-heads", metavar="DIR",
                         help="folder for text_heads.safetensors and text_heads.json (default: ./text-heads)")
     parser.add_argument("--update-shipped", action="store_true",
-                        help="write over the heads shipped in levelone/data instead of --out")
-    parser.add_argument("--seed", type=int, default=0)
+                        help="write over the heads shipped in levelone/data instead of --output")
+    parser.add_argument("--seed", type=int, default=0, help="random seed of the cross-validation folds (default 0)")
     parser.add_argument("--data", default=None, metavar="DIR",
                         help="the shared data folder (default: $AHCUE_SHARED_DATA or ../shared/data)")
     parser.add_argument("--batch-size", type=int, default=64, help="encoder batch size")
-    parser.add_argument("--force", action="store_true", help="overwrite existing outputs in --out")
-    parser.add_argument("--cache", default=None, metavar="DIR",
+    parser.add_argument("--force", action="store_true", help="overwrite existing outputs in --output")
+    parser.add_argument("--cache-dir", default=None, metavar="DIR",
                         help="keep/reuse sentence vectors in DIR (e.g. a temp dir) across runs; "
                              "default: in memory only")
 
@@ -48,13 +51,13 @@ def run(args: argparse.Namespace) -> int:
     data = Path(args.data) if args.data else default_shared_data()
     if not data.is_dir():
         raise InputError(data, "shared data folder not found (use --data or AHCUE_SHARED_DATA)")
-    out = DATA_DIR if args.update_shipped else Path(args.out)
+    out = DATA_DIR if args.update_shipped else Path(args.output)
     force = args.force or args.update_shipped
     for name in ("text_heads.safetensors", "text_heads.json"):  # fail before minutes of encoding
         check_writable(out / name, force)
     heads, card = train(data, seed=args.seed, batch_size=args.batch_size,
                         log=lambda m: print(m, file=sys.stderr, flush=True),
-                        cache_dir=Path(args.cache) if args.cache else None)
+                        cache_dir=Path(args.cache_dir) if args.cache_dir else None)
     h, c = write_outputs(heads, card, out, force=force)
     st = card["metrics"]["stance"]
     va = card["metrics"]["valence"]

@@ -21,12 +21,12 @@ def trained(demo_corpus, demo_tables, tmp_path_factory):
     """Train both detectors on the level-one tables the session already extracted (corpus cache)."""
     d = tmp_path_factory.mktemp("l2e2e")
     common = ["--no-asr", "--quiet"]
-    assert main(["train", str(demo_corpus), "--model", "conflict", "-o", str(d / "conflict"), "--device", "cpu",
+    assert main(["train", str(demo_corpus), "--kind", "conflict", "-o", str(d / "conflict"), "--device", "cpu",
                  "--epochs", "60", *common]) == 0
-    assert main(["train", str(demo_corpus), "--model", "xgboost", "-o", str(d / "xgb"), "--device", "cpu",
+    assert main(["train", str(demo_corpus), "--kind", "xgboost", "-o", str(d / "xgb"), "--device", "cpu",
                  *common]) == 0
     for name in ("conflict", "xgb"):
-        assert main(["evaluate", str(d / name), str(demo_corpus), "--split", "test", "-o", str(d / f"eval-{name}"),
+        assert main(["evaluate", str(demo_corpus), "--model", str(d / name), "--split", "test", "-o", str(d / f"eval-{name}"),
                      *common]) == 0
     return d
 
@@ -78,12 +78,25 @@ def test_explanations_name_the_planted_cue(trained, demo_corpus):
             planted = {c for ids in seg.cues.values() for c in ids} & measurable
             if not planted:
                 continue
-            over = [s for s in pred.segments
-                    if s["start_frame"] <= seg.end_frame and s["end_frame"] >= seg.start_frame]
+            over = [s for s in pred.segments if s.start_frame <= seg.end_frame and s.end_frame >= seg.start_frame]
             if not over:
                 continue
             detected += 1
-            top = {c["id"] for s in over for c in s["cues"][:3]}
+            top = {c.id for s in over for c in s.cues[:3]}
             hits += bool(planted & top)
     assert detected > 0
     assert hits / detected >= 0.8, f"planted cue in top 3 for {hits} of {detected} detected segments"
+
+
+def test_compare_says_when_it_scores_on_training_videos(trained, demo_corpus, capsys):
+    """`compare --split all` with a trained model names the optimism; `--split test` does not."""
+    model = str(trained / "conflict")
+    assert main(["compare", str(demo_corpus), "--model", model, "--split", "all", "--json", "--quiet",
+                 "--no-asr"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert "trained and selected on" in summary["warning"] and "--split test" in summary["warning"]
+    assert main(["compare", str(demo_corpus), "--model", model, "--split", "all", "--quiet", "--no-asr"]) == 0
+    assert "note: split 'all' includes the train/val videos" in capsys.readouterr().out
+    assert main(["compare", str(demo_corpus), "--model", model, "--split", "test", "--json", "--quiet",
+                 "--no-asr"]) == 0
+    assert "warning" not in json.loads(capsys.readouterr().out)

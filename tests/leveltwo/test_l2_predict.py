@@ -54,10 +54,45 @@ def test_prediction_schema(video):
     assert d["threshold"] == 0.3 and d["label"] in (0, 1)
     for s in d["segments"]:
         assert set(s) == {"start_s", "end_s", "start_frame", "end_frame", "probability", "cues", "modalities",
-                          "pairs", "transcript"}
+                          "pairs", "context_share", "other_share", "transcript"}
         shares = [c["share"] for c in s["cues"]]
         assert shares == sorted(shares, reverse=True)
-    assert Prediction.from_json(pred.to_json()).to_dict() == d
+        assert all(set(c) == {"id", "modality", "name", "share", "activation", "active_fraction"} for c in s["cues"])
+        total = (sum(m["share"] for m in s["modalities"]) + sum(p["share"] for p in s["pairs"])
+                 + s["context_share"] + s["other_share"])
+        assert total == pytest.approx(1.0, abs=2e-3)
+    back = Prediction.from_json(pred.to_json())
+    assert back == pred and back.to_dict() == d
+    # typed end to end: frozen records, attribute access
+    assert isinstance(back.segments, tuple) and back.model.kind == "codebook-prior"
+    if back.segments:
+        with pytest.raises(Exception):
+            back.segments[0].probability = 1.0
+
+
+def test_prediction_json_keeps_keys_it_does_not_know(video):
+    """A newer writer's fields (e.g. a personal/population ``baseline``) survive a read and a write."""
+    d = predict_video(load_model(None), video[0]).to_dict()
+    d["baseline"] = {"kind": "population"}
+    if d["segments"]:
+        d["segments"][0]["pair_evidence"] = [0.1, 0.2]
+    back = Prediction.from_json(d)
+    assert back.extra == {"baseline": {"kind": "population"}}
+    assert back.to_dict() == d
+    with pytest.raises(ValueError, match="lacks"):
+        Prediction.from_json({k: v for k, v in d.items() if k != "segments"})
+
+
+def test_quote_keeps_the_words_exactly():
+    from levelone.media.transcript import Word
+    from leveltwo.predict import quote_words
+
+    words = [Word("energy.", 9.9, 10.5), Word("I", 10.85, 11.11), Word("think,", 11.11, 12.0),
+             Word("I", 12.0, 12.26), Word("think,", 12.26, 13.16), Word("uh,", 14.11, 14.58),
+             Word("no.", 14.58, 15.06), Word("Last", 15.41, 15.8)]
+    # the segment starts inside the first "think,": the repetition is quoted whole
+    assert quote_words(words, 11.667, 15.083) == "I think, I think, uh, no."
+    assert quote_words(words, 20.0, 21.0) == "" and quote_words(None, 0, 1) == ""
 
 
 def test_prediction_without_annotation_has_no_annotated_segments(video):

@@ -72,3 +72,24 @@ def test_modality_evidence_splits_pairs():
     assert ev["body"][9] == 2.0
     assert ev["face"][9] == pytest.approx(0.5 + 0.5)  # gaze + half of FL
     assert ev["language"][9] == pytest.approx(0.5)
+
+
+def test_explain_segment_shares_add_to_one_and_carry_activation():
+    contrib = _contrib()
+    contrib["context"] = np.r_[np.zeros(5), np.full(5, 1.0)]  # now positive evidence: its own share
+    contrib["extra_term"] = np.r_[np.zeros(5), np.full(5, 0.5)]  # a term no cue, modality or pair owns
+    acts = pd.DataFrame({"cue.body.shake": np.r_[np.zeros(5), [0.9, 0.9, 0.9, 0.1, 0.1]],
+                         "cue.audio.pause": np.full(10, np.nan),   # missing modality: 0
+                         "cue.face.gaze": np.full(10, 0.3), "cue.face.frown": np.full(10, 0.8)})
+    ex = explain_segment(contrib, 5, 9, acts)
+    total = (sum(m["share"] for m in ex["modalities"]) + sum(p["share"] for p in ex["pairs"])
+             + ex["context_share"] + ex["other_share"])
+    assert total == pytest.approx(1.0, abs=1e-3)
+    assert ex["context_share"] == round(5 / 30, 4) and ex["other_share"] == round(2.5 / 30, 4)
+    shake = next(c for c in ex["cues"] if c["id"] == "body.shake")
+    assert shake["activation"] == pytest.approx(0.58) and shake["active_fraction"] == pytest.approx(0.6)
+    pause = next(c for c in ex["cues"] if c["id"] == "audio.pause")
+    assert pause["activation"] == 0.0 and pause["active_fraction"] == 0.0
+    # frown has no contribution column share... it is not a term here, so it is not listed;
+    # every cue term with a positive share is, whatever its activation
+    assert {c["id"] for c in ex["cues"]} == {"body.shake", "audio.pause", "face.gaze"}

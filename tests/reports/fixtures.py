@@ -1,17 +1,17 @@
 """Real FrameTables and prediction dicts built directly, in the documented schemas.
 
 Reports render from ``prediction.json`` + ``features.parquet`` alone, so the unit tests build both
-here: a FrameTable with every contract column and a few planted cue bursts, and a prediction dict
-in the schema ``leveltwo.predict.Prediction.to_json`` writes.
+here: a FrameTable with every contract column and a few planted cue bursts, and a typed
+``leveltwo.predict.Prediction``.
 """
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
-from codebook.version import __version__
 from codebook.vocabulary import MODALITIES, load_vocabulary
 from levelone.frametable import SOURCES, FrameMeta, FrameTable, required_columns
+from leveltwo.predict import AnnotatedSegment, CueShare, ModalityShare, ModelInfo, PairShare, Prediction, Segment
 
 HOSTILE = "<script>alert(1)</script>"
 
@@ -52,43 +52,47 @@ def make_frametable(n_frames: int = 240, fps: float = 24.0, seed: int = 0,
 
 def segment(start_frame: int, end_frame: int, fps: float, probability: float,
             cues: list[tuple[str, float]], pairs: list[tuple[str, float]] = (),
-            transcript: str = "") -> dict:
-    """One predicted segment in the prediction.json schema."""
+            transcript: str = "", activation: float = 0.9, active_fraction: float = 1.0,
+            context_share: float | None = None) -> Segment:
+    """One predicted segment; the context term takes whatever share the cues and pairs leave."""
     voc = load_vocabulary()
-    cue_rows = [{"id": c, "modality": c.split(".")[0], "name": voc[c].name, "share": s, "activation": 0.9}
-                for c, s in cues]
+    cue_rows = tuple(CueShare(c, c.split(".")[0], voc[c].name, s, activation, active_fraction) for c, s in cues)
     mods: dict[str, float] = {}
     for c, s in cues:
         mods[c.split(".")[0]] = mods.get(c.split(".")[0], 0.0) + s
-    pair_rows = [{"id": p, "share": s, "modalities": list(voc.inconsistency(p).modalities)} for p, s in pairs]
-    return {"start_s": start_frame / fps, "end_s": (end_frame + 1) / fps, "start_frame": start_frame,
-            "end_frame": end_frame, "probability": probability, "cues": cue_rows,
-            "modalities": [{"id": m, "share": s} for m, s in sorted(mods.items(), key=lambda kv: -kv[1])],
-            "pairs": pair_rows, "transcript": transcript}
+    pair_rows = tuple(PairShare(p, s, tuple(voc.inconsistency(p).modalities)) for p, s in pairs)
+    rest = 1.0 - sum(s for _, s in cues) - sum(s for _, s in pairs)
+    return Segment(start_s=start_frame / fps, end_s=(end_frame + 1) / fps, start_frame=start_frame,
+                   end_frame=end_frame, probability=probability, cues=cue_rows,
+                   modalities=tuple(ModalityShare(m, s) for m, s in sorted(mods.items(), key=lambda kv: -kv[1])),
+                   pairs=pair_rows, context_share=max(0.0, rest) if context_share is None else context_share,
+                   transcript=transcript)
 
 
-def make_prediction(table: FrameTable, segments: list[dict], threshold: float = 0.5,
+def annotated(start_s: float, end_s: float, fps: float, cues: dict[str, tuple[str, ...]] | None = None,
+              pairs: tuple[str, ...] = ()) -> AnnotatedSegment:
+    return AnnotatedSegment(start_s, end_s, int(round(start_s * fps)), int(round(end_s * fps)) - 1,
+                            dict(cues or {}), tuple(pairs))
+
+
+def make_prediction(table: FrameTable, segments: list[Segment], threshold: float = 0.5,
                     missing: list[str] = (), kind: str = "codebook-prior", trained: bool = False,
-                    card: dict | None = None, annotated: list[dict] | None = None,
-                    source: str | None = None) -> dict:
-    """A prediction dict whose frame probabilities rise above ``threshold`` inside ``segments``."""
+                    card: dict | None = None, annotated: list[AnnotatedSegment] | None = None,
+                    source: str | None = None, probability: float | None = None,
+                    has_audio: bool | None = None) -> Prediction:
+    """A prediction whose frame scores rise above ``threshold`` inside ``segments``."""
     n, fps = table.meta.n_frames, table.meta.fps
     prob = np.full(n, 0.2)
     for s in segments:
-        prob[s["start_frame"]:s["end_frame"] + 1] = s["probability"]
-    evidence = {m: [round(float(v), 4) for v in np.nan_to_num(table.data[f"affect.{m}.confidence"].to_numpy()) * 0.1]
+        prob[s.start_frame:s.end_frame + 1] = s.probability
+    evidence = {m: tuple(round(float(v), 4) for v in np.nan_to_num(table.data[f"affect.{m}.confidence"].to_numpy()) * 0.1)
                 for m in MODALITIES}
-    pred = {
-        "ahcue_version": __version__, "video_id": table.meta.video_id,
-        "source": source if source is not None else table.meta.source,
-        "fps": fps, "n_frames": n, "duration_s": n / fps,
-        "model": {"id": "codebook-prior-v1" if kind == "codebook-prior" else f"{kind}-test",
-                  "kind": kind, "trained": trained, "card": card or {}},
-        "probability": float(prob.max()), "aggregation": "sliding_max_24", "threshold": threshold,
-        "label": int(prob.max() >= threshold), "missing_modalities": list(missing),
-        "frame_probability": [round(float(p), 4) for p in prob],
-        "modality_evidence": evidence, "segments": segments,
-    }
-    if annotated is not None:
-        pred["annotated_segments"] = annotated
-    return pred
+    p = float(prob.max()) if probability is None else probability
+    return Prediction(
+        video_id=table.meta.video_id, source=source if source is not None else table.meta.source,
+        fps=fps, n_frames=n, duration_s=n / fps,
+        model=ModelInfo("codebook-prior-v1" if kind == "codebook-prior" else f"{kind}-test", kind, trained, card or {}),
+        probability=p, aggregation="sliding_max_24", threshold=threshold, label=int(p >= threshold),
+        missing_modalities=tuple(missing), frame_probability=tuple(round(float(v), 4) for v in prob),
+        modality_evidence=evidence, segments=tuple(segments),
+        annotated_segments=None if annotated is None else tuple(annotated), has_audio=has_audio)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import pytest
 
@@ -12,6 +13,46 @@ from reports.analyze import analyze, load_annotation
 def test_missing_video(tmp_path):
     with pytest.raises(InputError, match="video not found"):
         analyze(tmp_path / "nope.mp4", tmp_path / "out")
+
+
+def test_directory_and_undecodable_file_say_so(tmp_path):
+    with pytest.raises(InputError, match="is a directory"):
+        analyze(tmp_path, tmp_path / "out")
+    bad = tmp_path / "notes.mp4"
+    bad.write_text("not a video at all")
+    with pytest.raises(InputError) as err:
+        analyze(bad, tmp_path / "out")
+    assert "not a video ahcue can decode" in str(err.value)
+    assert "Errno" not in str(err.value) and "1094995529" not in str(err.value)
+
+
+def test_containers_are_probed_not_judged_by_extension(shared_data, tmp_path):
+    """A CREMA-D .flv (VP6 video, MP3 audio) is planned; a decodable .mp4 renamed .dat is too."""
+    import shutil
+
+    from levelone.pipeline.extract import plan
+
+    flv = shared_data / "video" / "cremad" / "1001_DFA_ANG_XX.flv"
+    assert plan(flv).jobs[0].path == flv
+    odd = tmp_path / "clip.dat"
+    shutil.copy(shared_data / "video" / "grid" / "bbaf2n.mpg", odd)
+    assert plan(odd).kind == "video"
+
+
+def test_annotations_for_another_video_are_refused(shared_data, tmp_path):
+    """The sample's 0:10-0:16 segment on a 3 s GRID clip: refused before any extraction."""
+    sample = Path(__file__).resolve().parents[2] / "levelone" / "data" / "sample" / "sample_annotations.csv"
+    video = shared_data / "video" / "grid" / "bbaf2n.mpg"
+    t = time.perf_counter()
+    with pytest.raises(InputError, match="no rows for video id 'bbaf2n'"):
+        analyze(video, tmp_path / "out", annotation=sample, asr=False)
+    assert time.perf_counter() - t < 5.0
+    # the same rows relabelled for this video: they run past its end
+    renamed = tmp_path / "bbaf2n.csv"
+    renamed.write_text(sample.read_text().replace("sample,", "bbaf2n,"))
+    with pytest.raises(InputError, match="runs past the end of bbaf2n.mpg"):
+        analyze(video, tmp_path / "out", annotation=renamed, asr=False)
+    assert not (tmp_path / "out" / "features.parquet").exists()
 
 
 def test_existing_outputs_are_refused_up_front(shared_data, tmp_path):
@@ -39,6 +80,12 @@ def test_annotation_formats(tmp_path):
         [(25, 62, ("body.shake",), ("LB",))]
     with pytest.raises(InputError, match="no rows for video id"):
         load_annotation(csv, 25.0, 100, tmp_path / "third.mp4")
+    one = tmp_path / "one.csv"
+    one.write_text("video_id,start_s,end_s\nsample,1.0,2.0\n")
+    with pytest.raises(InputError, match="no rows for video id 'clip'"):  # one video, but another one
+        load_annotation(one, 25.0, 100, tmp_path / "clip.mp4")
+    with pytest.raises(InputError, match="runs past the end"):
+        load_annotation(csv, 25.0, 50, tmp_path / "clip.mp4")  # 2.5 s into a 2 s video
     with pytest.raises(InputError, match=r"\.eaf, \.csv or BAH"):
         load_annotation(_touch(tmp_path / "a.txt"), 25.0, 100, tmp_path / "clip.mp4")
     with pytest.raises(InputError, match="annotation file not found"):
@@ -62,6 +109,17 @@ def test_bah_yaml_entry_found_by_file_name(tmp_path):
         load_annotation(yml, 24.0, 120, tmp_path / "unknown.mp4")
 
 
+def test_eaf_linking_another_video_is_refused(tmp_path):
+    from codebook.annotations import Segment
+    from codebook.eaf import write_eaf
+
+    eaf = tmp_path / "a.eaf"
+    write_eaf(eaf, [Segment.from_seconds(0.5, 1.0, 25.0)], media_path=tmp_path / "other.mp4")
+    with pytest.raises(InputError, match="links 'other.mp4', not 'clip.mp4'"):
+        load_annotation(eaf, 25.0, 100, tmp_path / "clip.mp4")
+    assert len(load_annotation(eaf, 25.0, 100, tmp_path / "other.mp4").segments) == 1
+
+
 def _touch(path):
     path.write_text("")
     return path
@@ -77,4 +135,4 @@ def test_cli_errors_are_one_line(tmp_path, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 4 and all(line.startswith("ahcue ") for line in err)
     assert "not a folder" in err[0] and "prediction.json: not found" in err[1]
-    assert "usage: ahcue compare MODEL DATASET_ROOT" in err[2] and "needs --annotations" in err[3]
+    assert "usage: ahcue compare DATASET_ROOT" in err[2] and "needs --annotations" in err[3]

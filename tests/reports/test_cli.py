@@ -1,7 +1,10 @@
+import argparse
 import subprocess
 import sys
 
-from reports.cli import main
+import pytest
+
+from reports.cli import build_parser, main
 from reports.commands import COMMANDS
 
 
@@ -10,6 +13,7 @@ def test_help_lists_every_command(capsys):
     out = capsys.readouterr().out
     for _, name, _ in COMMANDS:
         assert name in out
+    assert "examples:" in out
 
 
 def test_help_is_fast_and_loads_no_models():
@@ -18,3 +22,87 @@ def test_help_is_fast_and_loads_no_models():
             "print(heavy)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_version_comes_from_the_package_metadata(capsys):
+    from importlib import metadata
+
+    with pytest.raises(SystemExit) as done:
+        main(["--version"])
+    assert done.value.code == 0
+    out = capsys.readouterr().out.strip()
+    try:
+        expected = metadata.version("ahcue")
+    except metadata.PackageNotFoundError:
+        expected = "0+unknown"
+    assert out.startswith(f"ahcue {expected}")
+
+
+def _subparsers(parser):
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            yield from action.choices.items()
+
+
+def test_every_flag_has_help_and_every_command_has_examples():
+    parser = build_parser()
+    for name, sub in _subparsers(parser):
+        assert sub.epilog and "examples:" in sub.epilog, f"ahcue {name} --help shows no examples"
+        stack = [(name, sub)]
+        while stack:
+            label, p = stack.pop()
+            for action in p._actions:
+                if isinstance(action, argparse._SubParsersAction):
+                    stack += [(f"{label} {n}", sp) for n, sp in action.choices.items()]
+                elif not isinstance(action, argparse._HelpAction):
+                    assert action.help, f"ahcue {label} {action.option_strings or action.dest}: no help"
+
+
+def test_flags_are_named_the_same_everywhere():
+    """-o/--output for outputs, --model for a model folder, --kind for a model kind, --cache-dir."""
+    parser = build_parser()
+    commands = dict(_subparsers(parser))
+    for name, sub in commands.items():
+        flags = {s for a in sub._actions for s in a.option_strings}
+        assert "--out" not in flags and "--cache" not in flags, name
+        if "-o" in flags:
+            assert "--output" in flags, name
+        for a in sub._actions:
+            if "--model" in a.option_strings:
+                assert a.choices is None and a.metavar == "DIR", f"{name}: --model must be a model folder"
+    for name in ("train", "analyze", "predict", "evaluate", "compare"):
+        assert any("--kind" in a.option_strings for a in commands[name]._actions), name
+    for name in ("analyze", "predict", "evaluate", "compare"):
+        assert any("--model" in a.option_strings for a in commands[name]._actions), name
+
+
+def test_text_affect_help_defines_confidence_and_stance(capsys):
+    with pytest.raises(SystemExit):
+        main(["text-affect", "--help"])
+    out = capsys.readouterr().out
+    assert "confidence  0..1" in out and "stance      the most probable" in out
+
+
+def test_analyze_help_documents_annotation_columns(capsys):
+    with pytest.raises(SystemExit):
+        main(["analyze", "--help"])
+    out = capsys.readouterr().out
+    assert "video_id, start_s, end_s (required)" in out and ".flv" in out
+
+
+def test_native_start_up_lines_are_filtered_from_fd_2():
+    """Lines C++ libraries write straight to descriptor 2 are dropped; everything else passes, in order."""
+    code = r"""
+import os, sys
+from reports.terminal import native_noise_filtered
+with native_noise_filtered():
+    os.write(2, b"W0000 00:00:1732958450.123456   12345 inference_feedback_manager.cc:114] Feedback manager\n")
+    os.write(2, b"INFO: Created TensorFlow Lite XNNPACK delegate for CPU.\n")
+    print("real error line", file=sys.stderr, flush=True)
+    os.write(2, b"bar 50%\r")
+    os.write(2, b"I0000 00:00:1732958450.1 12 gl_context.cc:357] GL version: 3.2\n")
+print("after", file=sys.stderr)
+"""
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True)
+    assert res.returncode == 0, res.stderr
+    assert res.stderr == b"real error line\nbar 50%\rafter\n"

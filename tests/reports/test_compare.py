@@ -9,25 +9,32 @@ import pandas as pd
 import pytest
 
 from codebook.errors import InputError
+from leveltwo.predict import AnnotatedSegment, ModelInfo, Prediction, Segment
 from report_fixtures import segment
-from reports.compare import (Explanation, cases_for_video, derangement, evaluate, explain_span, frame_overlap,
-                             score, summary_table, temporal_iou, write_outputs)
+from reports.compare import (Explanation, activation_explanation, bootstrap_ci, cases_for_video, derangement,
+                             evaluate, explain_span, frame_overlap, frequency_explanation, score, summary_table,
+                             temporal_iou, write_outputs)
 
 FPS = 24.0
 # Four annotated segments, each with a different modality and cue, and a pair on two of them.
 PLANTED = [("body.shake", "LB"), ("audio.pause", None), ("face.gaze", "FL"), ("language.filler_sound", None)]
 
 
-def annotated(start: int, end: int, cue: str, pair: str | None = None) -> dict:
-    return {"start_s": start / FPS, "end_s": (end + 1) / FPS, "start_frame": start, "end_frame": end,
-            "cues": {cue.split(".")[0]: [cue]}, "pairs": [pair] if pair else []}
+def annotated(start: int, end: int, cue: str, pair: str | None = None) -> AnnotatedSegment:
+    return AnnotatedSegment(start / FPS, (end + 1) / FPS, start, end, {cue.split(".")[0]: (cue,)},
+                            (pair,) if pair else ())
 
 
-def prediction(segments: list[dict], annotations: list[dict]) -> dict:
-    return {"video_id": "v", "fps": FPS, "n_frames": 1000, "segments": segments, "annotated_segments": annotations}
+def frames(start: int, end: int) -> Segment:
+    return Segment(start / FPS, (end + 1) / FPS, start, end, 0.8)
 
 
-def perfect_case() -> dict:
+def prediction(segments: list, annotations: list, n_frames: int = 1000) -> Prediction:
+    return Prediction("v", "v.mp4", FPS, n_frames, n_frames / FPS, ModelInfo("m", "conflict", True), 0.8,
+                      "sliding_max_24", 0.5, 1, (), (0.5,) * n_frames, {}, tuple(segments), tuple(annotations))
+
+
+def perfect_case() -> Prediction:
     anns, segs = [], []
     for i, (cue, pair) in enumerate(PLANTED):
         a, b = 100 + 200 * i, 199 + 200 * i
@@ -38,23 +45,23 @@ def perfect_case() -> dict:
 
 def test_temporal_iou_by_hand():
     ann = annotated(10, 29, "body.shake")
-    assert temporal_iou(ann, [{"start_frame": 20, "end_frame": 39}]) == pytest.approx(10 / 30)
+    assert temporal_iou(ann, [frames(20, 39)]) == pytest.approx(10 / 30)
     # two overlapping predictions: union 5..14 and 25..44 -> inter 5 + 5 = 10, union 10..29 + 5..9 + 30..44 = 40
-    two = [{"start_frame": 5, "end_frame": 14}, {"start_frame": 25, "end_frame": 44}]
+    two = [frames(5, 14), frames(25, 44)]
     assert temporal_iou(ann, two) == pytest.approx(10 / 40)
-    assert temporal_iou(ann, [{"start_frame": 50, "end_frame": 60}]) == 0.0
+    assert temporal_iou(ann, [frames(50, 60)]) == 0.0
 
 
 def test_frame_overlap_by_hand():
-    pred = {"n_frames": 100, "segments": [{"start_frame": 10, "end_frame": 19}, {"start_frame": 50, "end_frame": 59}]}
+    pred = prediction([frames(10, 19), frames(50, 59)], [], n_frames=100)
     ann = [annotated(15, 24, "body.shake"), annotated(90, 120, "face.gaze")]  # the second runs past the end
     assert frame_overlap(pred, ann) == (5, 10 + 10 + 5 + 10)
-    rows, summary = evaluate(cases_for_video(dict(perfect_case())), overlaps=[(5, 35), (15, 15)])
+    rows, summary = evaluate(cases_for_video(perfect_case()), overlaps=[(5, 35), (15, 15)])
     assert summary["frame_iou"] == pytest.approx(20 / 50)
 
 
 def test_score_by_hand():
-    ann = {"cues": {"body": ["body.shake"], "audio": ["audio.pause"]}, "pairs": ["LB", "FL"]}
+    ann = AnnotatedSegment(0, 1, 0, 23, {"body": ("body.shake",), "audio": ("audio.pause",)}, ("LB", "FL"))
     e = Explanation(cues=[("face.gaze", 0.4), ("audio.pause", 0.3), ("body.shake", 0.1)],
                     modalities={"face": 0.4, "audio": 0.3, "body": 0.1, "language": 0.05},
                     pairs={"LB": 0.2, "FA": 0.15, "AB": 0.05})
@@ -67,7 +74,7 @@ def test_score_by_hand():
     missed = score(None, ann)
     assert missed["cue_hit@5"] == 0.0 and missed["modality_f1"] == 0.0 and missed["pair_jaccard"] == 0.0
     # an annotator cue level one cannot measure is left out of the cue metrics
-    only_unmeasurable = score(e, {"cues": {"audio": ["audio.laugh"]}, "pairs": []})
+    only_unmeasurable = score(e, AnnotatedSegment(0, 1, 0, 23, {"audio": ("audio.laugh",)}))
     assert math.isnan(only_unmeasurable["cue_mrr"]) and math.isnan(only_unmeasurable["pair_jaccard"])
 
 
@@ -92,7 +99,7 @@ def test_perfect_explanation_and_shuffled_control():
 
 def test_missed_segment_scores_zero_in_segment_mode_but_span_mode_explains_it():
     pred = perfect_case()
-    del pred["segments"][1]  # the pause segment is not detected
+    pred = pred.replace(segments=pred.segments[:1] + pred.segments[2:])  # the pause segment is not detected
     n = 1000
     contrib = pd.DataFrame(0.0, index=range(n), columns=["cue.body.shake", "cue.audio.pause", "cue.face.gaze",
                                                          "cue.language.filler_sound", "pair.LB", "pair.FL",
@@ -106,6 +113,7 @@ def test_missed_segment_scores_zero_in_segment_mode_but_span_mode_explains_it():
     contrib["bias"] = -3.0
     rows, summary = evaluate(cases_for_video(pred, contributions=contrib), seed=1)
     assert rows[1]["detected"] is False and rows[1]["segment.cue_hit@5"] == 0.0 and rows[1]["temporal_iou"] == 0.0
+    assert rows[1]["segment.frequency.cue_hit@5"] == 0.0  # baselines explain the same (no) frames
     assert rows[1]["span.cue_hit@1"] == 1.0 and rows[1]["span.top_cues"] == "audio.pause;body.shake"
     span, control = summary["modes"]["span"]["model"], summary["modes"]["span"]["shuffled"]
     assert span["cue_hit@1"] == 1.0 and summary["modes"]["segment"]["model"]["cue_hit@1"] == 0.75
@@ -135,3 +143,43 @@ def test_outputs_and_table(tmp_path):
         write_outputs(tmp_path, rows, summary)
     table = summary_table(summary)
     assert "cue_hit@1" in table and "1.000" in table and "segment mode" in table
+
+
+def test_baselines_and_bootstrap_intervals():
+    pred = perfect_case()
+    n = 1000
+    acts = pd.DataFrame(0.1, index=range(n), columns=["cue.body.shake", "cue.audio.pause", "cue.face.gaze",
+                                                      "cue.language.filler_sound", "cue.body.nod"])
+    acts.loc[:, "cue.body.nod"] = 0.95  # the raw activation ranking always puts nod first
+    for i, (cue, _) in enumerate(PLANTED):
+        acts.loc[100 + 200 * i:199 + 200 * i, f"cue.{cue}"] = 0.6
+    rows, summary = evaluate(cases_for_video(pred, activations=acts), seed=0)
+    seg = summary["modes"]["segment"]
+    assert set(seg) >= {"model", "shuffled", "activation", "frequency", "ci"}
+    assert seg["activation"]["cue_hit@1"] == 0.0 and seg["activation"]["cue_hit@3"] == 1.0
+    assert seg["activation"]["cue_mrr"] == pytest.approx(0.5)
+    # the frequency ranking is the same for every segment: gaze (the most named cue) ranks high
+    freq = frequency_explanation()
+    assert freq.ranked_cues[:4] == ["face.gaze", "language.filler_sound", "body.shake", "audio.pause"]
+    assert 0.0 <= seg["frequency"]["cue_mrr"] < seg["model"]["cue_mrr"] == 1.0
+    lo, hi = seg["ci"]["model"]["cue_hit@1"]
+    assert lo == hi == 1.0  # every segment a hit: no spread
+    lo, hi = seg["ci"]["frequency"]["cue_mrr"]
+    assert lo <= seg["frequency"]["cue_mrr"] <= hi
+    assert bootstrap_ci([0.0, 1.0] * 50, seed=1) == pytest.approx([0.4, 0.6], abs=0.05)
+    assert activation_explanation(acts, []) is None
+    table = summary_table(summary)
+    assert "activation" in table and "frequency" in table and "95% CI" in table
+
+
+def test_shuffled_control_is_omitted_where_it_would_equal_the_model():
+    one = prediction([segment(100, 199, FPS, 0.8, [("body.shake", 0.6)])], [annotated(100, 199, "body.shake")])
+    rows, summary = evaluate(cases_for_video(one), seed=0)
+    assert math.isnan(summary["modes"]["segment"]["shuffled"]["cue_mrr"])
+    assert any("shuffled control omitted" in n for n in summary["notes"])
+    # one predicted segment covering two annotated ones: both get the same explanation
+    wide = prediction([segment(100, 399, FPS, 0.8, [("body.shake", 0.6)])],
+                      [annotated(100, 199, "body.shake"), annotated(200, 399, "audio.pause")])
+    rows, summary = evaluate(cases_for_video(wide), seed=0)
+    assert math.isnan(summary["modes"]["segment"]["shuffled"]["cue_hit@1"])
+    assert "same explanation" in summary["notes"][0]

@@ -30,7 +30,7 @@ def test_tiers_and_times_read_back(written):
     eaf = Eaf(str(path))
     modality_tiers = {modality_tier(m) for m in ("face", "language", "audio", "body")}
     assert set(eaf.get_tier_names()) == {AH_TIER, CUES_TIER, *modality_tiers}
-    assert eaf.get_annotation_data_for_tier(AH_TIER) == [(4000, 6000, "A/H p=0.81")]
+    assert eaf.get_annotation_data_for_tier(AH_TIER) == [(4000, 6000, "A/H score 0.81")]
     assert eaf.get_annotation_data_for_tier(CUES_TIER) == [(4000, 6000, "Shake (body) 50%; Gaze (face) 10%")]
     # shake 100-149 with nod 120-129 inside: three non-overlapping annotations, merged frames
     assert eaf.get_annotation_data_for_tier(modality_tier("body")) == [

@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+from pathlib import Path
 
 import pytest
 from pympi.Elan import Eaf
@@ -35,7 +37,8 @@ def test_analyze_grid_clip_with_asr(shared_data, tmp_path, capsys):
     # outputs are refused without --force; `ahcue report` re-renders the same report
     assert main(["analyze", str(video), "-o", str(out), "--quiet"]) == 2
     assert "already exists" in capsys.readouterr().err
-    assert main(["report", str(out), "--force"]) == 0
+    (out / "report.html").write_text("stale")
+    assert main(["report", str(out)]) == 0  # re-rendering in place is the command's job: no --force
     assert (out / "report.html").read_text() == html
 
 
@@ -54,8 +57,7 @@ def test_analyze_no_face_names_the_missing_modalities(shared_data, tmp_path):
 def test_compare_on_demo_corpus_beats_shuffled_control(demo_corpus, tmp_path, capsys):
     """Planted cues on the generated corpus (a test fixture, not evidence about people)."""
     out = tmp_path / "cmp"
-    assert main(["compare", "default", str(demo_corpus), "--split", "all", "-o", str(out), "--json",
-                 "--quiet"]) == 0
+    assert main(["compare", str(demo_corpus), "--split", "all", "-o", str(out), "--json", "--quiet"]) == 0
     summary = json.loads(capsys.readouterr().out)
     assert sorted(p.name for p in out.iterdir()) == ["comparison.csv", "comparison.json", "comparison.png"]
     assert summary["n_segments"] >= 5
@@ -65,6 +67,13 @@ def test_compare_on_demo_corpus_beats_shuffled_control(demo_corpus, tmp_path, ca
     # ... and a shuffled explanation names them clearly less often
     assert span["model"]["cue_mrr"] >= span["shuffled"]["cue_mrr"] + 0.1
     assert span["model"]["modality_cue_hit@1"] > span["shuffled"]["modality_cue_hit@1"]
+    # ... and than the two rankings that ignore the model: raw activation and codebook frequency
+    assert span["model"]["cue_mrr"] >= span["activation"]["cue_mrr"]
+    assert span["model"]["cue_mrr"] >= span["frequency"]["cue_mrr"] + 0.1
+    for source in ("model", "shuffled", "activation", "frequency"):
+        lo, hi = span["ci"][source]["cue_mrr"]
+        assert lo <= span[source]["cue_mrr"] <= hi
+    assert "warning" not in summary  # the untrained prior never saw these videos
     rows = (out / "comparison.csv").read_text().splitlines()
     assert len(rows) == summary["n_segments"] + 1
 
@@ -85,3 +94,33 @@ def test_compare_one_analysed_video(shared_data, tmp_path, capsys):
     summary = json.loads(capsys.readouterr().out)
     assert summary["n_segments"] == 1 and set(summary["modes"]) == {"segment", "span"}
     assert 0.0 <= summary["modes"]["span"]["model"]["modality_f1"] <= 1.0
+    # one annotated segment: the shuffled control would equal the model, so it is left out, with a note
+    assert summary["modes"]["span"]["shuffled"]["cue_mrr"] is None
+    assert any("shuffled control omitted" in n for n in summary["notes"])
+    assert {"activation", "frequency"} <= set(summary["modes"]["span"])
+    # annotations for another video (they run past this 3 s clip) are refused with exit 2
+    sample = Path(__file__).resolve().parents[2] / "levelone" / "data" / "sample" / "sample_annotations.csv"
+    other = tmp_path / "bbaf2n.csv"
+    other.write_text(sample.read_text().replace("sample,", "bbaf2n,"))
+    assert main(["compare", "--prediction", str(out / "prediction.json"), "--annotations", str(other)]) == 2
+    assert "runs past the end" in capsys.readouterr().err
+    assert main(["compare", "--prediction", str(out / "prediction.json"), "--annotations", str(sample)]) == 2
+    assert "no rows for video id 'bbaf2n'" in capsys.readouterr().err
+
+
+def test_progress_off_a_terminal_is_one_line_per_stage(tmp_path):
+    """stderr to a file: stage lines and a total, no progress-bar redraws, no MediaPipe start-up lines."""
+    import subprocess
+    import sys
+
+    video = Path(__file__).resolve().parents[2] / "levelone" / "data" / "sample" / "sample.mp4"
+    cache = tmp_path / "cache"  # an empty cache: MediaPipe really starts
+    env = dict(os.environ, AHCUE_CACHE=str(cache), PYTHONPATH=str(Path(__file__).resolve().parents[2]))
+    res = subprocess.run([sys.executable, "-m", "reports.cli", "analyze", str(video), "-o", str(tmp_path / "o"),
+                          "--no-asr"], capture_output=True, text=True, env=env, timeout=900)
+    assert res.returncode == 0, res.stderr
+    lines = res.stderr.splitlines()
+    assert [line.split("]")[0] for line in lines[:-1]] == [f"[{i}/6" for i in range(1, 7)]
+    assert lines[-1].startswith("done in ")
+    assert "\r" not in res.stderr and "frame/s" not in res.stderr
+    assert "W0000" not in res.stderr and "TensorFlow Lite" not in res.stderr

@@ -1,14 +1,18 @@
-"""The clinician report rendered from a prediction dict and a FrameTable built in the test."""
+"""The clinician report rendered from a typed Prediction and a FrameTable built in the test."""
 from __future__ import annotations
 
 import json
+from html import escape as html_escape
 import re
+from dataclasses import replace
 
 import pytest
 
 from codebook.errors import InputError
-from reports.html import clock, headline, render_report, write_report
-from report_fixtures import HOSTILE, make_frametable, make_prediction, segment
+from leveltwo.predict import Prediction
+from reports.html import (clock, evidence_breakdown, headline, percentages, render_report, span, verdict,
+                          write_report)
+from report_fixtures import HOSTILE, annotated, make_frametable, make_prediction, segment
 
 FPS = 24.0
 
@@ -24,40 +28,135 @@ def case():
     return table, pred
 
 
-def test_clock_and_headline(case):
+def _section(html: str, title: str) -> str:
+    return html.split(f"<h2>{title}</h2>", 1)[1].split("<h2>", 1)[0]
+
+
+def test_clock_span_and_headline(case):
     assert clock(4.0) == "0:04" and clock(59.6) == "1:00" and clock(125.25, 1) == "2:05.2"
-    _, pred = case
-    assert headline(pred) == "A/H likely (p = 0.78): 2 segments, at 0:04-0:07 and 0:07-0:10"
-    pred = dict(pred, label=0, probability=0.31, segments=[])
-    assert headline(pred) == "A/H not likely (p = 0.31): no segment above the threshold"
-    assert headline(dict(pred, label=1, probability=0.55)).endswith("no single segment long enough to mark")
+    # tenths, start rounded up and end down: never a time outside the segment
+    assert span(0.0, 2.083) == "0:00.0\u20130:02.0" and span(11.667, 15.083) == "0:11.7\u20130:15.0"
+    table, pred = case
+    assert headline(pred, table) == ("A/H likely (A/H score 0.78, threshold 0.50): 2 segments, at "
+                                     "0:04.0\u20130:06.5 and 0:07.4\u20130:09.5")
+    none = pred.replace(label=0, probability=0.31, segments=())
+    assert headline(none) == "A/H not likely (A/H score 0.31, threshold 0.50): no segment above the threshold"
+    assert headline(none.replace(label=1, probability=0.75)).endswith("no single segment long enough to mark")
+
+
+def test_scores_near_the_threshold_read_borderline(case):
+    table, pred = case
+    # the issue's case: 0.4991 printed as 0.50 beside a 0.50 threshold, called "not likely"
+    low = pred.replace(probability=0.4991, label=0)
+    assert verdict(low) == "borderline"
+    text = headline(low, table)
+    assert text.startswith("Borderline (A/H score 0.499, just below the threshold 0.50)")
+    assert "0.50 " not in text.split("threshold")[0]
+    high = pred.replace(probability=0.547, label=1)
+    assert headline(high, table).startswith("Borderline (A/H score 0.55, just above the threshold 0.50)")
+    html = render_report(high, table)
+    assert 'class="headline borderline"' in html
+    assert verdict(pred.replace(probability=0.56)) == "likely"
+
+
+def test_headline_box_says_what_the_score_is(case):
+    table, pred = case
+    box = render_report(pred, table).split('id="headline">', 1)[1].split("</section>", 1)[0]
+    assert "p =" not in box and "A/H score" in box
+    assert "untrained codebook prior" in box and "not a p-value" in box and "not validated" in box
+    trained = make_prediction(table, list(pred.segments), kind="conflict", trained=True)
+    box = render_report(trained, table).split('id="headline">', 1)[1].split("</section>", 1)[0]
+    assert "conflict model trained on A/H-annotated videos (model conflict-test)" in box
+    assert "untrained" not in box
 
 
 def test_report_has_headline_cards_model_and_notes(case):
     table, pred = case
     html = render_report(pred, table)
-    assert "A/H likely (p = 0.78): 2 segments, at 0:04-0:07 and 0:07-0:10" in html
     assert len(re.findall(r'<section class="card"', html)) == 2
-    # plain-word cues with their codebook definitions, evidence shares, pairs with definitions
     assert "Shake" in html and "The head turns from side to side" in html and "45%" in html
     assert "Language-body" in html and "Words and body disagree" in html
     assert "Untrained codebook prior: weights set from the published BAH cue statistics, not trained on data." in html
     assert "supports and does not replace clinical judgement" in html
-    assert "this person&#x27;s own baseline" in html or "this person's own baseline" in html
-    # what was missing names the modality
-    missing = html.split("<h2>What was missing</h2>", 1)[1].split("<h2>", 1)[0]
+    missing = _section(html, "What was missing")
     assert "language" in missing and "no transcript" in missing
     assert "face" not in missing.split("</ul>")[0].split("<ul>")[1]
-    # self-contained: the figure is embedded, nothing is fetched
     assert 'src="data:image/png;base64,' in html
     assert not re.search(r'(src|href)="(https?:|//)', html) and "<script" not in html.lower()
 
 
+def test_cards_list_active_cues_with_activation_and_shares_to_100(case):
+    table, _ = case
+    seg = segment(96, 156, FPS, 0.7, [("audio.fast", 0.2), ("audio.slow", 0.18), ("face.gaze", 0.12),
+                                      ("language.hedging", 0.1)], [("FL", 0.05), ("AB", 0.003)],
+                  context_share=0.3)
+    # fast and slow carry share but never fire; gaze and hedging are the active cues
+    seg = replace(seg, other_share=0.05, cues=tuple(
+        replace(c, activation=act, active_fraction=frac)
+        for c, (act, frac) in zip(seg.cues, [(0.2, 0.0), (0.25, 0.0), (0.63, 0.8), (0.57, 0.6)])))
+    pred = make_prediction(table, [seg])
+    card = render_report(pred, table).split('<section class="card"', 1)[1].split("</section>", 1)[0]
+    assert "Fast" not in card and "Slow" not in card
+    assert card.index("Gaze") < card.index("Hedging")
+    assert "0.63" in card and "0.57" in card and "80%" in card
+    # the breakdown adds to 100% and names the context and the unattributed part
+    breakdown = card.split('class="breakdown"', 1)[1]
+    values = [int(v) for v in re.findall(r"</span>(\d+)%", breakdown)]
+    assert sum(values) == 100
+    assert "temporal context" in breakdown and "not attributable to a cue" in breakdown
+    assert "conflict between modalities" in breakdown
+    # a pair at 0% is not a row
+    assert "Audio-body" not in card
+    assert evidence_breakdown(seg)["temporal context"] == 30
+
+
+def test_thin_evidence_is_said(case):
+    table, _ = case
+    seg = segment(96, 156, FPS, 0.6, [("face.gaze", 0.06), ("body.nod", 0.05)], context_share=0.89)
+    card = render_report(make_prediction(table, [seg]), table).split('<section class="card"', 1)[1]
+    assert "Evidence is spread thin" in card
+
+
+def test_percentages_add_to_100():
+    assert sum(percentages({"a": 1 / 3, "b": 1 / 3, "c": 1 / 3}).values()) == 100
+    assert percentages({"a": 0.0, "b": 0.0}) == {"a": 0, "b": 0}
+    assert percentages({"a": 0.88, "b": 0.12}) == {"a": 88, "b": 12}
+
+
+def test_no_person_cannot_be_assessed(case):
+    table = make_frametable(absent=("face", "body", "audio", "text"))
+    pred = make_prediction(table, [], missing=["face", "language", "audio", "body"], probability=0.05)
+    html = render_report(pred, table)
+    box = html.split('id="headline">', 1)[1].split("</section>", 1)[0]
+    assert "Cannot assess A/H: no person was found" in box and "score" not in box.split("</div>")[0]
+    assert "Not assessed" in _section(html, "Segments") and "no codebook cue was active" in html
+    assert "A/H not likely" not in html and 'class="headline cannot"' in html
+    assert "rests on the other modalities" not in html
+    assert "Not enough evidence to assess A/H" in _section(html, "What was missing")
+
+
+def test_face_and_language_missing_cannot_be_assessed():
+    table = make_frametable(absent=("face", "text"))
+    pred = make_prediction(table, [], missing=["face", "language"], probability=0.2)
+    assert headline(pred, table).startswith("Cannot assess A/H: neither a face nor any words")
+
+
+def test_no_audio_track_is_not_called_no_speech():
+    table = make_frametable(absent=("audio",))
+    silent = make_prediction(table, [], missing=["audio"], has_audio=False)
+    missing = _section(render_report(silent, table), "What was missing")
+    assert "no audio track" in missing and "no speech was detected" not in missing
+    with_track = make_prediction(table, [], missing=["audio"], has_audio=True)
+    assert "no speech was detected in the audio" in _section(render_report(with_track, table), "What was missing")
+
+
 def test_everything_external_is_escaped(case):
     table, pred = case
-    pred["model"] = {"id": "conflict-<i>x</i>", "kind": "conflict", "trained": True,
-                     "card": {"training_data": "BAH <script>alert(3)</script>", "metrics": {"test": {"AP": 0.2519}},
-                              "term_names": ["cue.face.gaze"]}}
+    pred = make_prediction(table, list(pred.segments), kind="conflict", trained=True,
+                           source="clip <b>bold</b> & 'x'.mp4",
+                           card={"training_data": "BAH <script>alert(3)</script>", "metrics": {"test": {"AP": 0.2519}},
+                                 "term_names": ["cue.face.gaze"]})
+    pred = pred.replace(model=replace(pred.model, id="conflict-<i>x</i>"))
     html = render_report(pred, table)
     assert "<script>" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html  # the transcript
@@ -71,22 +170,52 @@ def test_everything_external_is_escaped(case):
 
 def test_no_segment_renders_calmly(case):
     table, pred = case
-    pred.update(segments=[], label=0, probability=0.2, frame_probability=[0.2] * table.meta.n_frames)
+    pred = pred.replace(segments=(), label=0, probability=0.2, frame_probability=(0.2,) * table.meta.n_frames)
     html = render_report(pred, table)
-    assert 'class="card"' not in html and "A/H not likely (p = 0.20)" in html
+    assert 'class="card"' not in html and "A/H not likely (A/H score 0.20" in html
     assert "nothing to explain segment by segment" in html
 
 
-def test_write_report_rerenders_from_files(case, tmp_path):
+def test_timeline_shows_every_active_cue_and_the_glossary_defines_them():
+    bursts = {c: (10 * i, 10 * i + 8) for i, c in enumerate(
+        ["face.gaze", "face.frown", "face.smile", "body.shake", "body.nod", "body.tilt", "audio.pause",
+         "audio.slow", "audio.fast", "language.hedging", "language.filler_sound", "language.no_opp",
+         "language.repetition", "face.eyebrow", "face.nose", "face.open", "body.look_away"])}
+    table = make_frametable(n_frames=240, bursts=bursts)
+    html = render_report(make_prediction(table, []), table)
+    caption = html.split("<figcaption>", 1)[1].split("</figcaption>", 1)[0]
+    assert "every codebook cue active anywhere in the video" in caption and "17 in all" in caption
+    glossary = _section(html, "Glossary")
+    from codebook.vocabulary import load_vocabulary
+    voc = load_vocabulary()
+    for cue in bursts:
+        assert voc[cue].name in glossary and html_escape(voc[cue].definition) in glossary
+    # when rows are capped, the caption names every cue left out
+    from reports.html import OPTIONS, ReportOptions
+    html = render_report(make_prediction(table, []), table, options=ReportOptions(max_timeline_rows=15))
+    caption = html.split("<figcaption>", 1)[1].split("</figcaption>", 1)[0]
+    assert "also active but not drawn" in caption and caption.count(", ") >= 1
+    assert OPTIONS.max_timeline_rows >= 40
+
+
+def test_valence_is_centred_on_the_persons_usual_level():
+    import numpy as np
+    from reports.figures import centred_valence
+
+    v = np.r_[np.full(90, 0.55), np.full(10, -0.2), [np.nan]]
+    c = centred_valence(v)
+    assert c[0] == pytest.approx(0.0) and c[95] == pytest.approx(-0.75) and np.isnan(c[-1])
+
+
+def test_write_report_rerenders_in_place_without_force(case, tmp_path):
     table, pred = case
     table.write(tmp_path / "features.parquet")
-    (tmp_path / "prediction.json").write_text(json.dumps(pred))
+    (tmp_path / "prediction.json").write_text(pred.to_json())
     [path] = write_report(tmp_path)
     first = path.read_text()
     assert len(re.findall(r'<section class="card"', first)) == 2
-    with pytest.raises(InputError, match="already exists"):
-        write_report(tmp_path)
-    [path] = write_report(tmp_path, force=True)
+    path.write_text("stale")
+    [path] = write_report(tmp_path)  # no force needed: re-rendering is the command's job
     assert path.read_text() == first  # deterministic
     assert sorted(p.name for p in tmp_path.iterdir()) == ["features.parquet", "prediction.json", "report.html"]
 
@@ -97,20 +226,29 @@ def test_bad_prediction_is_an_input_error(tmp_path):
     (tmp_path / "prediction.json").write_text("{not json")
     with pytest.raises(InputError, match="prediction.json"):
         write_report(tmp_path)
+    (tmp_path / "prediction.json").write_text(json.dumps({"probability": 0.3}))
+    with pytest.raises(InputError, match="not a prediction.json"):
+        write_report(tmp_path)
 
 
-def test_annotated_segments_are_named(case):
+def test_annotated_segments_are_named_and_empty_fields_read_dash(case):
     table, pred = case
-    pred["annotated_segments"] = [{"start_s": 4.2, "end_s": 6.1, "start_frame": 100, "end_frame": 146,
-                                   "cues": {"body": ["body.shake"]}, "pairs": []}]
+    pred = pred.replace(annotated_segments=(annotated(4.2, 6.1, FPS, {"body": ("body.shake",)}),))
     html = render_report(pred, table)
-    assert "Annotators marked 1 A/H segment, at 0:04-0:07." in html
+    assert "Annotators marked 1 A/H segment, at 0:04.2\u20130:06.1." in html
     assert "Blue bars: 1 segment marked A/H by the annotators." in html
-    annotators = html.split("<h2>What the annotators marked</h2>", 1)[1].split("<h2>", 1)[0]
-    assert "0:04.2 &ndash; 0:06.1" in annotators and "Shake (body)" in annotators
+    annotators = _section(html, "What the annotators marked")
+    assert "0:04.2\u20130:06.1" in annotators and "Shake (body)" in annotators
+    assert "<td>\u2014</td>" in annotators  # no pairs noted
 
 
 def test_renders_without_features(case):
     _, pred = case
     html = render_report(pred, None)  # features.parquet deleted: the report still renders
     assert len(re.findall(r'<section class="card"', html)) == 2 and 'src="data:image/png;base64,' in html
+
+
+def test_prediction_json_round_trips_through_the_report(case, tmp_path):
+    table, pred = case
+    back = Prediction.from_json(pred.to_json())
+    assert back == pred and render_report(back, table) == render_report(pred, table)

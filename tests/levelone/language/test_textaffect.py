@@ -241,13 +241,17 @@ def test_text_affect_command(scored, tmp_path, capsys):
     out = tmp_path / "out.csv"
     assert _cli(text_affect, [str(src), "--column", "utt", "--context-column", "q", "-o", str(out)]) == 0
     got = pd.read_csv(out)
-    assert list(got.columns) == ["id", "utt", "q", *ta.COLUMNS]
+    assert list(got.columns) == ["id", "utt", "q", *ta.COLUMNS, "stance"]
     assert got.loc[0, "valence"] > 0.3 and got.loc[2, "valence"] < -0.3
+    for i in (0, 2):  # the label is the most probable stance
+        probs = {s: got.loc[i, f"p_{s}"] for s in ("change", "neutral", "sustain")}
+        assert got.loc[i, "stance"] == max(probs, key=probs.get)
+    assert np.isnan(got.loc[1, "stance"])  # empty text: no label (read back as NaN)
     assert np.isnan(got.loc[1, "valence"]) and got.loc[1, "confidence"] == 0
     with pytest.raises(InputError, match="already exists"):
         _cli(text_affect, [str(src), "--column", "utt", "-o", str(out)])
     assert _cli(text_affect, [str(src), "--column", "utt", "-o", str(out), "--force", "--lexicon"]) == 0
-    assert pd.read_csv(out)["p_change"].isna().all()
+    assert pd.read_csv(out)["p_change"].isna().all() and pd.read_csv(out)["stance"].isna().all()
     with pytest.raises(InputError, match="no column 'text'"):
         _cli(text_affect, [str(src), "--column", "text", "-o", str(tmp_path / "x.csv")])
     bad = tmp_path / "bad.csv"
@@ -263,6 +267,6 @@ def test_train_text_refuses_to_overwrite_before_work(tmp_path):
 
     (tmp_path / "text_heads.json").write_text("{}")
     with pytest.raises(InputError, match="already exists"):
-        _cli(train_text, ["--out", str(tmp_path)])
+        _cli(train_text, ["--output", str(tmp_path)])
     with pytest.raises(InputError, match="shared data folder not found"):
-        _cli(train_text, ["--out", str(tmp_path / "new"), "--data", str(tmp_path / "nope")])
+        _cli(train_text, ["--output", str(tmp_path / "new"), "--data", str(tmp_path / "nope")])

@@ -58,7 +58,7 @@ def test_plan_bah_root_groups_by_participant(shared_data, tmp_path):
 
 @pytest.mark.parametrize("make,problem", [
     (lambda d: d / "missing.mp4", "not found"),
-    (lambda d: (d / "a.txt").write_text("x") and d / "a.txt", "not a video file"),
+    (lambda d: (d / "a.txt").write_text("x") and d / "a.txt", "not a video ahcue can decode"),
     (lambda d: d, "no videos found"),
 ])
 def test_plan_rejects_bad_inputs_in_one_line(tmp_path, make, problem):
@@ -202,11 +202,11 @@ def test_extract_reports_bad_videos_after_finishing_the_rest(shared_data, tmp_pa
     kw = dict(cache_dir=tmp_path / "c", progress=False, signals=_tiny, versions={"t": "1"}, cue_functions={})
     r = run(plan(tmp_path), **kw)
     assert [f.path for f in r.failures] == [str(tmp_path / "bad.mp4")] and list(r.tables) == ["good"]
-    assert "not a readable video" in r.failures[0].problem
+    assert "not a video ahcue can decode" in r.failures[0].problem
     (tmp_path / "file.txt").write_text("x")
     with pytest.raises(InputError, match="not a folder"):
         run(plan(tmp_path), out=tmp_path / "file.txt", **kw)
-    with pytest.raises(InputError, match=r"1 of 2 videos failed \(first: .*bad.mp4: not a readable video"):
+    with pytest.raises(InputError, match=r"1 of 2 videos failed \(first: .*bad.mp4: not a video ahcue can decode"):
         extract(tmp_path, cache_dir=tmp_path / "c2", asr=False, progress=False)
 
 

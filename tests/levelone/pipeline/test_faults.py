@@ -219,7 +219,7 @@ def test_bad_video_is_reported_and_the_rest_finish(dataset, tmp_path, shared_dat
     bad.write_bytes(b"this is not a video\n" * 100)
     summary = finish(launch(root, tmp_path / "cache", tmp_path / "out", workers=1))
     assert len(summary["failures"]) == 1 and summary["failures"][0]["path"] == str(bad.resolve())
-    assert "not a readable video" in summary["failures"][0]["problem"]
+    assert "not a video ahcue can decode" in summary["failures"][0]["problem"]
     assert len(summary["tables"]) == 2
 
 
