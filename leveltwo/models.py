@@ -46,11 +46,13 @@ def load_model(directory: str | Path | None = None):
     """A detector from a model directory (kind from its card); None gives the shipped default."""
     from leveltwo.detector import ConflictDetector
     from leveltwo.modeldir import read_card
+    from leveltwo.fusion import FusionDetector
     from leveltwo.xgb import XGBDetector
 
     d = default_model_dir() if directory is None else Path(directory)
     card = read_card(d)
-    kinds = {"conflict": ConflictDetector, "codebook-prior": ConflictDetector, "xgboost": XGBDetector}
+    kinds = {"conflict": ConflictDetector, "codebook-prior": ConflictDetector, "xgboost": XGBDetector,
+             "fusion": FusionDetector}
     if card["kind"] not in kinds:
         raise InputError(d / "card.json", f"unknown model kind {card['kind']!r}")
     return kinds[card["kind"]].load(d)

@@ -4,7 +4,8 @@ video decision; serialised as ``prediction.json``.
 ``prediction.json`` (what :meth:`Prediction.to_json` writes and reports read)::
 
     {"ahcue_version", "video_id", "source", "fps", "n_frames", "duration_s",
-     "model": {"id", "kind": "conflict"|"xgboost"|"codebook-prior", "trained", "card"},
+     "model": {"id", "kind": "conflict"|"xgboost"|"fusion"|"codebook-prior", "trained", "card",
+               "explanation": "exact"|"approximate", "adaptation": "none"|"tta"},
      "probability",            # video-level P(A/H) by `aggregation`
      "aggregation",            # "sliding_max_24" | "mean_probability" | "majority"
      "threshold",              # frame threshold for segments and the video label
@@ -15,7 +16,7 @@ video decision; serialised as ``prediction.json``.
      "segments": [{"start_s", "end_s", "start_frame", "end_frame" (inclusive), "probability",
                    "cues": [{"id", "modality", "name", "share", "activation"}],
                    "modalities": [{"id", "share"}], "pairs": [{"id", "share", "modalities"}],
-                   "transcript"}],
+                   "transcript", "adaptation_share" (only under test-time adaptation)}],
      "annotated_segments": [{"start_s", "end_s", "start_frame", "end_frame", "cues", "pairs"}]}
                                # only when annotations were given
 
@@ -85,7 +86,9 @@ class Prediction:
 def model_info(model) -> dict[str, Any]:
     card = getattr(model, "card_", None) or model.card()
     return {"id": card.get("id", f"{card['kind']}-unsaved"), "kind": card["kind"],
-            "trained": bool(card.get("trained", True)), "card": card}
+            "trained": bool(card.get("trained", True)), "card": card,
+            "explanation": card.get("explanation", "exact"),
+            "adaptation": (card.get("adaptation") or {}).get("method", "none")}
 
 
 def _words_in(words, start_s: float, end_s: float) -> str:
@@ -118,6 +121,8 @@ def predict_video(model, table, annotation=None, threshold: float | None = None,
                          "probability": round(float(p[seg.start_frame:seg.end_frame + 1].mean()), 4),
                          "cues": ex["cues"], "modalities": ex["modalities"], "pairs": ex["pairs"],
                          "transcript": _words_in(words, start_s, end_s)})
+        if "adaptation" in contrib.columns:
+            segments[-1]["adaptation_share"] = ex["adaptation_share"]
     evidence = modality_evidence(contrib)
     annotated = None
     if annotation is not None:

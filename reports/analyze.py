@@ -90,12 +90,13 @@ def _prediction_dict(prediction) -> dict:
 def analyze(video: str | Path, out_dir: str | Path, transcript: str | Path | None = None,
             model_dir: str | Path | None = None, annotation: str | Path | None = None, asr: bool = True,
             force: bool = False, progress: bool = True, pdf: bool = False,
-            on_stage: Callable[[int, str], None] | None = None) -> dict:
+            on_stage: Callable[[int, str], None] | None = None, adapt: str = "none") -> dict:
     """Everything for one video; returns ``{"prediction", "files", "timings_s"}``.
 
     ``annotation`` (a file, see :func:`load_annotation`) puts the annotators' segments into the
     prediction, the timeline and the ELAN file. ``on_stage(i, name)`` is called as each stage starts
     (the CLI's progress display); with ``progress`` the extractor shows its own progress bar.
+    ``adapt``: ``'tta'`` adapts the model to this video's person as it goes (:mod:`leveltwo.tta`).
     """
     from levelone.pipeline.extract import extract, plan
     from levelone.frametable import read
@@ -162,7 +163,9 @@ def analyze(video: str | Path, out_dir: str | Path, transcript: str | Path | Non
     timings["features"] = time.perf_counter() - t
 
     t = stage(2)
-    model = load_model(model_dir)
+    from leveltwo.tta import adapt as adapt_model
+
+    model = adapt_model(load_model(model_dir), adapt)
     timings["model"] = time.perf_counter() - t
 
     t = stage(3)

@@ -185,7 +185,15 @@ def _model_section(model: dict) -> str:
                 "not trained on data.")
     else:
         what = "A detector trained on annotated videos; its data and its scores are listed below."
-    rows = [("model id", str(model.get("id", ""))), ("kind", kind), ("trained", "yes" if trained else "no")]
+    if model.get("explanation") == "approximate":
+        what += (" Its explanations are approximate (attributions estimated after the fact, not the"
+                 " model's own terms).")
+    if model.get("adaptation", "none") != "none":
+        what += (" It adapted to this person at test time; that adjustment is its own term"
+                 " ('adaptation') in the explanation.")
+    rows = [("model id", str(model.get("id", ""))), ("kind", kind), ("trained", "yes" if trained else "no"),
+            ("explanation", str(model.get("explanation", "exact"))),
+            ("test-time adaptation", str(model.get("adaptation", "none")))]
     for key, label in CARD_FIELDS:
         value = card.get(key)
         if value not in (None, "", [], {}):

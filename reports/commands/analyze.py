@@ -18,6 +18,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--annotations", metavar="FILE",
                         help="annotators' segments: .eaf, .csv, or BAH's annotation .yaml (FILE or FILE::KEY)")
     parser.add_argument("--model", metavar="DIR", help="trained model folder (default: the shipped codebook prior)")
+    parser.add_argument("--adapt", choices=("none", "tta"), default="none",
+                        help="tta: adapt to this person at test time (online, per participant; its own "
+                             "explanation term); default none")
     parser.add_argument("--no-asr", action="store_true", help="do not transcribe when no transcript is given")
     parser.add_argument("--pdf", action="store_true", help="also print report.pdf with headless Chromium")
     parser.add_argument("--force", action="store_true", help="overwrite existing outputs")
@@ -32,7 +35,7 @@ def run(args: argparse.Namespace) -> int:
     result = analyze(args.video, args.out, transcript=args.transcript, model_dir=args.model,
                      annotation=args.annotations, asr=not args.no_asr, force=args.force,
                      progress=not args.quiet, pdf=args.pdf,
-                     on_stage=None if args.quiet else stage_printer(sys.stderr))
+                     on_stage=None if args.quiet else stage_printer(sys.stderr), adapt=args.adapt)
     if args.json:
         print(json.dumps(result["prediction"], indent=1))
     elif not args.quiet:

@@ -12,6 +12,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("dataset_root", help="BAH root")
     parser.add_argument("--split", default="test", choices=("train", "val", "test"))
     parser.add_argument("-o", "--output", required=True, help="folder for metrics.json, predictions.csv, figures")
+    parser.add_argument("--adapt", choices=("none", "tta"), default="none",
+                        help="tta: per-participant test-time adaptation, online over each participant's videos "
+                             "in split order (default none)")
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--cache-dir", default=None)
     parser.add_argument("--no-asr", action="store_true")
@@ -31,7 +34,9 @@ def run(args: argparse.Namespace) -> int:
 
     for name in OUTPUTS:
         check_writable(Path(args.output) / name, args.force)
-    model = load_model(None if args.model == "default" else args.model)
+    from leveltwo.tta import adapt
+
+    model = adapt(load_model(None if args.model == "default" else args.model), args.adapt)
     tables = extract_tables(args.dataset_root, cache_dir=args.cache_dir, workers=args.workers,
                             asr=not args.no_asr, progress=not (args.quiet or args.json))
     split = load_split(args.dataset_root, args.split, tables)

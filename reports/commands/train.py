@@ -1,4 +1,4 @@
-"""`ahcue train`: fit the conflict detector (or the xgboost baseline) on a BAH root's train split,
+"""`ahcue train`: fit the conflict detector (or the xgboost baseline, or the fusion comparator) on a BAH root's train split,
 selecting on val; writes a model directory (safetensors/JSON + card with val metrics)."""
 from __future__ import annotations
 
@@ -10,10 +10,13 @@ HELP = "train a conflict detector (or the xgboost baseline) on a BAH root"
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("dataset_root", help="BAH root (with split/, Videos/, video_annotation_transcript.yaml)")
-    parser.add_argument("--model", choices=("conflict", "xgboost"), default="conflict")
+    parser.add_argument("--model", choices=("conflict", "xgboost", "fusion"), default="conflict",
+                        help="conflict (the explained detector), xgboost (baseline) or fusion (the papers' "
+                             "multimodal comparator; approximate explanations)")
     parser.add_argument("-o", "--output", required=True, help="model directory to write")
     parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
-    parser.add_argument("--epochs", type=int, default=30, help="maximum epochs (conflict; early stopping on val AP)")
+    parser.add_argument("--epochs", type=int, default=30,
+                        help="maximum epochs (conflict, fusion; early stopping on val AP)")
     parser.add_argument("--constraint-weight", type=float, default=0.1,
                         help="weight of the codebook constraint; the weight-0 ablation is always trained too")
     parser.add_argument("--seed", type=int, default=0)
@@ -47,6 +50,10 @@ def run(args: argparse.Namespace) -> int:
     if args.model == "conflict":
         model = train_conflict(train, val, epochs=args.epochs, constraint_weight=args.constraint_weight,
                                seed=args.seed, device=args.device, progress=say)
+    elif args.model == "fusion":
+        from leveltwo.fusion import train_fusion
+
+        model = train_fusion(train, val, seed=args.seed, device=args.device, epochs=args.epochs, progress=say)
     else:
         model = train_xgboost(train, val, seed=args.seed, device=args.device, progress=say)
     model.save(out, force=args.force)
