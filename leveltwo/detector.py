@@ -157,6 +157,8 @@ class ConflictDetector:
                 "constraint_targets": targets, "training_data": getattr(self, "training_data_", ""),
                 "versions": library_versions(), "history": getattr(self, "history_", []),
                 "description": getattr(self, "description_", "")}
+        if hasattr(self, "segment_durations_"):
+            card["segment_durations"] = self.segment_durations_
         card["id"] = f"{card['kind']}-{short_hash(self._weights_bytes())}"
         return card
 
@@ -205,5 +207,7 @@ class ConflictDetector:
         model.kind_ = card["kind"]
         model.training_data_ = card.get("training_data", "")
         model.description_ = card.get("description", "")
+        if card.get("segment_durations"):
+            model.segment_durations_ = card["segment_durations"]
         model.card_ = card
         return model

@@ -36,7 +36,7 @@ from codebook.vocabulary import MODALITIES
 from leveltwo.explain import explain_segment, modality_evidence
 from leveltwo.features import missing_modalities
 from leveltwo.metrics import aggregate
-from leveltwo.segments import decode_segments
+from leveltwo.segments import decode_segments, model_prior
 
 AHCUE_VERSION = "0.1.0"
 
@@ -113,7 +113,9 @@ def predict_video(model, table, annotation=None, threshold: float | None = None,
     video_p = aggregate(p, aggregation, thr)
     label = int(video_p >= (0.5 if aggregation == "majority" else thr))
     segments = []
-    for seg in decode_segments(p, fps, threshold=thr, **segment_options):
+    # segment durations from the model's training annotations (else BAH's published ones)
+    options = {**model_prior(model).decoding(), **segment_options}
+    for seg in decode_segments(p, fps, threshold=thr, **options):
         start_s, end_s = seg.seconds(fps)
         ex = explain_segment(contrib, seg.start_frame, seg.end_frame, table.data, top_k=top_k)
         segments.append({"start_s": round(start_s, 3), "end_s": round(end_s, 3), "start_frame": seg.start_frame,

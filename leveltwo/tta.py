@@ -139,6 +139,11 @@ class TestTimeAdapter:
     def card(self) -> dict:
         return self.card_
 
+    @property
+    def segment_durations_(self) -> dict:
+        """The wrapped model's training segment durations (AttributeError when it has none)."""
+        return self.model.segment_durations_
+
     def reset(self, participant: str | None = None) -> None:
         """Forget one participant's cache, or every participant's."""
         if participant is None:

@@ -146,11 +146,14 @@ class XGBDetector:
 
     def card(self) -> dict:
         self._check_fitted()
-        return {"kind": self.kind, "trained": True, "ahcue_version": "0.1.0", "hyper_parameters": self.get_params(),
+        card = {"kind": self.kind, "trained": True, "ahcue_version": "0.1.0", "hyper_parameters": self.get_params(),
                 "id": f"xgboost-{short_hash(bytes(self.booster_.save_raw('json')))}",
                 "term_names": self.term_names_, "context_names": self.context_names_,
                 "threshold": float(self.threshold_), "metrics": getattr(self, "metrics_", {}),
                 "training_data": getattr(self, "training_data_", ""), "versions": library_versions()}
+        if hasattr(self, "segment_durations_"):
+            card["segment_durations"] = self.segment_durations_
+        return card
 
     def save(self, directory: str | Path, force: bool = False) -> Path:
         self._check_fitted()
@@ -185,6 +188,8 @@ class XGBDetector:
         model.metrics_ = card.get("metrics", {})
         model.trained_ = True
         model.training_data_ = card.get("training_data", "")
+        if card.get("segment_durations"):
+            model.segment_durations_ = card["segment_durations"]
         model.card_ = card
         return model
 

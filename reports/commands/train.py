@@ -56,6 +56,12 @@ def run(args: argparse.Namespace) -> int:
         model = train_fusion(train, val, seed=args.seed, device=args.device, epochs=args.epochs, progress=say)
     else:
         model = train_xgboost(train, val, seed=args.seed, device=args.device, progress=say)
+    from leveltwo.segments import SegmentPrior
+
+    prior = SegmentPrior.from_annotations(train.annotations)
+    model.segment_durations_ = prior.to_dict()
+    say(f"A/H segment durations ({prior.source}): mean {prior.mean_s:.2f} s, sd {prior.sd_s:.2f} s -> "
+        f"minimum {prior.decoding()['min_duration_s']:.2f} s")
     model.save(out, force=args.force)
     val_m = model.metrics_.get("val")
     if val_m:
