@@ -93,3 +93,23 @@ def test_deterministic_given_a_seed(fitted, test_tables):
                                     for t in test_tables[0]]))
     np.testing.assert_array_equal(runs[0], runs[1])
     assert not np.array_equal(runs[0], runs[2])  # the seed is what fixes the reservoir
+
+
+def test_prediction_json_carries_the_adaptation_and_its_share(fitted, test_tables):
+    from leveltwo.predict import Prediction, predict_video
+
+    tta = TestTimeAdapter(fitted, TTAParams(min_cache=5))
+    tables, labels = test_tables
+    last = max(range(4), key=lambda i: labels[i].sum())  # participant p000's video with most A/H
+    for i in [i for i in range(4) if i != last] + [last]:  # its other videos first: the cache warms up
+        pred = predict_video(tta, tables[i])
+    d = pred.to_dict()
+    assert d["model"]["adaptation"] == "tta" and d["model"]["explanation"] == "exact"
+    assert d["model"]["card"]["adaptation"]["params"]["min_cache"] == 5
+    assert d["segments"], "the planted segment should be found"
+    for seg in d["segments"]:
+        assert 0.0 <= seg["adaptation_share"] <= 1.0
+    assert Prediction.from_json(pred.to_json()).segments == d["segments"]
+    plain = predict_video(fitted, test_tables[0][0]).to_dict()
+    assert plain["model"]["adaptation"] == "none"
+    assert all("adaptation_share" not in s for s in plain["segments"])

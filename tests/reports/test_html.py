@@ -114,3 +114,15 @@ def test_renders_without_features(case):
     _, pred = case
     html = render_report(pred, None)  # features.parquet deleted: the report still renders
     assert len(re.findall(r'<section class="card"', html)) == 2 and 'src="data:image/png;base64,' in html
+
+
+def test_model_section_says_when_explanations_are_approximate_or_adapted():
+    from reports.html import _model_section
+
+    exact = _model_section({"id": "conflict-x", "kind": "conflict", "trained": True, "card": {}})
+    assert "approximate" not in exact and "adapted" not in exact
+    fusion = _model_section({"id": "fusion-x", "kind": "fusion", "trained": True, "card": {},
+                             "explanation": "approximate", "adaptation": "tta"})
+    assert "explanations are approximate" in fusion
+    assert "adapted to this person at test time" in fusion
+    assert "<dt>test-time adaptation</dt><dd>tta</dd>" in fusion
