@@ -28,8 +28,7 @@ from pathlib import Path
 import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
-if str(REPO) not in sys.path:
-    sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO))  # first: benchmarks/levelone.py would otherwise shadow the package
 
 
 def _fit(kind: str, train, val, seed: int, device: str):

@@ -29,6 +29,7 @@ from __future__ import annotations
 import itertools
 import math
 import time
+import warnings
 from pathlib import Path
 from typing import Sequence
 
@@ -158,7 +159,8 @@ class FusionDetector:
         self.mu_, self.sd_ = {}, {}
         for m, cols in self.columns_.items():
             raw = np.concatenate([_raw(t, cols) for t in tables]) if cols else np.zeros((1, 0), np.float32)
-            with np.errstate(all="ignore"):
+            with np.errstate(all="ignore"), warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)  # an all-missing column: mean 0, sd 1
                 mu = np.nan_to_num(np.nanmean(raw, axis=0), nan=0.0) if cols else np.zeros(0)
                 sd = np.nan_to_num(np.nanstd(raw, axis=0), nan=1.0) if cols else np.zeros(0)
             self.mu_[m], self.sd_[m] = mu.astype(np.float32), np.maximum(sd, 1e-3).astype(np.float32)

@@ -6,8 +6,9 @@ too short to be A/H. How short is "too short" comes from data (:class:`SegmentPr
 records the duration statistics of the training annotations in the model card, and a model
 without them (the shipped codebook prior) uses BAH's published ones (mean 4.29 s, sd 58.7
 frames at ~24 fps). A/H segment durations are right-skewed, so they are modelled as log-normal
-with that mean and sd; the minimum duration is its ``min_quantile`` (5%) quantile -- 1.55 s for
-BAH -- and gaps shorter than half of it, and the smoothing window, are half of it.
+with that mean and sd; its ``min_quantile`` (5%) quantile is the shortest plausible segment --
+1.57 s for BAH -- and decoding keeps segments of at least half of it (0.79 s), merges gaps
+shorter than half of it and smooths over a quarter of it (0.39 s).
 :func:`decode_segments`'s own defaults (0.5 s each) remain for callers that pass no prior.
 Frames are 0-based and ``end_frame`` is inclusive, as in BAH's ``fr_detailed_ah``.
 """
@@ -90,8 +91,10 @@ MIN_SEGMENTS = 5  # fewer annotated segments than this: the published prior is u
 class SegmentPrior:
     """A/H segment durations (seconds) and the decoding they imply.
 
-    ``min_quantile``: the share of true segments decoding may drop as too short; ``gap_fraction``
-    and ``smooth_fraction``: the merged gap and the smoothing window as fractions of the minimum.
+    ``min_quantile``: the quantile taken as the shortest plausible A/H segment; ``min_fraction``,
+    ``gap_fraction`` and ``smooth_fraction``: the minimum decoded duration, the merged gap and the
+    smoothing window as fractions of it. A decoded segment is the core of an annotated one (the
+    threshold trims its rising and falling edges), hence half of the shortest plausible duration.
     """
 
     mean_s: float
@@ -99,8 +102,9 @@ class SegmentPrior:
     n_segments: int
     source: str
     min_quantile: float = 0.05
+    min_fraction: float = 0.5
     gap_fraction: float = 0.5
-    smooth_fraction: float = 0.5
+    smooth_fraction: float = 0.25
 
     @classmethod
     def published(cls) -> "SegmentPrior":
@@ -149,7 +153,7 @@ class SegmentPrior:
     def decoding(self) -> dict[str, float]:
         """``decode_segments`` keyword arguments: min_duration_s, merge_gap_s, smooth_s."""
         shortest = self.quantile(self.min_quantile)
-        return {"min_duration_s": shortest, "merge_gap_s": self.gap_fraction * shortest,
+        return {"min_duration_s": self.min_fraction * shortest, "merge_gap_s": self.gap_fraction * shortest,
                 "smooth_s": self.smooth_fraction * shortest}
 
 

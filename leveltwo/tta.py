@@ -8,8 +8,9 @@ without touching its weights:
 1. For every frame, the detector's explanation row (each named term's contribution; the
    context term and bias left out) is the frame's *embedding*: what the model saw, in its own units.
 2. Frames go through in time order, per participant (videos in the order given). A frame whose
-   *source* logit stayed at least ``margin_logit`` above (below) the model's threshold over the
-   past ``consistency_s`` is confident and temporally consistent: it enters the participant's
+   *source* logit stayed at least ``margin_sd`` standard deviations (of this participant's logits
+   so far) above (below) the model's threshold over the past ``consistency_s`` is confident and
+   temporally consistent: it enters the participant's
    positive (negative) cache -- a reservoir of at most ``cache_per_class`` frames, sampled with a
    generator seeded by ``seed`` and the participant id, so the result is deterministic.
 3. Each frame gets an *adaptation* term, computed before the frame itself can enter a cache
@@ -46,7 +47,8 @@ ADAPT_CHOICES = ("none", "tta")
 class TTAParams:
     """Tunables of the per-participant adaptation (units in the names)."""
 
-    margin_logit: float = 1.0      # distance from the threshold's logit that makes a frame confident
+    margin_sd: float = 0.5         # distance from the threshold's logit, in the participant's logit sd,
+    #                                that makes a frame confident (scale-free: models differ in calibration)
     consistency_s: float = 0.5     # ... held over this much of the past (temporal consistency)
     cache_per_class: int = 240     # frames kept per class and participant (10 s at 24 fps)
     min_cache: int = 24            # frames per class before the term acts (1 s at 24 fps)
@@ -65,11 +67,19 @@ class ParticipantCache:
         self.sums = {1: np.zeros(dim), 0: np.zeros(dim)}
         self.total = np.zeros(dim)
         self.n = 0
+        self.logit_sum = 0.0
+        self.logit_sq = 0.0
 
-    def observe(self, e: np.ndarray) -> None:
-        """Every frame updates the participant's mean embedding."""
+    def observe(self, e: np.ndarray, logit: float) -> None:
+        """Every frame updates the participant's mean embedding and logit spread."""
         self.total += e
         self.n += 1
+        self.logit_sum += logit
+        self.logit_sq += logit * logit
+
+    def logit_sd(self) -> float:
+        mean = self.logit_sum / max(self.n, 1)
+        return float(np.sqrt(max(self.logit_sq / max(self.n, 1) - mean * mean, 0.0)))
 
     def add(self, e: np.ndarray, cls: int) -> None:
         """Offer a confident frame to class ``cls``'s reservoir."""
@@ -171,16 +181,19 @@ class TestTimeAdapter:
         out = np.zeros(len(emb))
         for t in range(len(emb)):
             e = emb[t]
-            cache.observe(e)
+            cache.observe(e, float(logit[t]))
             protos = cache.prototypes(p.min_cache)
             if protos is not None:
                 m = cache.total / cache.n
                 out[t] = p.strength_logit * (_cos(e - m, protos[0] - m) - _cos(e - m, protos[1] - m)) / 2
-            if t + 1 >= k:
+            if t + 1 >= k and cache.n >= p.min_cache:
                 past = side[t + 1 - k:t + 1]
-                if np.all(past >= p.margin_logit):
+                margin = p.margin_sd * cache.logit_sd()
+                if margin <= 0:
+                    continue
+                if np.all(past >= margin):
                     cache.add(e, 1)
-                elif np.all(past <= -p.margin_logit):
+                elif np.all(past <= -margin):
                     cache.add(e, 0)
         return out
 

@@ -82,9 +82,11 @@ def test_published_prior_gives_a_minimum_from_bah_durations():
     assert prior.mean_s == pytest.approx(4.29)
     assert prior.sd_s == pytest.approx(58.7 * 4.29 / 103.9)
     opts = prior.decoding()
-    # log-normal with BAH's mean and sd: 5% of segments are shorter than ~1.57 s
-    assert opts["min_duration_s"] == pytest.approx(1.5715, abs=1e-3)
-    assert opts["merge_gap_s"] == pytest.approx(opts["min_duration_s"] / 2)
+    # log-normal with BAH's mean and sd: 5% of segments are shorter than ~1.57 s; keep half of that
+    assert prior.quantile(0.05) == pytest.approx(1.5715, abs=1e-3)
+    assert opts["min_duration_s"] == pytest.approx(1.5715 / 2, abs=1e-3)
+    assert opts["merge_gap_s"] == pytest.approx(1.5715 / 2, abs=1e-3)
+    assert opts["smooth_s"] == pytest.approx(1.5715 / 4, abs=1e-3)
 
 
 def test_prior_from_annotated_durations_and_fallback():
@@ -92,7 +94,7 @@ def test_prior_from_annotated_durations_and_fallback():
 
     short = SegmentPrior.from_durations([1.0, 1.2, 0.9, 1.1, 1.0, 0.8], "train")
     assert short.n_segments == 6 and short.mean_s == pytest.approx(1.0)
-    assert 0.6 < short.decoding()["min_duration_s"] < short.mean_s
+    assert 0.3 < short.decoding()["min_duration_s"] < short.mean_s / 2
     few = SegmentPrior.from_durations([1.0, 2.0], "train")
     assert few.mean_s == pytest.approx(4.29) and "only 2 segments" in few.source
     assert SegmentPrior.from_dict(short.to_dict()) == short
@@ -104,7 +106,7 @@ def test_learnt_minimum_drops_blips_the_fixed_one_keeps():
     fps = 24.0
     p = np.zeros(480)
     p[48:144] = 0.9   # a 4 s segment
-    p[300:324] = 0.9  # a 1 s blip
+    p[300:312] = 0.9  # a 0.5 s blip
     fixed = decode_segments(p, fps, threshold=0.5)
     learnt = decode_segments(p, fps, threshold=0.5, **SegmentPrior.published().decoding())
     assert len(fixed) == 2 and len(learnt) == 1

@@ -53,7 +53,7 @@ def test_predict_proba_matches_explain(fitted, test_tables):
 
 def test_no_op_when_the_cache_is_empty(fitted, test_tables):
     t = test_tables[0][1]
-    never = TestTimeAdapter(fitted, TTAParams(margin_logit=1e9))  # no frame is ever confident
+    never = TestTimeAdapter(fitted, TTAParams(margin_sd=1e9))  # no frame is ever confident
     np.testing.assert_array_equal(never.explain(t)["adaptation"].to_numpy(), 0.0)
     np.testing.assert_allclose(never.predict_proba(t), fitted.predict_proba(t), rtol=1e-12)
     # a fresh participant starts with an empty cache: the first frames are untouched
