@@ -215,8 +215,8 @@ class FusionDetector:
                     best_epoch, best_state = epoch, {k: v.detach().cpu().clone() for k, v in net.state_dict().items()}
                 history.append(row)
                 if self.verbose:
-                    print(f"epoch {epoch:3d}  loss {row['loss']:.4f}" + (f"  val AP {row['val_ap']:.4f}" if has_val else ""),
-                          flush=True)
+                    val_ap = f"  val AP {row['val_ap']:.4f}" if has_val else ""
+                    print(f"epoch {epoch:3d}  loss {row['loss']:.4f}{val_ap}", flush=True)
                 if has_val and stale >= self.patience:
                     break
             net.load_state_dict(best_state)
