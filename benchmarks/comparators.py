@@ -15,8 +15,8 @@ durations learnt from the training annotations (:class:`leveltwo.segments.Segmen
     python benchmarks/comparators.py --root /tmp/bah-shift --generate --json out.json
 
 ``--generate`` builds the corpus (7 participants: 4 train, 1 val, 2 test; 9 or more give all three
-test styles) and runs level one on it
-when ``--root`` does not exist yet (tens of minutes on 2 busy cores; cached afterwards).
+test styles) and runs level one on it when ``--root`` does not exist yet (tens of minutes on 2
+busy cores; cached afterwards). Not among ``python -m benchmarks``'s suites for that reason.
 """
 from __future__ import annotations
 

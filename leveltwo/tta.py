@@ -30,6 +30,10 @@ which share of a segment's evidence came from adapting to the person. Confidence
 source model's logit, not the adapted one, so the cache cannot feed on its own adjustments
 (confirmation drift). State lives in ``caches_``, keyed by participant; nothing crosses between
 participants, and :meth:`TestTimeAdapter.reset` forgets one participant or all.
+
+Simpler than TTA-CaP: no source-prototype cache and no separate cache of low-confidence
+negatives; the two gates are confidence and temporal stability. Whether it helps is measured in
+``benchmarks/README.md`` (on a generated corpus: mixed), so ``--adapt none`` is the default.
 """
 from __future__ import annotations
 
