@@ -164,6 +164,8 @@ class Detector:
                 "context_names": list(self.context_names_), "threshold": float(getattr(self, "threshold_", 0.5)),
                 "metrics": getattr(self, "metrics_", {}), "training_data": getattr(self, "training_data_", ""),
                 "description": getattr(self, "description_", "")}
+        if hasattr(self, "segment_durations_"):  # A/H segment durations of the training annotations
+            card["segment_durations"] = self.segment_durations_
         card.update(self._card_extra())
         return card
 
@@ -195,6 +197,8 @@ class Detector:
         model.kind_ = card["kind"]
         model.training_data_ = card.get("training_data", "")
         model.description_ = card.get("description", "")
+        if card.get("segment_durations"):
+            model.segment_durations_ = card["segment_durations"]
         model._load_extra(card)
         model.card_ = card
         return model

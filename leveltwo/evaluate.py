@@ -26,7 +26,8 @@ def evaluate_split(model, split) -> tuple[dict, pd.DataFrame]:
     tuned = float(getattr(model, "threshold_", 0.5))
     result = M.report(split.labels, probs, split.video_labels, tuned)
     card = getattr(model, "card_", None) or model.card()
-    result["model"] = {"id": card.get("id"), "kind": card["kind"], "trained": card.get("trained", True)}
+    result["model"] = {"id": card.get("id"), "kind": card["kind"], "trained": card.get("trained", True),
+                       "adaptation": (card.get("adaptation") or {}).get("method", "none")}
     result["split"] = {"name": split.name, "videos": len(split.tables), "frames": split.n_frames,
                        "labels_adjusted": split.adjusted, "description": split.describe()}
     preds = pd.DataFrame({

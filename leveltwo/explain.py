@@ -5,8 +5,9 @@ contributions over the segment divided by the sum of all positive contributions 
 (cues, pairs, within-modality terms and the context term; the bias is not evidence). For the
 ConflictDetector every term contribution is non-negative, so the shares are exact parts of the
 evidence; for the xgboost baseline negative SHAP values are left out of both sums. A modality's
-share sums its cue terms and its within-modality term; the context term and any term no modality
-or pair owns are reported as their own shares, so all shares of a segment add up to 1.
+share sums its cue terms and its within-modality term; the context term, the test-time
+``adaptation`` term (when it ran) and any term no modality or pair owns are reported as their own
+shares, so all shares of a segment add up to 1.
 """
 from __future__ import annotations
 
@@ -26,12 +27,13 @@ def positive_shares(contrib: pd.DataFrame, start_frame: int, end_frame: int) -> 
 
 
 def modality_evidence(contrib: pd.DataFrame) -> dict[str, np.ndarray]:
-    """Per-frame contribution of each modality's terms (cues + within; half of each pair term)."""
+    """Per-frame contribution of each modality's terms (cues + within, or a fusion model's whole
+    ``signal.<modality>`` block; half of each pair term)."""
     out = {m: np.zeros(len(contrib)) for m in MODALITIES}
     for col in contrib.columns:
         kind, _, rest = col.partition(".")
         v = contrib[col].to_numpy(np.float64)
-        if kind in ("cue", "within"):
+        if kind in ("cue", "within", "signal"):
             out[term_modality(col)] += v
         elif kind == "pair":
             a, b = pair_modalities(rest)
@@ -89,8 +91,9 @@ def explain_segment(contrib: pd.DataFrame, start_frame: int, end_frame: int,
             pairs.append({"id": p, "share": round(s, 4), "modalities": list(pair_modalities(p))})
     pairs.sort(key=lambda c: (-c["share"], c["id"]))
     owned = sum(float(v) for k, v in shares.items()
-                if k == "context" or k.startswith("pair.") or term_modality(k) is not None)
+                if k in ("context", "adaptation") or k.startswith("pair.") or term_modality(k) is not None)
     total = float(shares.sum())
     return {"cues": cues if top_k is None else cues[:top_k], "modalities": modalities, "pairs": pairs,
             "context_share": round(float(shares.get("context", 0.0)), 4),
+            "adaptation_share": round(float(shares.get("adaptation", 0.0)), 4),
             "other_share": round(max(0.0, total - owned), 4)}

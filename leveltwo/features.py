@@ -49,11 +49,13 @@ def term_names() -> list[str]:
 
 
 def term_modality(name: str) -> str | None:
-    """The codebook modality a term belongs to ('pair.*' belong to two: None)."""
+    """The codebook modality a term belongs to ('pair.*' belong to two: None).
+
+    ``signal.<modality>`` is a whole modality block (the fusion comparator's attribution)."""
     kind, _, rest = name.partition(".")
     if kind == "cue":
         return rest.split(".", 1)[0]
-    if kind == "within":
+    if kind in ("within", "signal"):
         return rest
     return None
 

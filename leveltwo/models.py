@@ -52,11 +52,13 @@ def detector_classes() -> tuple[type, ...]:
 
 def load_model(directory: str | Path | None = None):
     """A detector from a model directory (kind from its card); None gives the shipped default."""
+    from leveltwo.fusion import FusionDetector
     from leveltwo.modeldir import read_card
 
     d = default_model_dir() if directory is None else Path(directory)
     card = read_card(d)
     kinds = {k: cls for cls in detector_classes() for k in (cls.card_kinds or (cls.kind,))}
+    kinds["fusion"] = FusionDetector  # a comparator with its own persistence, not (yet) on the Detector base
     if card["kind"] not in kinds:
         raise InputError(d / "card.json", f"unknown model kind {card['kind']!r}")
     return kinds[card["kind"]].load(d)

@@ -9,7 +9,8 @@ which keeps keys it does not know (a newer writer's) in ``extra`` and writes the
 ``prediction.json``::
 
     {"ahcue_version", "video_id", "source", "fps", "n_frames", "duration_s",
-     "model": {"id", "kind": "conflict"|"xgboost"|"codebook-prior"|..., "trained", "card"},
+     "model": {"id", "kind": "conflict"|"xgboost"|"fusion"|"codebook-prior", "trained", "card",
+               "explanation": "exact"|"approximate", "adaptation": "none"|"tta"},
      "probability",            # video-level A/H score in [0, 1] by `aggregation` (not a p-value)
      "aggregation",            # "sliding_max_24" | "mean_probability" | "majority"
      "threshold",              # frame threshold for segments and the video label
@@ -21,7 +22,7 @@ which keeps keys it does not know (a newer writer's) in ``extra`` and writes the
                    "cues": [{"id", "modality", "name", "share", "activation", "active_fraction"}],
                    "modalities": [{"id", "share"}], "pairs": [{"id", "share", "modalities"}],
                    "context_share", "other_share",   # with the modalities' and pairs' shares: 1
-                   "transcript"}],
+                   "adaptation_share" (only under test-time adaptation), "transcript"}],
      "annotated_segments": [{"start_s", "end_s", "start_frame", "end_frame", "cues", "pairs"}],
                                # only when annotations were given
      "has_audio"}              # whether the video file has an audio track; only when probed
@@ -47,7 +48,7 @@ from codebook.vocabulary import MODALITIES
 from leveltwo.explain import explain_segment, modality_evidence
 from leveltwo.features import missing_modalities
 from leveltwo.metrics import aggregate
-from leveltwo.segments import decode_segments
+from leveltwo.segments import decode_segments, model_prior
 
 AHCUE_VERSION = __version__  # recorded in every prediction.json
 
@@ -152,6 +153,7 @@ class Segment(_Record):
     pairs: tuple[PairShare, ...] = ()
     context_share: float = 0.0
     other_share: float = 0.0
+    adaptation_share: float | None = field(default=None, metadata={"omit_none": True})  # only under TTA
     transcript: str = ""
     extra: Mapping[str, Any] = field(default_factory=dict, compare=False)
 
@@ -209,6 +211,8 @@ class ModelInfo(_Record):
     kind: str
     trained: bool
     card: Mapping[str, Any] = field(default_factory=dict)
+    explanation: str = "exact"  # "approximate" for attributions estimated after the fact (fusion)
+    adaptation: str = "none"  # "tta": adapted to the person at test time (its own explanation term)
     extra: Mapping[str, Any] = field(default_factory=dict, compare=False)
 
     @classmethod
@@ -286,7 +290,9 @@ class Prediction(_Record):
 def model_info(model) -> ModelInfo:
     card = getattr(model, "card_", None) or model.card()
     return ModelInfo(id=card.get("id", f"{card['kind']}-unsaved"), kind=card["kind"],
-                     trained=bool(card.get("trained", True)), card=card)
+                     trained=bool(card.get("trained", True)), card=card,
+                     explanation=card.get("explanation", "exact"),
+                     adaptation=(card.get("adaptation") or {}).get("method", "none"))
 
 
 def quote_words(words: Sequence | None, start_s: float, end_s: float, phrase_gap_s: float = 0.25) -> str:
@@ -328,7 +334,9 @@ def predict_video(model, table, annotation=None, threshold: float | None = None,
     video_p = aggregate(p, aggregation, thr)
     label = int(video_p >= (0.5 if aggregation == "majority" else thr))
     segments = []
-    for seg in decode_segments(p, fps, threshold=thr, **segment_options):
+    # segment durations from the model's training annotations (else BAH's published ones)
+    options = {**model_prior(model).decoding(), **segment_options}
+    for seg in decode_segments(p, fps, threshold=thr, **options):
         start_s, end_s = seg.seconds(fps)
         ex = explain_segment(contrib, seg.start_frame, seg.end_frame, table.data, top_k=top_k)
         segments.append(Segment(
@@ -338,6 +346,7 @@ def predict_video(model, table, annotation=None, threshold: float | None = None,
             modalities=tuple(ModalityShare(**m) for m in ex["modalities"]),
             pairs=tuple(PairShare(p_["id"], p_["share"], tuple(p_["modalities"])) for p_ in ex["pairs"]),
             context_share=ex["context_share"], other_share=ex["other_share"],
+            adaptation_share=ex["adaptation_share"] if "adaptation" in contrib.columns else None,
             transcript=quote_words(words, start_s, end_s)))
     evidence = modality_evidence(contrib)
     annotated = None

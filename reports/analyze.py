@@ -124,14 +124,16 @@ def _read_annotation(spec: str | Path, fps: float, n_frames: int | None, video: 
 def analyze(video: str | Path, out_dir: str | Path, transcript: str | Path | None = None,
             model_dir: str | Path | None = None, annotation: str | Path | None = None, asr: bool = True,
             force: bool = False, progress: bool = True, pdf: bool = False,
-            on_stage: Callable[[int, str], None] | None = None, kind: str | None = None) -> dict:
+            on_stage: Callable[[int, str], None] | None = None, kind: str | None = None,
+            adapt: str = "none") -> dict:
     """Everything for one video; returns ``{"prediction": Prediction, "files", "timings_s"}``.
 
     ``annotation`` (a file, see :func:`load_annotation`) puts the annotators' segments into the
     prediction, the timeline and the ELAN file; it is read and checked against the video before
     any heavy work. ``on_stage(i, name)`` is called as each stage starts (the CLI's progress
     display); with ``progress`` the extractor shows its own progress bar. ``kind`` checks the
-    model folder's kind (see :func:`leveltwo.models.load_model`).
+    model folder's kind (see :func:`leveltwo.models.load_model`). ``adapt``: ``'tta'`` adapts the
+    model to this video's person as it goes (:mod:`leveltwo.tta`).
     """
     from levelone.pipeline.extract import extract, plan
     from levelone.frametable import read
@@ -203,7 +205,9 @@ def analyze(video: str | Path, out_dir: str | Path, transcript: str | Path | Non
     timings["features"] = time.perf_counter() - t
 
     t = stage(2)
-    model = load_detector(model_dir, kind)
+    from leveltwo.tta import adapt as adapt_model
+
+    model = adapt_model(load_detector(model_dir, kind), adapt)
     timings["model"] = time.perf_counter() - t
 
     t = stage(3)

@@ -324,7 +324,14 @@ def _model_section(prediction: Prediction) -> str:
                 "not trained on data.")
     else:
         what = "A detector trained on annotated videos; its data and its scores are listed below."
-    rows = [("model id", model.id), ("kind", model.kind), ("trained", "yes" if model.trained else "no")]
+    if model.explanation == "approximate":
+        what += (" Its explanations are approximate (attributions estimated after the fact, not the"
+                 " model's own terms).")
+    if model.adaptation != "none":
+        what += (" It adapted to this person at test time; that adjustment is its own term"
+                 " ('adaptation') in the explanation.")
+    rows = [("model id", model.id), ("kind", model.kind), ("trained", "yes" if model.trained else "no"),
+            ("explanation", model.explanation), ("test-time adaptation", model.adaptation)]
     for key, label in CARD_FIELDS:
         value = card.get(key)
         if value not in (None, "", [], {}):

@@ -18,6 +18,14 @@ string or a list. Beside the BAH files, ``ahcue_planted.json`` (not a BAH file) 
 the planted segments, their cue ids, inconsistency pairs, head-motion parameters and every word's
 time, so tests can check any reader or detector against the truth.
 
+Participant shift (``shift=True``, ``ahcue demo-corpus --shift``): each participant then has a
+:class:`Style` -- how much the head moves at rest and in the planted movements, a habitual head
+pose, how fast they speak and how long their planted silences last. Train and val participants
+keep the reference style (the *source*); the test participants each get one of
+:data:`SHIFT_STYLES` (one moves the head more, one speaks faster, one barely moves), so a model
+trained on the source meets people who express A/H differently. A system test of adaptation
+(:mod:`leveltwo.tta`), not a claim about how people differ.
+
 Deterministic: the same seed gives byte-identical annotation, transcript and split files;
 ffmpeg runs single-threaded with bit-exact flags so the media are reproducible too.
 """
@@ -53,6 +61,35 @@ MOTION = {  # kind: (amplitude degrees, frequency Hz) of a planted head movement
 ANNOTATORS = ("MG", "SB", "AL", "TN")
 
 
+@dataclass(frozen=True)
+class Style:
+    """How one generated participant expresses themselves (used with ``shift=True``).
+
+    ``head_jitter_deg``: standard deviation of the natural head movement at rest (degrees);
+    ``motion_gain``: factor on the planted head movements' amplitude; ``pose_offset_deg``: habitual
+    (yaw, pitch) in degrees; ``rate_delta_wpm``: added to the voice's words per minute;
+    ``pause_gain``: factor on the planted silences' length; ``slow_factor``: the planted slow
+    speech's rate as a fraction of the person's rate.
+    """
+
+    name: str = "reference"
+    head_jitter_deg: float = 1.2
+    motion_gain: float = 1.0
+    pose_offset_deg: tuple[float, float] = (0.0, 0.0)
+    rate_delta_wpm: int = 0
+    pause_gain: float = 1.0
+    slow_factor: float = 0.8
+
+
+REFERENCE = Style()
+# The held-out participants' styles under ``shift``, assigned in this order.
+SHIFT_STYLES: tuple[Style, ...] = (
+    Style("moves_head_more", head_jitter_deg=5.0, motion_gain=1.0, pose_offset_deg=(12.0, -6.0)),
+    Style("speaks_faster", rate_delta_wpm=60, pause_gain=0.5, slow_factor=0.95),
+    Style("still", head_jitter_deg=0.6, motion_gain=0.35),
+)
+
+
 @dataclass
 class PlantedSegment:
     """One planted A/H segment: frames are 0-based and end-inclusive, like BAH's fr_detailed_ah."""
@@ -82,6 +119,7 @@ class VideoPlan:
     face: str = ""
     voice: str = ""
     rate: int = 0
+    style: Style = REFERENCE
 
     @property
     def name(self) -> str:
@@ -102,13 +140,26 @@ def hms(t: float) -> str:
     return f"{h:02d}:{m:02d}:{s:02d}.{ms:03d}"
 
 
-def _split_for(i: int, n: int) -> str:
-    """Participant ``i`` of ``n``: the last goes to test, the one before to val, the rest train."""
-    if n >= 2 and i == n - 1:
+def _split_for(i: int, n: int, n_test: int = 1) -> str:
+    """Participant ``i`` of ``n``: the last ``n_test`` go to test, the one before to val, the rest train."""
+    if n >= 1 + n_test and i >= n - n_test:
         return "test"
-    if n >= 3 and i == n - 2:
+    if n >= 2 + n_test and i == n - n_test - 1:
         return "val"
     return "train"
+
+
+def shift_test_count(n: int) -> int:
+    """Held-out (test) participants under ``shift``: one per third of the people, at most one per style."""
+    return max(1, min(len(SHIFT_STYLES), n // 3))
+
+
+def style_for(i: int, n: int, shift: bool) -> Style:
+    """Participant ``i``'s style: the reference unless ``shift`` and ``i`` is held out for test."""
+    if not shift:
+        return REFERENCE
+    k = shift_test_count(n)
+    return SHIFT_STYLES[i - (n - k)] if i >= n - k else REFERENCE
 
 
 def _video_name(pid: str, q: int, when: tuple[int, int, int, int, int, int], spaced: bool, suffix: str) -> str:
@@ -118,8 +169,8 @@ def _video_name(pid: str, q: int, when: tuple[int, int, int, int, int, int], spa
 
 
 # ----------------------------------------------------------------------------- the script
-def _plan_tokens(rng: np.random.Generator, q: int, label: int, target_s: float, rate: int, synth
-                 ) -> tuple[list, list[tuple[float, float]], np.ndarray, list[tuple[int, int, object]]]:
+def _plan_tokens(rng: np.random.Generator, q: int, label: int, target_s: float, rate: int, synth,
+                 style: Style = REFERENCE) -> tuple[list, list[tuple[float, float]], np.ndarray, list[tuple[int, int, object]]]:
     """Choose sentences (and planted templates for label 1) until the answer lasts ``target_s``.
 
     Returns the tokens, their spans, the audio track and, per planted block, the token index
@@ -137,7 +188,7 @@ def _plan_tokens(rng: np.random.Generator, q: int, label: int, target_s: float, 
             blocks += [TEMPLATES[int(k)], pool.pop(0)]
     else:
         blocks.append(pool.pop(0))
-    slow = int(round(rate * 0.8))
+    slow = int(round(rate * style.slow_factor))
 
     def build(blocks):
         tokens, ranges = [], []
@@ -147,7 +198,7 @@ def _plan_tokens(rng: np.random.Generator, q: int, label: int, target_s: float, 
                 tokens += [Token(w, rate, 0.07 if i < len(words) - 1 else 0.35) for i, w in enumerate(words)]
             else:
                 start = len(tokens)
-                pause = float(np.round(rng.uniform(0.7, 1.0), 2))
+                pause = float(np.round(rng.uniform(0.7, 1.0) * style.pause_gain, 2))
                 for w in b.say(q):
                     tokens.append(Token("", pause_s=pause) if w == PAUSE else Token(w, slow, 0.12))
                 ranges.append((start, len(tokens) - 1, b))
@@ -219,10 +270,13 @@ def _face_sources(n: int) -> list[tuple[object, str]]:
     return out
 
 
-def _motion_track(n_frames: int, segments: list[PlantedSegment], rng: np.random.Generator) -> dict[str, np.ndarray]:
+def _motion_track(n_frames: int, segments: list[PlantedSegment], rng: np.random.Generator,
+                  style: Style = REFERENCE) -> dict[str, np.ndarray]:
     from levelone.democorpus.face import jitter, planted_motion
 
-    track = jitter(n_frames, FPS, rng)
+    track = jitter(n_frames, FPS, rng, deg=style.head_jitter_deg)
+    track["yaw"] += style.pose_offset_deg[0]
+    track["pitch"] += style.pose_offset_deg[1]
     for seg in segments:
         m = seg.motion
         n = seg.end_frame - seg.start_frame + 1
@@ -381,6 +435,7 @@ def _write_planted(root: Path, plans: list[VideoPlan], seed: int) -> None:
         "videos": {p.key: {
             "participant": p.participant, "question": p.question, "label": p.label, "split": p.split,
             "n_frames": p.n_frames, "face": p.face, "voice": p.voice, "rate_wpm": p.rate,
+            "style": asdict(p.style),
             "segments": [asdict(s) for s in p.segments],
             "words": [[w, round(s, 4), round(e, 4)] for w, s, e in p.words],
         } for p in plans},
@@ -399,13 +454,14 @@ def _prepare_target(out_root: Path, force: bool) -> None:
 
 def generate(out_root: str | os.PathLike, participants: int = 3, seed: int = 0,
              questions: Sequence[int] | None = None, video_s: tuple[float, float] = (8, 14), *,
-             long_video_s: float | None = 32.0, force: bool = False) -> Path:
+             long_video_s: float | None = 32.0, force: bool = False, shift: bool = False) -> Path:
     """Write a BAH-format corpus of ``participants`` people to ``out_root`` and return it.
 
     ``questions``: the question numbers (1-7) every participant answers; default three per person,
     drawn from the seed, with at least one answer with and one without A/H. ``video_s``: the
     range of answer lengths. ``long_video_s``: one A/H answer of about this length (> 30 s makes
-    the transcript's timestamps restart as Whisper's do); None to skip. The corpus is built in a
+    the transcript's timestamps restart as Whisper's do); None to skip. ``shift``: give the test
+    participants their own :class:`Style` (see the module docstring). The corpus is built in a
     sibling folder and renamed into place, so a failure never leaves half a corpus.
     """
     from levelone.democorpus.face import HeadRenderer
@@ -442,7 +498,8 @@ def generate(out_root: str | os.PathLike, participants: int = 3, seed: int = 0,
             source, gender = sources[i]
             voices = VOICES[gender]
             voice = voices[int(prng.integers(0, len(voices)))]
-            rate = int(prng.integers(150, 181))
+            style = style_for(i, participants, shift)
+            rate = int(prng.integers(150, 181)) + style.rate_delta_wpm
             synth = Synthesiser(voice, pitch=int(prng.integers(35, 66)))
             renderer = HeadRenderer(source)
             age = int(prng.integers(19, 70))
@@ -467,9 +524,10 @@ def generate(out_root: str | os.PathLike, participants: int = 3, seed: int = 0,
                                    suffix=SUFFIXES[(video_index // 5) % 2] if video_index % 5 == 3 else "")
                 when[4] += 2 + int(vrng.integers(0, 3))
                 video_index += 1
-                plan = VideoPlan(f"Videos/{pid}/Visite_1/{name}", pid, q, label, _split_for(i, participants),
-                                 face=source.name, voice=voice, rate=rate)
-                tokens, spans, audio, ranges = _plan_tokens(vrng, q, label, target, rate, synth)
+                n_test = shift_test_count(participants) if shift else 1
+                plan = VideoPlan(f"Videos/{pid}/Visite_1/{name}", pid, q, label, _split_for(i, participants, n_test),
+                                 face=source.name, voice=voice, rate=rate, style=style)
+                tokens, spans, audio, ranges = _plan_tokens(vrng, q, label, target, rate, synth, style)
                 total_s = audio.size / SR + 0.5
                 plan.n_frames = int(math.ceil(total_s * FPS))
                 audio = np.concatenate([audio, np.zeros(int(round(plan.n_frames / FPS * SR)) - audio.size, np.float32)])
@@ -480,7 +538,7 @@ def generate(out_root: str | os.PathLike, participants: int = 3, seed: int = 0,
                     start_s, end_s = max(0.0, spans[a][0] - 0.1), spans[b][1] + 0.1
                     kind = t.motion or ("shake", "nod", "tilt", "look_away")[int(vrng.integers(0, 4))]
                     amp, freq = MOTION[kind]
-                    amp = float(np.round(amp * vrng.uniform(0.9, 1.1), 1))
+                    amp = float(np.round(amp * vrng.uniform(0.9, 1.1) * style.motion_gain, 1))
                     sign = 1.0 if kind in ("shake", "nod") else float(vrng.choice([-1.0, 1.0]))
                     cues = {"language": list(t.language), "audio": ["audio.pause", "audio.slow"],
                             "body": [f"body.{kind}"]}
@@ -492,7 +550,7 @@ def generate(out_root: str | os.PathLike, participants: int = 3, seed: int = 0,
                 for seg in plan.segments:
                     for m, ids in seg.cues.items():
                         assert all(c in vocab for c in ids), ids
-                track = _motion_track(plan.n_frames, plan.segments, vrng)
+                track = _motion_track(plan.n_frames, plan.segments, vrng, style)
                 with tempfile.TemporaryDirectory(dir=stage) as tmp:
                     _encode(stage / plan.key, renderer, track, audio, Path(tmp))
                 decoded = _write_crops(stage / plan.key, stage / "cropped-aligned-faces" / plan.key, renderer, track)

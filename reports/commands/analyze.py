@@ -32,6 +32,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="a model folder written by `ahcue train` (default: the shipped, untrained codebook prior)")
     parser.add_argument("--kind", metavar="KIND",
                         help="require the model to be of this kind (conflict, xgboost, codebook-prior, ...)")
+    parser.add_argument("--adapt", choices=("none", "tta"), default="none",
+                        help="tta: adapt to this person at test time (online, per participant; its own "
+                             "explanation term); default none")
     parser.add_argument("--no-asr", action="store_true", help="do not transcribe when no transcript is given")
     parser.add_argument("--pdf", action="store_true", help="also print report.pdf with headless Chromium")
     parser.add_argument("--force", action="store_true", help="overwrite existing outputs in OUTDIR")
@@ -48,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
     result = analyze(args.video, args.output, transcript=args.transcript, model_dir=args.model,
                      annotation=args.annotations, asr=not args.no_asr, force=args.force,
                      progress=not args.quiet and interactive(sys.stderr), pdf=args.pdf, on_stage=log,
-                     kind=args.kind)
+                     kind=args.kind, adapt=args.adapt)
     if log is not None:
         log.done()
     if args.json:

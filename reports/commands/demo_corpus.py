@@ -32,6 +32,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="comma-separated question numbers every participant answers (default: 3 drawn per person)")
     parser.add_argument("--no-long-video", action="store_true",
                         help="skip the one ~32 s answer whose transcript times restart like Whisper's")
+    parser.add_argument("--shift", action="store_true",
+                        help="held-out (test) participants get their own style: one moves the head more, one speaks "
+                             "faster, one barely moves (a test of adaptation, not a claim about people)")
     parser.add_argument("--force", action="store_true", help="replace OUT if it is an existing demo corpus")
 
 
@@ -39,7 +42,7 @@ def run(args: argparse.Namespace) -> int:
     from levelone.democorpus.build import generate, load_planted
 
     root = generate(args.out, participants=args.participants, seed=args.seed, questions=args.questions,
-                    long_video_s=None if args.no_long_video else 32.0, force=args.force)
+                    long_video_s=None if args.no_long_video else 32.0, force=args.force, shift=args.shift)
     planted = load_planted(root)["videos"]
     n_ah = sum(v["label"] for v in planted.values())
     n_seg = sum(len(v["segments"]) for v in planted.values())

@@ -18,6 +18,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--split", default="test", choices=("train", "val", "test"), help="split to score (default: test)")
     parser.add_argument("-o", "--output", required=True, metavar="OUTDIR",
                         help="folder for metrics.json, predictions.csv and figures")
+    parser.add_argument("--adapt", choices=("none", "tta"), default="none",
+                        help="tta: per-participant test-time adaptation, online over each participant's videos "
+                             "in split order (default none)")
     parser.add_argument("--workers", type=int, default=1, metavar="N", help="level-one worker processes")
     parser.add_argument("--cache-dir", default=None, metavar="DIR", help="level-one cache folder")
     parser.add_argument("--no-asr", action="store_true", help="do not transcribe videos without a transcript")
@@ -38,7 +41,9 @@ def run(args: argparse.Namespace) -> int:
 
     for name in OUTPUTS:
         check_writable(Path(args.output) / name, args.force)
-    model = load_detector(args.model, args.kind)
+    from leveltwo.tta import adapt
+
+    model = adapt(load_detector(args.model, args.kind), args.adapt)
     tables = extract_tables(args.dataset_root, cache_dir=args.cache_dir, workers=args.workers,
                             asr=not args.no_asr, progress=not (args.quiet or args.json) and interactive())
     split = load_split(args.dataset_root, args.split, tables)

@@ -1,4 +1,4 @@
-"""`ahcue train`: fit the conflict detector (or the xgboost baseline) on a BAH root's train split,
+"""`ahcue train`: fit the conflict detector (or the xgboost baseline, or the fusion comparator) on a BAH root's train split,
 selecting on val; writes a model directory (safetensors/JSON + card with val metrics)."""
 from __future__ import annotations
 
@@ -14,12 +14,13 @@ EXAMPLES = """examples:
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("dataset_root", metavar="DATASET_ROOT",
                         help="BAH root (with split/, Videos/, video_annotation_transcript.yaml)")
-    parser.add_argument("--kind", choices=("conflict", "xgboost"), default="conflict",
-                        help="which detector to train (default: conflict)")
+    parser.add_argument("--kind", choices=("conflict", "xgboost", "fusion"), default="conflict",
+                        help="conflict (the explained detector, default), xgboost (baseline) or fusion (the "
+                             "papers' multimodal comparator; approximate explanations)")
     parser.add_argument("-o", "--output", required=True, metavar="DIR", help="model folder to write")
     parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto",
                         help="where to train (default: auto, CUDA when present)")
-    parser.add_argument("--epochs", type=int, default=30, help="maximum epochs (conflict; early stopping on val AP)")
+    parser.add_argument("--epochs", type=int, default=30, help="maximum epochs (conflict, fusion; early stopping on val AP)")
     parser.add_argument("--constraint-weight", type=float, default=0.1,
                         help="weight of the codebook constraint; the weight-0 ablation is always trained too")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
@@ -55,8 +56,18 @@ def run(args: argparse.Namespace) -> int:
     if args.kind == "conflict":
         model = train_conflict(train, val, epochs=args.epochs, constraint_weight=args.constraint_weight,
                                seed=args.seed, device=args.device, progress=say)
+    elif args.kind == "fusion":
+        from leveltwo.fusion import train_fusion
+
+        model = train_fusion(train, val, seed=args.seed, device=args.device, epochs=args.epochs, progress=say)
     else:
         model = train_xgboost(train, val, seed=args.seed, device=args.device, progress=say)
+    from leveltwo.segments import SegmentPrior
+
+    prior = SegmentPrior.from_annotations(train.annotations)
+    model.segment_durations_ = prior.to_dict()
+    say(f"A/H segment durations ({prior.source}): mean {prior.mean_s:.2f} s, sd {prior.sd_s:.2f} s -> "
+        f"minimum {prior.decoding()['min_duration_s']:.2f} s")
     model.save(out, force=args.force)
     val_m = model.metrics_.get("val")
     if val_m:

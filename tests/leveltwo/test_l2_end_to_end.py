@@ -100,3 +100,23 @@ def test_compare_says_when_it_scores_on_training_videos(trained, demo_corpus, ca
     assert main(["compare", str(demo_corpus), "--model", model, "--split", "test", "--json", "--quiet",
                  "--no-asr"]) == 0
     assert "warning" not in json.loads(capsys.readouterr().out)
+def test_fusion_comparator_and_tta_from_the_cli(trained, demo_corpus):
+    """`train --kind fusion` and `evaluate --adapt tta` run from the command line; the fusion card
+    says its explanations are approximate, every card records the training segment durations."""
+    d, common = trained, ["--no-asr", "--quiet"]
+    assert main(["train", str(demo_corpus), "--kind", "fusion", "-o", str(d / "fusion"), "--device", "cpu",
+                 "--epochs", "8", *common]) == 0
+    card = json.loads((d / "fusion" / "card.json").read_text())
+    assert card["kind"] == "fusion" and card["explanation"] == "approximate"
+    for name in ("conflict", "fusion"):
+        durations = json.loads((d / name / "card.json").read_text())["segment_durations"]
+        assert durations["mean_s"] > 0 and durations["min_duration_s"] < durations["mean_s"]
+    assert main(["evaluate", str(demo_corpus), "--model", str(d / "fusion"), "--split", "test", "-o", str(d / "eval-fusion"),
+                 *common]) == 0
+    fusion = json.loads((d / "eval-fusion" / "metrics.json").read_text())
+    chance = fusion["tuned"]["frame"]["n_positive"] / fusion["tuned"]["frame"]["n"]
+    assert fusion["tuned"]["frame"]["ap"] > chance  # it beats chance (BAH's AP; a system test)
+    assert main(["evaluate", str(demo_corpus), "--model", str(d / "conflict"), "--split", "test", "--adapt", "tta",
+                 "-o", str(d / "eval-conflict-tta"), *common]) == 0
+    tta = json.loads((d / "eval-conflict-tta" / "metrics.json").read_text())
+    assert tta["model"]["adaptation"] == "tta" and tta["tuned"]["frame"]["n"] == fusion["tuned"]["frame"]["n"]

@@ -93,3 +93,43 @@ def test_explain_segment_shares_add_to_one_and_carry_activation():
     # frown has no contribution column share... it is not a term here, so it is not listed;
     # every cue term with a positive share is, whatever its activation
     assert {c["id"] for c in ex["cues"]} == {"body.shake", "audio.pause", "face.gaze"}
+# ------------------------------------------------------------------ durations from data
+def test_published_prior_gives_a_minimum_from_bah_durations():
+    from leveltwo.segments import SegmentPrior
+
+    prior = SegmentPrior.published()
+    assert prior.mean_s == pytest.approx(4.29)
+    assert prior.sd_s == pytest.approx(58.7 * 4.29 / 103.9)
+    opts = prior.decoding()
+    # log-normal with BAH's mean and sd: 5% of segments are shorter than ~1.57 s; keep half of that
+    assert prior.quantile(0.05) == pytest.approx(1.5715, abs=1e-3)
+    assert opts["min_duration_s"] == pytest.approx(1.5715 / 2, abs=1e-3)
+    assert opts["merge_gap_s"] == pytest.approx(1.5715 / 2, abs=1e-3)
+    assert opts["smooth_s"] == pytest.approx(1.5715 / 4, abs=1e-3)
+
+
+def test_prior_from_annotated_durations_and_fallback():
+    from leveltwo.segments import SegmentPrior
+
+    short = SegmentPrior.from_durations([1.0, 1.2, 0.9, 1.1, 1.0, 0.8], "train")
+    assert short.n_segments == 6 and short.mean_s == pytest.approx(1.0)
+    assert 0.3 < short.decoding()["min_duration_s"] < short.mean_s / 2
+    few = SegmentPrior.from_durations([1.0, 2.0], "train")
+    assert few.mean_s == pytest.approx(4.29) and "only 2 segments" in few.source
+    assert SegmentPrior.from_dict(short.to_dict()) == short
+
+
+def test_learnt_minimum_drops_blips_the_fixed_one_keeps():
+    from leveltwo.segments import FrameSegment, SegmentPrior, segment_f1, segment_scores
+
+    fps = 24.0
+    p = np.zeros(480)
+    p[48:144] = 0.9   # a 4 s segment
+    p[300:312] = 0.9  # a 0.5 s blip
+    fixed = decode_segments(p, fps, threshold=0.5)
+    learnt = decode_segments(p, fps, threshold=0.5, **SegmentPrior.published().decoding())
+    assert len(fixed) == 2 and len(learnt) == 1
+    true = [FrameSegment(48, 143)]
+    assert segment_f1([segment_scores(learnt, true)])["segment_f1"] == 1.0
+    assert segment_f1([segment_scores(fixed, true)])["segment_f1"] == pytest.approx(2 / 3)
+    assert segment_scores(learnt, true)["best_iou"][0] > 0.9

@@ -252,3 +252,16 @@ def test_prediction_json_round_trips_through_the_report(case, tmp_path):
     table, pred = case
     back = Prediction.from_json(pred.to_json())
     assert back == pred and render_report(back, table) == render_report(pred, table)
+def test_model_section_says_when_explanations_are_approximate_or_adapted():
+    from types import SimpleNamespace
+
+    from leveltwo.predict import ModelInfo
+    from reports.html import _model_section
+
+    exact = _model_section(SimpleNamespace(model=ModelInfo("conflict-x", "conflict", True, {})))
+    assert "approximate" not in exact and "adapted" not in exact
+    fusion = _model_section(SimpleNamespace(model=ModelInfo("fusion-x", "fusion", True, {},
+                                                            explanation="approximate", adaptation="tta")))
+    assert "explanations are approximate" in fusion
+    assert "adapted to this person at test time" in fusion
+    assert "<dt>test-time adaptation</dt><dd>tta</dd>" in fusion
