@@ -16,8 +16,11 @@ video decision; serialised as ``prediction.json``.
                    "cues": [{"id", "modality", "name", "share", "activation"}],
                    "modalities": [{"id", "share"}], "pairs": [{"id", "share", "modalities"}],
                    "transcript"}],
-     "annotated_segments": [{"start_s", "end_s", "start_frame", "end_frame", "cues", "pairs"}]}
+     "annotated_segments": [{"start_s", "end_s", "start_frame", "end_frame", "cues", "pairs"}],
                                # only when annotations were given
+     "baseline": {source: {"kind": "personal"|"blended"|"population", "personal_s", "stable_s",
+                           "personal_weight"}},  # what each cue was measured against (short recordings)
+     "extractors": {name: version}}  # every level-one module, model file and package version used
 
 The video label is ``probability >= threshold`` (for 'majority' the vote fraction >= 0.5).
 ``modality_evidence`` is each modality's summed term contributions per frame (its cues and its
@@ -58,6 +61,8 @@ class Prediction:
     segments: list[dict[str, Any]]
     annotated_segments: list[dict[str, Any]] | None = None
     ahcue_version: str = AHCUE_VERSION
+    baseline: dict[str, Any] | None = None
+    extractors: dict[str, str] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -76,7 +81,7 @@ class Prediction:
         """Read ``prediction.json`` text (or its parsed dict)."""
         d = json.loads(data) if isinstance(data, (str, bytes)) else dict(data)
         names = {f.name for f in fields(cls)}
-        missing = names - set(d) - {"annotated_segments", "ahcue_version"}
+        missing = names - set(d) - {"annotated_segments", "ahcue_version", "baseline", "extractors"}
         if missing:
             raise ValueError(f"prediction.json lacks {sorted(missing)}")
         return cls(**{k: v for k, v in d.items() if k in names})
@@ -131,4 +136,6 @@ def predict_video(model, table, annotation=None, threshold: float | None = None,
         aggregation=aggregation, threshold=thr, label=label, missing_modalities=missing_modalities(table),
         frame_probability=[round(float(v), 4) for v in p],
         modality_evidence={m: [round(float(v), 4) for v in evidence[m]] for m in MODALITIES},
-        segments=segments, annotated_segments=annotated)
+        segments=segments, annotated_segments=annotated,
+        baseline=dict(getattr(table.meta, "baseline", {}) or {}),
+        extractors=dict(sorted((getattr(table.meta, "versions", {}) or {}).items())))

@@ -200,6 +200,16 @@ def _model_section(model: dict) -> str:
     return f'<section class="model"><h2>The model</h2><p>{_e(what)}</p><dl>{dl}</dl>{table}</section>'
 
 
+def _baseline_words(baseline: dict) -> str:
+    """One sentence: which sources were measured against population norms (short recordings)."""
+    short = [f"{src} ({v.get('personal_s', 0):.0f} s of {v.get('stable_s', 0):.0f} s needed, "
+             f"{100 * (1 - float(v.get('personal_weight', 1))):.0f}% population norms)"
+             for src, v in sorted(baseline.items()) if v.get("kind") != "personal"]
+    if not short:
+        return " Cues measured against this person's own baseline." if baseline else ""
+    return " Too short for a stable personal baseline, blended with population norms: " + "; ".join(short) + "."
+
+
 def render_report(prediction: dict, table=None, vocabulary: Vocabulary | None = None,
                   top_cues: int = 5) -> str:
     """The complete, self-contained HTML report for one video."""
@@ -230,7 +240,8 @@ def render_report(prediction: dict, table=None, vocabulary: Vocabulary | None = 
                       + ".</div>") if "annotated_segments" in prediction else ""
     detail = (f"Video-level probability by {_e(prediction.get('aggregation', ''))}; frame threshold "
               f"{float(prediction.get('threshold', 0.5)):.2f}; {float(prediction.get('duration_s', 0)):.1f} s, "
-              f"{int(prediction.get('n_frames', 0))} frames at {float(prediction.get('fps', 0)):.2f} fps.")
+              f"{int(prediction.get('n_frames', 0))} frames at {float(prediction.get('fps', 0)):.2f} fps."
+              + _baseline_words(prediction.get("baseline") or {}))
     return f"""<!DOCTYPE html>
 <html lang="en">
 <head>
