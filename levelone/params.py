@@ -50,7 +50,7 @@ def from_section(cls: type[T], section: str, calibration: Mapping[str, Any] | No
     cal = shipped_calibration() if calibration is None else calibration
     values = dict(cal.get("params", {}).get(section, {}))
     names = {f.name for f in fields(cls)}
-    kw = {k: (tuple(tuple(x) for x in v) if isinstance(v, list) else v) for k, v in values.items() if k in names}
+    kw = {k: (tuple(v) if isinstance(v, list) else v) for k, v in values.items() if k in names}
     return replace(cls(), **kw)  # type: ignore[type-var]
 
 

@@ -305,14 +305,18 @@ def card_rows(held: Mapping[str, FrameTable], evidence: Mapping[str, str]) -> di
 
 
 def summary(rows: Mapping[str, dict]) -> dict:
-    """The card's headline: worst cue, mean over cues with reference data."""
-    rates = {c: r["heldout_active_rate"] for c, r in rows.items() if r["heldout_active_rate"] is not None}
-    if not rates:
-        return {"cues": 0}
-    worst = max(rates, key=rates.get)
-    return {"cues": len(rates), "mean_active_rate": round(float(np.mean(list(rates.values()))), 4),
-            "max_active_rate": rates[worst], "max_cue": worst,
-            "cues_over_8pct": sorted(c for c, r in rates.items() if r > 0.08)}
+    """The card's headline, frames pooled over held-out speakers and per speaker averaged (a long
+    clip does not outweigh fifteen short ones): mean over cues and the worst cue."""
+    out: dict = {}
+    for tag, key in (("", "heldout_active_rate"), ("speaker_mean_", "heldout_active_rate_speaker_mean")):
+        rates = {c: r[key] for c, r in rows.items() if r[key] is not None}
+        if not rates:
+            continue
+        worst = max(rates, key=rates.get)
+        out.update({"cues": len(rates), f"{tag}mean_active_rate": round(float(np.mean(list(rates.values()))), 4),
+                    f"{tag}max_active_rate": rates[worst], f"{tag}max_cue": worst,
+                    f"{tag}cues_over_8pct": sorted(c for c, r in rates.items() if r > 0.08)})
+    return out
 
 
 def with_params(calibration: dict, params: Mapping[str, object]) -> dict:

@@ -146,8 +146,8 @@ def run_models(path, info: VideoInfo, progress: Callable[[int, int], None] | Non
     and the (width, height) of the frames the landmarks are measured in.
     """
     from levelone.face import affect as facial_affect
-    face_mesh, pose = _models()
     facial_affect.require()  # a missing model is an error, never a silent geometry-only fallback
+    face_mesh, pose = _models()
     with_expression = True
     _restart(face_mesh, pose)
     n = info.n_frames

@@ -30,6 +30,12 @@ FIRES_EVIDENCE = {
     "audio.volume": "real speech with a span lowered 12 dB (tests/levelone/audio/test_controlled_edits.py)",
 }
 PLANTED = "planted in the generated demo corpus only (synthetic; tests/levelone/test_planted_cues.py)"
+# The cues `ahcue demo-corpus` plants (its ahcue_planted.json, seed 0, 4 participants).
+PLANTED_CUES = ("audio.pause", "audio.slow", "body.nod", "body.shake", "body.tilt", "language.excuse",
+                "language.filler_sound", "language.hedging", "language.mot", "language.no_mot", "language.no_opp",
+                "language.repetition")
+HEAD_TRACES = ("synthetic head-angle traces: pitch vs yaw back-and-forth, speech-related motion "
+               "(tests/levelone/body/test_head_gestures.py); ") + PLANTED
 
 
 def default_shared_data() -> Path:
@@ -50,13 +56,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="raw-signal cache for the reference clips (default: ~/.cache/ahcue/calibration)")
     parser.add_argument("--no-asr", action="store_true", help="no transcription (language cues get no reference data)")
     parser.add_argument("--force", action="store_true", help="overwrite existing outputs in --out")
-
-
-def _planted_cues() -> set[str]:
-    from levelone.democorpus import script
-    text = Path(script.__file__).read_text(encoding="utf-8")
-    from codebook.vocabulary import load_vocabulary
-    return {c.id for c in load_vocabulary().measurable if f'"{c.id}"' in text or f"'{c.id}'" in text}
 
 
 def run(args: argparse.Namespace) -> int:
@@ -103,8 +102,8 @@ def run(args: argparse.Namespace) -> int:
               "language": language_params(final)}
     calibration = C.with_params(final, params)
 
-    planted = _planted_cues()
-    evidence = {**{c: PLANTED for c in planted}, **FIRES_EVIDENCE}
+    evidence = {**{c: PLANTED for c in PLANTED_CUES}, "body.nod": HEAD_TRACES, "body.shake": HEAD_TRACES,
+                **FIRES_EVIDENCE}
     rows = C.card_rows(held, evidence)
 
     # default model: quiet shift, leave one speaker out, then on everyone
@@ -150,8 +149,10 @@ def run(args: argparse.Namespace) -> int:
     write_text(l2_dir / PRIOR_CALIBRATION, json.dumps(prior_cal, indent=1, sort_keys=True) + "\n")
     codebook_prior(quiet=prior_cal).save(l2_dir, force=True)
     s = card["summary"]
-    print(f"cues on held-out reference speakers: mean active rate {s.get('mean_active_rate')}, "
+    print(f"cues on held-out reference speakers, frames pooled: mean active rate {s.get('mean_active_rate')}, "
           f"max {s.get('max_active_rate')} ({s.get('max_cue')}); over 8%: {s.get('cues_over_8pct')}")
+    print(f"per speaker averaged: mean {s.get('speaker_mean_mean_active_rate')}, max "
+          f"{s.get('speaker_mean_max_active_rate')} ({s.get('speaker_mean_max_cue')})")
     print(f"default model: quiet shift {shift:.3f} logits; held-out frame positive rate "
           f"{prior_cal['heldout']['frame_positive_rate']}, clips flagged {flagged}/{n_clips}")
     print(f"wrote {l1_dir / 'calibration.json'}, {l1_dir / 'calibration_card.json'} and the default model in {l2_dir}")
