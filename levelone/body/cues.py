@@ -84,7 +84,10 @@ class BodyCueParams:
     sigh_band_s: tuple[float, float] = (0.3, 4.0)
     sigh_z: float = 3.0
     sigh_hold_s: float = 1.0
-    shrug_z: float = 2.0
+    shrug_z: float = 2.0                # both shoulders up (mean z) ...
+    shrug_one_z: float = 3.0            # ... or one shoulder clearly up
+    shrug_hold_s: float = 0.3           # held at least this long (pose jitter is shorter)
+    shrug_min_sw: float = 0.06          # and the shoulders rise at least this much (shoulder widths)
     hands_z: float = 2.0
     hands_speed_sw_per_s: float = 0.5
     hands_speed_z: float = 2.5
@@ -282,7 +285,16 @@ def body_cues(signals: pd.DataFrame, baseline: Baseline | None, fps: float,
     shoulder = interpolate_gaps(_col(signals, "body.shoulder_y")) / np.where(sw > 0, sw, np.nan)
     bump = smooth(shoulder, frames(p.sigh_band_s[0])) - smooth(shoulder, frames(p.sigh_band_s[1]))
     cue["sigh"] = hold(squash(robust_z(bump, floor=0.01), p.sigh_z, 0.7), frames(p.sigh_hold_s))
-    cue["shrug"] = squash(np.fmax(z("body.shoulder_raise_l"), z("body.shoulder_raise_r")), p.shrug_z, w)
+    z_l, z_r = z("body.shoulder_raise_l"), z("body.shoulder_raise_r")
+    rise_l, rise_r = (_col(signals, f"body.shoulder_raise_{t}") - base.median.get(f"body.shoulder_raise_{t}", np.nan)
+                      for t in ("l", "r"))
+
+    def enough(rise: np.ndarray) -> np.ndarray:  # a rise of at least shrug_min_sw, whatever the baseline's scale
+        return squash((rise - p.shrug_min_sw) / (0.25 * p.shrug_min_sw), 0.0)
+
+    both = squash((z_l + z_r) / 2, p.shrug_z, w) * enough((rise_l + rise_r) / 2)
+    one = squash(np.fmax(z_l, z_r), p.shrug_one_z, w) * enough(np.fmax(rise_l, rise_r))
+    cue["shrug"] = sustained(np.fmax(both, one), frames(p.shrug_hold_s))
     # hands: wrists shown more than usual, or moving
     vis = np.fmax(_col(signals, "body.wrist_vis_l"), _col(signals, "body.wrist_vis_r"))
     speeds = []

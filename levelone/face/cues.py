@@ -58,7 +58,7 @@ class FaceCueParams:
     blink_excess_ratio: float = 2.0    # local blink rate / usual rate that counts as blinking more
     blink_excess_width_ratio: float = 0.4
     squint_z: float = 1.5
-    squint_hold_s: float = 0.3
+    squint_hold_s: float = 0.5         # held: a narrowing shorter than this is a slow blink
     frown_gap_z: float = 1.5
     frown_inner_z: float = 1.0
     eyebrow_z: float = 2.0
