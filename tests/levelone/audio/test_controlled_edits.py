@@ -19,7 +19,8 @@ CLIPS = ("jfk_whisper/jfk.flac", "librispeech_librosa/198-209-0000.ogg",
          "librispeech_librosa/3436-172162-0000.ogg", "librispeech_librosa/5703-47212-0000.ogg")
 EDIT_AT_S = 3.0
 
-pytestmark = pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="ffmpeg is needed for atempo")
+pytestmark = [pytest.mark.slow,
+              pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="ffmpeg is needed for atempo")]
 
 
 def _load(path) -> np.ndarray:
