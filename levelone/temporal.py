@@ -10,6 +10,8 @@ from scipy import ndimage
 
 from levelone.pipeline.baseline import MAD_TO_SD
 
+VERSION = "1"  # part of the stage-2 cache key (levelone.pipeline.extract.CUE_MODULES)
+
 
 def _filled(x: np.ndarray) -> np.ndarray:
     return np.nan_to_num(np.asarray(x, np.float64), nan=0.0)
@@ -136,7 +138,8 @@ def oscillation(x: np.ndarray, fps: float, threshold: float, window_s: float = 1
 
 def periodicity(x: np.ndarray, fps: float, window_s: float = 3.0, hop_s: float = 0.25,
                 band_hz: tuple[float, float] = (0.5, 3.0)) -> tuple[np.ndarray, np.ndarray]:
-    """Per-frame (peak autocorrelation in ``band_hz``, window SD) over sliding windows.
+    """Per-frame (autocorrelation peak in ``band_hz``, window SD) over sliding windows; 0 where the
+    autocorrelation has no local maximum in the band (drifts and steps are not rhythm).
 
     The window's linear trend is removed first; values are interpolated from a hop grid to frames.
     NaN-free input expected (see :func:`interpolate_gaps`).
@@ -158,8 +161,12 @@ def periodicity(x: np.ndarray, fps: float, window_s: float = 3.0, hop_s: float =
         if var <= 1e-12:
             r = 0.0
         else:
-            r = max(float((seg[:-lag] * seg[lag:]).sum() / var) * win / (win - lag)
-                    for lag in range(lag_lo, lag_hi + 1))
+            # only a true peak counts: a slow drift or a step is highly correlated at every short
+            # lag but has no peak, and is not rhythmic
+            lags = range(max(1, lag_lo - 1), min(win - 1, lag_hi + 2))
+            ac = [float((seg[:-lag] * seg[lag:]).sum() / var) * win / (win - lag) for lag in lags]
+            tops = [ac[i] for i in range(1, len(ac) - 1) if ac[i] >= ac[i - 1] and ac[i] >= ac[i + 1]]
+            r = max(tops, default=0.0)
         centres.append(s + win / 2)
         peaks.append(min(r, 1.0))
         sds.append(np.sqrt(var / win))

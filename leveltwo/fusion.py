@@ -37,6 +37,7 @@ import numpy as np
 import pandas as pd
 
 from codebook.errors import InputError
+from codebook.version import __version__
 from codebook.vocabulary import MODALITIES
 from leveltwo.additive import resolve_device, sigmoid
 from leveltwo.modeldir import library_versions, read_card, read_weights, short_hash, write_model_dir
@@ -296,7 +297,7 @@ class FusionDetector:
 
     def card(self) -> dict:
         self._check_fitted()
-        card = {"kind": self.kind, "trained": True, "ahcue_version": "0.1.0", "hyper_parameters": self.get_params(),
+        card = {"kind": self.kind, "trained": True, "ahcue_version": __version__, "hyper_parameters": self.get_params(),
                 "input_columns": self.columns_, "threshold": float(self.threshold_),
                 "metrics": getattr(self, "metrics_", {}), "history": getattr(self, "history_", []),
                 "training_data": getattr(self, "training_data_", ""), "versions": library_versions(),

@@ -15,9 +15,15 @@ ConflictDetector whose weights are *set*, not learned, from the codebook's publi
   baseline units logistically with 0.5 at the cue's threshold (typically 2 units), so a cue at
   baseline reads ``squash(0, 2) ≈ 0.12``, not 0.
 
+Quiet on ordinary talk: the bias is then lowered by a **quiet shift** measured on real reference
+speakers talking normally (``leveltwo/data/prior_calibration.json``, written by ``ahcue calibrate``,
+:func:`quiet_bias_shift`): the smallest shift that keeps the frame positive rate of those speakers
+at or under ``QUIET_FRAME_RATE`` and flags none of their clips, plus a margin. Trained models keep
+their own bias and threshold.
+
 It is a transparent, codebook-shaped starting point, not an accurate detector: its card says
 ``kind: codebook-prior, trained: false``, and reports must say so. Regenerate it with
-``python -m leveltwo.models`` (deterministic).
+``python -m leveltwo.models`` (deterministic, from the shipped prior calibration).
 """
 from __future__ import annotations
 
@@ -36,6 +42,10 @@ CUE_BUDGET = 12.0
 PAIR_BUDGET = 18.0
 WITHIN_WEIGHT = 1.0
 QUIET_Z_THRESHOLD = 2.0  # level one's usual cue threshold in baseline units
+QUIET_FRAME_RATE = 0.02  # reference speakers' frames the default model may call A/H (training folds)
+QUIET_MARGIN_LOGIT = 0.25  # extra bias shift beyond the measured one, in logits
+QUIET_AGGREGATION = "sliding_max_24"  # how a clip is flagged (predict_video's default)
+PRIOR_CALIBRATION = "prior_calibration.json"
 
 
 def default_model_dir() -> Path:
@@ -64,8 +74,59 @@ def load_model(directory: str | Path | None = None):
     return kinds[card["kind"]].load(d)
 
 
-def codebook_prior(stats=None):
-    """The untrained codebook-prior ConflictDetector built from ``stats`` (default: published)."""
+def prior_calibration() -> dict:
+    """The shipped quiet-shift calibration of the default model (``{}`` when absent)."""
+    import json
+    path = default_model_dir() / PRIOR_CALIBRATION
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-np.clip(x, -60, 60)))
+
+
+def _clip_shift(logits: np.ndarray, threshold: float, aggregation: str) -> float:
+    """Smallest bias shift (logits) under which the clip's video score stays below ``threshold``."""
+    from leveltwo.metrics import aggregate
+
+    def flagged(d: float) -> bool:
+        return aggregate(_sigmoid(logits - d), aggregation, threshold) >= threshold
+
+    if not flagged(0.0):
+        return 0.0
+    lo, hi = 0.0, 1.0
+    while flagged(hi) and hi < 64:
+        lo, hi = hi, hi * 2
+    for _ in range(40):
+        mid = (lo + hi) / 2
+        lo, hi = (mid, hi) if flagged(mid) else (lo, mid)
+    return hi
+
+
+def quiet_bias_shift(logits: dict[str, list[np.ndarray]], threshold: float = 0.5,
+                     frame_rate: float = QUIET_FRAME_RATE, margin: float = QUIET_MARGIN_LOGIT,
+                     aggregation: str = QUIET_AGGREGATION) -> float:
+    """Bias shift (>= 0, logits) so that ordinary talk stays quiet.
+
+    ``logits``: speaker -> per-clip frame logits of the unshifted model on real reference speech.
+    The shift is the largest of: what brings the speaker-balanced frame positive rate down to
+    ``frame_rate``, and what keeps every clip's video score under ``threshold``; plus ``margin``.
+    """
+    per = [(np.concatenate(v), 1.0 / max(sum(len(x) for x in v), 1)) for v in logits.values() if v]
+    values = np.concatenate([v for v, _ in per])
+    weights = np.concatenate([np.full(v.size, w) for v, w in per])
+    order = np.argsort(values, kind="stable")
+    cum = np.cumsum(weights[order]) / weights.sum()
+    q = float(values[order][min(np.searchsorted(cum, 1.0 - frame_rate), values.size - 1)])
+    frame = q - np.log(threshold / (1 - threshold))
+    clip = max((_clip_shift(x, threshold, aggregation) for v in logits.values() for x in v), default=0.0)
+    return float(max(0.0, frame, clip) + margin)
+
+
+def codebook_prior(stats=None, quiet: dict | float | None = None):
+    """The untrained codebook-prior ConflictDetector built from ``stats`` (default: published),
+    its bias lowered by the quiet shift of ``quiet`` (a prior calibration dict, or the shift in
+    logits; default: the shipped ``prior_calibration.json``, 0 without one)."""
     from leveltwo.detector import ConflictDetector
     from leveltwo.additive import inv_softplus
 
@@ -96,7 +157,10 @@ def codebook_prior(stats=None):
 
     quiet = float(squash(np.zeros(1), QUIET_Z_THRESHOLD)[0])
     cue_total = float(sum(w for n, w in zip(names, weights) if n.startswith("cue.")))
-    bias = np.log(FRAME_PRIOR / (1 - FRAME_PRIOR)) - quiet * cue_total
+    cal = prior_calibration() if quiet is None else dict(quiet) if isinstance(quiet, dict) else \
+        {"quiet_shift_logit": float(quiet)}
+    shift = float(cal.get("quiet_shift_logit", 0.0))
+    bias = np.log(FRAME_PRIOR / (1 - FRAME_PRIOR)) - quiet * cue_total - shift
     model.params_ = {"raw_w": inv_softplus(weights), "bias": np.array([bias]),
                      "ctx_w1": np.zeros((model.hidden, len(ctx))), "ctx_b1": np.zeros(model.hidden),
                      "ctx_w2": np.zeros((1, model.hidden)), "ctx_b2": np.zeros(1), "ctx_mu": np.zeros(len(ctx)),
@@ -106,14 +170,16 @@ def codebook_prior(stats=None):
     model.threshold_ = 0.5
     model.trained_ = False
     model.kind_ = "codebook-prior"
-    model.metrics_ = {}
     model.history_ = []
     model.training_data_ = "none: weights set from published codebook statistics (" + targets.source + ")"
     model.description_ = ("Untrained codebook-prior detector: cue weights = 12 x modality share x within-modality "
                           "cue share, pair weights = 18 x inconsistency-pair share, within-modality weights 1, "
                           "bias = logit(0.17) minus the evidence of a frame at the person's baseline (BAH frame prior), "
+                          f"minus a quiet shift of {shift:.3f} logits measured on real reference speakers talking "
+                          "normally (prior_calibration.json, ahcue calibrate), "
                           "no context term. A transparent starting point, "
                           "not a detector validated on people.")
+    model.metrics_ = {"quiet_calibration": cal} if cal else {}
     return model
 
 

@@ -25,7 +25,10 @@ which keeps keys it does not know (a newer writer's) in ``extra`` and writes the
                    "adaptation_share" (only under test-time adaptation), "transcript"}],
      "annotated_segments": [{"start_s", "end_s", "start_frame", "end_frame", "cues", "pairs"}],
                                # only when annotations were given
-     "has_audio"}              # whether the video file has an audio track; only when probed
+     "has_audio",              # whether the video file has an audio track; only when probed
+     "baseline": {source: {"kind": "personal"|"blended"|"population", "personal_s", "stable_s",
+                           "personal_weight"}},  # what each cue was measured against (short recordings)
+     "extractors": {name: version}}  # every level-one module, model file and package version used
 
 A segment's ``cues`` lists every cue with a positive share of its evidence or active in it, by
 share; ``activation`` is the cue's mean activation over the segment and ``active_fraction`` the
@@ -247,6 +250,8 @@ class Prediction(_Record):
     annotated_segments: tuple[AnnotatedSegment, ...] | None = field(default=None, metadata={"omit_none": True})
     has_audio: bool | None = field(default=None, metadata={"omit_none": True})  # the file has an audio track
     ahcue_version: str = AHCUE_VERSION
+    baseline: Mapping[str, Any] | None = field(default=None, metadata={"omit_none": True})
+    extractors: Mapping[str, str] | None = field(default=None, metadata={"omit_none": True})
     extra: Mapping[str, Any] = field(default_factory=dict, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
@@ -360,4 +365,6 @@ def predict_video(model, table, annotation=None, threshold: float | None = None,
         missing_modalities=tuple(missing_modalities(table)),
         frame_probability=tuple(round(float(v), 4) for v in p),
         modality_evidence={m: tuple(round(float(v), 4) for v in evidence[m]) for m in MODALITIES},
-        segments=tuple(segments), annotated_segments=annotated, has_audio=has_audio)
+        segments=tuple(segments), annotated_segments=annotated, has_audio=has_audio,
+        baseline=dict(getattr(table.meta, "baseline", {}) or {}),
+        extractors=dict(sorted((getattr(table.meta, "versions", {}) or {}).items())))

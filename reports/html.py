@@ -366,6 +366,16 @@ def _missing_html(prediction: Prediction, table) -> str:
     return f'<div class="missing">{_e(lead)}<ul>{items}</ul></div>'
 
 
+def _baseline_words(baseline: dict) -> str:
+    """One sentence: which sources were measured against population norms (short recordings)."""
+    short = [f"{src} ({v.get('personal_s', 0):.0f} s of {v.get('stable_s', 0):.0f} s needed, "
+             f"{100 * (1 - float(v.get('personal_weight', 1))):.0f}% population norms)"
+             for src, v in sorted(baseline.items()) if v.get("kind") != "personal"]
+    if not short:
+        return " Cues measured against this person's own baseline." if baseline else ""
+    return " Too short for a stable personal baseline, blended with population norms: " + "; ".join(short) + "."
+
+
 def render_report(prediction: Prediction, table=None, vocabulary: Vocabulary | None = None,
                   options: ReportOptions = OPTIONS) -> str:
     """The complete, self-contained HTML report for one video."""
@@ -411,6 +421,7 @@ def render_report(prediction: Prediction, table=None, vocabulary: Vocabulary | N
               f"{prediction.threshold:.2f}; {prediction.duration_s:.1f} s, "
               f"{prediction.n_frames} frames at {prediction.fps:.2f} fps.") if ok else (
         f"{prediction.duration_s:.1f} s, {prediction.n_frames} frames at {prediction.fps:.2f} fps.")
+    detail += _baseline_words(dict(prediction.baseline or {}))
     glossary_cues = list(shown) + [c.id for s in segs for c in active_cues(s, options)]
     glossary_cues += [c for a in (annotated or ()) for ids in a.cues.values() for c in ids]
     glossary_pairs = [p.id for s in segs for p in s.pairs if round(100 * p.share) >= 1]

@@ -22,19 +22,22 @@ voicing 86 % and 0-9 %; both find the same three long pauses in jfk.flac.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 from scipy.ndimage import maximum_filter1d, uniform_filter1d
 
 from levelone.columns import ColumnSpec, affect_columns, cue_columns, presence, signal_columns
 from levelone.pipeline.baseline import Baseline, squash
+from levelone.params import apply_operating_points, from_section
 
 SR = 16000
 HOP_S = 0.01
 HOP = int(SR * HOP_S)
 FRAME_LENGTH = 1024  # 64 ms: two periods of a 31 Hz voice, enough for fmin = 65 Hz
 FMIN, FMAX = 65.0, 400.0
-VERSION = "audio-2"
+VERSION = "audio-3"
 _EPS = 1e-10
 
 
@@ -318,6 +321,45 @@ def fillers(voiced: np.ndarray, speech: np.ndarray, f0: np.ndarray, logmel: np.n
     return out
 
 
+def spectral_tempo(logmel: np.ndarray, speech: np.ndarray, window: int, hop_s: float = HOP_S,
+                   smooth_s: float = 0.03) -> np.ndarray:
+    """How fast the spectrum changes during speech: mean absolute change of the level-normalised
+    log-mel bands (dB per second, averaged over bands) over speech hops of a centred window of
+    ``window`` hops; NaN outside speech or under 0.5 s of speech in the window.
+
+    A tempo measure that follows time-stretching: articulation moves the spectrum from sound to
+    sound, and speech slowed by ffmpeg's ``atempo=0.7`` makes each move take 1/0.7 as long, so this
+    falls to ~0.7x, where counting syllable nuclei (:func:`syllable_nuclei`) reads ~0.8x."""
+    k = max(1, int(round(smooth_s / hop_s)))
+    lm = uniform_filter1d(logmel.astype(np.float64), k, axis=1)
+    change = np.r_[0.0, np.abs(np.diff(lm, axis=1)).mean(axis=0)] / hop_s
+    sp = speech.astype(np.float64)
+    sp_n = uniform_filter1d(sp, window, mode="constant") * window
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rate = uniform_filter1d(change * sp, window, mode="constant") * window / sp_n
+    rate[(sp_n * hop_s < 0.5) | ~speech] = np.nan
+    return rate
+
+
+def voiced_rate(voiced: np.ndarray, speech: np.ndarray, window: int, hop_s: float = HOP_S,
+                min_run_s: float = 0.03) -> np.ndarray:
+    """Voiced stretches starting per second of speech over a centred window of ``window`` hops
+    (NaN outside speech or under 0.5 s of speech in the window).
+
+    A tempo measure that follows time-stretching exactly: ffmpeg's ``atempo=0.7`` lengthens every
+    voiced stretch by 1/0.7 and keeps their number, so this rate falls to 0.7x, where syllable
+    nuclei (:func:`syllable_nuclei`) read ~0.8x because slower speech shows more small peaks."""
+    onsets = np.zeros(voiced.size)
+    for a, b in _runs(voiced):
+        if (b - a) * hop_s >= min_run_s:
+            onsets[a] = 1.0
+    sp_s = uniform_filter1d(speech.astype(np.float64), window, mode="constant") * window * hop_s
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rate = uniform_filter1d(onsets, window, mode="constant") * window / sp_s
+    rate[(sp_s < 0.5) | ~speech] = np.nan
+    return rate
+
+
 # ----------------------------------------------------------------------------- frame axis
 
 def _window_mean(x: np.ndarray, n: int) -> np.ndarray:
@@ -340,7 +382,7 @@ def _to_frames(x: np.ndarray, hop_frame: np.ndarray, n_frames: int) -> np.ndarra
 
 
 SIGNAL_COLUMNS = ("audio.rms_db", "audio.speech_db", "audio.speech", "audio.voiced", "audio.f0_st",
-                  "audio.f0_var_st", "audio.jitter_st", "audio.rate", "audio.gap_s", "audio.gap_len_s", "audio.breath",
+                  "audio.f0_var_st", "audio.jitter_st", "audio.rate", "audio.tempo", "audio.gap_s", "audio.gap_len_s", "audio.breath",
                   "audio.filler")
 # The FrameTable columns this module writes (collected by levelone.frametable.schema): audio_signals'
 # output, (unit, low, high) as in its docstring, and audio_cues' output.
@@ -349,6 +391,7 @@ SIGNAL_UNITS: dict[str, tuple[str, float | None, float | None]] = {
     "audio.speech": ("fraction of the frame", 0.0, 1.0), "audio.voiced": ("fraction of the frame", 0.0, 1.0),
     "audio.f0_st": ("semitones re 100 Hz", None, None), "audio.f0_var_st": ("semitones", 0.0, None),
     "audio.jitter_st": ("semitones", 0.0, None), "audio.rate": ("syllables/s", 0.0, None),
+    "audio.tempo": ("dB/s", 0.0, None),
     "audio.gap_s": ("s", 0.0, None), "audio.gap_len_s": ("s", 0.0, None),
     "audio.breath": ("fraction of the frame", 0.0, 1.0), "audio.filler": ("fraction of the frame", 0.0, 1.0)}
 COLUMNS: tuple[ColumnSpec, ...] = (
@@ -380,6 +423,8 @@ def audio_signals(y: np.ndarray, sr: int, fps: float, n_frames: int, vad: str = 
       deviation over a 2 s window (pitch animation).
     - ``audio.jitter_st``: mean hop-to-hop pitch change (semitones) over a 0.5 s window.
     - ``audio.rate``: syllable nuclei per second of speech in a 2 s window (NaN under 0.5 s speech).
+    - ``audio.tempo``: spectral change speed during speech in a 2 s window (dB/s,
+      :func:`spectral_tempo`), what the slow/fast cues compare with the person's usual tempo.
     - ``audio.gap_s``: duration (s) of the pause inside speech that covers the frame; 0 in
       speech, NaN in leading/trailing silence or a recording without speech.
     - ``audio.gap_len_s``: the same duration at the middle frame of each pause only (NaN
@@ -424,6 +469,8 @@ def audio_signals(y: np.ndarray, sr: int, fps: float, n_frames: int, vad: str = 
         rate = uniform_filter1d(nuclei, w2, mode="constant") * w2 / sp_s
     rate[(sp_s < 0.5) | ~speech] = np.nan
 
+    tempo = spectral_tempo(logmel, speech, w2)
+
     gap = np.full(n, np.nan)
     gap_len = np.full(n, np.nan)  # once per gap, so a baseline over it is per gap, not per frame
     first, last = np.flatnonzero(speech)[[0, -1]]
@@ -442,6 +489,7 @@ def audio_signals(y: np.ndarray, sr: int, fps: float, n_frames: int, vad: str = 
         "audio.f0_var_st": _to_frames(var_st, hop_frame, n_frames),
         "audio.jitter_st": _to_frames(jit, hop_frame, n_frames),
         "audio.rate": _to_frames(rate, hop_frame, n_frames),
+        "audio.tempo": _to_frames(tempo, hop_frame, n_frames),
         "audio.gap_s": _to_frames(gap, hop_frame, n_frames),
         "audio.gap_len_s": _to_frames(gap_len, hop_frame, n_frames),
         "audio.breath": _to_frames(breaths(voiced, speech, level, flat).astype(np.float64), hop_frame, n_frames),
@@ -457,7 +505,34 @@ def audio_signals(y: np.ndarray, sr: int, fps: float, n_frames: int, vad: str = 
 # Floors in signal units so a very steady speaker is not flagged for tiny changes.
 FLOORS = {"audio.speech_db": 2.0, "audio.rate": 0.5, "audio.jitter_st": 0.05, "audio.f0_var_st": 0.5,
           "audio.gap_s": 0.1, "audio.gap_len_s": 0.1}
-MIN_PAUSE_S = 0.5
+
+
+@dataclass(frozen=True)
+class AudioCueParams:
+    """Audio cue thresholds with their units: ``*_s`` seconds, ``*_z`` robust z-score against the
+    person's baseline, ``*_ratio`` a fraction of the person's usual value. Values in force come
+    from ``levelone/data/calibration.json`` (:func:`audio_params`)."""
+
+    min_pause_s: float = 0.5         # a pause is at least this long, or the person's median gap if longer
+    pause_width_s: float = 0.1
+    slow_ratio: float = 0.9          # speech rate under this fraction of the person's usual rate is slow
+    fast_ratio: float = 1.12
+    rate_width_ratio: float = 0.02
+    rate_window_s: float = 2.0       # rate is averaged over this window (centred) for the rate cues
+    usual_tempo_quantile: float = 0.65  # the person's usual tempo: this quantile of their baseline tempo
+    volume_db: float = 6.0           # speech level over the window this far from the person's usual level
+    volume_width_db: float = 1.5
+    volume_window_s: float = 1.5     # level averaged over this much time (centred)
+    shaky_voice_z: float = 2.0
+    width_z: float = 1.0
+
+
+def audio_params(calibration: dict | None = None) -> AudioCueParams:
+    """The audio parameters in force: ``calibration`` (default: the shipped one) over the code defaults."""
+    return from_section(AudioCueParams, "audio", calibration)
+
+
+MIN_PAUSE_S = AudioCueParams.min_pause_s
 
 
 def _baseline_for(signals: pd.DataFrame, baseline: Baseline | None) -> Baseline:
@@ -470,12 +545,48 @@ def _baseline_for(signals: pd.DataFrame, baseline: Baseline | None) -> Baseline:
     return own.with_floor(FLOORS)
 
 
-def pause_threshold_s(baseline: Baseline) -> float:
-    """Pause threshold (s): the person's median silent gap inside speech, at least ``MIN_PAUSE_S``."""
-    return max(MIN_PAUSE_S, baseline.median.get("audio.gap_len_s", 0.0))
+RATE_COLUMN = "audio.tempo"
 
 
-def audio_cues(signals: pd.DataFrame, baseline: Baseline | None, fps: float) -> pd.DataFrame:
+def level_change_db(signals: pd.DataFrame, baseline: Baseline, fps: float, window_s: float) -> np.ndarray:
+    """Speech level averaged over a centred window of ``window_s`` minus the person's usual speech
+    level (dB; NaN where the window holds no speech). Per-frame levels swing by syllable; a change in
+    loudness is a stretch of speech, so it is judged on the window's mean in decibels."""
+    db = signals["audio.speech_db"].to_numpy(np.float64) if "audio.speech_db" in signals else np.full(len(signals), np.nan)
+    usual = baseline.median.get("audio.speech_db", np.nan)
+    local = _window_mean(db, max(1, int(round(window_s * fps))))
+    span = np.isfinite(signals["audio.gap_s"].to_numpy(np.float64)) if "audio.gap_s" in signals else np.isfinite(db)
+    return np.where(span, local - usual, np.nan)
+
+
+def rate_ratio(signals: pd.DataFrame, baseline: Baseline, fps: float, params: "AudioCueParams") -> np.ndarray:
+    """Speech tempo over a centred window of ``rate_window_s`` divided by the person's usual tempo.
+
+    The usual tempo is the ``usual_tempo_quantile`` of the person's tempo under their baseline
+    (median + z(quantile) x robust scale): above the median, so that a slowed stretch inside the
+    baseline does not become the norm. The baseline is the person's (over all their recordings) or,
+    without one, this recording's own (:func:`_baseline_for`). Defined over the whole speech span,
+    short pauses included (a slowed stretch is slow across its pauses too); NaN before the first and
+    after the last speech."""
+    from scipy.stats import norm
+
+    col = RATE_COLUMN if RATE_COLUMN in signals else "audio.rate"
+    rate = signals[col].to_numpy(np.float64) if col in signals else np.full(len(signals), np.nan)
+    usual = baseline.median.get(col, np.nan) + norm.ppf(params.usual_tempo_quantile) * baseline.scale.get(col, 0.0)
+    if not np.isfinite(usual) or usual <= 0:
+        return np.full(len(signals), np.nan)
+    local = _window_mean(rate, max(1, int(round(params.rate_window_s * fps))))
+    span = np.isfinite(signals["audio.gap_s"].to_numpy(np.float64)) if "audio.gap_s" in signals else np.isfinite(rate)
+    return np.where(span, local / usual, np.nan)
+
+
+def pause_threshold_s(baseline: Baseline, min_pause_s: float = MIN_PAUSE_S) -> float:
+    """Pause threshold (s): the person's median silent gap inside speech, at least ``min_pause_s``."""
+    return max(min_pause_s, baseline.median.get("audio.gap_len_s", 0.0))
+
+
+def audio_cues(signals: pd.DataFrame, baseline: Baseline | None, fps: float,
+               params: AudioCueParams | None = None, calibration: dict | None = None) -> pd.DataFrame:
     """Audio cue activations in [0, 1] and prosodic affect, one row per frame.
 
     ``cue.audio.pause|slow|fast|volume|shaky_voice|breath`` (every measurable audio cue of the
@@ -483,6 +594,7 @@ def audio_cues(signals: pd.DataFrame, baseline: Baseline | None, fps: float) -> 
     Event cues (pause, breath) are 0 outside events when the recording has speech; continuous cues
     are NaN where their signal is undefined; everything is NaN (confidence 0) without speech.
     """
+    p = audio_params(calibration) if params is None else params
     n = len(signals)
     b = _baseline_for(signals, baseline)
     has_speech = "audio.present" in signals and bool(signals["audio.present"].fillna(False).astype(bool).any())
@@ -496,17 +608,17 @@ def audio_cues(signals: pd.DataFrame, baseline: Baseline | None, fps: float) -> 
         return out
 
     gap = signals["audio.gap_s"].to_numpy(np.float64)
-    thr = pause_threshold_s(b)
-    pause = np.where(np.isfinite(gap) & (gap > 0), 1 / (1 + np.exp(-(gap - thr) / 0.1)), 0.0)
-    out["cue.audio.pause"] = pause.astype(np.float32)
-
-    z_rate = b.zscore(signals, "audio.rate")
-    out["cue.audio.slow"] = squash(-z_rate, 1.5)
-    out["cue.audio.fast"] = squash(z_rate, 1.5)
-    z_db = b.zscore(signals, "audio.speech_db")
-    out["cue.audio.volume"] = squash(np.abs(z_db), 2.0)
-    out["cue.audio.shaky_voice"] = squash(b.zscore(signals, "audio.jitter_st"), 2.0)
-    out["cue.audio.breath"] = np.nan_to_num(signals["audio.breath"].to_numpy(np.float32)).clip(0, 1)
+    thr = pause_threshold_s(b, p.min_pause_s)
+    cue: dict[str, np.ndarray] = {}
+    cue["pause"] = np.where(np.isfinite(gap) & (gap > 0), 1 / (1 + np.exp(-(gap - thr) / p.pause_width_s)), 0.0)
+    ratio = rate_ratio(signals, b, fps, p)
+    cue["slow"] = squash((p.slow_ratio - ratio) / p.rate_width_ratio, 0.0)
+    cue["fast"] = squash((ratio - p.fast_ratio) / p.rate_width_ratio, 0.0)
+    cue["volume"] = squash(np.abs(level_change_db(signals, b, fps, p.volume_window_s)), p.volume_db, p.volume_width_db)
+    cue["shaky_voice"] = squash(b.zscore(signals, "audio.jitter_st"), p.shaky_voice_z, p.width_z)
+    cue["breath"] = np.nan_to_num(signals["audio.breath"].to_numpy(np.float32)).clip(0, 1)
+    for k, v in apply_operating_points(cue, "audio", calibration).items():
+        out[f"cue.audio.{k}"] = np.asarray(v, np.float32)
 
     # Prosodic valence proxy: animated (pitch movement, energy, rate) reads positive, flat, quiet
     # and slow reads negative. Prosody mostly carries arousal, so confidence stays low by design.

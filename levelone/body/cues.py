@@ -18,6 +18,8 @@ against this video's own robust statistics; levels are normalised against the pe
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 from scipy import ndimage
@@ -26,8 +28,9 @@ from levelone.columns import ColumnSpec, affect_columns, cue_columns, signal_col
 from levelone.pipeline.baseline import Baseline, squash
 from levelone.temporal import (gradient, hold, interpolate_gaps, jitter, oscillation, periodicity, robust_z,
                                smooth, sustained)
+from levelone.params import apply_operating_points, from_section
 
-VERSION = "1"
+VERSION = "2"
 
 NOSE, SHOULDER_L, SHOULDER_R, WRIST_L, WRIST_R, HIP_L, HIP_R = 0, 11, 12, 15, 16, 23, 24
 VISIBLE = 0.5
@@ -61,7 +64,67 @@ COLUMNS: tuple[ColumnSpec, ...] = (signal_columns(SIGNALS, SIGNAL_UNITS, __name_
                                    + affect_columns("body", __name__))
 
 
-# ----------------------------------------------------------------------------- temporal helpers
+
+
+@dataclass(frozen=True)
+class BodyCueParams:
+    """Body cue thresholds with their units: ``*_deg`` head angle in degrees, ``*_s`` seconds,
+    ``*_z`` robust z-score (baseline units), ``*_sw`` shoulder widths, ``*_sw_per_s`` shoulder widths
+    per second, ``*_hz`` Hz. Head angles are already independent of the face's size in pixels.
+    Values in force come from ``levelone/data/calibration.json`` (:func:`body_params`)."""
+
+    smooth_s: float = 0.1               # head-angle smoothing before any head cue
+    look_away_deg: float = 12.0
+    look_away_width_deg: float = 2.0
+    look_away_hold_s: float = 0.5
+    tilt_deg: float = 8.0
+    tilt_width_deg: float = 1.5
+    tilt_hold_s: float = 0.5
+    # nod / shake: a back-and-forth of swings on the dominant axis
+    swing_min_deg: float = 4.0          # a swing is at least this large ...
+    swing_speech_factor: float = 3.0    # ... and this many times the person's speech-related head motion
+    swing_jitter_factor: float = 4.0    # ... and this many times the tracker's frame-to-frame noise
+    swing_window_s: float = 1.5         # two swings inside this window are one back-and-forth
+    swing_max_s: float = 1.0            # a swing slower than this is a drift, not a gesture
+    swings_for_gesture: float = 1.5     # swing count at which nod/shake reads 0.5
+    swings_width: float = 0.4
+    motion_band_s: tuple[float, float] = (0.1, 1.0)  # band-pass (smoothing lengths) for head motion
+    dominance_ratio: float = 1.5        # nod: pitch motion this many times the yaw motion (shake: vice versa)
+    dominance_width: float = 0.25       # logistic width on log(ratio)
+    throw_z: float = 5.0
+    throw_deg_per_s: float = 60.0
+    throw_width_deg_per_s: float = 15.0
+    throw_floor_deg_per_s: float = 5.0
+    throw_hold_s: float = 0.3
+    sigh_band_s: tuple[float, float] = (0.3, 4.0)
+    sigh_z: float = 3.0
+    sigh_hold_s: float = 1.0
+    shrug_z: float = 2.0                # both shoulders up (mean z) ...
+    shrug_one_z: float = 3.0            # ... or one shoulder clearly up
+    shrug_hold_s: float = 0.3           # held at least this long (pose jitter is shorter)
+    shrug_min_sw: float = 0.06          # and the shoulders rise at least this much (shoulder widths)
+    hands_z: float = 2.0
+    hands_speed_sw_per_s: float = 0.5
+    hands_speed_z: float = 2.5
+    posture_window_s: float = 5.0
+    posture_sw: float = 0.15            # torso shift (shoulder widths) or log scale change
+    posture_width_sw: float = 0.04
+    scratch_near_sw: float = 0.7        # wrist within this distance of the nose
+    scratch_speed_sw_per_s: float = 0.3
+    scratch_hold_s: float = 0.3
+    restless_window_s: float = 3.0
+    restless_band_hz: tuple[float, float] = (0.5, 3.0)
+    restless_periodicity: float = 0.5   # autocorrelation peak in the band
+    restless_amplitude_ratio: float = 2.0  # window SD / the person's quieter moments
+    restless_quiet_quantile: float = 0.2
+    width_z: float = 0.5
+
+
+def body_params(calibration: dict | None = None) -> BodyCueParams:
+    """The body parameters in force: ``calibration`` (default: the shipped one) over the code defaults."""
+    return from_section(BodyCueParams, "body", calibration)
+
+
 # ----------------------------------------------------------------------------- raw pose signals
 def pose_signals(landmarks: np.ndarray, frame_size: tuple[int, int]) -> pd.DataFrame:
     """Raw ``body.*`` signals (float32) from (n, 33, 4) pose landmarks: x, y pixels, z, visibility.
@@ -136,39 +199,83 @@ def decouple(x: np.ndarray, driver: np.ndarray) -> np.ndarray:
     return x - beta * np.where(np.isfinite(d), d - d[ok].mean(), 0.0)
 
 
+def band_motion(x: np.ndarray, fps: float, band_s: tuple[float, float]) -> np.ndarray:
+    """Head motion in the gesture band: a short average minus a long one (degrees, NaN-aware)."""
+    short, long = (max(1, int(round(t * fps))) for t in band_s)
+    filled = interpolate_gaps(x)
+    return np.where(np.isfinite(x), smooth(filled, short) - smooth(filled, long), np.nan)
+
+
+def motion_scale(motion: np.ndarray, weight: np.ndarray | None = None) -> float:
+    """Robust size (1.4826 MAD about 0, degrees) of band-passed head motion, over frames with
+    ``weight >= 0.5`` (speech) when there are at least 10 of them, else over all frames."""
+    m = np.asarray(motion, np.float64)
+    ok = np.isfinite(m)
+    if weight is not None:
+        sp = ok & (np.nan_to_num(weight) >= 0.5)
+        if sp.sum() >= 10:
+            ok = sp
+    return float(1.4826 * np.median(np.abs(m[ok]))) if ok.any() else 0.0
+
+
+def dominance(a: np.ndarray, b: np.ndarray, fps: float, p: "BodyCueParams") -> np.ndarray:
+    """How much axis ``a``'s gesture-band motion dominates axis ``b``'s over the swing window, in
+    [0, 1]: 0.5 where a's RMS is ``dominance_ratio`` times b's."""
+    n = max(1, int(round(p.swing_window_s * fps)))
+    ra = np.sqrt(smooth(np.nan_to_num(a) ** 2, n)) + 1e-3
+    rb = np.sqrt(smooth(np.nan_to_num(b) ** 2, n)) + 1e-3
+    return squash(np.log(ra / rb), np.log(p.dominance_ratio), p.dominance_width).astype(np.float64)
+
+
 def head_cues(yaw: np.ndarray, pitch: np.ndarray, roll: np.ndarray, fps: float,
               centre: tuple[float, float, float] | None = None,
-              mouth: np.ndarray | None = None) -> dict[str, np.ndarray]:
+              mouth: np.ndarray | None = None, speech: np.ndarray | None = None,
+              params: "BodyCueParams | None" = None) -> dict[str, np.ndarray]:
     """look_away, shake, tilt, throw and nod activations (n,) from head angles in degrees.
 
     ``centre`` is the person's baseline (yaw, pitch, roll); the medians of these traces otherwise.
     ``mouth`` (lip opening, any unit) lets the nod detector ignore speech-driven pitch (:func:`decouple`).
+    A nod is a pitch-dominant back-and-forth, a shake a yaw-dominant one (:func:`dominance`); a
+    swing counts only when it is larger than ``swing_speech_factor`` times the person's own
+    speech-related head motion on that axis (``speech``: per-frame speech fraction; all frames
+    when absent), so talking with an animated head does not read as gestures.
     """
+    p = body_params() if params is None else params
     angs = [np.asarray(a, np.float64) for a in (yaw, pitch, roll)]
     if centre is None:
         centre = tuple(float(np.nanmedian(a)) if np.isfinite(a).any() else 0.0 for a in angs)
-    k = max(1, int(round(0.1 * fps)))
+    k = max(1, int(round(p.smooth_s * fps)))
     sy, sp, sr = (smooth(a, k) for a in angs)
     nod_trace = sp if mouth is None else smooth(decouple(angs[1], mouth), k)
     dy, dp, dr = sy - centre[0], sp - centre[1], sr - centre[2]
     cue: dict[str, np.ndarray] = {}
-    cue["look_away"] = sustained(squash(np.hypot(dy, dp), 12.0, 2.0), int(round(0.5 * fps)))
-    cue["tilt"] = sustained(squash(np.abs(dr), 8.0, 1.5), int(round(0.5 * fps)))
-    for name, trace, floor in (("shake", sy, 4.0), ("nod", nod_trace, 4.0)):
-        amp = max(floor, 4.0 * jitter(trace))
-        cue[name] = squash(oscillation(trace, fps, amp), 1.5, 0.4)
+    cue["look_away"] = sustained(squash(np.hypot(dy, dp), p.look_away_deg, p.look_away_width_deg),
+                                 int(round(p.look_away_hold_s * fps)))
+    cue["tilt"] = sustained(squash(np.abs(dr), p.tilt_deg, p.tilt_width_deg), int(round(p.tilt_hold_s * fps)))
+    m_yaw, m_pitch = band_motion(angs[0], fps, p.motion_band_s), band_motion(nod_trace, fps, p.motion_band_s)
+    dom = {"shake": dominance(m_yaw, m_pitch, fps, p), "nod": dominance(m_pitch, m_yaw, fps, p)}
+    for name, trace, motion in (("shake", sy, m_yaw), ("nod", nod_trace, m_pitch)):
+        amp = max(p.swing_min_deg, p.swing_jitter_factor * jitter(trace),
+                  p.swing_speech_factor * motion_scale(motion, speech))
+        count = oscillation(trace, fps, amp, p.swing_window_s, p.swing_max_s)
+        cue[name] = squash(count, p.swings_for_gesture, p.swings_width) * dom[name]
     speed = np.sqrt(sum(gradient(interpolate_gaps(a)) ** 2 for a in (sy, sp, sr))) * fps  # deg/s
-    burst = np.fmin(squash(robust_z(speed, floor=5.0), 5.0, 1.0), squash(speed, 60.0, 15.0))
-    cue["throw"] = hold(burst, int(round(0.3 * fps)))
+    burst = np.fmin(squash(robust_z(speed, floor=p.throw_floor_deg_per_s), p.throw_z, 1.0),
+                    squash(speed, p.throw_deg_per_s, p.throw_width_deg_per_s))
+    cue["throw"] = hold(burst, int(round(p.throw_hold_s * fps)))
     return cue
 
 
-def body_cues(signals: pd.DataFrame, baseline: Baseline | None, fps: float) -> pd.DataFrame:
+def body_cues(signals: pd.DataFrame, baseline: Baseline | None, fps: float,
+              params: BodyCueParams | None = None, calibration: dict | None = None) -> pd.DataFrame:
     """``cue.body.<id>`` in [0, 1] for every measurable body cue, plus ``affect.body.valence|confidence``.
 
     Head cues (look away, shake, tilt, throw, nod) need ``face.yaw/pitch/roll`` and are NaN where
     there is no face; torso and arm cues need ``body.*`` and are NaN where no pose was found.
+    ``params``/``calibration`` default to the shipped calibration (:mod:`levelone.params`).
     """
+    p = body_params(calibration) if params is None else params
+    w = p.width_z
     n = len(signals)
     base = _complete(baseline, signals)
     face_ok = _col(signals, "face.yaw")
@@ -179,16 +286,30 @@ def body_cues(signals: pd.DataFrame, baseline: Baseline | None, fps: float) -> p
     def z(c: str) -> np.ndarray:
         return base.zscore(signals, c).astype(np.float64)
 
+    def frames(seconds: float) -> int:
+        return int(round(seconds * fps))
+
     centre = tuple(base.median.get(f"face.{a}", np.nan) for a in ("yaw", "pitch", "roll"))
+    speech = _col(signals, "audio.speech") if "audio.speech" in signals else None
     cue = head_cues(_col(signals, "face.yaw"), _col(signals, "face.pitch"), _col(signals, "face.roll"), fps,
-                    centre if np.isfinite(centre).all() else None, mouth=_col(signals, "face.lip_open"))
+                    centre if np.isfinite(centre).all() else None, mouth=_col(signals, "face.lip_open"),
+                    speech=speech, params=p)
 
     sw = interpolate_gaps(_col(signals, "body.shoulder_width"))
     # sigh: a slow rise and fall of the shoulder line, 1-3 s, band-passed as a difference of averages
     shoulder = interpolate_gaps(_col(signals, "body.shoulder_y")) / np.where(sw > 0, sw, np.nan)
-    bump = smooth(shoulder, int(round(0.3 * fps))) - smooth(shoulder, int(round(4.0 * fps)))
-    cue["sigh"] = hold(squash(robust_z(bump, floor=0.01), 3.0, 0.7), int(round(1.0 * fps)))
-    cue["shrug"] = squash(np.fmax(z("body.shoulder_raise_l"), z("body.shoulder_raise_r")), 2.0, 0.5)
+    bump = smooth(shoulder, frames(p.sigh_band_s[0])) - smooth(shoulder, frames(p.sigh_band_s[1]))
+    cue["sigh"] = hold(squash(robust_z(bump, floor=0.01), p.sigh_z, 0.7), frames(p.sigh_hold_s))
+    z_l, z_r = z("body.shoulder_raise_l"), z("body.shoulder_raise_r")
+    rise_l, rise_r = (_col(signals, f"body.shoulder_raise_{t}") - base.median.get(f"body.shoulder_raise_{t}", np.nan)
+                      for t in ("l", "r"))
+
+    def enough(rise: np.ndarray) -> np.ndarray:  # a rise of at least shrug_min_sw, whatever the baseline's scale
+        return squash((rise - p.shrug_min_sw) / (0.25 * p.shrug_min_sw), 0.0)
+
+    both = squash((z_l + z_r) / 2, p.shrug_z, w) * enough((rise_l + rise_r) / 2)
+    one = squash(np.fmax(z_l, z_r), p.shrug_one_z, w) * enough(np.fmax(rise_l, rise_r))
+    cue["shrug"] = sustained(np.fmax(both, one), frames(p.shrug_hold_s))
     # hands: wrists shown more than usual, or moving
     vis = np.fmax(_col(signals, "body.wrist_vis_l"), _col(signals, "body.wrist_vis_r"))
     speeds = []
@@ -196,36 +317,40 @@ def body_cues(signals: pd.DataFrame, baseline: Baseline | None, fps: float) -> p
         wx, wy = _col(signals, f"body.wrist_{tag}x"), _col(signals, f"body.wrist_{tag}y")
         speeds.append(np.nan_to_num(np.hypot(gradient(smooth(wx, 3)), gradient(smooth(wy, 3))) * fps))
     wspeed = np.fmax(*speeds)  # shoulder widths per second
-    moving = squash(wspeed, 0.5, 0.15) * squash(robust_z(wspeed, floor=0.1), 2.5, 0.5)
-    cue["hands"] = np.fmax(squash(np.fmax(z("body.wrist_vis_l"), z("body.wrist_vis_r")), 2.0, 0.5),
+    moving = squash(wspeed, p.hands_speed_sw_per_s, 0.3 * p.hands_speed_sw_per_s) * \
+        squash(robust_z(wspeed, floor=0.1), p.hands_speed_z, w)
+    cue["hands"] = np.fmax(squash(np.fmax(z("body.wrist_vis_l"), z("body.wrist_vis_r")), p.hands_z, w),
                            np.nan_to_num(vis) * moving)
-    # posture: the torso leaves its running position (5 s median), or leans in/out (scale change)
-    win = max(3, int(round(5.0 * fps)) | 1)
+    # posture: the torso leaves its running position, or leans in/out (scale change)
+    win = max(3, frames(p.posture_window_s) | 1)
     tx, ty = interpolate_gaps(_col(signals, "body.torso_x")), interpolate_gaps(_col(signals, "body.torso_y"))
     if np.isfinite(tx).all() and n:
         d = np.hypot(tx - ndimage.median_filter(tx, win, mode="nearest"),
                      ty - ndimage.median_filter(ty, win, mode="nearest")) / sw
         lean = np.abs(np.log(sw / ndimage.median_filter(sw, win, mode="nearest")))
-        cue["posture"] = squash(np.fmax(d, lean), 0.15, 0.04)
+        cue["posture"] = squash(np.fmax(d, lean), p.posture_sw, p.posture_width_sw)
     else:
         cue["posture"] = np.zeros(n)
     # scratch: a visible wrist near the face, moving
-    near = np.fmax(*[np.nan_to_num(squash(-(_col(signals, f"body.wrist_face_{t}") - 0.7) / 0.1, 0.0))
+    near = np.fmax(*[np.nan_to_num(squash(-(_col(signals, f"body.wrist_face_{t}") - p.scratch_near_sw) / 0.1, 0.0))
                      for t in ("l", "r")])
-    cue["scratch"] = hold(near * squash(wspeed, 0.3, 0.1), int(round(0.3 * fps)))
-    # restless: rhythmic torso or head motion (autocorrelation peak at 0.5-3 Hz in 3 s)
+    cue["scratch"] = hold(near * squash(wspeed, p.scratch_speed_sw_per_s, p.scratch_speed_sw_per_s / 3),
+                          frames(p.scratch_hold_s))
+    # restless: rhythmic torso or head motion (autocorrelation peak in the band over a window)
     traces = [tx / np.nanmedian(sw) if np.isfinite(sw).any() else tx, interpolate_gaps(_col(signals, "face.roll")) / 10.0,
               interpolate_gaps(_col(signals, "face.yaw")) / 10.0]
     rest = np.zeros(n)
     for tr in traces:
         if not np.isfinite(tr).all():
             continue
-        r, sd = periodicity(tr, fps)
+        r, sd = periodicity(tr, fps, p.restless_window_s, band_hz=p.restless_band_hz)
         # movement well above the person's quieter moments and above the tracker's own noise
-        quiet = max(float(np.quantile(sd, 0.2)) if sd.size else 0.0, jitter(tr) / np.sqrt(2), 1e-3)
-        amp = squash(sd / quiet, 2.0, 0.4)
-        rest = np.fmax(rest, squash(r, 0.5, 0.1) * amp)
+        quiet = max(float(np.quantile(sd, p.restless_quiet_quantile)) if sd.size else 0.0,
+                    jitter(tr) / np.sqrt(2), 1e-3)
+        amp = squash(sd / quiet, p.restless_amplitude_ratio, 0.4)
+        rest = np.fmax(rest, squash(r, p.restless_periodicity, 0.1) * amp)
     cue["restless"] = rest
+    cue = apply_operating_points({k: np.nan_to_num(v) for k, v in cue.items()}, "body", calibration)
 
     out = {}
     for k in CUES:

