@@ -71,13 +71,13 @@ def test_prediction_schema(video):
 
 
 def test_prediction_json_keeps_keys_it_does_not_know(video):
-    """A newer writer's fields (e.g. a personal/population ``baseline``) survive a read and a write."""
+    """A newer writer's fields survive a read and a write."""
     d = predict_video(load_model(None), video[0]).to_dict()
-    d["baseline"] = {"kind": "population"}
+    d["written_by_a_newer_ahcue"] = {"kind": "population"}
     if d["segments"]:
-        d["segments"][0]["pair_evidence"] = [0.1, 0.2]
+        d["segments"][0]["newer_segment_field"] = [0.1, 0.2]
     back = Prediction.from_json(d)
-    assert back.extra == {"baseline": {"kind": "population"}}
+    assert back.extra == {"written_by_a_newer_ahcue": {"kind": "population"}}
     assert back.to_dict() == d
     with pytest.raises(ValueError, match="lacks"):
         Prediction.from_json({k: v for k, v in d.items() if k != "segments"})
