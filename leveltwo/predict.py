@@ -12,16 +12,24 @@ video decision; serialised as ``prediction.json``.
      "missing_modalities",     # codebook modalities with no evidence in the video
      "frame_probability",      # n_frames floats, 4 decimals
      "modality_evidence": {"face"|"language"|"audio"|"body": [n_frames floats]},
+     "pair_evidence": {"FL"|"FA"|"FB"|"LA"|"LB"|"AB": [n_frames floats]},
+     "context_evidence": [n_frames floats],   # the temporal-context term (may be negative)
      "segments": [{"start_s", "end_s", "start_frame", "end_frame" (inclusive), "probability",
                    "cues": [{"id", "modality", "name", "share", "activation"}],
-                   "modalities": [{"id", "share"}], "pairs": [{"id", "share", "modalities"}],
+                   "modalities": [{"id", "share"}],
+                   "pairs": [{"id", "share", "modalities", "sides": {modality: direction},
+                              "description": "face positive, words negative",
+                              "incongruent": [{"id", "share", "description"}]}],
+                   "context_share",      # the context term's share of the positive evidence
                    "transcript"}],
      "annotated_segments": [{"start_s", "end_s", "start_frame", "end_frame", "cues", "pairs"}]}
                                # only when annotations were given
 
 The video label is ``probability >= threshold`` (for 'majority' the vote fraction >= 0.5).
 ``modality_evidence`` is each modality's summed term contributions per frame (its cues and its
-within-modality term, plus half of each pair term it belongs to).
+within-modality term, plus half of each pair and incongruent term it belongs to); ``pair_evidence``
+each pair's (its disagreement term and its incongruent cue pairs); ``context_evidence`` the
+temporal-context term's. With the bias, modality evidence, context and the pair halves account for the logit.
 """
 from __future__ import annotations
 
@@ -31,8 +39,8 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from codebook.vocabulary import MODALITIES
-from leveltwo.explain import explain_segment, modality_evidence
+from codebook.vocabulary import MODALITIES, PAIRS
+from leveltwo.explain import explain_segment, modality_evidence, pair_evidence
 from leveltwo.features import missing_modalities
 from leveltwo.metrics import aggregate
 from leveltwo.segments import decode_segments
@@ -57,12 +65,18 @@ class Prediction:
     modality_evidence: dict[str, list[float]]
     segments: list[dict[str, Any]]
     annotated_segments: list[dict[str, Any]] | None = None
+    pair_evidence: dict[str, list[float]] | None = None
+    context_evidence: list[float] | None = None
     ahcue_version: str = AHCUE_VERSION
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         out = {"ahcue_version": d.pop("ahcue_version")}
-        out.update(d)
+        late = {k: d.pop(k) for k in ("pair_evidence", "context_evidence")}
+        for k, v in d.items():
+            out[k] = v
+            if k == "modality_evidence":  # the pair and context evidence sit beside it
+                out.update({k2: v2 for k2, v2 in late.items() if v2 is not None})
         if out["annotated_segments"] is None:
             del out["annotated_segments"]
         return out
@@ -76,7 +90,7 @@ class Prediction:
         """Read ``prediction.json`` text (or its parsed dict)."""
         d = json.loads(data) if isinstance(data, (str, bytes)) else dict(data)
         names = {f.name for f in fields(cls)}
-        missing = names - set(d) - {"annotated_segments", "ahcue_version"}
+        missing = names - set(d) - {"annotated_segments", "ahcue_version", "pair_evidence", "context_evidence"}
         if missing:
             raise ValueError(f"prediction.json lacks {sorted(missing)}")
         return cls(**{k: v for k, v in d.items() if k in names})
@@ -117,8 +131,10 @@ def predict_video(model, table, annotation=None, threshold: float | None = None,
                          "end_frame": seg.end_frame,
                          "probability": round(float(p[seg.start_frame:seg.end_frame + 1].mean()), 4),
                          "cues": ex["cues"], "modalities": ex["modalities"], "pairs": ex["pairs"],
-                         "transcript": _words_in(words, start_s, end_s)})
+                         "context_share": ex["context_share"], "transcript": _words_in(words, start_s, end_s)})
     evidence = modality_evidence(contrib)
+    by_pair = pair_evidence(contrib)
+    context = contrib["context"].to_numpy(np.float64) if "context" in contrib else np.zeros(len(p))
     annotated = None
     if annotation is not None:
         annotated = [{"start_s": float(s.start_s), "end_s": float(s.end_s), "start_frame": int(s.start_frame),
@@ -131,4 +147,6 @@ def predict_video(model, table, annotation=None, threshold: float | None = None,
         aggregation=aggregation, threshold=thr, label=label, missing_modalities=missing_modalities(table),
         frame_probability=[round(float(v), 4) for v in p],
         modality_evidence={m: [round(float(v), 4) for v in evidence[m]] for m in MODALITIES},
-        segments=segments, annotated_segments=annotated)
+        segments=segments, annotated_segments=annotated,
+        pair_evidence={k: [round(float(v), 4) for v in by_pair[k]] for k in PAIRS},
+        context_evidence=[round(float(v), 4) for v in context])

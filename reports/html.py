@@ -113,7 +113,8 @@ def _pair_rows(seg: dict, voc: Vocabulary) -> str:
         inc = voc.inconsistency(str(pair.get("id", "")))
         name = inc.name if inc else pair.get("id", "")
         definition = inc.definition if inc else ""
-        rows.append(f"<tr><td><strong>{_e(name)}</strong></td><td>{_e(definition)}</td>"
+        sides = f" <span class=\"mod\">({_e(pair['description'])})</span>" if pair.get("description") else ""
+        rows.append(f"<tr><td><strong>{_e(name)}</strong>{sides}</td><td>{_e(definition)}</td>"
                     f"<td class=\"num\">{_share_bar(pair.get('share', 0.0))}</td></tr>")
     if not rows:
         return '<p class="mod">No conflict between modalities contributed to this segment.</p>'
@@ -131,7 +132,9 @@ def _card(i: int, seg: dict, voc: Vocabulary, top: int) -> str:
             f'{clock(seg["end_s"], 1)}</h3>'
             f'<div class="when">{duration:.1f} s, frames {int(seg["start_frame"])}&ndash;{int(seg["end_frame"])}; '
             f'mean A/H probability {float(seg["probability"]):.2f}'
-            + (f"; evidence by modality: {mods}" if mods else "") + "</div>"
+            + (f"; evidence by modality: {mods}" if mods else "")
+            + (f"; temporal context {100 * float(seg['context_share']):.0f}%" if "context_share" in seg else "")
+            + "</div>"
             + quote + _cue_rows(seg, voc, top) + _pair_rows(seg, voc) + "</section>")
 
 

@@ -56,7 +56,7 @@ from levelone.pipeline.assemble import CueFunction, align_rows, assemble, fit_ba
 from levelone.pipeline.cache import Cache, cache_key, default_cache_dir, file_fingerprint, safe_name
 from levelone.frametable import META_KEY, FrameMeta
 
-VIDEO_EXTENSIONS = (".mp4", ".mov", ".mpg", ".mpeg", ".avi", ".webm", ".mkv")
+VIDEO_EXTENSIONS = (".mp4", ".mov", ".mpg", ".mpeg", ".avi", ".webm", ".mkv", ".flv")
 TRANSCRIPT_EXTENSIONS = (".srt", ".vtt", ".eaf", ".json", ".yml", ".yaml")
 SAMPLE_RATE = 16000
 PIPELINE_VERSION = "1"  # this module's own contribution to the cache key
@@ -67,7 +67,8 @@ PIPELINE_VERSION = "1"  # this module's own contribution to the cache key
 SIGNAL_MODULES = ("levelone.media.video", "levelone.pipeline.vision", "levelone.audio.prosody", "levelone.media.transcript",
                   "levelone.media.asr", "levelone.language.cues", "levelone.language.textaffect")
 CUE_MODULES = ("levelone.face.cues", "levelone.body.cues", "levelone.audio.prosody", "levelone.language.cues",
-               "levelone.pipeline.baseline", "levelone.pipeline.assemble", "codebook.vocabulary")
+               "levelone.pipeline.baseline", "levelone.pipeline.assemble", "codebook.vocabulary",
+               "levelone.affectnorms", "levelone.face.affect")
 FALLBACK_VERSION = "0"
 ABSENT_VERSION = "absent"
 # Shipped model and lexicon files whose content changes stage-1 output without a code change.
