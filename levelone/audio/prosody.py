@@ -538,9 +538,11 @@ def prosodic_arousal(signals: pd.DataFrame, personal: Baseline, fps: float,
     ``tanh(z / AROUSAL_UNIT)``. NaN (confidence 0) where the window holds too little speech.
 
     Why no valence: prosody separates activation well and pleasantness barely (anger and joy are
-    both loud and high). The former proxy ("animated reads positive") put the six CREMA-D emotions
-    of actor 1001 between -0.04 and +0.05 and got the sign of 1 of the 5 non-neutral clips right,
-    below chance, so ``affect.audio.valence`` is NaN and level two reads the voice's arousal.
+    both loud and high). The former valence proxy ("animated reads positive") was an arousal
+    measure: on the six CREMA-D emotions of actor 1001 it read fear above happiness and anger
+    positive (neutral clip as baseline: fear +0.45, anger +0.34, happiness +0.75; each clip alone:
+    all six within -0.04..+0.16, 1 of 5 signs right), no better than chance as valence. So
+    ``affect.audio.valence`` is NaN and level two reads the voice's arousal (benchmarks/affect.py).
     Voice quality (spectral tilt) is not among the signals yet: no raw column carries it.
     """
     speech = signals["audio.speech"].fillna(0.0).to_numpy(np.float64) if "audio.speech" in signals \
