@@ -127,7 +127,8 @@ def explain_segment(contrib: pd.DataFrame, start_frame: int, end_frame: int,
                        for k, v in sorted(parts.items(), key=lambda kv: -kv[1]) if k.startswith("incongruent.")]
         sides, description = describe_pair(p, activations, start_frame, end_frame)
         if incongruent and parts.get(f"pair.{p}", 0.0) < parts[f"incongruent.{incongruent[0]['id']}"]:
-            description = incongruent[0]["description"]
+            top = incongruence(f"incongruent.{incongruent[0]['id']}")  # the cue pair carried it: its words
+            sides, description = dict(top.side_words), top.description
         pairs.append({"id": p, "share": round(s, 4), "modalities": list(pair_modalities(p)), "sides": sides,
                       "description": description, "incongruent": incongruent})
     pairs.sort(key=lambda c: (-c["share"], c["id"]))

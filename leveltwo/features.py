@@ -58,6 +58,7 @@ class Incongruence:
     sides: tuple[str, str]  # FrameTable columns: a cue (evidence above 0.5), an affect (its positive
     # part) or "-" and an affect (its negative part)
     description: str  # what a reader sees: "body nods, words negative"
+    side_words: tuple[tuple[str, str], ...] = ()  # (modality, what it does) for both sides
 
     @property
     def term(self) -> str:
@@ -68,15 +69,16 @@ class Incongruence:
 # and affect level one measures can express directly. The voice has arousal but no valence, so the
 # face-voice example "a sad or flat tone while smiling" is its own term: positive face, subdued voice.
 INCONGRUENT: tuple[Incongruence, ...] = (
-    Incongruence("LB", "nod_negative_words", ("cue.body.nod", "cue.language.negative"), "body nods, words negative"),
+    Incongruence("LB", "nod_negative_words", ("cue.body.nod", "cue.language.negative"), "body nods, words negative",
+                 (("body", "nods"), ("language", "negative"))),
     Incongruence("LB", "shake_positive_words", ("cue.body.shake", "cue.language.positive"),
-                 "head shakes, words positive"),
+                 "head shakes, words positive", (("body", "shakes"), ("language", "positive"))),
     Incongruence("FL", "smile_negative_words", ("cue.face.smile", "cue.language.negative"),
-                 "face smiles, words negative"),
+                 "face smiles, words negative", (("face", "smiles"), ("language", "negative"))),
     Incongruence("LA", "upbeat_voice_negative_words", ("affect.audio.arousal", "cue.language.negative"),
-                 "voice upbeat, words negative"),
+                 "voice upbeat, words negative", (("audio", "upbeat"), ("language", "negative"))),
     Incongruence("FA", "smile_flat_voice", ("affect.face.valence", "-affect.audio.arousal"),
-                 "face positive, voice flat"),
+                 "face positive, voice flat", (("face", "positive"), ("audio", "flat"))),
 )
 
 

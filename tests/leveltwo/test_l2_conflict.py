@@ -8,7 +8,7 @@ import pytest
 from codebook.vocabulary import PAIRS
 from leveltwo.detector import ConflictDetector
 from leveltwo.explain import describe_pair, explain_segment, pair_evidence
-from leveltwo.features import INCONGRUENT, context_names, frame_features, opposition, term_pair
+from leveltwo.features import INCONGRUENT, context_names, frame_features, opposition, pair_modalities, term_pair
 from leveltwo.models import codebook_prior
 from leveltwo.predict import Prediction, predict_video
 from synthetic import make_corpus, make_video
@@ -69,6 +69,8 @@ def test_incongruent_cue_pairs_need_both_sides():
     assert _term(t, name).min() == pytest.approx(1.0)
     assert _term(t, "incongruent.LB.shake_positive_words").max() == 0.0
     assert {i.pair for i in INCONGRUENT} <= set(PAIRS)
+    for i in INCONGRUENT:  # each names both sides of its own pair
+        assert {m for m, _ in i.side_words} == set(pair_modalities(i.pair))
     assert term_pair(name) == "LB" and term_pair("pair.FA") == "FA" and term_pair("cue.body.nod") is None
 
 
@@ -86,6 +88,7 @@ def test_explanations_name_the_two_sides():
     ex = explain_segment(model.explain(t), 0, 100, t.data)
     lb = next(p for p in ex["pairs"] if p["id"] == "LB")
     assert lb["description"] == "body nods, words negative"
+    assert lb["sides"] == {"body": "nods", "language": "negative"}
     assert lb["incongruent"][0]["id"] == "LB.nod_negative_words"
 
 
