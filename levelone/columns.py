@@ -86,9 +86,14 @@ def cue_columns(modality: str, producer: str) -> tuple[ColumnSpec, ...]:
                  for c in load_vocabulary().measurable if c.modality == modality)
 
 
-def affect_columns(modality: str, producer: str) -> tuple[ColumnSpec, ...]:
-    """``affect.<modality>.valence`` in [-1, 1] and ``.confidence`` in [0, 1], required."""
-    return (ColumnSpec(f"affect.{modality}.valence", "float32", "valence", producer, -1.0, 1.0, required=True,
-                       doc="NaN where there is no evidence"),
-            ColumnSpec(f"affect.{modality}.confidence", "float32", "probability", producer, 0.0, 1.0,
-                       required=True, doc="0 where there is no evidence"))
+def affect_columns(modality: str, producer: str, arousal: bool = False) -> tuple[ColumnSpec, ...]:
+    """``affect.<modality>.valence`` in [-1, 1] and ``.confidence`` in [0, 1], required; with
+    ``arousal``, also ``affect.<modality>.arousal`` in [-1, 1] (relative to the person's neutral)."""
+    specs = (ColumnSpec(f"affect.{modality}.valence", "float32", "valence", producer, -1.0, 1.0, required=True,
+                        doc="NaN where there is no evidence"),
+             ColumnSpec(f"affect.{modality}.confidence", "float32", "probability", producer, 0.0, 1.0,
+                        required=True, doc="0 where there is no evidence"))
+    if arousal:
+        specs += (ColumnSpec(f"affect.{modality}.arousal", "float32", "arousal", producer, -1.0, 1.0,
+                             required=True, doc="NaN where there is no evidence"),)
+    return specs

@@ -8,7 +8,10 @@ One row per native video frame. Columns (all float32 unless said):
   is NaN with ``present = False``, never a fake zero.
 - per-modality affect for the codebook modalities ``face``, ``body``, ``audio``, ``language``:
   ``affect.<modality>.valence`` in [-1, 1] and ``affect.<modality>.confidence`` in [0, 1]
-  (confidence 0 and valence NaN where there is no evidence).
+  (confidence 0 and valence NaN where there is no evidence), relative to the person's neutral
+  (:mod:`levelone.affectnorms`); ``affect.<modality>.arousal`` in [-1, 1] for the modalities in
+  ``AROUSAL_MODALITIES`` (face: expression model; audio: prosody). The voice carries arousal only:
+  ``affect.audio.valence`` is always NaN and ``affect.audio.confidence`` is its arousal's.
 - ``cue.<modality>.<cue>`` in [0, 1] for every measurable cue of the vocabulary, each measured
   against the person's own baseline. NaN where the modality is absent.
 
@@ -39,6 +42,8 @@ SOURCES: tuple[str, ...] = ("face", "body", "audio", "text")
 # The raw-signal source whose ``<source>.present`` flag says a codebook modality has evidence.
 MODALITY_SOURCE: dict[str, str] = {"face": "face", "language": "text", "audio": "audio", "body": "body"}
 SOURCE_MODALITY: dict[str, str] = {v: k for k, v in MODALITY_SOURCE.items()}
+# Codebook modalities that also report ``affect.<modality>.arousal``.
+AROUSAL_MODALITIES: tuple[str, ...] = ("face", "audio")
 META_KEY = b"ahcue"
 FORMAT_VERSION = 1
 # The frame axis, written by levelone.pipeline.assemble (which imports this module, so it cannot

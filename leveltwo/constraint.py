@@ -90,8 +90,8 @@ def group_matrices(term_names: list[str] | tuple[str, ...]) -> tuple[np.ndarray,
             gm[i, MODALITIES.index(rest.split(".", 1)[0])] = 1
         elif kind == "within":
             gm[i, MODALITIES.index(rest)] = 1
-        elif kind == "pair":
-            gp[i, PAIRS.index(rest)] = 1
+        elif kind in ("pair", "incongruent"):  # incongruent.XY.<name> counts for pair XY
+            gp[i, PAIRS.index(rest.split(".", 1)[0])] = 1
     return gm, gp
 
 

@@ -8,7 +8,9 @@ ConflictDetector whose weights are *set*, not learned, from the codebook's publi
   double against its modality's other measurable cues). Each modality's cue weights add up to
   12 × its share (≈ 3), so one modality fully active adds about +3 to the logit.
 - pair weight = 18 × inconsistency-pair share (face-language, the most frequent, ≈ 7.7: a full
-  disagreement of confident face and language valence is strong evidence);
+  disagreement of confident face and language valence is strong evidence); each of the codebook's
+  incongruent cue pairs (``incongruent.XY.*``: nod + negative words, ...) weighs as much as the
+  disagreement term of the pair it counts for;
 - within-modality weight 1.0; no context term;
 - bias = logit(0.17) − (quiet activation × the summed cue weights), so a frame where every cue
   sits at the person's baseline gets BAH's frame-level A/H prior p = 0.17. Level one squashes
@@ -35,7 +37,7 @@ import numpy as np
 from codebook.errors import InputError
 from codebook.vocabulary import MODALITIES, PAIRS, load_vocabulary
 from leveltwo.constraint import targets_from
-from leveltwo.features import context_names, term_names
+from leveltwo.features import INCONGRUENT, context_names, term_names
 
 FRAME_PRIOR = 0.17
 CUE_BUDGET = 12.0
@@ -149,6 +151,8 @@ def codebook_prior(stats=None, quiet: dict | float | None = None):
             weights[names.index(c)] = CUE_BUDGET * targets.modality[mi] * s
     for pi, p in enumerate(PAIRS):
         weights[names.index(f"pair.{p}")] = PAIR_BUDGET * targets.pair[pi]
+    for inc in INCONGRUENT:
+        weights[names.index(inc.term)] = PAIR_BUDGET * targets.pair[PAIRS.index(inc.pair)]
     for m in MODALITIES:
         weights[names.index(f"within.{m}")] = WITHIN_WEIGHT
     model = ConflictDetector(constraint_weight=0.0, targets=targets)
@@ -173,7 +177,8 @@ def codebook_prior(stats=None, quiet: dict | float | None = None):
     model.history_ = []
     model.training_data_ = "none: weights set from published codebook statistics (" + targets.source + ")"
     model.description_ = ("Untrained codebook-prior detector: cue weights = 12 x modality share x within-modality "
-                          "cue share, pair weights = 18 x inconsistency-pair share, within-modality weights 1, "
+                          "cue share, pair weights (disagreement and incongruent cue pairs) = 18 x inconsistency-pair "
+                          "share, within-modality weights 1, "
                           "bias = logit(0.17) minus the evidence of a frame at the person's baseline (BAH frame prior), "
                           f"minus a quiet shift of {shift:.3f} logits measured on real reference speakers talking "
                           "normally (prior_calibration.json, ahcue calibrate), "

@@ -18,9 +18,14 @@ which keeps keys it does not know (a newer writer's) in ``extra`` and writes the
      "missing_modalities",     # codebook modalities with no evidence in the video
      "frame_probability",      # n_frames floats, 4 decimals
      "modality_evidence": {"face"|"language"|"audio"|"body": [n_frames floats]},
+     "pair_evidence": {"FL"|"FA"|"FB"|"LA"|"LB"|"AB": [n_frames floats]},
+     "context_evidence": [n_frames floats],   # the temporal-context term (may be negative)
      "segments": [{"start_s", "end_s", "start_frame", "end_frame" (inclusive), "probability",
                    "cues": [{"id", "modality", "name", "share", "activation", "active_fraction"}],
-                   "modalities": [{"id", "share"}], "pairs": [{"id", "share", "modalities"}],
+                   "modalities": [{"id", "share"}],
+                   "pairs": [{"id", "share", "modalities", "sides": {modality: direction},
+                              "description": "face positive, words negative",
+                              "incongruent": [{"id", "share", "description"}]}],
                    "context_share", "other_share",   # with the modalities' and pairs' shares: 1
                    "adaptation_share" (only under test-time adaptation), "transcript"}],
      "annotated_segments": [{"start_s", "end_s", "start_frame", "end_frame", "cues", "pairs"}],
@@ -34,8 +39,9 @@ A segment's ``cues`` lists every cue with a positive share of its evidence or ac
 share; ``activation`` is the cue's mean activation over the segment and ``active_fraction`` the
 part of its frames where the cue is active (>= 0.5). The video label is ``probability >= threshold``
 (for 'majority' the vote fraction >= 0.5). ``modality_evidence`` is each modality's summed term
-contributions per frame (its cues and its within-modality term, plus half of each pair term it
-belongs to). ``transcript`` quotes the words of the phrases the segment touches exactly as
+contributions per frame (its cues and its within-modality term, plus half of each pair and
+incongruent term it belongs to); ``pair_evidence`` each pair's (its disagreement term and its
+incongruent cue pairs); ``context_evidence`` the temporal-context term's. ``transcript`` quotes the words of the phrases the segment touches exactly as
 transcribed (a phrase ends at a pause of ``phrase_gap_s``).
 """
 from __future__ import annotations
@@ -47,8 +53,8 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from codebook.version import __version__
-from codebook.vocabulary import MODALITIES
-from leveltwo.explain import explain_segment, modality_evidence
+from codebook.vocabulary import MODALITIES, PAIRS
+from leveltwo.explain import explain_segment, modality_evidence, pair_evidence
 from leveltwo.features import missing_modalities
 from leveltwo.metrics import aggregate
 from leveltwo.segments import decode_segments, model_prior
@@ -133,12 +139,17 @@ class PairShare(_Record):
     id: str
     share: float
     modalities: tuple[str, ...]
+    sides: Mapping[str, str] = field(default_factory=dict)  # modality -> direction ("positive", ...)
+    description: str = ""  # the two sides in words: "face positive, words negative"
+    incongruent: tuple[Mapping[str, Any], ...] = ()  # the codebook's incongruent cue pairs that count for it
     extra: Mapping[str, Any] = field(default_factory=dict, compare=False)
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> "PairShare":
         known, extra = _take(cls, d, "a segment pair")
         known["modalities"] = tuple(known["modalities"])
+        known["sides"] = dict(known.get("sides", {}))
+        known["incongruent"] = tuple(dict(i) for i in known.get("incongruent", ()))
         return cls(**known, extra=extra)
 
 
@@ -249,6 +260,8 @@ class Prediction(_Record):
     segments: tuple[Segment, ...]
     annotated_segments: tuple[AnnotatedSegment, ...] | None = field(default=None, metadata={"omit_none": True})
     has_audio: bool | None = field(default=None, metadata={"omit_none": True})  # the file has an audio track
+    pair_evidence: Mapping[str, tuple[float, ...]] | None = field(default=None, metadata={"omit_none": True})
+    context_evidence: tuple[float, ...] | None = field(default=None, metadata={"omit_none": True})
     ahcue_version: str = AHCUE_VERSION
     baseline: Mapping[str, Any] | None = field(default=None, metadata={"omit_none": True})
     extractors: Mapping[str, str] | None = field(default=None, metadata={"omit_none": True})
@@ -256,7 +269,13 @@ class Prediction(_Record):
 
     def to_dict(self) -> dict[str, Any]:
         d = super().to_dict()
-        return {"ahcue_version": d.pop("ahcue_version"), **d}
+        late = {k: d.pop(k) for k in ("pair_evidence", "context_evidence") if k in d}
+        out = {"ahcue_version": d.pop("ahcue_version")}
+        for k, v in d.items():
+            out[k] = v
+            if k == "modality_evidence":  # the pair and context evidence sit beside it
+                out.update(late)
+        return out
 
     def to_json(self, indent: int | None = None) -> str:
         """The ``prediction.json`` text."""
@@ -277,6 +296,10 @@ class Prediction(_Record):
             known["modality_evidence"] = {m: tuple(float(x) for x in v)
                                           for m, v in dict(known["modality_evidence"]).items()}
             known["segments"] = tuple(Segment.from_dict(s) for s in known["segments"])
+            if known.get("pair_evidence") is not None:
+                known["pair_evidence"] = {k: tuple(float(x) for x in v) for k, v in dict(known["pair_evidence"]).items()}
+            if known.get("context_evidence") is not None:
+                known["context_evidence"] = tuple(float(x) for x in known["context_evidence"])
             if known.get("annotated_segments") is not None:
                 known["annotated_segments"] = tuple(AnnotatedSegment.from_dict(s)
                                                     for s in known["annotated_segments"])
@@ -349,11 +372,13 @@ def predict_video(model, table, annotation=None, threshold: float | None = None,
             probability=round(float(p[seg.start_frame:seg.end_frame + 1].mean()), 4),
             cues=tuple(CueShare(**c) for c in ex["cues"]),
             modalities=tuple(ModalityShare(**m) for m in ex["modalities"]),
-            pairs=tuple(PairShare(p_["id"], p_["share"], tuple(p_["modalities"])) for p_ in ex["pairs"]),
+            pairs=tuple(PairShare.from_dict(p_) for p_ in ex["pairs"]),
             context_share=ex["context_share"], other_share=ex["other_share"],
             adaptation_share=ex["adaptation_share"] if "adaptation" in contrib.columns else None,
             transcript=quote_words(words, start_s, end_s)))
     evidence = modality_evidence(contrib)
+    by_pair = pair_evidence(contrib)
+    context = contrib["context"].to_numpy(np.float64) if "context" in contrib else np.zeros(len(p))
     annotated = None
     if annotation is not None:
         annotated = tuple(AnnotatedSegment.from_annotation(s) for s in annotation.segments
@@ -367,4 +392,6 @@ def predict_video(model, table, annotation=None, threshold: float | None = None,
         modality_evidence={m: tuple(round(float(v), 4) for v in evidence[m]) for m in MODALITIES},
         segments=tuple(segments), annotated_segments=annotated, has_audio=has_audio,
         baseline=dict(getattr(table.meta, "baseline", {}) or {}),
-        extractors=dict(sorted((getattr(table.meta, "versions", {}) or {}).items())))
+        extractors=dict(sorted((getattr(table.meta, "versions", {}) or {}).items())),
+        pair_evidence={k: tuple(round(float(v), 4) for v in by_pair[k]) for k in PAIRS},
+        context_evidence=tuple(round(float(v), 4) for v in context))

@@ -114,12 +114,15 @@ def timeline_png(prediction, table=None, vocabulary: Vocabulary | None = None, r
     _shade_segments(ax, prediction)
     drawn = False
     for m in MODALITIES:
-        if table is not None and f"affect.{m}.valence" in table.data:
-            v = centred_valence(table.data[f"affect.{m}.valence"].to_numpy(np.float64))
-        else:
-            v = np.full(n, np.nan)
+        v, label, style = np.full(n, np.nan), m, "-"
+        for dim in ("valence", "arousal"):  # the voice has arousal only: draw it dashed
+            col = f"affect.{m}.{dim}"
+            if table is not None and col in table.data and np.isfinite(table.data[col].to_numpy(np.float64)).any():
+                v = centred_valence(table.data[col].to_numpy(np.float64))
+                label, style = (m, "-") if dim == "valence" else (f"{m} arousal", "--")
+                break
         if np.isfinite(v).any():
-            ax.plot(t[:len(v)], v[:n], color=MODALITY_COLOURS[m], lw=1.2, label=m)
+            ax.plot(t[:len(v)], v[:n], color=MODALITY_COLOURS[m], lw=1.2, ls=style, label=label)
             drawn = True
     ax.axhline(0, color="#bbbbbb", lw=0.6, zorder=0)
     ax.set_ylim(-1.05, 1.05)

@@ -239,7 +239,8 @@ def _pair_rows(seg: Segment, voc: Vocabulary) -> str:
             continue
         inc = voc.inconsistency(pair.id)
         name = inc.name if inc else pair.id
-        rows.append(f"<tr><td><strong>{_e(name)}</strong></td><td class=\"num\">{_pct(pair.share)}</td></tr>")
+        sides = f" <span class=\"mod\">({_e(pair.description)})</span>" if pair.description else ""
+        rows.append(f"<tr><td><strong>{_e(name)}</strong>{sides}</td><td class=\"num\">{_pct(pair.share)}</td></tr>")
     if not rows:
         return ""
     return ("<table><thead><tr><th>Conflicting modalities</th><th class=\"num\">Share of evidence</th>"

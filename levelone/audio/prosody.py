@@ -29,6 +29,7 @@ import pandas as pd
 from scipy.ndimage import maximum_filter1d, uniform_filter1d
 
 from levelone.columns import ColumnSpec, affect_columns, cue_columns, presence, signal_columns
+from levelone.affectnorms import AUDIO_FULL_S, AUDIO_POPULATION_MEDIAN, AUDIO_POPULATION_SCALE, blend_reference
 from levelone.pipeline.baseline import Baseline, squash
 from levelone.params import apply_operating_points, from_section
 
@@ -397,7 +398,7 @@ SIGNAL_UNITS: dict[str, tuple[str, float | None, float | None]] = {
 COLUMNS: tuple[ColumnSpec, ...] = (
     (presence("audio", __name__, "speech covers at least half of the frame"),)
     + signal_columns(SIGNAL_COLUMNS, SIGNAL_UNITS, __name__) + cue_columns("audio", __name__)
-    + affect_columns("audio", __name__))
+    + affect_columns("audio", __name__, arousal=True))
 
 
 def _empty(n_frames: int) -> pd.DataFrame:
@@ -590,7 +591,8 @@ def audio_cues(signals: pd.DataFrame, baseline: Baseline | None, fps: float,
     """Audio cue activations in [0, 1] and prosodic affect, one row per frame.
 
     ``cue.audio.pause|slow|fast|volume|shaky_voice|breath`` (every measurable audio cue of the
-    vocabulary) and ``affect.audio.valence`` in [-1, 1], ``affect.audio.confidence`` in [0, 1].
+    vocabulary), ``affect.audio.arousal`` in [-1, 1] with ``affect.audio.confidence`` in [0, 1]
+    (:func:`prosodic_arousal`), and ``affect.audio.valence``, always NaN.
     Event cues (pause, breath) are 0 outside events when the recording has speech; continuous cues
     are NaN where their signal is undefined; everything is NaN (confidence 0) without speech.
     """
@@ -604,6 +606,7 @@ def audio_cues(signals: pd.DataFrame, baseline: Baseline | None, fps: float,
         for c in ("pause", "slow", "fast", "volume", "shaky_voice", "breath"):
             out[f"cue.audio.{c}"] = nan
         out["affect.audio.valence"] = nan
+        out["affect.audio.arousal"] = nan
         out["affect.audio.confidence"] = np.zeros(n, np.float32)
         return out
 
@@ -620,19 +623,68 @@ def audio_cues(signals: pd.DataFrame, baseline: Baseline | None, fps: float,
     for k, v in apply_operating_points(cue, "audio", calibration).items():
         out[f"cue.audio.{k}"] = np.asarray(v, np.float32)
 
-    # Prosodic valence proxy: animated (pitch movement, energy, rate) reads positive, flat, quiet
-    # and slow reads negative. Prosody mostly carries arousal, so confidence stays low by design.
-    parts = [b.zscore(signals, c) for c in ("audio.f0_var_st", "audio.speech_db", "audio.rate")]
-    stack = np.vstack(parts).astype(np.float64)
+    arousal, confidence = prosodic_arousal(signals, b, fps, baseline)
+    out["affect.audio.valence"] = nan  # prosody carries no valence better than chance: see prosodic_arousal
+    out["affect.audio.arousal"] = arousal
+    out["affect.audio.confidence"] = confidence
+    return out
+
+
+# ----------------------------------------------------------------------------- affect
+
+# Prosodic signals that rise with arousal (activation), each read against the person's reference.
+AROUSAL_SIGNALS = ("audio.speech_db", "audio.f0_st", "audio.f0_var_st", "audio.rate")
+# Signals whose level depends on the recording (microphone gain), not only on the person: their
+# reference is always the person's own recordings, never the population's.
+RECORDING_RELATIVE = ("audio.speech_db",)
+AROUSAL_WINDOW_S = 1.0  # smoothing of the per-frame arousal (s)
+AROUSAL_UNIT = 2.0  # z-units (mean over the signals) that map to tanh(1) = 0.76 arousal
+AROUSAL_MIN_SPEECH = 0.2  # least fraction of speech in the window for an arousal reading
+AROUSAL_MAX_CONFIDENCE = 0.6  # prosody's confidence at full speech support
+
+
+def arousal_reference(personal: Baseline, speech_s: float) -> Baseline:
+    """Per-signal reference for arousal: the person's median and scale blended with the population's
+    (:data:`levelone.affectnorms.AUDIO_POPULATION_MEDIAN`) until ``AUDIO_FULL_S`` seconds of speech."""
+    med, scale = {}, {}
+    for c in AROUSAL_SIGNALS:
+        own_s = np.inf if c in RECORDING_RELATIVE else speech_s
+        med[c] = blend_reference(personal.median.get(c, np.nan), AUDIO_POPULATION_MEDIAN[c], own_s, AUDIO_FULL_S)
+        scale[c] = max(blend_reference(personal.scale.get(c, np.nan), AUDIO_POPULATION_SCALE[c], own_s,
+                                       AUDIO_FULL_S), FLOORS.get(c, 0.0))
+    return Baseline(med, scale, personal.n_frames)
+
+
+def prosodic_arousal(signals: pd.DataFrame, personal: Baseline, fps: float,
+                     given: Baseline | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Vocal arousal in [-1, 1] and its confidence, one value per frame.
+
+    Louder, higher, more varied pitch and faster speech than the person's reference read as
+    activated (anger, fear, joy), quieter, lower, flatter and slower as deactivated (sadness,
+    calm): the mean robust z-score of :data:`AROUSAL_SIGNALS` over a ``AROUSAL_WINDOW_S`` window,
+    ``tanh(z / AROUSAL_UNIT)``. NaN (confidence 0) where the window holds too little speech.
+
+    Why no valence: prosody separates activation well and pleasantness barely (anger and joy are
+    both loud and high). The former valence proxy ("animated reads positive") was an arousal
+    measure: on the six CREMA-D emotions of actor 1001 it read fear above happiness and anger
+    positive (neutral clip as baseline: fear +0.45, anger +0.34, happiness +0.75; each clip alone:
+    all six within -0.04..+0.16, 1 of 5 signs right), no better than chance as valence. So
+    ``affect.audio.valence`` is NaN and level two reads the voice's arousal (benchmarks/affect.py).
+    Voice quality (spectral tilt) is not among the signals yet: no raw column carries it.
+    """
+    speech = signals["audio.speech"].fillna(0.0).to_numpy(np.float64) if "audio.speech" in signals \
+        else np.zeros(len(signals))
+    base = given if given is not None else personal
+    speech_s = base.n_frames / fps * float(np.mean(speech > 0.5)) if fps and len(speech) else 0.0
+    ref = arousal_reference(personal, speech_s)
+    stack = np.vstack([ref.zscore(signals, c) for c in AROUSAL_SIGNALS]).astype(np.float64)
     ok = np.isfinite(stack)
     with np.errstate(invalid="ignore"):
-        arousal = np.where(ok.any(0), np.nansum(stack, 0) / np.maximum(ok.sum(0), 1), np.nan)
-    win = max(1, int(round(fps)))
-    arousal = _window_mean(arousal, win)
-    speech = signals["audio.speech"].fillna(0.0).to_numpy(np.float64)
+        z = np.where(ok.any(0), np.nansum(stack, 0) / np.maximum(ok.sum(0), 1), np.nan)
+    win = max(1, int(round(AROUSAL_WINDOW_S * fps)))
+    z = _window_mean(z, win)
     support = uniform_filter1d(speech, win, mode="constant")
-    valence = np.tanh(arousal / 2.0)
-    valence[support < 0.2] = np.nan
-    out["affect.audio.valence"] = valence.astype(np.float32)
-    out["affect.audio.confidence"] = np.where(np.isfinite(valence), 0.3 * np.clip(support, 0, 1), 0.0).astype(np.float32)
-    return out
+    arousal = np.tanh(z / AROUSAL_UNIT)
+    arousal[support < AROUSAL_MIN_SPEECH] = np.nan
+    confidence = np.where(np.isfinite(arousal), AROUSAL_MAX_CONFIDENCE * np.clip(support, 0, 1), 0.0)
+    return arousal.astype(np.float32), confidence.astype(np.float32)

@@ -366,16 +366,39 @@ def _evidence(a: np.ndarray) -> np.ndarray:
     return np.clip(2 * np.nan_to_num(a, nan=0.0) - 1, 0, 1)
 
 
-def _valence(cues: dict[str, np.ndarray], present: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Body valence: a nod reads positive; a shake, looking away, or a hand at the face negative.
+# Valence each body cue carries when it stands out (agreement +, withdrawal / discomfort -), weighed
+# by how clearly the codebook reads it as affect: a nod or shake is a yes or no; looking away, a hand
+# at the face or a shrug lean negative; a posture shift or restlessness only a little.
+BODY_VALENCE: dict[str, float] = {"nod": 1.0, "shake": -1.0, "look_away": -0.5, "scratch": -0.5, "shrug": -0.5,
+                                  "posture": -0.3, "restless": -0.3}
+# A gesture stands out only above the share of the recording it usually fills: the activation's
+# quantile STANDOUT_QUANTILE over the person's frames is their usual level (a detector that fires on
+# ordinary speech motion most of the time then says nothing about affect).
+STANDOUT_QUANTILE = 0.5
+IDLE_CONFIDENCE = 0.2  # confidence of "nothing stands out": neutral, weakly
 
-    Confidence is low (0.2) when nothing moves and rises with the strongest motion evidence.
+
+def standout(a: np.ndarray, present: np.ndarray, quantile: float = STANDOUT_QUANTILE) -> np.ndarray:
+    """Evidence (activation above 0.5, rescaled to [0, 1]) above its usual level in this recording."""
+    ev = _evidence(a)
+    usual = float(np.quantile(ev[present], quantile)) if present.any() else 0.0
+    return np.clip((ev - usual) / max(1.0 - usual, 1e-6), 0, 1)
+
+
+def _valence(cues: dict[str, np.ndarray], present: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Body valence from what the body does (:data:`BODY_VALENCE`), neutral when nothing stands out.
+
+    Each cue's evidence counts only above its usual level in the recording (:func:`standout`);
+    valence is the strongest positive minus the strongest negative evidence. Confidence is
+    ``IDLE_CONFIDENCE`` when nothing stands out, rises with the strongest evidence, and halves when
+    positive and negative gestures coincide.
     """
-    pos = _evidence(cues["cue.body.nod"])
-    neg = np.fmax.reduce([_evidence(cues["cue.body.shake"]), 0.5 * _evidence(cues["cue.body.look_away"]),
-                          0.3 * _evidence(cues["cue.body.scratch"])])
+    signed = {k: w * standout(cues[f"cue.body.{k}"], present) for k, w in BODY_VALENCE.items()}
+    zero = np.zeros(len(present))
+    pos = np.fmax.reduce([np.clip(v, 0, None) for v in signed.values()] + [zero])
+    neg = np.fmax.reduce([np.clip(-v, 0, None) for v in signed.values()] + [zero])
     valence = np.clip(pos - neg, -1, 1)
     strength = np.fmax(pos, neg)
-    confidence = (0.2 + 0.8 * strength) * (1 - 0.5 * np.fmin(pos, neg))
+    confidence = (IDLE_CONFIDENCE + (1 - IDLE_CONFIDENCE) * strength) * (1 - 0.5 * np.fmin(pos, neg))
     return (np.where(present, valence, np.nan).astype(np.float32),
             np.where(present, confidence, 0.0).clip(0, 1).astype(np.float32))

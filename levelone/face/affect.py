@@ -26,8 +26,13 @@ from codebook.errors import InputError
 VERSION = "2"
 MODEL_FILE = "emotion_model_quantized.tflite"
 EMOTIONS: tuple[str, ...] = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
-# Valence of each class (circumplex placement, Russell 1980): pleasant +, unpleasant -.
-CLASS_VALENCE = np.array([-0.8, -0.8, -0.6, 0.9, -0.8, 0.2, 0.0])
+# Circumplex coordinates of each class, from the literature, not fitted to any clip: pleasure and
+# arousal of the emotion terms angry, disgusted, afraid, happy, sad, surprised in Russell &
+# Mehrabian's PAD ratings (J. Res. Personality 11, 1977), the values Hoffmann et al. (2012,
+# "Mapping discrete emotions into the dimensional space") use to place the basic emotions; neutral
+# is the origin. Pleasant / activated +, unpleasant / deactivated -.
+CLASS_VALENCE = np.array([-0.51, -0.60, -0.64, 0.81, -0.63, 0.40, 0.0])
+CLASS_AROUSAL = np.array([0.59, 0.35, 0.60, 0.51, -0.27, 0.67, 0.0])
 SIZE = 64
 
 _STATE: dict[str, object] = {}
@@ -117,5 +122,15 @@ def expression(rgb: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
 
 
 def expression_valence(probs: np.ndarray) -> np.ndarray:
-    """Expected valence in [-1, 1] of (n, 7) class probabilities; NaN rows stay NaN."""
+    """Expected valence in [-1, 1] of (n, 7) class probabilities; NaN rows stay NaN.
+
+    Absolute: FER2013's classifier reads many neutral faces as partly angry or sad (a neutral
+    talking face scores about -0.2 here), so facial affect centres it on the person's neutral
+    (:func:`levelone.affectnorms.centre`) before use.
+    """
     return np.asarray(probs, np.float64) @ CLASS_VALENCE
+
+
+def expression_arousal(probs: np.ndarray) -> np.ndarray:
+    """Expected arousal in [-1, 1] of (n, 7) class probabilities; NaN rows stay NaN."""
+    return np.asarray(probs, np.float64) @ CLASS_AROUSAL

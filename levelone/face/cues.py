@@ -38,7 +38,8 @@ import pandas as pd
 from levelone.columns import ColumnSpec, affect_columns, cue_columns, signal_columns
 from levelone.pipeline.baseline import Baseline, squash
 from levelone.temporal import gradient, hold, robust_z, sustained, tophat
-from levelone.face.affect import EMOTIONS, expression_valence
+from levelone.affectnorms import FACE_FULL_S, FACE_POPULATION, blend_reference, centre, personal_weight
+from levelone.face.affect import EMOTIONS, expression_arousal, expression_valence
 from levelone.face.headpose import angles, head_axes, to_head_frame
 from levelone.params import apply_operating_points, from_section
 
@@ -137,7 +138,7 @@ SIGNAL_UNITS: dict[str, tuple[str, float | None, float | None]] = {
     "face.cx": ("fraction of frame width", None, None), "face.cy": ("fraction of frame height", None, None),
     "face.size": ("IOD / frame's longer side", 0.0, None)}
 COLUMNS: tuple[ColumnSpec, ...] = (signal_columns(SIGNALS, SIGNAL_UNITS, __name__) + cue_columns("face", __name__)
-                                   + affect_columns("face", __name__))
+                                   + affect_columns("face", __name__, arousal=True))
 
 
 def _dist(p: np.ndarray, a, b) -> np.ndarray:
@@ -263,7 +264,7 @@ def blink_rate_excess(closed: np.ndarray, fps: float, window_s: float = 3.0) -> 
 
 def face_cues(signals: pd.DataFrame, baseline: Baseline | None, fps: float,
               params: FaceCueParams | None = None, calibration: dict | None = None) -> pd.DataFrame:
-    """``cue.face.<id>`` in [0, 1] for every measurable face cue, plus ``affect.face.valence|confidence``.
+    """``cue.face.<id>`` in [0, 1] for every measurable face cue, plus ``affect.face.valence|arousal|confidence``.
 
     ``signals`` holds the ``face.*`` columns (and optionally a speech column, see
     ``SPEECH_COLUMNS``, which gates *hanging* and *mouth*). ``baseline`` is the person's
@@ -326,8 +327,9 @@ def face_cues(signals: pd.DataFrame, baseline: Baseline | None, fps: float,
 
     out = {f"cue.face.{k}": np.where(present, np.clip(v, 0, 1), np.nan).astype(np.float32)
            for k, v in cue.items()}
-    valence, confidence = _valence(cue, signals, present)
+    valence, arousal, confidence = _affect(cue, signals, present, baseline, fps)
     out["affect.face.valence"] = valence
+    out["affect.face.arousal"] = arousal
     out["affect.face.confidence"] = confidence
     return pd.DataFrame(out, index=signals.index)
 
@@ -337,36 +339,116 @@ def _evidence(a: np.ndarray) -> np.ndarray:
     return np.clip(2 * np.nan_to_num(a, nan=0.0) - 1, 0, 1)
 
 
-def _valence(cue: dict[str, np.ndarray], signals: pd.DataFrame, present: np.ndarray):
-    """Facial valence: mesh geometry (smile up; frown, pout, lip press down) blended with the
-    expression model's valence when its ``face.expr_*`` columns are there.
+# Weight of the mesh geometry (smile up; frown, pout, lip press down, each against the person's
+# baseline face) beside the expression model's centred valence, once the baseline is the person's
+# usual face (FACE_FULL_S seconds of it; less in proportion). Geometry is evidence of a *change* from
+# that face only: against a 2 s clip's own baseline it is noise, and on CREMA-D it hurt (weight 0.5
+# at full strength moved the happy clip from +0.35 to +0.21 and the disgusted one to +0.06, since the
+# smile measure also widens on disgust and fear; benchmarks/affect.py). Not fitted: no labelled long
+# recordings here; a quarter of the model's unit lets a clear smile tip a neutral reading only.
+GEOMETRY_WEIGHT = 0.25
+# Yaw (degrees) up to which the face counts as frontal, and at which it stops counting.
+FRONTAL_DEG, PROFILE_DEG = 30.0, 60.0
 
-    The geometry is relative to the person's baseline face (someone who smiles throughout reads
-    neutral); the expression model is absolute (this face looks sad). Each weighs 0.6 and the sum
-    is clipped. Confidence is high where the face is near-frontal, the evidence strong, the model
-    sure of its class, and geometry and model agree in sign.
+
+# Baseline entries that, when present, hold the expression reading of the person's declared neutral
+# face (:func:`declare_neutral`) and are used as the reference at full weight.
+NEUTRAL_KEYS = {"valence": "face.neutral_valence", "arousal": "face.neutral_arousal"}
+
+
+def declare_neutral(baseline: Baseline, signals: pd.DataFrame) -> Baseline:
+    """A copy of ``baseline`` whose facial-affect reference is ``signals``' expression reading.
+
+    For a recording known to show the person's neutral face (a calibration recording, CREMA-D's
+    neutral clip): its median reading becomes the person's neutral whatever its length, instead of
+    being blended with the population's as an unlabelled short recording is.
+    """
+    cols = [f"face.expr_{e}" for e in EMOTIONS]
+    probs = signals[cols].to_numpy(np.float64)
+    ok = np.isfinite(probs).all(axis=1)
+    if not ok.any():
+        raise ValueError("the declared neutral recording has no face with expression probabilities")
+    med = np.median(probs[ok], axis=0)[None, :]
+    out = Baseline(dict(baseline.median), dict(baseline.scale), baseline.n_frames)
+    out.median[NEUTRAL_KEYS["valence"]] = float(expression_valence(med)[0])
+    out.median[NEUTRAL_KEYS["arousal"]] = float(expression_arousal(med)[0])
+    return out
+
+
+def expression_reference(baseline: Baseline | None, signals: pd.DataFrame, fps: float,
+                         mapping=expression_valence, population: float | None = None) -> float:
+    """The expression model's reading of the person's neutral face (a valence or arousal value).
+
+    A declared neutral (:func:`declare_neutral`) is used as it is. Otherwise the person's own
+    reading is ``mapping`` of their median class probabilities (from ``baseline`` when it holds
+    them, else from this video), blended with the population's
+    (:data:`levelone.affectnorms.FACE_POPULATION`) until the person has ``FACE_FULL_S`` seconds
+    of face (:func:`levelone.affectnorms.blend_reference`).
+    """
+    cols = [f"face.expr_{e}" for e in EMOTIONS]
+    key = "arousal" if mapping is expression_arousal else "valence"
+    if baseline is not None and NEUTRAL_KEYS[key] in baseline.median:
+        return float(baseline.median[NEUTRAL_KEYS[key]])
+    if population is None:
+        population = FACE_POPULATION[key]
+    if baseline is not None and all(c in baseline.median for c in cols):
+        med = np.array([baseline.median[c] for c in cols])
+        n = baseline.n_frames
+    else:
+        probs = signals[cols].to_numpy(np.float64) if all(c in signals for c in cols) else np.full((0, 7), np.nan)
+        ok = np.isfinite(probs).all(axis=1)
+        med = np.median(probs[ok], axis=0) if ok.any() else np.full(7, np.nan)
+        n = int(ok.sum())
+    personal = float(mapping(med[None, :])[0]) if np.isfinite(med).all() else np.nan
+    return blend_reference(personal, population, n / fps if fps else 0.0, FACE_FULL_S)
+
+
+def _baseline_s(baseline: Baseline | None, signals: pd.DataFrame, fps: float) -> float:
+    """Seconds of recording the person's baseline rests on (this video's length without one)."""
+    n = baseline.n_frames if baseline is not None and baseline.n_frames else len(signals)
+    return n / fps if fps else 0.0
+
+
+def _affect(cue: dict[str, np.ndarray], signals: pd.DataFrame, present: np.ndarray,
+            baseline: Baseline | None, fps: float):
+    """Facial (valence, arousal, confidence): the expression model centred on the person's neutral,
+    plus the mesh geometry's change from their baseline face.
+
+    valence = clip(model valence - the person's neutral reading + w x geometry), w = GEOMETRY_WEIGHT
+    scaled by how much of a personal baseline there is (:func:`levelone.affectnorms.personal_weight`);
+    arousal = model arousal - the person's neutral reading (NaN without the model: the mesh alone
+    gives no absolute arousal). The model's class coordinates come from the literature
+    (:data:`levelone.face.affect.CLASS_VALENCE`), the neutral from the person or the population
+    (:func:`expression_reference`). Confidence is high where the face is near-frontal, the evidence
+    strong, the model sure of its class, and geometry and model agree in sign.
     """
     pos = _evidence(cue["smile"])
     neg = np.fmax.reduce([_evidence(cue["frown"]), _evidence(cue["pout"]), 0.7 * _evidence(cue["lip_press"])])
     geometry = np.clip(pos - neg, -1, 1)
     agreement = 1 - np.fmin(pos, neg)  # smile and frown at once: unsure
     cols = [f"face.expr_{e}" for e in EMOTIONS]
+    arousal = np.full(len(signals), np.nan)
     if all(c in signals.columns for c in cols) and signals[cols].notna().any().any():
         probs = signals[cols].to_numpy(np.float64)
-        model = expression_valence(probs)
+        model = centre(expression_valence(probs),
+                       expression_reference(baseline, signals, fps, expression_valence))
+        arousal = centre(expression_arousal(probs),
+                         expression_reference(baseline, signals, fps, expression_arousal))
         has = np.isfinite(model)
         model = np.nan_to_num(model)
-        valence = np.where(has, np.clip(0.6 * geometry + 0.6 * model, -1, 1), geometry)
+        w = GEOMETRY_WEIGHT * personal_weight(_baseline_s(baseline, signals, fps), FACE_FULL_S)
+        valence = np.where(has, np.clip(model + w * geometry, -1, 1), geometry)
         agreement = agreement * (1 - 0.5 * np.clip(-geometry * model, 0, 1))
         sure = np.where(has, 0.5 + 0.5 * np.nan_to_num(np.nanmax(np.where(np.isfinite(probs), probs, -1), axis=1)), 1.0)
     else:
         valence, sure = geometry, 1.0
     yaw = np.abs(signals["face.yaw"].to_numpy(np.float64))
-    frontal = np.clip((60 - np.nan_to_num(yaw, nan=90)) / 30, 0, 1)  # 1 up to 30 deg, 0 at 60
+    frontal = np.clip((PROFILE_DEG - np.nan_to_num(yaw, nan=90)) / (PROFILE_DEG - FRONTAL_DEG), 0, 1)
     confidence = frontal * agreement * sure * (0.3 + 0.7 * np.abs(valence))
     valence = np.where(present, valence, np.nan).astype(np.float32)
+    arousal = np.where(present, arousal, np.nan).astype(np.float32)
     confidence = np.where(present, confidence, 0.0).clip(0, 1).astype(np.float32)
-    return valence, confidence
+    return valence, arousal, confidence
 
 
 def _complete(baseline: Baseline | None, signals: pd.DataFrame) -> Baseline:

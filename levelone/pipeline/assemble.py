@@ -23,7 +23,7 @@ from codebook.vocabulary import MODALITIES
 from levelone.pipeline.baseline import Baseline, blend_with_population
 from levelone.frametable import SOURCES, FrameMeta, FrameTable, required_columns, validate
 
-VERSION = "1"  # bump when assembly changes what a FrameTable holds
+VERSION = "2"  # bump when assembly changes what a FrameTable holds
 
 CueFunction = Callable[[pd.DataFrame, Baseline, float], pd.DataFrame]
 
@@ -33,7 +33,8 @@ CUE_STAGES: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "face": ("levelone.face.cues", "face_cues", ("face",)),
     "body": ("levelone.body.cues", "body_cues", ("face", "body")),
     "audio": ("levelone.audio.prosody", "audio_cues", ("audio",)),
-    "language": ("levelone.language.cues", "language_cues", ("text",)),
+    # audio too: filler sounds found in the waveform reach cue.language.filler_sound without a transcript
+    "language": ("levelone.language.cues", "language_cues", ("text", "audio")),
 }
 
 

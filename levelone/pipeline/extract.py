@@ -73,7 +73,7 @@ SIGNAL_MODULES = ("levelone.media.video", "levelone.pipeline.vision", "levelone.
                   "levelone.media.asr", "levelone.language.cues", "levelone.language.textaffect")
 CUE_MODULES = ("levelone.face.cues", "levelone.body.cues", "levelone.audio.prosody", "levelone.language.cues",
                "levelone.temporal", "levelone.params", "levelone.pipeline.baseline", "levelone.pipeline.assemble",
-               "codebook.vocabulary")
+               "codebook.vocabulary", "levelone.affectnorms", "levelone.face.affect")
 FALLBACK_VERSION = "0"
 ABSENT_VERSION = "absent"
 # Shipped model and lexicon files whose content changes stage-1 output without a code change.

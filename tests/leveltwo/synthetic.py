@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from levelone.frametable import SOURCES, FrameMeta, FrameTable, required_columns
+from levelone.frametable import AROUSAL_MODALITIES, SOURCES, FrameMeta, FrameTable, required_columns
 
 PLANTABLE = ("cue.body.shake", "cue.audio.pause", "cue.language.filler_sound", "cue.face.gaze")
 
@@ -61,6 +61,8 @@ def make_video(rng: np.random.Generator, n_frames: int, video_id: str, fps: floa
         v = np.tanh(0.3 * _smooth(rng, n_frames))
         data[f"affect.{m}.valence"] = v.astype(np.float32)
         data[f"affect.{m}.confidence"] = np.full(n_frames, 0.6, np.float32)
+    for m in AROUSAL_MODALITIES:  # arousal is not part of the planted structure
+        data[f"affect.{m}.arousal"] = np.full(n_frames, np.nan, np.float32)
     for p in planted:  # language and face disagree inside planted segments
         seg = slice(p.start_frame, p.end_frame + 1)
         data["affect.language.valence"][seg] = 0.7

@@ -12,7 +12,7 @@ from synthetic import make_video
 
 TOP = {"ahcue_version", "video_id", "source", "fps", "n_frames", "duration_s", "model", "probability",
        "aggregation", "threshold", "label", "missing_modalities", "frame_probability", "modality_evidence",
-       "segments", "baseline", "extractors"}
+       "segments", "baseline", "extractors", "pair_evidence", "context_evidence"}
 
 
 @pytest.fixture(scope="module")

@@ -64,7 +64,8 @@ def test_explain_segment_sorted_and_named():
     assert [c["id"] for c in ex["cues"]] == ["body.shake", "audio.pause", "face.gaze"]
     assert ex["cues"][0]["name"] == "Shake" and ex["cues"][0]["modality"] == "body"
     assert ex["modalities"][0] == {"id": "body", "share": round(10 / 22.5, 4)}
-    assert ex["pairs"] == [{"id": "FL", "share": round(5 / 22.5, 4), "modalities": ["face", "language"]}]
+    assert ex["pairs"] == [{"id": "FL", "share": round(5 / 22.5, 4), "modalities": ["face", "language"],
+                            "sides": {}, "description": "", "incongruent": []}]  # no affect data: sides unknown
 
 
 def test_modality_evidence_splits_pairs():

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from codebook.vocabulary import MODALITIES, load_vocabulary
-from levelone.frametable import SOURCES, FrameMeta, FrameTable, required_columns
+from levelone.frametable import AROUSAL_MODALITIES, SOURCES, FrameMeta, FrameTable, required_columns
 from leveltwo.predict import AnnotatedSegment, CueShare, ModalityShare, ModelInfo, PairShare, Prediction, Segment
 
 HOSTILE = "<script>alert(1)</script>"
@@ -37,6 +37,10 @@ def make_frametable(n_frames: int = 240, fps: float = 24.0, seed: int = 0,
         val = np.clip(0.6 * np.sin(2 * np.pi * t / (4.0 + i) + i), -1, 1).astype(np.float32)
         data[f"affect.{m}.valence"] = np.full(n_frames, np.nan, np.float32) if gone else val
         data[f"affect.{m}.confidence"] = np.zeros(n_frames, np.float32) if gone else np.full(n_frames, 0.8, np.float32)
+    for m in AROUSAL_MODALITIES:
+        gone = modality_source[m] in absent
+        data[f"affect.{m}.arousal"] = np.full(n_frames, np.nan, np.float32) if gone else \
+            np.clip(0.5 * np.cos(2 * np.pi * t / 5.0), -1, 1).astype(np.float32)
     for cue in voc.measurable:
         gone = modality_source[cue.modality] in absent
         act = np.full(n_frames, np.nan, np.float32) if gone else (rng.random(n_frames) * 0.2).astype(np.float32)

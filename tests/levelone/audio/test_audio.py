@@ -158,9 +158,10 @@ def test_cues_cover_the_vocabulary_and_follow_the_baseline(shared_data):
     for c in audio_ids | {"affect.audio.confidence"}:
         v = cues[c].dropna()
         assert v.between(0, 1).all(), c
-    v = cues["affect.audio.valence"].dropna()
-    assert v.size and v.between(-1, 1).all()
-    assert cues["affect.audio.confidence"].max() <= 0.3  # a prosody proxy: low confidence by design
+    assert cues["affect.audio.valence"].isna().all()  # prosody gives arousal, not valence
+    v = cues["affect.audio.arousal"].dropna()
+    assert v.size > 100 and v.between(-1, 1).all()
+    assert cues["affect.audio.confidence"].max() <= A.AROUSAL_MAX_CONFIDENCE
     t = np.arange(275) / fps
     assert cues["cue.audio.pause"][(t > 2.4) & (t < 3.1)].min() > 0.9  # 1.2 s gap: over any baseline
     assert cues["cue.audio.pause"][(t > 0.5) & (t < 1.9)].max() == 0.0  # in speech
