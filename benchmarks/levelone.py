@@ -101,7 +101,8 @@ def peak_rss_mb() -> dict[str, float]:
 
 def bench_clip(name: str, path: Path, repeats: int, asr: bool) -> list[dict]:
     from levelone.audio.prosody import audio_signals
-    from levelone.pipeline.extract import _scorer, plan, run
+    from levelone.pipeline.extract import plan, run
+    from levelone.pipeline.signals import _scorer
     from levelone.media.video import iter_frames, probe, read_audio
     from levelone.pipeline.vision import MAX_SIDE, vision_signals
 
@@ -237,7 +238,7 @@ def main(argv: list[str] | None = None) -> int:
     datasets = [dataset_in_fresh_process(w, args) for w in args.workers]
     rss = peak_rss_mb()
     print_table(rows, datasets, rss)
-    from levelone.pipeline.extract import data_version
+    from levelone.pipeline.versions import data_version
     result = {"benchmark": "levelone", "stages": rows, "dataset": datasets, "peak_rss_mib": rss,
               "text_heads": data_version("levelone/data/text_heads.safetensors") != "absent",
               "repeats": args.repeats, "asr": not args.no_asr, "cores": os.cpu_count(),
