@@ -50,23 +50,39 @@ __all__ = ["ExtractResult", "Failure", "Plan", "RawSignals", "VideoJob", "data_v
            "is_bah_root", "module_version", "plan", "raw_signals", "run"]
 
 
-def run(plan_: Plan, *, out: str | os.PathLike | None = None, workers: int = 1,
+ENGINES = ("pool", "ray")
+
+
+def run(plan_: Plan, *, out: str | os.PathLike | None = None, workers: int | None = 1,
         cache_dir: str | os.PathLike | None = None, asr: bool = True, force: bool = False,
         progress: bool = True, signals: SignalFunction = raw_signals,
         versions: Mapping[str, str] | None = None,
-        cue_functions: Mapping[str, CueFunction] | None = None) -> ExtractResult:
+        cue_functions: Mapping[str, CueFunction] | None = None, engine: str = "pool",
+        address: str | None = None) -> ExtractResult:
     """Run both stages over a :class:`Plan`; never raises for one bad video of a dataset.
 
     ``signals``/``versions`` replace the stage-1 extractor and its versions (a module-level function,
     so worker processes can import it); ``cue_functions`` replaces the cue modules of stage 2.
+    ``engine``: ``pool`` (local processes, ``workers`` of them, default 1) or ``ray``
+    (:mod:`levelone.pipeline.cluster`: a local Ray instance, or the cluster at ``address``;
+    ``workers`` None uses every CPU it has).
     """
     t_start = time.perf_counter()
-    if workers < 1:
+    if engine not in ENGINES:
+        raise InputError(None, f"--engine must be one of {', '.join(ENGINES)}, got {engine!r}")
+    if address is not None and engine != "ray":
+        raise InputError(None, "--address needs --engine ray")
+    if workers is None and engine == "pool":
+        workers = 1
+    if workers is not None and workers < 1:
         raise InputError(None, f"--workers must be at least 1, got {workers}")
+    if engine == "ray":
+        from levelone.pipeline.cluster import import_ray
+        import_ray()  # fail in one line now, not after planning
     cache = Cache(cache_dir if cache_dir is not None else
                   default_cache_dir(None if plan_.kind == "video" else plan_.root))
     versions = dict(signal_versions() if versions is None else versions)
-    result = ExtractResult(cache_dir=cache.root)
+    result = ExtractResult(cache_dir=cache.root, engine=engine)
     single = plan_.kind == "video"
     if not single and out is not None and Path(out).exists() and not Path(out).is_dir():
         raise InputError(out, "exists and is not a folder (a dataset's -o is a folder)")
@@ -85,8 +101,14 @@ def run(plan_: Plan, *, out: str | os.PathLike | None = None, workers: int = 1,
             result.cached += 1
         else:
             todo.append((job, keys[job.video_id]))
-    done = run_stage1(todo, cache, workers, asr, signals, result, progress, keep_going=not single) \
-        if todo else set()
+    if not todo:
+        done: set[str] = set()
+    elif engine == "ray":
+        from levelone.pipeline.cluster import RaySettings, run_stage1_ray
+        done = run_stage1_ray(todo, cache, RaySettings(address=address, workers=workers), asr, signals,
+                              versions, result, progress, keep_going=not single)
+    else:
+        done = run_stage1(todo, cache, workers, asr, signals, result, progress, keep_going=not single)
     cached_ids = {j.video_id for j in ok_jobs} - {j.video_id for j, _ in todo}
     ready = [j for j in ok_jobs if j.video_id in done or j.video_id in cached_ids]
     if single and result.failures:
@@ -114,9 +136,10 @@ def run(plan_: Plan, *, out: str | os.PathLike | None = None, workers: int = 1,
     return result
 
 
-def extract(input: str | os.PathLike, out: str | os.PathLike | None = None, workers: int = 1,
+def extract(input: str | os.PathLike, out: str | os.PathLike | None = None, workers: int | None = 1,
             cache_dir: str | os.PathLike | None = None, transcript: str | os.PathLike | None = None,
-            asr: bool = True, force: bool = False, progress: bool = True) -> list[Path]:
+            asr: bool = True, force: bool = False, progress: bool = True, engine: str = "pool",
+            address: str | None = None) -> list[Path]:
     """Extract level one for a video, a folder of videos or a BAH root; returns the FrameTable paths.
 
     ``out``: for a video, the FrameTable path (default: inside the cache); for a dataset, a folder
@@ -125,7 +148,8 @@ def extract(input: str | os.PathLike, out: str | os.PathLike | None = None, work
     raises one :class:`InputError` naming how many failed and the first one.
     """
     p = plan(input, transcript)
-    result = run(p, out=out, workers=workers, cache_dir=cache_dir, asr=asr, force=force, progress=progress)
+    result = run(p, out=out, workers=workers, cache_dir=cache_dir, asr=asr, force=force, progress=progress,
+                 engine=engine, address=address)
     if result.failures:
         first = result.failures[0]
         raise InputError(input, f"{len(result.failures)} of {len(p.jobs)} videos failed "

@@ -61,6 +61,8 @@ def run_stage1(todo: list[tuple[VideoJob, str]], cache: Cache, workers: int, asr
             result.computed += status == "computed"
             result.cached += status == "cached"
             result.compute_s += seconds
+            if status == "computed":
+                result.video_s[job.video_id] = round(seconds, 3)
         return True
 
     per_frame = progress and workers <= 1 and len(todo) == 1 and signals is raw_signals

@@ -26,6 +26,10 @@ class ExtractResult:
     up_to_date: int = 0
     worker_restarts: int = 0  # process pools rebuilt after a worker died
     compute_s: float = 0.0
+    video_s: dict[str, float] = field(default_factory=dict)  # stage-1 seconds of each computed video
+    worker_processes: int = 0  # Ray: distinct worker processes that computed videos
+    cold_starts: int = 0  # Ray: videos that began in a process without loaded vision models
+    engine: str = "pool"
     wall_s: float = 0.0
     cache_dir: Path | None = None
     out: Path | None = None
@@ -40,6 +44,8 @@ class ExtractResult:
                 "computed": self.computed, "cached": self.cached, "assembled": self.assembled,
                 "up_to_date": self.up_to_date,
                 "worker_restarts": self.worker_restarts, "compute_s": round(self.compute_s, 3),
+                "video_s": dict(self.video_s), "engine": self.engine,
+                "worker_processes": self.worker_processes, "cold_starts": self.cold_starts,
                 "wall_s": round(self.wall_s, 3), "cache_dir": str(self.cache_dir), "out": str(self.out)}
 
 
