@@ -133,6 +133,43 @@ def _start(ray, settings: RaySettings) -> str | None:
     return tmp
 
 
+class _RayletNotices:
+    """Keep the raylet's notices ("A worker died or was killed while executing a task ...") off
+    stdout, where Ray's driver prints them whatever ``log_to_driver`` says and where they would
+    corrupt ``ahcue extract --json``; they go to the ``ahcue.ray`` logger instead. The run reports
+    what they are about itself (a retried task, or a failure line). Patches Ray's private
+    ``print_to_stdstream`` (ray==2.60.0) for the duration of a run and restores it.
+    """
+
+    def __init__(self) -> None:
+        self._module, self._original = None, None
+
+    def __enter__(self) -> "_RayletNotices":
+        try:
+            import ray._private.worker as module
+        except ImportError:
+            return self
+        original = getattr(module, "print_to_stdstream", None)
+        if original is None:
+            return self
+        log = logging.getLogger("ahcue.ray")
+
+        def quiet(data, ignore_prefix):
+            if data.get("pid") == "raylet":
+                for line in data.get("lines", []):
+                    log.info("raylet: %s", line)
+                return None
+            return original(data, ignore_prefix)
+
+        self._module, self._original = module, original
+        module.print_to_stdstream = quiet
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._module is not None:
+            self._module.print_to_stdstream = self._original
+
+
 def _capacity(ray, settings: RaySettings) -> int:
     """Tasks to keep in flight: the user's ``workers``, else what the cluster can run now."""
     if settings.workers:
@@ -174,7 +211,21 @@ def run_stage1_ray(todo: list[tuple[VideoJob, str]], cache: Cache, settings: Ray
     from ray.exceptions import RayError
 
     check_code = dict(versions) == signal_versions()  # only when the real extractors are in use
-    tmp = _start(ray, settings)
+    with _RayletNotices():
+        tmp = _start(ray, settings)
+        try:
+            return _drive(ray, RayError, todo, cache, settings, asr, signals, versions, check_code, result,
+                          progress, keep_going)
+        finally:
+            ray.shutdown()
+            if tmp is not None:
+                shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _drive(ray, RayError, todo, cache: Cache, settings: RaySettings, asr: bool, signals: SignalFunction,
+           versions: Mapping[str, str], check_code: bool, result: ExtractResult, progress: bool,
+           keep_going: bool) -> set[str]:
+    """Submit tasks (at most the capacity in flight), store results as they come, report failures."""
     done: set[str] = set()
     bar = progress_bar(len(todo), progress, "signals (ray)")
     try:
@@ -210,6 +261,3 @@ def run_stage1_ray(todo: list[tuple[VideoJob, str]], cache: Cache, settings: Ray
         return done
     finally:
         bar.close()
-        ray.shutdown()
-        if tmp is not None:
-            shutil.rmtree(tmp, ignore_errors=True)

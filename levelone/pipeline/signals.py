@@ -89,6 +89,23 @@ def _text_part(job: VideoJob, words: list | None, fps: float, n_frames: int, asr
     return text_signals(words, fps, n_frames, _scorer())
 
 
+def _import_before_threads(has_audio: bool, text: bool) -> None:
+    """Import what the audio and text threads will import, here, before they start.
+
+    Two threads importing torch (or packages that import it) at once in a fresh process can see a
+    half-initialised module ("partially initialized module 'torch' has no attribute 'Tensor'",
+    seen in a fresh Ray worker). The imports happen once per process and would happen anyway.
+    """
+    import importlib
+
+    names = (("librosa", "faster_whisper") if has_audio else ()) + (("torch", "transformers") if text else ())
+    for name in names:
+        try:
+            importlib.import_module(name)
+        except ImportError:  # an optional piece missing is reported where it is used
+            pass
+
+
 def raw_signals(job: VideoJob, asr: bool = True, frame_progress: bool = False) -> RawSignals:
     """Stage 1 for one video: vision on the frames, audio and text in a thread beside it.
 
@@ -103,6 +120,7 @@ def raw_signals(job: VideoJob, asr: bool = True, frame_progress: bool = False) -
     if job.transcript is not None:  # read first: a bad transcript fails before minutes of vision
         from levelone.media.transcript import load_transcript
         words = load_transcript(job.transcript, duration_s=info.duration_s)
+    _import_before_threads(info.has_audio, bool(words) or (words is None and asr and info.has_audio))
     bar = progress_bar(info.n_frames, frame_progress, job.path.name, unit="frame")
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="ahcue-av") as pool, bar:
         audio = pool.submit(_audio_part, job.path, info.fps, info.n_frames, info.has_audio)
