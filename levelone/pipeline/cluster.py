@@ -56,7 +56,8 @@ class RaySettings:
     ``address`` None starts a private local instance (``num_cpus = workers * cpus_per_task``, no
     dashboard, worker logs not forwarded, its temp folder under the system temp dir and removed at
     the end); otherwise ``ray.init(address)`` joins a running cluster (``auto`` finds the local
-    node's). ``workers``: tasks in flight at once (None: every CPU the instance or cluster has).
+    node's). ``workers``: tasks in flight at once (None: a local instance gets
+    :func:`local_workers` CPUs; on a cluster, every CPU it has).
     ``cpus_per_task`` is also each task's thread budget (torch, OpenMP, Whisper). ``max_retries``:
     Ray re-runs a task whose worker died this many times before the video is reported.
     ``local_object_store_bytes``: shared memory for results in transit on a local instance (a 30
@@ -110,6 +111,12 @@ def _package_root() -> str:
     return str(Path(__file__).resolve().parents[2])
 
 
+def local_workers() -> int:
+    """Default videos at once on a local instance: half the cores, as one video keeps ~2 busy
+    (decode, face mesh and pose each on a thread; MediaPipe's and torch's own threads)."""
+    return max(1, (os.cpu_count() or 2) // 2)
+
+
 def _start(ray, settings: RaySettings) -> str | None:
     """Start or join Ray; returns the local temp folder to remove afterwards (None when joined)."""
     threads = str(settings.cpus_per_task)
@@ -124,7 +131,7 @@ def _start(ray, settings: RaySettings) -> str | None:
             raise InputError(None, f"cannot join the Ray cluster at {settings.address}: "
                                    f"{str(err).splitlines()[0] if str(err) else type(err).__name__}") from None
         return None
-    workers = settings.workers or os.cpu_count() or 1
+    workers = settings.workers or local_workers()
     # The local workers import this very checkout, whatever else is installed.
     env["PYTHONPATH"] = os.pathsep.join(p for p in (_package_root(), os.environ.get("PYTHONPATH")) if p)
     tmp = tempfile.mkdtemp(prefix="ahcue-ray-")

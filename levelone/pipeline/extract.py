@@ -65,7 +65,7 @@ def run(plan_: Plan, *, out: str | os.PathLike | None = None, workers: int | Non
     so worker processes can import it); ``cue_functions`` replaces the cue modules of stage 2.
     ``engine``: ``pool`` (local processes, ``workers`` of them, default 1) or ``ray``
     (:mod:`levelone.pipeline.cluster`: a local Ray instance, or the cluster at ``address``;
-    ``workers`` None uses every CPU it has).
+    ``workers`` None: half the cores locally, every CPU of a cluster).
     """
     t_start = time.perf_counter()
     if engine not in ENGINES:

@@ -27,7 +27,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "a dataset: output folder of <video_id>.parquet (default: in the cache)")
     parser.add_argument("--workers", type=int, default=None,
                         help="videos extracted in parallel, each process holding its own models "
-                             "(default: 1 with --engine pool; every CPU of the Ray instance or cluster with --engine ray)")
+                             "(default: 1 with --engine pool; with --engine ray half the cores on a local instance, "
+                             "every CPU of a cluster)")
     parser.add_argument("--engine", choices=("pool", "ray"), default="pool",
                         help="pool: local worker processes (default); ray: one Ray task per video, on a "
                              "local Ray instance or the cluster at --address (needs: pip install 'ahcue[cluster]')")
