@@ -135,8 +135,12 @@ def _start(ray, settings: RaySettings) -> str | None:
     # The local workers import this very checkout, whatever else is installed.
     env["PYTHONPATH"] = os.pathsep.join(p for p in (_package_root(), os.environ.get("PYTHONPATH")) if p)
     tmp = tempfile.mkdtemp(prefix="ahcue-ray-")
-    ray.init(address="local", num_cpus=workers * settings.cpus_per_task, _temp_dir=tmp,
-             object_store_memory=settings.local_object_store_bytes, runtime_env={"env_vars": env}, **common)
+    try:
+        ray.init(address="local", num_cpus=workers * settings.cpus_per_task, _temp_dir=tmp,
+                 object_store_memory=settings.local_object_store_bytes, runtime_env={"env_vars": env}, **common)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
     return tmp
 
 
