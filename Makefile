@@ -21,7 +21,8 @@ venv:
 	$(BIN)/python -m pip install -q --upgrade pip
 	# torch first and pinned: this takes the local CPU wheel instead of a multi-GB CUDA build.
 	$(BIN)/python -m pip install -q torch==2.13.0
-	$(BIN)/python -m pip install -q -e '.[test]'
+	# cluster: Ray for `ahcue extract --engine ray`, installed here so CI tests it.
+	$(BIN)/python -m pip install -q -e '.[test,cluster]'
 
 ## demo: the main job on the bundled sample clip, with the shipped default model
 demo:

@@ -10,17 +10,24 @@ one spoken sentence). Stages, each timed on its own:
 - ``asr``: :func:`levelone.media.asr.transcribe` (faster-whisper tiny.en, int8);
 - ``text``: :func:`levelone.language.cues.text_signals` on the ASR words with the text affect model;
 - ``end_to_end``: :func:`levelone.pipeline.extract.run` for the one video with an empty cache (both stages,
-  audio and text in a thread beside vision, as in production).
+  audio and text in a thread beside vision, as in production), models already loaded;
+- ``cold_process``: ``ahcue extract VIDEO`` in a fresh process with an empty cache (imports and
+  model loading included: what a user waits for);
+- ``profile``: CPU ms per frame of each vision step alone (decode, face mesh, expression, pose).
+
+Every stage reports CPU ms per frame (all threads) beside wall time: on a shared machine other
+processes stretch wall time, much less the CPU time ahcue's own threads spend.
 
 Then the dataset path: :func:`levelone.pipeline.extract.run` over a folder of all GRID clips with
-``--workers`` processes and an empty cache (models load once per worker, so short clips show the
+``--workers`` processes, and with ``--engine ray`` on a local Ray instance of ``--ray-workers`` CPUs
+(Ray's start-up inside the time), and an empty cache (models load once per worker, so short clips show the
 start-up cost), in a fresh interpreter. Each figure is the median of ``--repeats`` runs after one
 warm-up run. Peak RSS is each process's own ``VmHWM`` (/proc): this process with every model loaded,
 and for the dataset run its parent and its largest worker (polled while the workers live); Linux
 seeds a child's ``ru_maxrss`` with its parent's size at fork, so ``ru_maxrss`` of children
 overstates workers spawned by a large parent (kept in the JSON for reference).
 
-    python benchmarks/levelone.py --json out.json [--repeats 3] [--workers 2] [--no-asr]
+    python benchmarks/levelone.py --json out.json [--repeats 3] [--workers 1 2] [--ray-workers 1 2] [--no-asr]
 
 ``x_realtime`` is processing time / media duration: below 1 is faster than real time.
 """
@@ -47,15 +54,27 @@ CLIPS = {"pexels_640x360": SHARED / "video" / "pyfeat" / "WolfgangLanger_Pexels.
          "grid_360x288": SHARED / "video" / "grid" / "id2_vcd_swwp2s.mpg"}
 
 
-def timed(fn: Callable[[], object], repeats: int) -> tuple[float, list[float]]:
-    """Median seconds of ``repeats`` calls after one warm-up call (models load in the warm-up)."""
+def cpu_s(who: int = resource.RUSAGE_SELF) -> float:
+    """CPU seconds (user + system, every thread) of this process or of its waited-for children."""
+    r = resource.getrusage(who)
+    return r.ru_utime + r.ru_stime
+
+
+def timed(fn: Callable[[], object], repeats: int) -> tuple[float, list[float], float]:
+    """Median wall seconds of ``repeats`` calls after one warm-up call (models load in the
+    warm-up), their wall times, and the median CPU seconds (this process, all threads) per call.
+
+    CPU time is reported beside wall time because the benchmark machine may be shared: other
+    processes stretch wall time, much less the CPU time our own threads spend.
+    """
     fn()
-    times = []
+    times, cpus = [], []
     for _ in range(repeats):
-        t0 = time.perf_counter()
+        c0, t0 = cpu_s(), time.perf_counter()
         fn()
         times.append(time.perf_counter() - t0)
-    return statistics.median(times), times
+        cpus.append(cpu_s() - c0)
+    return statistics.median(times), times, statistics.median(cpus)
 
 
 def vm_hwm_mib(pid: int | str = "self") -> float:
@@ -101,7 +120,8 @@ def peak_rss_mb() -> dict[str, float]:
 
 def bench_clip(name: str, path: Path, repeats: int, asr: bool) -> list[dict]:
     from levelone.audio.prosody import audio_signals
-    from levelone.pipeline.extract import _scorer, plan, run
+    from levelone.pipeline.extract import plan, run
+    from levelone.pipeline.signals import _scorer
     from levelone.media.video import iter_frames, probe, read_audio
     from levelone.pipeline.vision import MAX_SIDE, vision_signals
 
@@ -110,17 +130,18 @@ def bench_clip(name: str, path: Path, repeats: int, asr: bool) -> list[dict]:
 
     def row(stage: str, fn: Callable[[], object]) -> None:
         try:
-            med, times = timed(fn, repeats)
+            med, times, cpu = timed(fn, repeats)
         except Exception as err:  # noqa: BLE001 - a broken stage is reported, the others still run
             rows.append({"clip": name, "stage": stage, "error": f"{type(err).__name__}: {err}"})
             print(f"{name:15s} {stage:11s} error: {err}", flush=True)
             return
         r = {"clip": name, "stage": stage, "median_s": round(med, 4), "runs_s": [round(t, 4) for t in times],
              "fps": round(info.n_frames / med, 1), "x_realtime": round(med / info.duration_s, 4),
+             "cpu_ms_per_frame": round(1000 * cpu / info.n_frames, 2),
              "n_frames": info.n_frames, "duration_s": round(info.duration_s, 3)}
         rows.append(r)
-        print(f"{name:15s} {stage:11s} {med:8.3f} s {r['fps']:8.1f} fps {r['x_realtime']:7.3f} x real time",
-              flush=True)
+        print(f"{name:15s} {stage:11s} {med:8.3f} s {r['fps']:8.1f} fps {r['x_realtime']:7.3f} x real time "
+              f"{r['cpu_ms_per_frame']:6.1f} CPU ms/frame", flush=True)
 
     row("decode", lambda: sum(1 for _ in iter_frames(path, max_side=MAX_SIDE)))
     row("vision", lambda: vision_signals(path, info))
@@ -138,11 +159,69 @@ def bench_clip(name: str, path: Path, repeats: int, asr: bool) -> list[dict]:
             assert r.computed == 1 and not r.failures
 
     row("end_to_end", end_to_end)
+    rows.append(cold_process(name, path, info, repeats, asr))
     return rows
 
 
-def bench_dataset(workers: int, repeats: int, asr: bool) -> dict:
-    """All GRID clips as a folder, ``workers`` processes, empty cache each run."""
+def cold_process(name: str, path: Path, info, repeats: int, asr: bool) -> dict:
+    """``ahcue extract VIDEO`` in a fresh process with an empty cache: imports and model loading
+    included, i.e. what a user waits for. Median of ``repeats`` runs (no warm-up: each is cold)."""
+    import subprocess
+    times, cpus = [], []
+    for _ in range(repeats):
+        with tempfile.TemporaryDirectory() as tmp:
+            cmd = [sys.executable, "-m", "reports.cli", "extract", str(path), "-o", str(Path(tmp) / "f.parquet"),
+                   "--cache-dir", str(Path(tmp) / "c"), "--quiet"] + ([] if asr else ["--no-asr"])
+            c0, t0 = cpu_s(resource.RUSAGE_CHILDREN), time.perf_counter()
+            subprocess.run(cmd, cwd=REPO, check=True, env={**os.environ, "PYTHONPATH": str(REPO)})
+            times.append(time.perf_counter() - t0)
+            cpus.append(cpu_s(resource.RUSAGE_CHILDREN) - c0)
+    med = statistics.median(times)
+    r = {"clip": name, "stage": "cold_process", "median_s": round(med, 4), "runs_s": [round(t, 4) for t in times],
+         "fps": round(info.n_frames / med, 1), "x_realtime": round(med / info.duration_s, 4),
+         "cpu_ms_per_frame": round(1000 * statistics.median(cpus) / info.n_frames, 2),
+         "n_frames": info.n_frames, "duration_s": round(info.duration_s, 3)}
+    print(f"{name:15s} {'cold_process':11s} {med:8.3f} s {r['fps']:8.1f} fps {r['x_realtime']:7.3f} x real time "
+          f"{r['cpu_ms_per_frame']:6.1f} CPU ms/frame", flush=True)
+    return r
+
+
+def profile_models(name: str, path: Path, frames: int = 240) -> dict:
+    """CPU ms per call of each vision step, run one after another on the same decoded frames
+    (one step at a time, so each figure is that step alone; MediaPipe's own threads included)."""
+    from levelone.face import affect
+    from levelone.media.video import iter_frames
+    from levelone.pipeline import vision
+
+    face_mesh, pose = vision._models()
+    vision._restart(face_mesh, pose)
+    c0 = cpu_s()
+    decoded = [rgb for i, _, rgb in iter_frames(path, max_side=vision.MAX_SIDE) if i < frames]
+    out = {"decode": (cpu_s() - c0) / len(decoded)}
+    c0, marks = cpu_s(), []
+    for rgb in decoded:
+        marks.append(vision.face_landmarks(face_mesh.process(rgb), rgb.shape[1], rgb.shape[0]))
+    out["face_mesh"] = (cpu_s() - c0) / len(decoded)
+    if affect.available():
+        found = [(rgb, lm) for rgb, lm in zip(decoded, marks) if lm is not None]
+        c0 = cpu_s()
+        for rgb, lm in found:
+            affect.expression(rgb, lm)
+        out["expression"] = (cpu_s() - c0) / max(len(found), 1)
+    c0 = cpu_s()
+    for rgb in decoded:
+        pose.process(rgb)
+    out["pose_per_call"] = (cpu_s() - c0) / len(decoded)
+    out["pose_per_frame_at_stride"] = out["pose_per_call"] / vision.POSE_STRIDE
+    ms = {k: round(1000 * v, 2) for k, v in out.items()}
+    print(f"{name:15s} profile CPU ms/frame: " + ", ".join(f"{k} {v}" for k, v in ms.items()), flush=True)
+    return {"clip": name, "frames": len(decoded), "pose_stride": vision.POSE_STRIDE, "cpu_ms": ms}
+
+
+def bench_dataset(workers: int, repeats: int, asr: bool, engine: str = "pool") -> dict:
+    """All GRID clips as a folder, ``workers`` processes (pool) or Ray tasks in flight on a local
+    Ray instance of ``workers`` CPUs (ray; its start-up, ~5-15 s, is inside each run), empty cache
+    each run."""
     from levelone.pipeline.extract import plan, run
     from levelone.media.video import probe
 
@@ -154,28 +233,31 @@ def bench_dataset(workers: int, repeats: int, asr: bool) -> dict:
             (folder / c.name).symlink_to(c)
         media_s = sum(probe(c).duration_s for c in clips)
         n = 0
+        per_video: list[float] = []
 
         def once() -> None:
             nonlocal n
             n += 1
             r = run(plan(folder), out=Path(tmp) / f"out{n}", cache_dir=Path(tmp) / f"cache{n}",
-                    workers=workers, asr=asr, progress=False)
+                    workers=workers, asr=asr, progress=False, engine=engine)
             assert r.computed == len(clips) and not r.failures, r.failures
+            per_video.append(statistics.median(r.video_s.values()))
 
         watcher = ChildPeaks()
         watcher.start()
-        med, times = timed(once, repeats)
+        med, times, _ = timed(once, repeats)
         worker_peak = watcher.stop()
-    out = {"videos": len(clips), "workers": workers, "media_s": round(media_s, 2), "median_s": round(med, 3),
+    out = {"engine": engine, "videos": len(clips), "workers": workers, "media_s": round(media_s, 2),
+           "median_s": round(med, 3), "median_video_s": round(statistics.median(per_video), 3),
            "runs_s": [round(t, 3) for t in times], "x_realtime": round(med / media_s, 4),
            "videos_per_min": round(60 * len(clips) / med, 1),
            "peak_rss_mib": {"parent": round(vm_hwm_mib(), 1), "largest_worker": worker_peak}}
-    print(f"dataset: {len(clips)} GRID clips ({media_s:.0f} s of video), {workers} workers: {med:.1f} s "
+    print(f"dataset ({engine}): {len(clips)} GRID clips ({media_s:.0f} s of video), {workers} workers: {med:.1f} s "
           f"= {out['x_realtime']:.3f} x real time, {out['videos_per_min']} videos/min", flush=True)
     return out
 
 
-def dataset_in_fresh_process(workers: int, args: argparse.Namespace) -> dict:
+def dataset_in_fresh_process(workers: int, args: argparse.Namespace, engine: str = "pool") -> dict:
     """Run :func:`bench_dataset` in a new interpreter, so its peak RSS is the workers' own.
 
     (On Linux a child's ``ru_maxrss`` starts from its parent's high-water mark at fork time, so
@@ -185,25 +267,26 @@ def dataset_in_fresh_process(workers: int, args: argparse.Namespace) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "d.json"
         cmd = [sys.executable, __file__, "--dataset-only", str(workers), "--repeats", str(args.repeats),
-               "--json", str(out)] + (["--no-asr"] if args.no_asr else [])
+               "--json", str(out), "--engine", engine] + (["--no-asr"] if args.no_asr else [])
         res = subprocess.run(cmd)
         if res.returncode != 0 or not out.exists():
-            return {"workers": workers, "error": f"exit code {res.returncode}"}
+            return {"engine": engine, "workers": workers, "error": f"exit code {res.returncode}"}
         return json.loads(out.read_text())
 
 
 def print_table(rows: list[dict], datasets: list[dict], rss: dict[str, float]) -> None:
-    print(f"\n{'clip':15s} {'stage':11s} {'median s':>9s} {'fps':>8s} {'x real time':>12s}")
+    print(f"\n{'clip':15s} {'stage':12s} {'median s':>9s} {'fps':>8s} {'x real time':>12s} {'CPU ms/frame':>13s}")
     for r in rows:
         if "error" in r:
-            print(f"{r['clip']:15s} {r['stage']:11s} error: {r['error']}")
+            print(f"{r['clip']:15s} {r['stage']:12s} error: {r['error']}")
         else:
-            print(f"{r['clip']:15s} {r['stage']:11s} {r['median_s']:9.3f} {r['fps']:8.1f} {r['x_realtime']:12.3f}")
+            print(f"{r['clip']:15s} {r['stage']:12s} {r['median_s']:9.3f} {r['fps']:8.1f} {r['x_realtime']:12.3f} "
+                  f"{r['cpu_ms_per_frame']:13.1f}")
     for d in datasets:
         if "error" in d:
-            print(f"dataset, {d['workers']} workers: error: {d['error']}")
+            print(f"dataset ({d['engine']}), {d['workers']} workers: error: {d['error']}")
             continue
-        print(f"{'GRID x' + str(d['videos']):15s} {str(d['workers']) + ' workers':11s} {d['median_s']:9.3f} "
+        print(f"{'GRID x' + str(d['videos']):15s} {d['engine'] + ' ' + str(d['workers']):12s} {d['median_s']:9.3f} "
               f"{'':8s} {d['x_realtime']:12.3f}  ({d['videos_per_min']} videos/min, "
               f"peak RSS parent {d['peak_rss_mib']['parent']:.0f} MiB, largest worker "
               f"{d['peak_rss_mib']['largest_worker']:.0f} MiB)")
@@ -214,7 +297,11 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--json", default=None, help="write the results here")
     ap.add_argument("--repeats", type=int, default=3, help="timed runs per figure, after one warm-up")
-    ap.add_argument("--workers", type=int, nargs="*", default=[2], help="worker counts for the dataset run")
+    ap.add_argument("--workers", type=int, nargs="*", default=[1, 2], help="worker counts for the dataset run")
+    ap.add_argument("--ray-workers", type=int, nargs="*", default=None,
+                    help="Ray CPU counts for the dataset run on a local Ray instance (default: as --workers "
+                         "when Ray is installed)")
+    ap.add_argument("--engine", default="pool", help=argparse.SUPPRESS)
     ap.add_argument("--no-asr", action="store_true", help="skip speech recognition and text")
     ap.add_argument("--clips", nargs="*", choices=sorted(CLIPS), default=sorted(CLIPS))
     ap.add_argument("--dataset-only", type=int, default=None, metavar="WORKERS", help=argparse.SUPPRESS)
@@ -222,7 +309,7 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     warnings.filterwarnings("ignore", message="SymbolDatabase.GetPrototype")  # protobuf noise
     if args.dataset_only is not None:
-        d = bench_dataset(args.dataset_only, args.repeats, not args.no_asr)
+        d = bench_dataset(args.dataset_only, args.repeats, not args.no_asr, args.engine)
         if args.json:
             Path(args.json).write_text(json.dumps(d))
         return 0
@@ -231,14 +318,20 @@ def main(argv: list[str] | None = None) -> int:
             raise SystemExit(f"{CLIPS[name]}: not found (set AHCUE_SHARED_DATA)")
 
     t0 = time.perf_counter()
-    rows = []
+    rows, profiles = [], []
     for name in args.clips:
         rows += bench_clip(name, CLIPS[name], args.repeats, not args.no_asr)
+        profiles.append(profile_models(name, CLIPS[name]))
     datasets = [dataset_in_fresh_process(w, args) for w in args.workers]
+    ray_workers = args.ray_workers
+    if ray_workers is None:
+        import importlib.util
+        ray_workers = args.workers if importlib.util.find_spec("ray") is not None else []
+    datasets += [dataset_in_fresh_process(w, args, "ray") for w in ray_workers]
     rss = peak_rss_mb()
     print_table(rows, datasets, rss)
-    from levelone.pipeline.extract import data_version
-    result = {"benchmark": "levelone", "stages": rows, "dataset": datasets, "peak_rss_mib": rss,
+    from levelone.pipeline.versions import data_version
+    result = {"benchmark": "levelone", "stages": rows, "profile": profiles, "dataset": datasets, "peak_rss_mib": rss,
               "text_heads": data_version("levelone/data/text_heads.safetensors") != "absent",
               "repeats": args.repeats, "asr": not args.no_asr, "cores": os.cpu_count(),
               "load_avg_1min": round(os.getloadavg()[0], 2), "python": platform.python_version(),

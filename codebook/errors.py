@@ -21,6 +21,10 @@ class InputError(Exception):
         self.line = line
         super().__init__(str(self))
 
+    def __reduce__(self):
+        """Pickle by fields: the error crosses process boundaries (worker pools, Ray tasks)."""
+        return type(self), (self.path, self.problem, self.line)
+
     def __str__(self) -> str:
         if self.path is None:
             return self.problem

@@ -7,7 +7,7 @@ Why it looks like this:
   That reads 2 MiB whatever the video's size (a full hash of a 10 h dataset would cost minutes),
   and still changes when a file is replaced, re-encoded, truncated or touched. The extractor part
   is every level-one module's ``VERSION`` string plus a content hash of the shipped model and
-  lexicon files (``levelone.pipeline.extract.signal_versions``), so a changed extractor invalidates its entries.
+  lexicon files (``levelone.pipeline.versions.signal_versions``), so a changed extractor invalidates its entries.
   :func:`cache_key` hashes both with any options that change the result (ASR on/off, the
   transcript file's fingerprint).
 - **Atomic entries.** Each entry is one Parquet file written through :func:`codebook.atomic.atomic_path`

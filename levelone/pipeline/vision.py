@@ -21,16 +21,25 @@ This is the edge where frames meet models; the geometry lives in :mod:`levelone.
   :func:`vision_signals` 15.3 ms/frame with this stride, ~24 with pose on every frame. Pose is
   most of the cost, and body cues are about motions of 0.3 s and more (shrug, sigh, posture,
   hands), which 12 pose samples per second still resolve; head shake/nod come from the face
-  mesh, which runs on every frame.
+  mesh, which runs on every frame. Pose's input size does not change its cost (it crops a
+  256 px region of interest whatever the frame size: 37 ms CPU per call at 640, 480, 320 and
+  256 px, measured on a loaded machine). How far strided pose moves the body cues from pose on
+  every frame is measured by ``benchmarks/pose_rate.py`` (benchmarks/README.md).
+- Three threads per video: the decoder runs ahead (:func:`prefetch`), pose runs on its own
+  thread (:class:`PoseThread`) and the face mesh and expression model on the caller's. PyAV and
+  MediaPipe release the GIL, so on two cores pose (the costliest model) overlaps the rest; each
+  model sees the same frames in the same order as inline, so the output is identical.
 """
 from __future__ import annotations
 
 import contextlib
 import os
+import queue
 import sys
+import threading
 import warnings
 
-from typing import Callable
+from typing import Callable, Iterator, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -46,6 +55,9 @@ MAX_SIDE = 640
 POSE_STRIDE = 2
 CONFIRM_S = 2.0  # see confirmed_by_face
 CHUNK = 256  # frames of face mesh turned into signals at a time
+PREFETCH_FRAMES = 8  # decoded frames queued ahead of the models (8 x 640x360 RGB = 5.5 MB)
+
+T = TypeVar("T")
 
 # The FrameTable columns this module writes besides the face/body signals it gets from
 # levelone.face.cues and levelone.body.cues (collected by levelone.frametable.schema).
@@ -144,6 +156,93 @@ def interpolate_skipped(landmarks: np.ndarray, done: np.ndarray) -> np.ndarray:
     return out
 
 
+def prefetch(items: Iterator[T], depth: int = PREFETCH_FRAMES) -> Iterator[T]:
+    """Run ``items`` (the decoder) in a thread ``depth`` items ahead of the consumer.
+
+    PyAV decodes and converts without holding the GIL, so decoding overlaps the models. An error
+    in the producer is raised in the consumer, at the item where it happened; a consumer that
+    stops early stops the producer.
+    """
+    q: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+    done = object()
+
+    def produce() -> None:
+        try:
+            for item in items:
+                while not stop.is_set():
+                    try:
+                        q.put((item, None), timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            q.put((done, None))
+        except BaseException as err:  # noqa: BLE001 - handed to the consumer
+            q.put((done, err))
+
+    thread = threading.Thread(target=produce, name="ahcue-decode", daemon=True)
+    thread.start()
+    try:
+        while True:
+            item, err = q.get()
+            if item is done:
+                if err is not None:
+                    raise err
+                return
+            yield item
+    finally:
+        stop.set()
+        while thread.is_alive():  # unblock a producer waiting on a full queue
+            try:
+                q.get_nowait()
+            except queue.Empty:
+                thread.join(0.05)
+
+
+class PoseThread:
+    """Pose on its own thread, fed the frames it should see, in order.
+
+    MediaPipe's ``process`` releases the GIL, so pose (the costliest model) runs beside the face
+    mesh on another core; it sees exactly the frames it would see inline, in the same order, so
+    the landmarks are the same.
+    """
+
+    def __init__(self, pose, body: np.ndarray):
+        self._pose, self._body = pose, body
+        self._q: queue.Queue = queue.Queue(maxsize=PREFETCH_FRAMES)
+        self._err: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="ahcue-pose", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            job = self._q.get()
+            if job is None:
+                return
+            if self._err is not None:
+                continue  # drain after a failure; the error is raised by close()
+            i, rgb = job
+            try:
+                h, w = rgb.shape[:2]
+                lm = pose_landmarks(self._pose.process(rgb), w, h)
+                if lm is not None:
+                    self._body[i] = lm
+            except BaseException as err:  # noqa: BLE001 - raised by close()
+                self._err = err
+
+    def submit(self, i: int, rgb: np.ndarray) -> None:
+        self._q.put((i, rgb))
+
+    def close(self) -> None:
+        """Wait for the frames submitted so far; raise what pose raised."""
+        self._q.put(None)
+        self._thread.join()
+        if self._err is not None:
+            raise self._err
+
+
 def run_models(path, info: VideoInfo, progress: Callable[[int, int], None] | None = None,
                max_side: int = MAX_SIDE, pose_stride: int = POSE_STRIDE
                ) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, tuple[int, int]]:
@@ -152,8 +251,9 @@ def run_models(path, info: VideoInfo, progress: Callable[[int, int], None] | Non
     The face mesh (478 x 3 floats a frame, 620 MB for an hour at 30 fps) is turned into
     :func:`levelone.face.cues.face_signals` every ``CHUNK`` frames instead of being kept. NaN where
     no face/pose was found (expressions: also when the ``fer`` model is not installed). Pose runs
-    on every ``pose_stride``-th frame (and the last) and is interpolated in between. Returns those
-    and the (width, height) of the frames the landmarks are measured in.
+    on every ``pose_stride``-th frame (and the last) and is interpolated in between. Decoding
+    (:func:`prefetch`) and pose (:class:`PoseThread`) run on their own threads beside the face
+    mesh. Returns those and the (width, height) of the frames the landmarks are measured in.
     """
     from levelone.face import affect as facial_affect
     facial_affect.require()  # a missing model is an error, never a silent geometry-only fallback
@@ -172,26 +272,28 @@ def run_models(path, info: VideoInfo, progress: Callable[[int, int], None] | Non
         parts.append(face_signals(chunk[:rows], size))
         chunk[:] = np.nan
 
-    for i, _t, rgb in iter_frames(path, max_side=max_side):
-        if i >= n:
-            break  # the decoder gave more frames than probing counted: keep the table's length
-        h, w = rgb.shape[:2]
-        size = (w, h)
-        rgb.flags.writeable = False
-        lm = face_landmarks(face_mesh.process(rgb), w, h)
-        if lm is not None:
-            chunk[i % CHUNK] = lm
-            if with_expression:
-                expr[i] = facial_affect.expression(rgb, lm)
-        if i % pose_stride == 0 or i == n - 1:
-            pose_done[i] = True
-            lm = pose_landmarks(pose.process(rgb), w, h)
+    poser = PoseThread(pose, body)
+    try:
+        for i, _t, rgb in prefetch(iter_frames(path, max_side=max_side)):
+            if i >= n:
+                break  # the decoder gave more frames than probing counted: keep the table's length
+            h, w = rgb.shape[:2]
+            size = (w, h)
+            rgb.flags.writeable = False
+            if i % pose_stride == 0 or i == n - 1:
+                pose_done[i] = True
+                poser.submit(i, rgb)
+            lm = face_landmarks(face_mesh.process(rgb), w, h)
             if lm is not None:
-                body[i] = lm
-        if i % CHUNK == CHUNK - 1:
-            flush(CHUNK)
-        if progress is not None:
-            progress(i + 1, n)
+                chunk[i % CHUNK] = lm
+                if with_expression:
+                    expr[i] = facial_affect.expression(rgb, lm)
+            if i % CHUNK == CHUNK - 1:
+                flush(CHUNK)
+            if progress is not None:
+                progress(i + 1, n)
+    finally:
+        poser.close()
     done = CHUNK * len(parts)
     while done < n:  # the last partial chunk, and NaN rows for frames that never decoded
         rows = min(CHUNK, n - done)
@@ -218,14 +320,17 @@ def confirmed_by_face(face_present: np.ndarray, fps: float, window_s: float = CO
 
 
 def vision_signals(path, info: VideoInfo | None = None,
-                   progress: Callable[[int, int], None] | None = None) -> pd.DataFrame:
+                   progress: Callable[[int, int], None] | None = None,
+                   pose_stride: int = POSE_STRIDE) -> pd.DataFrame:
     """One row per frame: ``face.present``, ``body.present`` (bool) and the float32 ``face.*``/``body.*`` signals.
 
     ``progress(done, total)`` is called after each frame. Raises :class:`InputError` for files
     that cannot be decoded (see :mod:`levelone.media.video`).
     """
     info = probe(path) if info is None else info
-    fs, body, expr, size = run_models(path, info, progress)
+    from levelone.face.affect import EMOTIONS
+
+    fs, body, expr, size = run_models(path, info, progress, pose_stride=pose_stride)
     face_ok = fs["face.eye_open_l"].notna().to_numpy()
     body = np.where(confirmed_by_face(face_ok, info.fps)[:, None, None], body, np.nan)
     bs = pose_signals(body, size)

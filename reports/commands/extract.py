@@ -5,7 +5,9 @@ file is kept unless ``--force``). For a folder or a BAH root ``-o`` is a folder 
 ``<video_id>.parquet`` files (default: inside the cache, printed at the end); outputs already up
 to date are kept, others are replaced only with ``--force``. Datasets keep going past a bad video:
 each failure is one line on stderr and the exit code is 2 when any video failed. A re-run resumes:
-videos whose signals are cached are not decoded again.
+videos whose signals are cached are not decoded again. ``--engine ray`` runs one Ray task per
+video on a local Ray instance or, with ``--address``, on a running cluster (README "On a cluster";
+:mod:`levelone.pipeline.cluster` says where the cache lives).
 """
 from __future__ import annotations
 
@@ -27,8 +29,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-o", "--output", default=None, metavar="PATH",
                         help="one video: the FrameTable path (default ./<stem>.features.parquet); "
                              "a dataset: output folder of <video_id>.parquet (default: in the cache)")
-    parser.add_argument("--workers", type=int, default=1, metavar="N",
-                        help="processes extracting videos in parallel (each holds its own models; default 1)")
+    parser.add_argument("--workers", type=int, default=None, metavar="N",
+                        help="videos extracted in parallel, each process holding its own models "
+                             "(default: 1 with --engine pool; with --engine ray half the cores on a local instance, "
+                             "every CPU of a cluster)")
+    parser.add_argument("--engine", choices=("pool", "ray"), default="pool",
+                        help="pool: local worker processes (default); ray: one Ray task per video, on a "
+                             "local Ray instance or the cluster at --address (needs: pip install 'ahcue[cluster]')")
+    parser.add_argument("--address", default=None, metavar="ADDR",
+                        help="with --engine ray: join this running Ray cluster (HOST:6379, or 'auto' for the one "
+                             "started on this machine) instead of starting a local instance")
     parser.add_argument("--cache-dir", default=None, metavar="DIR",
                         help="cache folder (default $AHCUE_CACHE, else <dataset>/.ahcue-cache, else ~/.cache/ahcue)")
     parser.add_argument("--transcript", default=None, metavar="FILE",
@@ -51,7 +61,8 @@ def run(args: argparse.Namespace) -> int:
         out = Path(out) if out is not None else Path.cwd() / f"{p.jobs[0].path.stem}.features.parquet"
         check_writable(out, args.force)
     result = run_extract(p, out=out, workers=args.workers, cache_dir=args.cache_dir, asr=not args.no_asr,
-                         force=args.force, progress=not args.quiet and not args.json and interactive())
+                         force=args.force, progress=not args.quiet and not args.json and interactive(),
+                         engine=args.engine, address=args.address)
     for failure in result.failures:
         print(f"ahcue extract: error: {failure}", file=sys.stderr)
     if args.json:

@@ -38,3 +38,16 @@ def test_outputs_follow_the_umask_not_private(tmp_path):
     finally:
         os.umask(old)
     assert (path.stat().st_mode & 0o777) == 0o644
+
+
+def test_input_error_survives_pickling():
+    """Worker processes and Ray tasks send InputError back to the parent by pickle."""
+    import pickle
+
+    from codebook.errors import InputError
+
+    err = pickle.loads(pickle.dumps(InputError("/data/a b.mp4", "not a readable video", line=3)))
+    assert isinstance(err, InputError)
+    assert (err.path, err.problem, err.line) == ("/data/a b.mp4", "not a readable video", 3)
+    assert str(err) == "/data/a b.mp4:3: not a readable video"
+    assert str(pickle.loads(pickle.dumps(InputError(None, "no path")))) == "no path"

@@ -125,3 +125,24 @@ def test_chunked_face_signals_match(shared_data, monkeypatch):
     monkeypatch.setattr(vision, "CHUNK", 32)  # 75 frames -> chunks of 32, 32, 11
     split = vision.vision_signals(clip)
     pd.testing.assert_frame_equal(whole, split)
+
+
+def test_prefetch_keeps_order_raises_where_the_producer_failed_and_stops_early():
+    from levelone.pipeline.vision import prefetch
+
+    def items(fail_at: int | None):
+        for i in range(50):
+            if i == fail_at:
+                raise ValueError(f"bad frame {i}")
+            yield i
+
+    assert list(prefetch(items(None), depth=3)) == list(range(50))
+    got = []
+    with pytest.raises(ValueError, match="bad frame 7"):
+        for i in prefetch(items(7), depth=3):
+            got.append(i)
+    assert got == list(range(7))
+    for i in prefetch(items(None), depth=2):  # a consumer that stops early does not hang
+        if i == 3:
+            break
+

@@ -1,0 +1,105 @@
+"""What an input names: a video, a folder of videos or a BAH root -> the videos to extract.
+
+Participants: a BAH root's ``Videos/<pid>/`` (via :class:`codebook.bah.BAHDataset`); elsewhere the
+file stem (each file is taken to be its own person). Transcripts: an explicit file (single video),
+BAH's Whisper ``.yml`` (BAH root), else a sidecar file with the video's stem and a known extension.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from codebook.errors import InputError
+from levelone.pipeline.cache import safe_name
+
+# Extensions a folder scan picks up; a single file is accepted by probing its content instead.
+VIDEO_EXTENSIONS = (".mp4", ".mov", ".mpg", ".mpeg", ".avi", ".webm", ".mkv", ".flv", ".m4v", ".wmv", ".3gp",
+                    ".ts", ".mts", ".m2ts", ".ogv", ".vob", ".mxf", ".asf", ".f4v", ".divx")
+TRANSCRIPT_EXTENSIONS = (".srt", ".vtt", ".eaf", ".json", ".yml", ".yaml")
+
+
+@dataclass(frozen=True)
+class VideoJob:
+    """One video to extract; picklable, it travels to the worker processes."""
+
+    video_id: str
+    participant_id: str
+    path: Path
+    transcript: Path | None = None
+
+
+@dataclass
+class Plan:
+    """What an input names: ``kind`` is ``video``, ``folder`` or ``bah``."""
+
+    kind: str
+    root: Path
+    jobs: list[VideoJob]
+
+
+def is_bah_root(path: str | os.PathLike) -> bool:
+    """A BAH root holds ``split/`` and ``Videos/``."""
+    p = Path(path)
+    return (p / "split").is_dir() and (p / "Videos").is_dir()
+
+
+def _sidecar_transcript(video: Path) -> Path | None:
+    for ext in TRANSCRIPT_EXTENSIONS:
+        cand = video.with_suffix(ext)
+        if cand.is_file():
+            return cand
+    return None
+
+
+def plan(input: str | os.PathLike, transcript: str | os.PathLike | None = None) -> Plan:
+    """Resolve an input path to the videos it names, with participant ids and transcripts."""
+    path = Path(input)
+    if not path.exists():
+        raise InputError(path, "not found")
+    if transcript is not None and not Path(transcript).is_file():
+        raise InputError(transcript, "transcript file not found")
+    if path.is_file():
+        from levelone.media.video import check_video
+
+        check_video(path)  # decided by content, not extension
+        tr = Path(transcript) if transcript is not None else _sidecar_transcript(path)
+        return Plan("video", path.parent, [VideoJob(path.stem, path.stem, path, tr)])
+    if transcript is not None:
+        raise InputError(transcript, "--transcript applies to a single video, not to a folder")
+    if is_bah_root(path):
+        return Plan("bah", path, _bah_jobs(path))
+    videos = sorted(p for p in path.rglob("*") if p.suffix.lower() in VIDEO_EXTENSIONS and p.is_file()
+                    and not any(part.startswith(".") for part in p.relative_to(path).parts))
+    if not videos:
+        raise InputError(path, "no videos found (looked for " + " ".join(VIDEO_EXTENSIONS) + ")")
+    jobs = []
+    for v in videos:
+        vid = v.relative_to(path).with_suffix("").as_posix()
+        jobs.append(VideoJob(vid, v.stem, v, _sidecar_transcript(v)))
+    _check_unique(path, jobs)
+    return Plan("folder", path, jobs)
+
+
+def _bah_jobs(root: Path) -> list[VideoJob]:
+    from codebook.bah import BAHDataset
+
+    seen: dict[str, VideoJob] = {}
+    for v in BAHDataset(root).videos():  # every split present, in file order
+        path = Path(v.path)
+        tr = v.transcript_path
+        tr = Path(tr) if tr is not None and Path(tr).is_file() else None
+        seen.setdefault(str(path), VideoJob(path.stem, str(v.participant_id), path, tr))
+    if not seen:
+        raise InputError(root, "BAH root lists no videos in split/*.txt")
+    jobs = list(seen.values())
+    _check_unique(root, jobs)
+    return jobs
+
+
+def _check_unique(root: Path, jobs: list[VideoJob]) -> None:
+    names: dict[str, VideoJob] = {}
+    for j in jobs:
+        other = names.setdefault(safe_name(j.video_id), j)
+        if other is not j:
+            raise InputError(root, f"two videos map to one output name: {other.path} and {j.path}")

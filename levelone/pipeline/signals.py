@@ -1,0 +1,155 @@
+"""Stage one for one video: raw signals (vision, audio, text) and their cache entry.
+
+Vision (MediaPipe face mesh + pose, :func:`levelone.pipeline.vision.vision_signals`) runs on the
+decoded frames while audio prosody and the transcript's text signals run in a thread beside it.
+A transcript file is read before vision starts, so a bad one fails in a second, not after the
+whole video. If the text affect heads are not installed the sentence scores are NaN (a warning
+says so) and the lexical language cues still run. :func:`compute_entry` is what a worker runs:
+it checks the cache under the video's lock, computes, and writes the entry atomically.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+
+from codebook.errors import InputError
+from levelone.pipeline.assemble import align_rows, signal_columns
+from levelone.pipeline.cache import Cache
+from levelone.pipeline.inputs import VideoJob
+from levelone.pipeline.results import progress_bar
+
+SAMPLE_RATE = 16000
+
+
+@dataclass
+class RawSignals:
+    """One video's raw signals: ``data`` has one row per frame of ``<source>.*`` columns."""
+
+    data: pd.DataFrame
+    fps: float
+    n_frames: int
+
+
+SignalFunction = Callable[[VideoJob, bool], RawSignals]
+
+_text_scorer = None
+_scorer_lock = threading.Lock()
+
+
+def _scorer():
+    """The text affect model, loaded once per process; None when its heads are not installed.
+
+    Without the heads the sentence scores (``text.valence``, stance) are NaN and the lexical
+    language cues still run. This is safe for the cache: the heads file's content hash is part of
+    every key (:func:`levelone.pipeline.versions.signal_versions`, ``absent`` here), so entries made
+    without it are recomputed once it is installed; FrameMeta.versions shows it too.
+    """
+    global _text_scorer
+    with _scorer_lock:
+        if _text_scorer is None:
+            from levelone.language.textaffect import TextAffect
+            try:
+                _text_scorer = TextAffect()
+                _text_scorer.heads  # load now: the heads are what may be missing
+            except InputError as err:
+                import warnings
+                warnings.warn(f"text affect model unavailable, sentence scores will be NaN: {err}")
+                _text_scorer = False
+        return _text_scorer or None
+
+
+def _audio_part(path: Path, fps: float, n_frames: int, has_audio: bool) -> pd.DataFrame:
+    if not has_audio:
+        return pd.DataFrame({"audio.present": np.zeros(n_frames, bool)})
+    from levelone.audio.prosody import audio_signals
+    from levelone.media.video import read_audio
+
+    y = read_audio(path, sr=SAMPLE_RATE)
+    if y.size == 0:
+        return pd.DataFrame({"audio.present": np.zeros(n_frames, bool)})
+    return audio_signals(y, SAMPLE_RATE, fps, n_frames)
+
+
+def _text_part(job: VideoJob, words: list | None, fps: float, n_frames: int, asr: bool,
+               has_audio: bool) -> pd.DataFrame:
+    """Text signals from the given words, else from ASR (when allowed and there is sound)."""
+    if words is None and asr and has_audio:
+        from levelone.media.asr import transcribe
+        words = transcribe(job.path)
+    if not words:  # no transcript, or nothing said: no text evidence (and no model to load)
+        return pd.DataFrame({"text.present": np.zeros(n_frames, bool)})
+    from levelone.language.cues import text_signals
+    return text_signals(words, fps, n_frames, _scorer())
+
+
+def _import_before_threads(has_audio: bool, text: bool) -> None:
+    """Import what the audio and text threads will import, here, before they start.
+
+    Two threads importing torch (or packages that import it) at once in a fresh process can see a
+    half-initialised module ("partially initialized module 'torch' has no attribute 'Tensor'",
+    seen in a fresh Ray worker). The imports happen once per process and would happen anyway.
+    """
+    import importlib
+
+    names = (("librosa", "faster_whisper") if has_audio else ()) + (("torch", "transformers") if text else ())
+    for name in names:
+        try:
+            importlib.import_module(name)
+        except ImportError:  # an optional piece missing is reported where it is used
+            pass
+
+
+def raw_signals(job: VideoJob, asr: bool = True, frame_progress: bool = False) -> RawSignals:
+    """Stage 1 for one video: vision on the frames, audio and text in a thread beside it.
+
+    Rows follow the decoded frames (vision's row count); audio and text rows, computed on the
+    probed frame count, are aligned to it. ``frame_progress`` shows a per-frame bar (one video).
+    """
+    from levelone.media.video import probe
+    from levelone.pipeline.vision import vision_signals
+
+    info = probe(job.path)
+    words = None
+    if job.transcript is not None:  # read first: a bad transcript fails before minutes of vision
+        from levelone.media.transcript import load_transcript
+        words = load_transcript(job.transcript, duration_s=info.duration_s)
+    _import_before_threads(info.has_audio, bool(words) or (words is None and asr and info.has_audio))
+    bar = progress_bar(info.n_frames, frame_progress, job.path.name, unit="frame")
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="ahcue-av") as pool, bar:
+        audio = pool.submit(_audio_part, job.path, info.fps, info.n_frames, info.has_audio)
+        text = pool.submit(_text_part, job, words, info.fps, info.n_frames, asr, info.has_audio)
+        vision = signal_columns(vision_signals(
+            job.path, info, progress=(lambda done, total: bar.update(done - bar.n)) if frame_progress else None))
+        n = len(vision) if len(vision) else info.n_frames
+        parts = [align_rows(vision, n), align_rows(signal_columns(audio.result()), n),
+                 align_rows(signal_columns(text.result()), n)]
+    data = pd.concat(parts, axis=1)
+    return RawSignals(data.loc[:, ~data.columns.duplicated()], float(info.fps), int(n))
+
+
+def compute_entry(job: VideoJob, cache_root: str, key: str, asr: bool, signals: SignalFunction,
+                  frame_progress: bool = False) -> tuple[str, float]:
+    """Worker body: compute and store one entry unless a valid one exists (checked under its lock).
+
+    Returns ("cached" | "computed", seconds spent computing).
+    """
+    cache = Cache(cache_root)
+    if cache.has_raw(job.video_id, key):
+        return "cached", 0.0
+    with cache.lock(key):
+        if cache.has_raw(job.video_id, key):  # another run finished it while we waited
+            return "cached", 0.0
+        cache.clear_stale_temps(cache.raw_path(job.video_id, key))  # left by a killed writer
+        t0 = time.perf_counter()
+        raw = signals(job, asr, frame_progress=True) if frame_progress else signals(job, asr)
+        meta = {"video_id": job.video_id, "participant_id": job.participant_id, "source": str(job.path),
+                "fps": raw.fps, "n_frames": raw.n_frames}
+        cache.store_raw(job.video_id, key, raw.data.reset_index(drop=True), meta)
+        return "computed", time.perf_counter() - t0
