@@ -12,6 +12,10 @@ One row per native video frame. Columns (all float32 unless said):
 - ``cue.<modality>.<cue>`` in [0, 1] for every measurable cue of the vocabulary, each measured
   against the person's own baseline. NaN where the modality is absent.
 
+- within-modality ambivalence measured by level one itself, named in ``WITHIN_AMBIVALENCE``:
+  ``text.ambivalence`` in [0, 1], change talk and sustain talk close together (MI's definition;
+  NaN without a stance model).
+
 Text sources (``text.*``) feed the codebook modality ``language``. File-level metadata (video and
 participant ids, fps, frame count, extractor versions, the input hash) is stored as JSON in the
 Parquet schema metadata under the key ``ahcue``.
@@ -35,6 +39,8 @@ SOURCES: tuple[str, ...] = ("face", "body", "audio", "text")
 # The raw-signal source whose ``<source>.present`` flag says a codebook modality has evidence.
 MODALITY_SOURCE: dict[str, str] = {"face": "face", "language": "text", "audio": "audio", "body": "body"}
 SOURCE_MODALITY: dict[str, str] = {v: k for k, v in MODALITY_SOURCE.items()}
+# Codebook modality -> level one's own within-modality ambivalence column (level two's within term).
+WITHIN_AMBIVALENCE: dict[str, str] = {"language": "text.ambivalence"}
 META_KEY = b"ahcue"
 FORMAT_VERSION = 1
 

@@ -15,6 +15,15 @@ import pandas as pd
 
 from codebook.vocabulary import MODALITIES, PAIRS, load_vocabulary
 from leveltwo.features import pair_modalities, term_modality
+from levelone.frametable import WITHIN_AMBIVALENCE
+
+# How explanations name a within-modality term when level one measured its ambivalence directly.
+WITHIN_NAMES: dict[str, tuple[str, str]] = {
+    "language": ("Ambivalence in talk",
+                 "said something for a change and something against it close together (e.g. that they "
+                 "want to quit, then that they enjoy it): change talk and sustain talk, motivational "
+                 "interviewing's own definition of ambivalence"),
+}
 
 
 def positive_shares(contrib: pd.DataFrame, start_frame: int, end_frame: int) -> pd.Series:
@@ -72,5 +81,19 @@ def explain_segment(contrib: pd.DataFrame, start_frame: int, end_frame: int,
         if s > min_share:
             pairs.append({"id": p, "share": round(s, 4), "modalities": list(pair_modalities(p))})
     pairs.sort(key=lambda c: (-c["share"], c["id"]))
-    return {"cues": cues[:top_k], "modalities": modalities, "pairs": pairs,
+    within = []
+    for m in MODALITIES:
+        s = float(shares.get(f"within.{m}", 0.0))
+        if s <= min_share:
+            continue
+        item = {"id": m, "share": round(s, 4), "name": f"Conflict within {m}", "definition": ""}
+        col = WITHIN_AMBIVALENCE.get(m)
+        if col and activations is not None and col in activations.columns:
+            a = activations[col].iloc[start_frame:end_frame + 1].to_numpy(np.float64)
+            act = float(np.nanmax(a)) if np.isfinite(a).any() else 0.0
+            if act > 0 and m in WITHIN_NAMES:
+                item.update(name=WITHIN_NAMES[m][0], definition=WITHIN_NAMES[m][1], activation=round(act, 4))
+        within.append(item)
+    within.sort(key=lambda c: (-c["share"], c["id"]))
+    return {"cues": cues[:top_k], "modalities": modalities, "pairs": pairs, "within": within,
             "context_share": round(float(shares.get("context", 0.0)), 4)}

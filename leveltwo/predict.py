@@ -117,6 +117,7 @@ def predict_video(model, table, annotation=None, threshold: float | None = None,
                          "end_frame": seg.end_frame,
                          "probability": round(float(p[seg.start_frame:seg.end_frame + 1].mean()), 4),
                          "cues": ex["cues"], "modalities": ex["modalities"], "pairs": ex["pairs"],
+                         "within": ex["within"],
                          "transcript": _words_in(words, start_s, end_s)})
     evidence = modality_evidence(contrib)
     annotated = None

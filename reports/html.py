@@ -107,6 +107,10 @@ def _cue_rows(seg: dict, voc: Vocabulary, top: int) -> str:
 
 def _pair_rows(seg: dict, voc: Vocabulary) -> str:
     rows = []
+    for w in seg.get("within", []):  # conflict inside one modality, e.g. ambivalence in talk
+        if float(w.get("share", 0.0)) > 0:
+            rows.append(f"<tr><td><strong>{_e(w.get('name', ''))}</strong></td><td>{_e(w.get('definition', ''))}</td>"
+                        f"<td class=\"num\">{_share_bar(w.get('share', 0.0))}</td></tr>")
     for pair in seg.get("pairs", []):
         if float(pair.get("share", 0.0)) <= 0:
             continue

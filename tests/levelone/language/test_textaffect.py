@@ -132,11 +132,9 @@ def test_shipped_heads_match_card():
     card = json.loads(ta.CARD_FILE.read_text())
     heads = ta.TextHeads.load()
     assert heads.valence.n_in == card["encoder"]["dim"] == 384
-    assert heads.stance.n_in == 384
+    assert heads.stance is None and heads.stance_ctx is None  # stance: the fine-tuned model (test_stance)
     assert card["encoder"]["package_version"] == ta.encoder_version()
-    assert (heads.stance_ctx is not None) == card["metrics"]["stance"]["context_helps"]
-    if heads.stance_ctx is not None:
-        assert heads.stance_ctx.n_in == 768
+    assert card["heads"]["stance"]["file"] == "text_stance.safetensors"
     assert card["seed"] == 0 and "ahcue train-text" in card["command"]
     assert {f["path"].rsplit("/", 1)[-1] for f in card["data"]["valence"]["files"]} == set(tt.VADER_FILES.values())
     assert all(f["bytes"] > 0 for f in card["data"]["valence"]["files"] + card["data"]["stance"]["files"])
@@ -150,21 +148,21 @@ def test_card_metrics_meet_targets():
     assert all(o > v for o, v in zip(val["spearman_per_fold"], val["vader_spearman_per_fold"]))
     assert val["spearman_mean"] > val["vader_spearman_mean"] + 0.05
     st = metrics["stance"]
-    # the guard: well above chance (~0.33 macro-F1 for three classes) and above what the heads
-    # reached when shipped (0.52), so a regression fails here
-    assert st["macro_f1_mean"] >= STANCE_FLOOR
     assert set(st["per_class_f1"]) == set(ta.STANCE_CLASSES)
     assert min(st["per_class_f1"].values()) > 0.3
-    assert all(len(v["macro_f1_per_fold"]) == 5 for v in st["variants"])
+    assert len(st["folds"]) == 5 and all(len(v["macro_f1_per_fold"]) == 5 for v in st["settings"].values())
+    assert np.asarray(st["confusion_pooled"]).sum() == 4817
     assert st["target_macro_f1"] == 0.60
 
 
-# Measured 0.52 grouped 5-fold macro-F1 with frozen MiniLM vectors (see the card); strict, so
-# reaching the target turns this into a failure that asks for the floor above to be raised.
-@pytest.mark.xfail(strict=True, reason="stance macro-F1 target 0.60 not reached by frozen-encoder heads")
-def test_card_stance_meets_issue_target():
+def test_card_stance_floor():
+    """The fine-tuned model's grouped 5-fold macro-F1, with context and on the utterance alone, stays
+    at least at what was measured when it shipped (the frozen-vector heads before it: 0.52)."""
     st = json.loads(ta.CARD_FILE.read_text())["metrics"]["stance"]
-    assert st["macro_f1_mean"] >= st["target_macro_f1"]
+    assert st["macro_f1_mean"] >= STANCE_FLOOR
+    assert st["macro_f1_mean_utterance_only"] >= STANCE_FLOOR_UTTERANCE
+    amb = st["talk_ambivalence"]["window_level"]["30s"]
+    assert amb["auc"] >= AMBIVALENCE_AUC_FLOOR and amb["positives"] > 100
 
 
 def test_heads_roundtrip(tmp_path):
