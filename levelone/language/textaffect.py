@@ -296,11 +296,14 @@ Turns = Sequence[tuple[bool, str]]  # preceding turns of a conversation, oldest 
 class TextAffect:
     """Valence in [-1, 1] and change/neutral/sustain probabilities for each text.
 
-    Stance comes from the fine-tuned top layers of :mod:`levelone.language.stance`. When the
-    conversation is known it sees it: ``turns[i]`` are the turns before text ``i`` (both
-    speakers, ``is_self`` True for the person whose talk is scored), or ``contexts[i]`` is what
-    the other person said just before (one turn). Without either (a transcript of one speaker),
-    each text is scored on its own — the card reports both settings.
+    Stance comes from the shipped frozen-vector heads when ``text_heads.safetensors`` holds them
+    (they measure best so far, see the card), otherwise from the fine-tuned top layer of
+    :mod:`levelone.language.stance` (``text_stance.safetensors``, made by ``ahcue train-text``).
+    When the conversation is known the stance may see it: ``turns[i]`` are the turns before text
+    ``i`` (both speakers, ``is_self`` True for the person whose talk is scored), or ``contexts[i]``
+    is what the other person said just before. Without either (a transcript of one speaker), each
+    text is scored on its own. Context is used only by a model shipped with it (the card says
+    whether context helped).
     """
 
     def __init__(self, device: str = "cpu", batch_size: int = 32, heads: str | Path | None = None,
@@ -340,13 +343,26 @@ class TextAffect:
         for name, given in (("contexts", contexts), ("turns", turns)):
             if given is not None and len(given) != n:
                 raise ValueError(f"{len(given)} {name} for {n} texts")
-        heads, enc, stance = self.heads, self.encoder, self.stance
-        x, states = enc.encode_with_states(texts, self.batch_size, states_at=stance.lower_layer)
-        ok = ~np.isnan(x).any(axis=1)
+        heads, enc = self.heads, self.encoder
+        if heads.stance is not None:  # the frozen-vector heads (shipped while they measure best)
+            x = enc.encode(texts, self.batch_size)
+            ok = ~np.isnan(x).any(axis=1)
+            logits = heads.stance.forward(x[ok])
+            ctx = _contexts(n, contexts, turns, 1)  # the stance_ctx head sees one preceding turn
+            if heads.stance_ctx is not None and any(c.strip() for c in ctx):
+                c = enc.encode([_last_other(t) for t in (turns or [[(False, _text(c))] for c in contexts])], self.batch_size)[ok]
+                has = ~np.isnan(c).any(axis=1)
+                if has.any():
+                    logits[has] = heads.stance_ctx.forward(np.hstack([x[ok][has], c[has]]))
+            p = softmax(logits)
+        else:  # the fine-tuned stance model (levelone.language.stance)
+            stance = self.stance
+            x, states = enc.encode_with_states(texts, self.batch_size, states_at=stance.lower_layer)
+            ok = ~np.isnan(x).any(axis=1)
+            ctx = _contexts(n, contexts, turns, stance.inputs.context_turns)
+            p = softmax(stance.logits(enc, [t for t, k in zip(texts, ok) if k], [c for c, k in zip(ctx, ok) if k],
+                                      [s for s, k in zip(states, ok) if k], self.batch_size))
         valence = np.clip(heads.valence.forward(x[ok])[:, 0], -1.0, 1.0)
-        p = softmax(stance.logits(enc, [t for t, k in zip(texts, ok) if k],
-                                  [c for c, k in zip(_contexts(n, contexts, turns, stance.inputs.context_turns), ok) if k],
-                                  [s for s, k in zip(states, ok) if k], self.batch_size))
         conf = (
             evidence_factor(_words(texts))[ok]
             * language_factor(enc.english_share(texts))[ok]
@@ -372,6 +388,11 @@ def _contexts(n: int, contexts, turns, n_turns: int) -> list[str]:
     if contexts is not None:
         return [context_text([(False, _text(c))], n_turns) for c in contexts]
     return [""] * n
+
+
+def _last_other(turns) -> str:
+    """What the other person said last (the frozen-vector context head's input)."""
+    return next((t for me, t in reversed(list(turns or ())) if not me), "")
 
 
 def conversation_turns(texts: Sequence[str], is_self: Sequence[bool]) -> list[list[tuple[bool, str]]]:

@@ -59,6 +59,16 @@ def run(args: argparse.Namespace) -> int:
     heads, stance, card = train(data, seed=args.seed, batch_size=args.batch_size,
                                 log=lambda m: print(m, file=sys.stderr, flush=True),
                                 cache_dir=Path(args.cache) if args.cache else None, keep_valence=args.keep_valence)
+    if args.update_shipped:
+        import json
+
+        from levelone.language.textaffect import CARD_FILE
+
+        shipped = json.loads(CARD_FILE.read_text())["metrics"]["stance"]["macro_f1_mean"]
+        got = card["metrics"]["stance"]["macro_f1_mean"]
+        if got <= shipped:  # never replace a stance model by one that measures worse
+            raise InputError(CARD_FILE, f"fine-tuned stance macro-F1 {got} does not beat the shipped {shipped}; "
+                                        "not replacing it (write to --out to keep the result)")
     paths = write_outputs(heads, stance, card, out, force=force)
     st = card["metrics"]["stance"]
     va = card["metrics"]["valence"]

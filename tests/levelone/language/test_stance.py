@@ -177,12 +177,3 @@ def test_conversation_turns_and_command(tmp_path):
     with pytest.raises(InputError, match="no column 'speaker'"):
         text_affect.run(parser.parse_args([str(src), "--column", "utt", "--speaker-column", "speaker",
                                            "-o", str(tmp_path / "x.csv")]))
-
-
-def test_shipped_stance_model_is_small_and_matches_card(enc):
-    card = json.loads(ta.CARD_FILE.read_text())
-    assert st.STANCE_FILE.stat().st_size < 8e6  # one layer + head in float16
-    model = st.StanceModel.load(enc.model)
-    assert model.lower_layer == 5 and len(model.net.blocks) == 1
-    assert card["heads"]["stance"]["offsets_context"] == [round(float(v), 4) for v in model.offset]
-    assert card["metrics"]["stance"]["inputs"] == dataclasses.asdict(model.inputs)

@@ -12,7 +12,9 @@ import pytest
 from codebook.errors import InputError
 from levelone.language import textaffect as ta
 from levelone.language import train as tt
-STANCE_FLOOR = 0.50
+STANCE_FLOOR = 0.52  # measured 0.524 (shipped frozen-vector logistic head)
+FINE_TUNED_FLOOR = 0.50  # measured 0.504 / 0.510 (fine-tuned top layer, not shipped)
+AMBIVALENCE_AUC_FLOOR = 0.60  # measured 0.609 (windows of 30 s) and 0.648 (sessions)
 
 
 def _no_network(*args, **kwargs):
@@ -132,9 +134,10 @@ def test_shipped_heads_match_card():
     card = json.loads(ta.CARD_FILE.read_text())
     heads = ta.TextHeads.load()
     assert heads.valence.n_in == card["encoder"]["dim"] == 384
-    assert heads.stance is None and heads.stance_ctx is None  # stance: the fine-tuned model (test_stance)
+    assert heads.stance.n_in == 384
     assert card["encoder"]["package_version"] == ta.encoder_version()
-    assert card["heads"]["stance"]["file"] == "text_stance.safetensors"
+    assert (heads.stance_ctx is not None) == card["metrics"]["stance"]["context_helps"]
+    assert card["metrics"]["stance"]["fine_tuned"]["shipped"] is False  # it measured worse (see the card)
     assert card["seed"] == 0 and "ahcue train-text" in card["command"]
     assert {f["path"].rsplit("/", 1)[-1] for f in card["data"]["valence"]["files"]} == set(tt.VADER_FILES.values())
     assert all(f["bytes"] > 0 for f in card["data"]["valence"]["files"] + card["data"]["stance"]["files"])
@@ -150,19 +153,24 @@ def test_card_metrics_meet_targets():
     st = metrics["stance"]
     assert set(st["per_class_f1"]) == set(ta.STANCE_CLASSES)
     assert min(st["per_class_f1"].values()) > 0.3
-    assert len(st["folds"]) == 5 and all(len(v["macro_f1_per_fold"]) == 5 for v in st["settings"].values())
-    assert np.asarray(st["confusion_pooled"]).sum() == 4817
+    assert all(len(v["macro_f1_per_fold"]) == 5 for v in st["variants"])
     assert st["target_macro_f1"] == 0.60
+    ft = st["fine_tuned"]  # the fine-tuned experiment: every fold, class and both settings recorded
+    assert len(ft["folds"]) == 5 and all(len(v["macro_f1_per_fold"]) == 5 for v in ft["settings"].values())
+    assert set(ft["settings"]) == {"10_turns", "utterance_only"} and set(ft["per_class_f1"]) == set(ta.STANCE_CLASSES)
+    assert np.asarray(ft["confusion_pooled"]).sum() == 4817 and "ahcue train-text" in ft["command"]
 
 
 def test_card_stance_floor():
-    """The fine-tuned model's grouped 5-fold macro-F1, with context and on the utterance alone, stays
-    at least at what was measured when it shipped (the frozen-vector heads before it: 0.52)."""
+    """Grouped 5-fold macro-F1 floors at what was measured (the 0.60 target is not reached: the
+    shipped frozen-vector head 0.524; the fine-tuned top layer 0.504 with context, 0.510 alone),
+    and ambivalence in talk separates windows holding change AND sustain talk from the rest."""
     st = json.loads(ta.CARD_FILE.read_text())["metrics"]["stance"]
     assert st["macro_f1_mean"] >= STANCE_FLOOR
-    assert st["macro_f1_mean_utterance_only"] >= STANCE_FLOOR_UTTERANCE
-    amb = st["talk_ambivalence"]["window_level"]["30s"]
-    assert amb["auc"] >= AMBIVALENCE_AUC_FLOOR and amb["positives"] > 100
+    assert min(st["fine_tuned"]["macro_f1_mean"], st["fine_tuned"]["macro_f1_mean_utterance_only"]) >= FINE_TUNED_FLOOR
+    amb = st["talk_ambivalence"]
+    assert amb["window_level"]["30s"]["auc"] >= AMBIVALENCE_AUC_FLOOR and amb["window_level"]["30s"]["positives"] > 100
+    assert amb["conversation_level"]["auc"] >= AMBIVALENCE_AUC_FLOOR
 
 
 def test_heads_roundtrip(tmp_path):
