@@ -15,6 +15,10 @@ One row per native video frame. Columns (all float32 unless said):
 - ``cue.<modality>.<cue>`` in [0, 1] for every measurable cue of the vocabulary, each measured
   against the person's own baseline. NaN where the modality is absent.
 
+- within-modality ambivalence measured by level one itself, named in ``WITHIN_AMBIVALENCE``:
+  ``text.ambivalence`` in [0, 1], change talk and sustain talk close together (MI's definition;
+  NaN without a stance model).
+
 Text sources (``text.*``) feed the codebook modality ``language``. File-level metadata (video and
 participant ids, fps, frame count, extractor versions, the input hash) is stored as JSON in the
 Parquet schema metadata under the key ``ahcue``; :attr:`FrameTable.fps` is the one frame rate level
@@ -44,6 +48,8 @@ MODALITY_SOURCE: dict[str, str] = {"face": "face", "language": "text", "audio": 
 SOURCE_MODALITY: dict[str, str] = {v: k for k, v in MODALITY_SOURCE.items()}
 # Codebook modalities that also report ``affect.<modality>.arousal``.
 AROUSAL_MODALITIES: tuple[str, ...] = ("face", "audio")
+# Codebook modality -> level one's own within-modality ambivalence column (level two's within term).
+WITHIN_AMBIVALENCE: dict[str, str] = {"language": "text.ambivalence"}
 META_KEY = b"ahcue"
 FORMAT_VERSION = 1
 # The frame axis, written by levelone.pipeline.assemble (which imports this module, so it cannot

@@ -25,6 +25,15 @@ from leveltwo.features import AFFECT_DIMENSIONS, incongruence, opposition, pair_
 # How a modality is named in a pair's description, and how each direction of a dimension reads.
 MODALITY_WORD = {"face": "face", "language": "words", "audio": "voice", "body": "body"}
 DIRECTION_WORD = {"valence": ("negative", "positive"), "arousal": ("subdued", "upbeat")}
+from levelone.frametable import WITHIN_AMBIVALENCE
+
+# How explanations name a within-modality term when level one measured its ambivalence directly.
+WITHIN_NAMES: dict[str, tuple[str, str]] = {
+    "language": ("Ambivalence in talk",
+                 "said something for a change and something against it close together (e.g. that they "
+                 "want to quit, then that they enjoy it): change talk and sustain talk, motivational "
+                 "interviewing's own definition of ambivalence"),
+}
 
 
 def positive_shares(contrib: pd.DataFrame, start_frame: int, end_frame: int) -> pd.Series:
@@ -150,10 +159,24 @@ def explain_segment(contrib: pd.DataFrame, start_frame: int, end_frame: int,
         pairs.append({"id": p, "share": round(s, 4), "modalities": list(pair_modalities(p)), "sides": sides,
                       "description": description, "incongruent": incongruent})
     pairs.sort(key=lambda c: (-c["share"], c["id"]))
+    within = []
+    for m in MODALITIES:
+        s = float(shares.get(f"within.{m}", 0.0))
+        if s <= min_share:
+            continue
+        item = {"id": m, "share": round(s, 4), "name": f"Conflict within {m}", "definition": ""}
+        col = WITHIN_AMBIVALENCE.get(m)
+        if col and activations is not None and col in activations.columns:
+            a = activations[col].iloc[start_frame:end_frame + 1].to_numpy(np.float64)
+            act = float(np.nanmax(a)) if np.isfinite(a).any() else 0.0
+            if act > 0 and m in WITHIN_NAMES:
+                item.update(name=WITHIN_NAMES[m][0], definition=WITHIN_NAMES[m][1], activation=round(act, 4))
+        within.append(item)
+    within.sort(key=lambda c: (-c["share"], c["id"]))
     owned = sum(float(v) for k, v in shares.items()
                 if k in ("context", "adaptation") or term_pair(k) is not None or term_modality(k) is not None)
     total = float(shares.sum())
     return {"cues": cues if top_k is None else cues[:top_k], "modalities": modalities, "pairs": pairs,
-            "context_share": round(float(shares.get("context", 0.0)), 4),
+            "within": within, "context_share": round(float(shares.get("context", 0.0)), 4),
             "adaptation_share": round(float(shares.get("adaptation", 0.0)), 4),
             "other_share": round(max(0.0, total - owned), 4)}

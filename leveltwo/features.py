@@ -24,7 +24,9 @@ Every frame gets a vector of *terms*, each non-negative and each named in the co
   of its valence over the window times ``c̄`` (a valence that swings both ways). For language,
   when ``text.p_change`` and ``text.p_sustain`` exist, change talk and sustain talk in the same
   window count too: the term is ``max(spread, sqrt(p̄_change * p̄_sustain))``, and level one's
-  ``text.stance_conflict`` (change and sustain phrases close together), windowed, when present.
+  ``text.stance_conflict`` (change and sustain phrases close together), windowed, when present,
+  and level one's ambivalence in talk (``WITHIN_AMBIVALENCE``: ``text.ambivalence``, change and
+  sustain talk by the stance model within 30 s), windowed, when present.
 
 A second block, the *context* inputs, feeds the detector's one temporal-context term and the
 xgboost baseline: per modality the summed cue evidence, the pair and within terms, each averaged
@@ -43,7 +45,7 @@ import numpy as np
 
 from codebook.vocabulary import MODALITIES, MODALITY_OF_LETTER, PAIRS, load_vocabulary
 from levelone.pipeline.assemble import missing_sources
-from levelone.frametable import MODALITY_SOURCE, FrameTable
+from levelone.frametable import MODALITY_SOURCE, WITHIN_AMBIVALENCE, FrameTable
 
 SOURCE_OF: dict[str, str] = MODALITY_SOURCE
 MODES = ("centred", "causal")
@@ -198,6 +200,10 @@ def frame_features(table: FrameTable, window_s: float = 2.0, context_s: float = 
     sc = table.column("text.stance_conflict", absent=np.nan)
     if not np.isnan(sc).all():  # level one's own change-and-sustain evidence, when it provides it
         spread["language"] = np.maximum(spread["language"], window_mean(np.clip(np.nan_to_num(sc), 0, 1), lo, hi))
+    for m, col in WITHIN_AMBIVALENCE.items():  # level one's ambivalence in talk (MI), when measured
+        amb = table.column(col, absent=np.nan)
+        if not np.isnan(amb).all():
+            spread[m] = np.maximum(spread[m], window_mean(np.clip(np.nan_to_num(amb), 0, 1), lo, hi))
     within = [spread[m] for m in MODALITIES]
     incongruent = [incongruent_term(table, i, n, lo, hi) for i in INCONGRUENT]
     terms = np.concatenate([cue_terms, np.stack(pairs + within + incongruent, axis=1)], axis=1)

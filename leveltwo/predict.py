@@ -168,6 +168,8 @@ class Segment(_Record):
     context_share: float = 0.0
     other_share: float = 0.0
     adaptation_share: float | None = field(default=None, metadata={"omit_none": True})  # only under TTA
+    # within-modality conflict terms with a share: {"id", "share", "name", "definition"[, "activation"]}
+    within: tuple[Mapping[str, Any], ...] = ()
     transcript: str = ""
     extra: Mapping[str, Any] = field(default_factory=dict, compare=False)
 
@@ -188,6 +190,7 @@ class Segment(_Record):
         known["cues"] = tuple(CueShare.from_dict(c) for c in known.get("cues", ()))
         known["modalities"] = tuple(ModalityShare.from_dict(m) for m in known.get("modalities", ()))
         known["pairs"] = tuple(PairShare.from_dict(p) for p in known.get("pairs", ()))
+        known["within"] = tuple(dict(w) for w in known.get("within", ()))
         return cls(**known, extra=extra)
 
 
@@ -375,6 +378,7 @@ def predict_video(model, table, annotation=None, threshold: float | None = None,
             pairs=tuple(PairShare.from_dict(p_) for p_ in ex["pairs"]),
             context_share=ex["context_share"], other_share=ex["other_share"],
             adaptation_share=ex["adaptation_share"] if "adaptation" in contrib.columns else None,
+            within=tuple(dict(w) for w in ex.get("within", ())),
             transcript=quote_words(words, start_s, end_s)))
     evidence = modality_evidence(contrib)
     by_pair = pair_evidence(contrib)

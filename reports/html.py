@@ -234,6 +234,10 @@ def _breakdown(seg: Segment) -> str:
 
 def _pair_rows(seg: Segment, voc: Vocabulary) -> str:
     rows = []
+    for w in seg.within:  # conflict inside one modality, e.g. ambivalence in talk
+        if round(100 * float(w.get("share", 0.0))) >= 1:
+            rows.append(f"<tr><td><strong>{_e(w.get('name', ''))}</strong> <span class=\"mod\">({_e(w.get('definition', ''))})</span></td>"
+                        f"<td class=\"num\">{_pct(float(w.get('share', 0.0)))}</td></tr>")
     for pair in seg.pairs:
         if round(100 * pair.share) < 1:
             continue

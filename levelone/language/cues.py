@@ -25,11 +25,16 @@ from levelone.language.lexicon import Lexicon, load_lexicon, normalise
 from levelone.media.transcript import Word
 from levelone.params import apply_operating_points, from_section
 
-VERSION = "language-1"
+VERSION = "language-2"
 HOLD_S = 0.5  # a cue stays on this long after its last word: listeners register it after it ends
 SENTENCE_HOLD_S = 1.0
 SENTENCE_PAUSE_S = 0.8  # a silent gap this long ends a sentence even without punctuation
 CONFLICT_WINDOW_S = 8.0  # about two mean BAH A/H segments
+# Ambivalence in talk (MI: change talk and sustain talk from one person close together): a
+# sentence counts when its talk type is decided as change/sustain; the window spans a few
+# question-answer exchanges (AnnoMI: median 5 s between utterances; the card reports the
+# separation for 10, 30 and 60 s).
+TALK_WINDOW_S = 30.0
 VALENCE_UNIT = 0.25  # valence change that counts as one unit for the positive/negative cues
 
 
@@ -66,7 +71,8 @@ SIGNAL_UNITS: dict[str, tuple[str, float | None, float | None]] = {
     **{f"text.{c}": ("activation", 0.0, 1.0) for c in (*LEXICAL_CUES, "positive", "negative")},
     "text.valence": ("valence", -1.0, 1.0), "text.p_change": ("probability", 0.0, 1.0),
     "text.p_neutral": ("probability", 0.0, 1.0), "text.p_sustain": ("probability", 0.0, 1.0),
-    "text.confidence": ("probability", 0.0, 1.0), "text.stance_conflict": ("activation", 0.0, 1.0)}
+    "text.confidence": ("probability", 0.0, 1.0), "text.stance_conflict": ("activation", 0.0, 1.0),
+    "text.ambivalence": ("activation", 0.0, 1.0)}
 COLUMNS: tuple[ColumnSpec, ...] = (
     (presence("text", __name__, "a word is being spoken during the frame"),)
     + signal_columns(tuple(SIGNAL_UNITS), SIGNAL_UNITS, __name__) + cue_columns("language", __name__)
@@ -264,6 +270,32 @@ def _frame_span(start_s: float, end_s: float, fps: float, n_frames: int) -> tupl
     return max(0, min(a, n_frames)), max(0, min(b, n_frames))
 
 
+def talk_ambivalence(at_s: np.ndarray, sentence_s: np.ndarray, p: np.ndarray,
+                     window_s: float = TALK_WINDOW_S) -> np.ndarray:
+    """Ambivalence in talk at each time of ``at_s``, in [0, 1].
+
+    ``p`` (n, 3): change/neutral/sustain probabilities of sentences centred at ``sentence_s``.
+    A sentence is change (sustain) talk when that class has its largest probability; the value
+    is the smaller of the strongest change-talk and the strongest sustain-talk probability among
+    sentences within ``window_s / 2`` of the time (0 when either is missing: one-sided talk is
+    not ambivalence). Sentences without scores (NaN rows) are left out.
+    """
+    at = np.asarray(at_s, dtype=float)
+    p = np.asarray(p, dtype=float).reshape(-1, 3)
+    ok = np.isfinite(p).all(axis=1) & np.isfinite(np.asarray(sentence_s, dtype=float))
+    if not ok.any():
+        return np.zeros(len(at))
+    p, t = p[ok], np.asarray(sentence_s, dtype=float)[ok]
+    kind = p.argmax(axis=1)
+    change = np.where(kind == 0, p[:, 0], 0.0)
+    sustain = np.where(kind == 2, p[:, 2], 0.0)
+    out = np.zeros(len(at))
+    for start in range(0, len(at), 4096):  # bounded memory on long videos
+        near = np.abs(at[start:start + 4096, None] - t[None, :]) <= window_s / 2
+        out[start:start + 4096] = np.minimum((near * change).max(axis=1), (near * sustain).max(axis=1))
+    return out
+
+
 def text_signals(words: Sequence[Word], fps: float, n_frames: int, scorer: Scorer | None = None,
                  lexicon: Lexicon | None = None) -> pd.DataFrame:
     """Language signals on the frame axis: exactly ``n_frames`` rows.
@@ -277,11 +309,15 @@ def text_signals(words: Sequence[Word], fps: float, n_frames: int, scorer: Score
     - ``text.stance_conflict``: change and sustain evidence both inside an 8 s window (the smaller
       of the two window maxima); evidence is a change/sustain phrase (mot, cap, opp, success vs
       their negatives and fail) or a stance probability above 0.5, rescaled to [0, 1].
+    - ``text.ambivalence``: ambivalence in talk — sentences the stance model calls change talk
+      and sustain talk within ``TALK_WINDOW_S`` (:func:`talk_ambivalence`); NaN without a
+      stance scorer.
 
     Without words every column is NaN and ``text.present`` is False.
     """
     words = [w for w in words if normalise(w.text)]
-    cols = [f"text.{c}" for c in (*LEXICAL_CUES, "positive", "negative", *SCORE_COLUMNS, "stance_conflict")]
+    cols = [f"text.{c}" for c in (*LEXICAL_CUES, "positive", "negative", *SCORE_COLUMNS, "stance_conflict",
+                                  "ambivalence")]
     if not words or n_frames <= 0:
         df = pd.DataFrame({"text.present": np.zeros(max(n_frames, 0), bool)})
         for c in cols:
@@ -297,7 +333,7 @@ def text_signals(words: Sequence[Word], fps: float, n_frames: int, scorer: Score
         a, b = _frame_span(words[m.first].start_s, words[m.last].end_s + HOLD_S, fps, n_frames)
         data[f"text.{rename.get(m.cue, m.cue)}"][a:b] = 1.0
 
-    for c in SCORE_COLUMNS:
+    for c in (*SCORE_COLUMNS, "ambivalence"):
         data[f"text.{c}"] = np.full(n_frames, np.nan, np.float32)
     if scorer is not None:
         spans = sentences(words)
@@ -310,6 +346,10 @@ def text_signals(words: Sequence[Word], fps: float, n_frames: int, scorer: Score
             for c in SCORE_COLUMNS:
                 if c in row.index:
                     data[f"text.{c}"][fa:fb] = row[c]
+        probs = scores.reindex(columns=["p_change", "p_neutral", "p_sustain"]).to_numpy(float)
+        if np.isfinite(probs).all(axis=1).any():  # a scorer with stance (not the lexicon)
+            mid = np.array([(words[a].start_s + words[b].end_s) / 2 for a, b in spans])
+            data["text.ambivalence"] = talk_ambivalence(np.arange(n_frames) / fps, mid, probs).astype(np.float32)
 
     win = max(1, int(round(CONFLICT_WINDOW_S * fps)))
     def majority(p: np.ndarray) -> np.ndarray:  # stance probability beyond a coin flip, 0 if unknown

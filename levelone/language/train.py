@@ -7,7 +7,7 @@ Data (read-only, from the shared data folder; never copied into the package):
   scaled here to [-1, 1].
 - stance: AnnoMI (Wu et al., ICASSP 2022; public domain): 4,817 client utterances of 133 real
   motivational-interviewing sessions, labelled by MI experts as change / neutral / sustain talk;
-  the optional context is the therapist's utterance just before the client's.
+  the context is the session's preceding turns (therapist and client).
 
 Protocol (all folds from one seed):
 
@@ -15,15 +15,16 @@ Protocol (all folds from one seed):
   fold holds 20% of every corpus); Spearman rho per fold, beside VADER's compound score on the
   same held-out rows. The ridge strength is picked by efficient leave-one-out inside each
   training fold. Leave-one-corpus-out rho is reported too (how it transfers to an unseen genre).
-- stance: 5-fold CV grouped by ``transcript_id`` (a session never straddles train and test),
-  stratified on the label as far as groups allow. Imbalance (sustain is 11% of client talk) is
-  handled with balanced class weights in the loss AND decision offsets on the logits tuned for
-  macro-F1 on out-of-fold predictions of an inner grouped CV of the training part only. Variants
-  compared on the same folds: with/without therapist context (logistic; a one-hidden-layer MLP
-  is available as a variant).
-  The variant with the best mean macro-F1 ships; the context head ships only if context helped.
+- stance: the encoder's top layer + a linear head fine-tuned (:mod:`levelone.language.stance`) in
+  5-fold CV grouped by ``transcript_id`` (a session never straddles train and test), stratified
+  on the label as far as groups allow — the same folds as the frozen-vector heads before it.
+  Class-balanced cross-entropy; a quarter of the training examples are shown without their
+  context, so one model serves both settings; early stopping and logit offsets (tuned for
+  macro-F1) on a grouped inner split of each training part only. Every fold is scored with the
+  context and on the utterance alone. The lower layers' states are computed once per input.
+  Out-of-fold predictions also validate ambivalence in talk (:func:`validate_talk_ambivalence`).
 
-Embeddings are computed once per run and kept in memory.
+Embeddings and encoder states are computed once per run (and cached with ``cache_dir``).
 """
 from __future__ import annotations
 
@@ -98,6 +99,42 @@ def load_annomi(shared: Path) -> pd.DataFrame:
     c = d[(d["interlocutor"] == "client") & d["client_talk_type"].isin(STANCE_CLASSES)]
     c = c.rename(columns={"utterance_text": "text", "client_talk_type": "label"})
     return c[["text", "context", "label", "transcript_id", "topic"]].reset_index(drop=True)
+
+
+def _clock_s(stamp: str) -> float:
+    """'hh:mm:ss' (AnnoMI's timestamps) -> seconds; NaN when unreadable."""
+    try:
+        parts = [float(x) for x in str(stamp).split(":")]
+    except ValueError:
+        return float("nan")
+    return float(sum(v * 60**k for k, v in enumerate(reversed(parts))))
+
+
+def load_annomi_dialogue(shared: Path) -> pd.DataFrame:
+    """AnnoMI client utterances with the whole conversation before each.
+
+    -> DataFrame(text, label, transcript_id, time_s, turns): ``turns`` lists every earlier
+    utterance of the session, oldest first, as (is_client, text) — the stance model's context.
+    """
+    path = Path(shared) / ANNOMI_FILE
+    try:
+        d = pd.read_csv(path)
+    except (OSError, pd.errors.ParserError) as err:
+        raise InputError(path, f"cannot read AnnoMI ({err})") from err
+    need = {"transcript_id", "utterance_id", "interlocutor", "utterance_text", "client_talk_type", "timestamp"}
+    if missing := need - set(d.columns):
+        raise InputError(path, f"missing columns {sorted(missing)}")
+    d = d.sort_values(["transcript_id", "utterance_id"]).reset_index(drop=True)
+    rows = []
+    for tid, g in d.groupby("transcript_id", sort=True):
+        turns: list[tuple[bool, str]] = []
+        for r in g.itertuples(index=False):
+            me = r.interlocutor == "client"
+            if me and r.client_talk_type in STANCE_CLASSES:
+                rows.append((str(r.utterance_text), r.client_talk_type, tid, _clock_s(r.timestamp), list(turns),
+                             getattr(r, "mi_quality", ""), getattr(r, "topic", "")))
+            turns.append((me, str(r.utterance_text)))
+    return pd.DataFrame(rows, columns=["text", "label", "transcript_id", "time_s", "turns", "mi_quality", "topic"])
 
 
 def file_facts(path: Path) -> dict:
@@ -312,6 +349,148 @@ def evaluate_stance(x: np.ndarray, y: np.ndarray, groups: np.ndarray, cfg: Stanc
     }
 
 
+# ---------------------------------------------------------------------------------------------
+# stance: fine-tuned top layers with dialogue context (levelone.language.stance)
+
+
+STANCE_EVAL_TURNS: tuple[int, ...] = (0,)  # settings scored besides the shipped context; 0 = utterance only
+
+
+def _key(*parts) -> str:
+    h = hashlib.sha256()
+    for p in parts:
+        h.update((p if isinstance(p, str) else json.dumps(p, sort_keys=True, default=str)).encode("utf-8", "surrogatepass"))
+        h.update(b"\x00")
+    return h.hexdigest()[:24]
+
+
+def stance_states(enc, mi: pd.DataFrame, inputs, n_turns: int, layer: int, cache_dir: Path | None,
+                  log: Callable[[str], None] = print) -> tuple[list, list[int], str, float | None]:
+    """Lower-layer states of every client utterance with ``n_turns`` turns of context.
+
+    -> (states, n_a, key, time taken: wall/CPU seconds, mean pieces, whether from ``cache_dir``). The key hashes the
+    encoder version, input settings, layer and every input text.
+    """
+    import torch
+    from safetensors.torch import load_file, save_file
+
+    from levelone.language import stance as st
+
+    ctx = [st.context_text(t, n_turns) for t in mi["turns"]]
+    key = states_key(mi, inputs, n_turns, layer)
+    path = Path(cache_dir) / f"stance-states-{key}.safetensors" if cache_dir else None
+    if path is not None and path.is_file():
+        from safetensors import safe_open
+
+        with safe_open(str(path), framework="pt") as fh:
+            took = json.loads((fh.metadata() or {}).get("took", "{}"))
+        t = load_file(str(path))
+        return list(torch.split(t["flat"], t["lengths"].tolist())), t["n_a"].tolist(), key, {**took, "from_cache": True}
+    t0, c0 = time.perf_counter(), time.process_time()
+    ids, types, n_a = zip(*[st.pair_ids(enc.tokenizer, u, c, inputs) for u, c in zip(mi["text"], ctx)])
+    states = st.lower_states(enc.model, ids, types, layer)
+    took = {"wall_s": round(time.perf_counter() - t0, 1), "cpu_s": round(time.process_time() - c0, 1),
+            "mean_pieces": round(float(np.mean([len(i) for i in ids])), 1)}
+    log(f"stance inputs with {n_turns} turns: {len(ids)} in {took['wall_s']:.0f} s")
+    if path is not None:
+        from codebook.atomic import atomic_path
+
+        with atomic_path(path) as tmp:
+            save_file({"flat": torch.cat(states), "lengths": torch.tensor([len(i) for i in ids]),
+                       "n_a": torch.tensor(n_a)}, str(tmp), metadata={"took": json.dumps(took)})
+    return states, list(n_a), key, {**took, "from_cache": False}
+
+
+def states_key(mi: pd.DataFrame, inputs, n_turns: int, layer: int) -> str:
+    """Cache key of :func:`stance_states`: encoder version, input settings, layer and every input text."""
+    from levelone.language import stance as st
+    from levelone.language.textaffect import encoder_version
+
+    ctx = [st.context_text(t, n_turns) for t in mi["turns"]]
+    return _key("states", encoder_version(), dataclass_dict(inputs), n_turns, layer, list(mi["text"]), ctx)
+
+
+def _took(cache_dir: Path | None, key: str) -> dict | None:
+    """The time a cached state file took to compute (its metadata), without loading it."""
+    path = Path(cache_dir) / f"stance-states-{key}.safetensors" if cache_dir else None
+    if path is None or not path.is_file():
+        return None
+    from safetensors import safe_open
+
+    with safe_open(str(path), framework="pt") as fh:
+        return {**json.loads((fh.metadata() or {}).get("took", "{}")), "from_cache": True}
+
+
+def dataclass_dict(obj) -> dict:
+    from dataclasses import asdict
+
+    return asdict(obj)
+
+
+def inner_split(y: np.ndarray, groups: np.ndarray, share: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """A grouped, label-stratified split holding out about ``share`` of the sessions."""
+    return grouped_folds(y, groups, seed + 1, n=max(2, round(1 / share)))[0]
+
+
+def tuned_fold(hf_model, items: dict[int, list], y: np.ndarray, groups: np.ndarray, tr: np.ndarray,
+               te: np.ndarray, cfg, train_turns: int, seed: int, train_share: float = 1.0,
+               log: Callable[[str], None] = print) -> tuple[object, dict]:
+    """Train on ``tr`` (early stopping on its inner split), score ``te`` and the inner split in every
+    context setting of ``items`` (context turns -> :func:`levelone.language.stance.kv_items`).
+    -> (net, result with logits, labels, learning curve, seconds)."""
+    from levelone.language import stance as st
+
+    itr_i, iva_i = inner_split(y[tr], groups[tr], cfg.inner_share, seed)
+    itr, iva = tr[itr_i], tr[iva_i]
+    if train_share < 1.0:  # learning curve: a random share of the training sessions
+        ug = np.unique(groups[itr])
+        keep = np.random.default_rng(seed).choice(ug, max(1, int(len(ug) * train_share)), replace=False)
+        itr = itr[np.isin(groups[itr], keep)]
+    ctx, plain = items[train_turns], items[0]
+    t0 = time.perf_counter()
+    net, hist = st.train_net(hf_model, [ctx[i] for i in itr], [plain[i] for i in itr] if cfg.context_dropout > 0 else [],
+                             y[itr], ([ctx[i] for i in iva], y[iva]), cfg, seed, class_weights(y[itr]), macro_f1,
+                             log=log)
+    out = {"train_s": round(time.perf_counter() - t0, 1), "n_train": int(len(itr)), "n_inner": int(len(iva)),
+           **hist, "test_rows": te.tolist(), "y_test": y[te].tolist(), "y_inner": y[iva].tolist()}
+    for n, it in items.items():
+        out[f"inner_logits_{n}"] = np.round(st.predict_kv(net, [it[i] for i in iva]), 5).tolist()
+        out[f"test_logits_{n}"] = np.round(st.predict_kv(net, [it[i] for i in te]), 5).tolist()
+    return net, out
+
+
+def summarise_tuned(folds: list[dict], n_rows: int) -> dict:
+    """Per context setting: macro-F1 per fold (offsets tuned on the fold's inner split), pooled
+    per-class F1 and confusion matrix, and out-of-fold offset logits for every row."""
+    from sklearn.metrics import confusion_matrix, f1_score
+
+    settings = sorted({int(k.split("_")[-1]) for k in folds[0] if k.startswith("test_logits_")}, reverse=True)
+    out = {}
+    for n in settings:
+        pred = np.zeros(n_rows, dtype=int)
+        y_all = np.zeros(n_rows, dtype=int)
+        oof = np.zeros((n_rows, 3))
+        tuned, raw = [], []
+        for f in folds:
+            te, yt = np.array(f["test_rows"]), np.array(f["y_test"])
+            lt = np.array(f[f"test_logits_{n}"])
+            off = tune_offsets(np.array(f[f"inner_logits_{n}"]), np.array(f["y_inner"]))
+            pred[te], y_all[te], oof[te] = np.argmax(lt + off, axis=1), yt, lt + off
+            tuned.append(macro_f1(yt, pred[te]))
+            raw.append(macro_f1(yt, np.argmax(lt, axis=1)))
+        per_class = f1_score(y_all, pred, average=None, labels=[0, 1, 2], zero_division=0)
+        out[n] = {
+            "context_turns": n,
+            "macro_f1_per_fold": _r(tuned),
+            "macro_f1_mean": _r(np.mean(tuned)),
+            "macro_f1_mean_without_offsets": _r(np.mean(raw)),
+            "per_class_f1_pooled": {c: _r(v) for c, v in zip(STANCE_CLASSES, per_class)},
+            "confusion_pooled": confusion_matrix(y_all, pred, labels=[0, 1, 2]).tolist(),
+            "oof_logits": oof,
+        }
+    return out
+
+
 def _r(v):
     if isinstance(v, (list, tuple, np.ndarray)):
         return [round(float(a), 4) for a in v]
@@ -355,57 +534,237 @@ def embed(enc, texts: list[str], batch_size: int, cache_dir: Path | None = None)
     return x, False
 
 
-def train(shared: Path, seed: int = 0, batch_size: int = 64, log: Callable[[str], None] = print,
-          variants: tuple[StanceConfig, ...] = STANCE_VARIANTS,
-          cache_dir: Path | None = None) -> tuple[TextHeads, dict]:
-    """Encode the data once, cross-validate, fit the shipped heads on all data; return heads + card."""
-    from levelone.language.textaffect import ENCODER_NAME, ENCODER_PACKAGE, encoder_version, get_encoder
+def train_valence(shared: Path, enc, seed: int, batch_size: int, log: Callable[[str], None],
+                  cache_dir: Path | None) -> tuple[Head, float, dict, dict, dict]:
+    """Ridge valence head on frozen sentence vectors -> (head, alpha, data facts, metrics, encoding)."""
     from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+    val = load_vader(shared)
+    log(f"data: {len(val)} valence sentences")
+    t0 = time.perf_counter()
+    xv, from_cache = embed(enc, val["text"].tolist(), batch_size, cache_dir)
+    t_enc = time.perf_counter() - t0
+    log(f"encoded {len(val)} texts in {t_enc:.0f} s" + (" (from the cache)" if from_cache else ""))
+    vader = SentimentIntensityAnalyzer()
+    lex = np.array([vader.polarity_scores(t)["compound"] for t in val["text"]])
+    metrics = evaluate_valence(xv, val, lex, seed)
+    log(f"valence: spearman {metrics['spearman_mean']} vs VADER {metrics['vader_spearman_mean']}")
+    head, alpha = fit_ridge(xv, val["valence"].to_numpy())
+    data = {
+        "files": [file_facts(shared / VADER_DIR / "hutto_ICWSM_2014" / f) for f in VADER_FILES.values()],
+        "n": len(val),
+        "target": "mean human rating (-4..+4) / 4",
+        "licence": "MIT",
+        "citation": "Hutto & Gilbert, VADER: A Parsimonious Rule-based Model for Sentiment "
+                    "Analysis of Social Media Text, ICWSM 2014",
+    }
+    encoding = {"texts": len(val), "seconds": round(t_enc, 1), "batch_size": batch_size,
+                "from_cache": bool(from_cache), "texts_per_s": None if from_cache else round(len(val) / t_enc, 1)}
+    return head, alpha, data, metrics, encoding
+
+
+def validate_talk_ambivalence(mi: pd.DataFrame, probs: np.ndarray,
+                              windows_s: tuple[float, ...] = (10.0, 30.0, 60.0)) -> dict:
+    """How well :func:`levelone.language.cues.talk_ambivalence` on out-of-fold stance probabilities
+    separates AnnoMI talk that holds both change and sustain talk from talk that holds one.
+
+    - window level: at every client utterance, is there expert-labelled change AND sustain talk
+      of the client within ``W / 2`` s? (pooled ROC AUC, one per window length);
+    - conversation level: does the session hold both at all? score = the session's maximum
+      (ROC AUC at ``TALK_WINDOW_S``; sessions with no change or sustain talk at all count as one-sided).
+    """
+    from sklearn.metrics import roc_auc_score
+
+    from levelone.language.cues import TALK_WINDOW_S, talk_ambivalence
+
+    gold = mi["label"].map({c: i for i, c in enumerate(STANCE_CLASSES)}).to_numpy()
+    t = mi["time_s"].to_numpy(float)
+    out: dict = {"window_level": {}, "probabilities": "out-of-fold, with context, offsets applied"}
+    conv_y, conv_s = [], []
+    per_w: dict[float, tuple[list, list]] = {w: ([], []) for w in windows_s}
+    for _, idx in mi.groupby("transcript_id").indices.items():
+        ti, gi, pi = t[idx], gold[idx], probs[idx]
+        for w in windows_s:
+            near = np.abs(ti[:, None] - ti[None, :]) <= w / 2
+            both = (near & (gi == 0)[None, :]).any(1) & (near & (gi == 2)[None, :]).any(1)
+            per_w[w][0].extend(both.astype(int))
+            per_w[w][1].extend(talk_ambivalence(ti, ti, pi, w))
+        conv_y.append(int((gi == 0).any() and (gi == 2).any()))
+        conv_s.append(float(talk_ambivalence(ti, ti, pi, TALK_WINDOW_S).max()))
+    for w, (yy, ss) in per_w.items():
+        yy = np.array(yy)
+        out["window_level"][f"{w:g}s"] = {"auc": _r(roc_auc_score(yy, ss)), "positives": int(yy.sum()),
+                                         "n": int(len(yy))}
+    cy = np.array(conv_y)
+    out["conversation_level"] = {"auc": _r(roc_auc_score(cy, conv_s)) if 0 < cy.sum() < len(cy) else None,
+                                 "sessions_with_both": int(cy.sum()), "sessions_with_one_or_none": int(len(cy) - cy.sum()),
+                                 "window_s": TALK_WINDOW_S}
+    return out
+
+
+def _json_cached(cache_dir: Path | None, key: str, make: Callable[[], dict]) -> tuple[dict, bool]:
+    path = Path(cache_dir) / f"{key}.json" if cache_dir else None
+    if path is not None and path.is_file():
+        return json.loads(path.read_text()), True
+    value = make()
+    if path is not None:
+        from codebook.atomic import write_text
+
+        write_text(path, json.dumps(value))
+    return value, False
+
+
+def stance_items(enc, mi: pd.DataFrame, inputs, turns: tuple[int, ...], cache_dir: Path | None,
+                 log: Callable[[str], None]) -> tuple[dict, dict, dict]:
+    """kv items per context setting, the states' keys, and the seconds spent encoding each."""
+    from levelone.language import stance as st
+
+    layer = enc.model.config.num_hidden_layers - 1
+    net0 = st.net_from_encoder(enc.model, 1)
+    items, keys, secs = {}, {}, {}
+    for n in turns:
+        states, n_a, keys[n], secs[n] = stance_states(enc, mi, inputs, n, layer, cache_dir, log)
+        items[n] = st.kv_items(net0, states, n_a)
+        del states
+    return items, keys, secs
+
+
+def train_stance(shared: Path, seed: int = 0, log: Callable[[str], None] = print, cache_dir: Path | None = None,
+                 tune=None, inputs=None, folds: tuple[int, ...] | None = None, final: bool = True) -> dict:
+    """Cross-validate the fine-tuned stance model and fit the shipped one (each fold and the final
+    fit are cached in ``cache_dir``, so folds can run in separate processes and a rerun reuses
+    them). -> dict(model=StanceModel or None, folds=[...], summary, items' seconds, data)."""
+    from levelone.language import stance as st
+    from levelone.language.textaffect import get_encoder
+
+    tune = tune or st.TuneConfig()
+    inputs = inputs or st.StanceInput()
+    enc = get_encoder("cpu")
+    mi = load_annomi_dialogue(shared)
+    y = mi["label"].map({c: i for i, c in enumerate(STANCE_CLASSES)}).to_numpy()
+    groups = mi["transcript_id"].to_numpy()
+    turns = tuple(sorted({inputs.context_turns, *STANCE_EVAL_TURNS}, reverse=True))
+    layer = enc.model.config.num_hidden_layers - 1
+    keys = {n: states_key(mi, inputs, n, layer) for n in turns}
+    loaded: dict = {}
+
+    def items() -> dict:  # encoder states -> kv items, only when a fold or the final fit must run
+        if not loaded:
+            got, _, secs = stance_items(enc, mi, inputs, turns, cache_dir, log)
+            loaded.update(items=got, secs=secs)
+        return loaded["items"]
+
+    splits = grouped_folds(y, groups, seed)
+    base = ("fold", keys, dataclass_dict(tune), dataclass_dict(inputs), seed)
+    results = []
+    for f in (range(N_FOLDS) if folds is None else folds):
+        tr, te = splits[f]
+
+        def run(tr=tr, te=te, f=f):
+            c0 = time.process_time()
+            _, r = tuned_fold(enc.model, items(), y, groups, tr, te, tune, inputs.context_turns, seed,
+                              log=lambda m: log(f"fold {f}{m}"))
+            return {**r, "fold": f, "cpu_s": round(time.process_time() - c0, 1)}
+
+        r, hit = _json_cached(cache_dir, "stance-" + _key(*base, f), run)
+        log(f"fold {f}: trained in {r['train_s']} s{' (cached)' if hit else ''}, best epoch {r['best_epoch']}")
+        results.append(r)
+    model = None
+    if final:
+        path = Path(cache_dir) / f"stance-final-{_key(*base, 'final')}.safetensors" if cache_dir else None
+        if path is not None and path.is_file():
+            model = st.StanceModel.load(enc.model, path)
+        else:
+            every = np.arange(len(y))
+            c0 = time.process_time()
+            net, r = tuned_fold(enc.model, items(), y, groups, every, every[:0], tune, inputs.context_turns, seed,
+                                log=lambda m: log(f"final{m}"))
+            yi = np.array(r["y_inner"])
+            model = st.StanceModel(net, inputs, layer,
+                                   tune_offsets(np.array(r[f"inner_logits_{inputs.context_turns}"]), yi),
+                                   tune_offsets(np.array(r["inner_logits_0"]), yi))
+            model.final_fit = {k: r[k] for k in ("train_s", "n_train", "n_inner", "inner_macro_f1_per_epoch", "best_epoch")}
+            model.final_fit["cpu_s"] = round(time.process_time() - c0, 1)
+            if path is not None:
+                model.save(path, {"final_fit": json.dumps(model.final_fit)})
+        if not hasattr(model, "final_fit") and path is not None:
+            from safetensors import safe_open
+
+            with safe_open(str(path), framework="pt") as fh:
+                model.final_fit = json.loads((fh.metadata() or {}).get("final_fit", "{}"))
+    secs = loaded.get("secs") or {n: _took(cache_dir, keys[n]) for n in turns}
+    return {"model": model, "folds": results, "mi": mi, "y": y, "encode_s": secs, "tune": tune, "inputs": inputs}
+
+
+def stance_card(res: dict, seed: int) -> dict:
+    """The stance part of the model card from :func:`train_stance`'s result (all five folds)."""
+    folds, mi, y, inputs, tune = res["folds"], res["mi"], res["y"], res["inputs"], res["tune"]
+    summ = summarise_tuned(folds, len(y))
+    ctx, plain = summ[inputs.context_turns], summ[0]
+    amb = validate_talk_ambivalence(mi, softmax(ctx["oof_logits"]))
+    # beyond the sessions' average: out-of-fold scores on subsets that differ in style
+    by = {}
+    for col, values in (("mi_quality", ("high", "low")), ("topic", tuple(mi["topic"].value_counts().index[:3]))):
+        for v in values:
+            m = (mi[col] == v).to_numpy()
+            if m.sum() >= 50:
+                by[f"{col}={v}"] = {"n": int(m.sum()), "sessions": int(mi.loc[m, "transcript_id"].nunique()),
+                                    **{f"{n}_turns" if n else "utterance_only":
+                                       _r(macro_f1(y[m], summ[n]["oof_logits"][m].argmax(1))) for n in summ}}
+    settings = {f"{n}_turns" if n else "utterance_only": {k: v for k, v in m.items() if k != "oof_logits"}
+                for n, m in summ.items()}
+    return {
+        "split": f"{N_FOLDS}-fold StratifiedGroupKFold by transcript_id (seed {seed}), the same folds as "
+                 "before; early stopping and logit offsets on a grouped inner split (~15% of the "
+                 "training sessions) only",
+        "model": f"all-MiniLM-L6-v2, lower {res['model'].lower_layer if res['model'] else 5} layers frozen; "
+                 "top layer tuned (key/value projections frozen) + linear head on the utterance tokens' "
+                 "mean; class-balanced cross-entropy",
+        "inputs": dataclass_dict(inputs),
+        "tuning": dataclass_dict(tune),
+        "settings": settings,
+        "context_helps": bool(ctx["macro_f1_mean"] > plain["macro_f1_mean"]),
+        "macro_f1_mean": ctx["macro_f1_mean"],
+        "macro_f1_mean_utterance_only": plain["macro_f1_mean"],
+        "per_class_f1": ctx["per_class_f1_pooled"],
+        "confusion_pooled": ctx["confusion_pooled"],
+        "folds": [{"fold": f["fold"], "n_train": f["n_train"], "n_inner": f["n_inner"], "n_test": len(f["y_test"]),
+                   "best_epoch": f["best_epoch"], "inner_macro_f1_per_epoch": f["inner_macro_f1_per_epoch"],
+                   "train_s": f["train_s"], "cpu_s": f.get("cpu_s")} for f in folds],
+        "lower_layer_states": {f"{n}_turns": s for n, s in res["encode_s"].items()},
+        "final_fit": getattr(res["model"], "final_fit", None),
+        "target_macro_f1": 0.60,
+        "subsets_out_of_fold_macro_f1": by,
+        "talk_ambivalence": amb,
+    }
+
+
+def train(shared: Path, seed: int = 0, batch_size: int = 64, log: Callable[[str], None] = print,
+          cache_dir: Path | None = None, keep_valence: bool = False) -> tuple[TextHeads, object, dict]:
+    """Valence head + fine-tuned stance model, cross-validated; -> (heads, stance model, card).
+
+    ``keep_valence``: take the valence head and its card section from the shipped files instead
+    of re-encoding VADER's 23.7k sentences (the valence model does not depend on the stance).
+    """
+    from levelone.language.textaffect import CARD_FILE, ENCODER_NAME, ENCODER_PACKAGE, encoder_version, get_encoder
 
     shared = Path(shared)
     np.random.seed(seed)
-    val = load_vader(shared)
-    mi = load_annomi(shared)
-    log(f"data: {len(val)} valence sentences, {len(mi)} client utterances")
     enc = get_encoder("cpu")
-    t0 = time.perf_counter()
-    xv, cv = embed(enc, val["text"].tolist(), batch_size, cache_dir)
-    xs, cs = embed(enc, mi["text"].tolist(), batch_size, cache_dir)
-    ctx_texts = mi["context"].tolist()
-    xc, cc = embed(enc, ctx_texts, batch_size, cache_dir)
-    from_cache = cv or cs or cc
-    xc = np.nan_to_num(xc, nan=0.0)  # no preceding therapist turn: a zero context vector
-    n_encoded = len(val) + len(mi) + sum(bool(t.strip()) for t in ctx_texts)
-    t_enc = time.perf_counter() - t0
-    log(f"encoded {n_encoded} texts in {t_enc:.0f} s ({n_encoded / t_enc:.0f}/s)"
-        + (" (some from the cache)" if from_cache else ""))
+    if keep_valence:
+        old = json.loads(CARD_FILE.read_text())
+        valence_head = TextHeads.load().valence
+        val_data, valence_metrics = old["data"]["valence"], old["metrics"]["valence"]
+        alpha, encoding = old["heads"]["valence"]["alpha"], old["metrics"].get("encoding")
+        val_from = f"carried over from the run of {old['created_utc']} (--keep-valence)"
+    else:
+        valence_head, alpha, val_data, valence_metrics, encoding = train_valence(shared, enc, seed, batch_size,
+                                                                                 log, cache_dir)
+        val_from = "this run"
 
-    vader = SentimentIntensityAnalyzer()
-    lex = np.array([vader.polarity_scores(t)["compound"] for t in val["text"]])
-    valence_metrics = evaluate_valence(xv, val, lex, seed)
-    log(f"valence: spearman {valence_metrics['spearman_mean']} vs VADER {valence_metrics['vader_spearman_mean']}")
-
-    y = mi["label"].map({c: i for i, c in enumerate(STANCE_CLASSES)}).to_numpy()
-    groups = mi["transcript_id"].to_numpy()
-    xsc = np.hstack([xs, xc])
-    results = []
-    for cfg in variants:
-        t1 = time.perf_counter()
-        m = evaluate_stance(xsc if cfg.context else xs, y, groups, cfg, seed)
-        m["seconds"] = round(time.perf_counter() - t1, 1)
-        results.append((cfg, m))
-        log(f"stance {cfg.name}: macro-F1 {m['macro_f1_mean']} (no offsets {m['macro_f1_mean_without_offsets']})")
-
-    plain = max((r for r in results if not r[0].context), key=lambda r: r[1]["macro_f1_mean"])
-    ctx = [r for r in results if r[0].context]
-    best_ctx = max(ctx, key=lambda r: r[1]["macro_f1_mean"]) if ctx else None
-    context_helps = best_ctx is not None and best_ctx[1]["macro_f1_mean"] > plain[1]["macro_f1_mean"]
-    valence_head, alpha = fit_ridge(xv, val["valence"].to_numpy())
-    stance_head = fit_stance(xs, y, groups, plain[0], seed)
-    ctx_head = fit_stance(xsc, y, groups, best_ctx[0], seed) if context_helps else None
-    heads = TextHeads(valence_head, stance_head, ctx_head)
-    shipped = best_ctx if context_helps else plain
-
+    res = train_stance(shared, seed, log, cache_dir)
+    stance = stance_card(res, seed)
+    log(f"stance: macro-F1 {stance['macro_f1_mean']} with context, {stance['macro_f1_mean_utterance_only']} alone")
     card = {
         "name": "ahcue text heads",
         "created_utc": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
@@ -420,20 +779,14 @@ def train(shared: Path, seed: int = 0, batch_size: int = 64, log: Callable[[str]
             "dim": enc.dim,
         },
         "data": {
-            "valence": {
-                "files": [file_facts(shared / VADER_DIR / "hutto_ICWSM_2014" / f) for f in VADER_FILES.values()],
-                "n": len(val),
-                "target": "mean human rating (-4..+4) / 4",
-                "licence": "MIT",
-                "citation": "Hutto & Gilbert, VADER: A Parsimonious Rule-based Model for Sentiment "
-                            "Analysis of Social Media Text, ICWSM 2014",
-            },
+            "valence": val_data,
             "stance": {
                 "files": [file_facts(shared / ANNOMI_FILE)],
-                "n": len(mi),
-                "class_counts": {c: int((y == i).sum()) for i, c in enumerate(STANCE_CLASSES)},
-                "sessions": int(mi["transcript_id"].nunique()),
-                "context": "latest therapist utterance before the client's, same session",
+                "n": len(res["y"]),
+                "class_counts": {c: int((res["y"] == i).sum()) for i, c in enumerate(STANCE_CLASSES)},
+                "sessions": int(res["mi"]["transcript_id"].nunique()),
+                "context": "the preceding turns of the session, both speakers, tagged 'other:'/'self:', "
+                           "truncated from the left",
                 "licence": "public domain (stated by the dataset's authors)",
                 "citation": "Wu et al., AnnoMI: A Dataset of Expert-Annotated Counselling "
                             "Dialogues, ICASSP 2022",
@@ -441,42 +794,31 @@ def train(shared: Path, seed: int = 0, batch_size: int = 64, log: Callable[[str]
         },
         "heads": {
             "valence": {"model": "ridge regression on the unit vector", "alpha": alpha,
-                        "output": "clipped to [-1, 1]"},
-            "stance": {"model": plain[0].name, "offsets": _r(stance_head.offset)},
-            "stance_ctx": None if ctx_head is None else {"model": best_ctx[0].name,
-                                                          "offsets": _r(ctx_head.offset)},
-            "imbalance": "balanced class weights in the loss (n / (3 n_class)) plus additive logit "
-                         "offsets for change and sustain tuned for macro-F1 on inner grouped "
-                         "out-of-fold predictions of the training part",
+                        "output": "clipped to [-1, 1]", "fitted": val_from},
+            "stance": {"file": "text_stance.safetensors", "offsets_context": _r(res["model"].offset),
+                       "offsets_utterance_only": _r(res["model"].offset_plain),
+                       "stored": "tuned layer + head in float16 (loaded on the packaged encoder's lower layers)"},
         },
         "metrics": {
             "valence": valence_metrics,
-            "stance": {
-                "split": f"{N_FOLDS}-fold StratifiedGroupKFold by transcript_id (seed {seed}); "
-                         "offsets tuned inside each training part only",
-                "variants": [m for _, m in results],
-                "shipped_variant": shipped[0].name,
-                "context_helps": bool(context_helps),
-                "macro_f1_mean": shipped[1]["macro_f1_mean"],
-                "per_class_f1": shipped[1]["per_class_f1_pooled"],
-                "target_macro_f1": 0.60,
-            },
-            "encoding": {"texts": n_encoded, "seconds": round(t_enc, 1), "batch_size": batch_size,
-                         "from_cache": bool(from_cache),
-                         "texts_per_s": None if from_cache else round(n_encoded / t_enc, 1)},
+            "stance": stance,
+            "encoding": encoding,
         },
         "caveat": "Metrics are on text corpora (reviews, tweets, MI transcripts), not on A/H-labelled "
-                  "video; they measure the text heads, not A/H recognition.",
+                  "video; they measure the text models, not A/H recognition.",
     }
-    return heads, card
+    return TextHeads(valence_head), res["model"], card
 
 
-def write_outputs(heads: TextHeads, card: dict, out_dir: Path, force: bool = False) -> tuple[Path, Path]:
+OUTPUT_FILES = ("text_heads.safetensors", "text_stance.safetensors", "text_heads.json")
+
+
+def write_outputs(heads: TextHeads, stance, card: dict, out_dir: Path, force: bool = False) -> tuple[Path, ...]:
     from codebook.atomic import check_writable, write_text
 
     out_dir = Path(out_dir)
-    h = check_writable(out_dir / "text_heads.safetensors", force)
-    c = check_writable(out_dir / "text_heads.json", force)
+    h, s, c = (check_writable(out_dir / name, force) for name in OUTPUT_FILES)
     heads.save(h, {"card": "text_heads.json"})
+    stance.save(s, {"card": "text_heads.json"})
     write_text(c, json.dumps(card, indent=2) + "\n")
-    return h, c
+    return h, s, c

@@ -1,7 +1,10 @@
 """`ahcue text-affect`: score any table of texts with the text valence and stance heads.
 
 Keeps the input columns and adds ``valence, p_change, p_neutral, p_sustain, confidence, stance``
-(see :mod:`levelone.language.textaffect` and :data:`COLUMN_HELP`).
+(see :mod:`levelone.language.textaffect` and :data:`COLUMN_HELP`). With ``--speaker-column`` the
+rows are a conversation in order (one per ``--conversation-column`` value, if given) and each row's
+stance sees the turns before it; ``--self`` names the speaker whose talk is scored (other rows are
+context).
 """
 from __future__ import annotations
 
@@ -33,6 +36,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--column", required=True, metavar="COL", help="the column holding the texts")
     parser.add_argument("--context-column", default=None, metavar="COL",
                         help="optional column with what was said just before (e.g. the question)")
+    parser.add_argument("--speaker-column", default=None,
+                        help="optional column naming who speaks: rows become a conversation, context for each other")
+    parser.add_argument("--self", dest="self_speaker", default=None, metavar="SPEAKER",
+                        help="with --speaker-column: the speaker whose talk is scored (default: every row is)")
+    parser.add_argument("--conversation-column", default=None,
+                        help="with --speaker-column: column separating conversations (default: one conversation)")
     parser.add_argument("-o", "--output", required=True, metavar="OUT.csv", help="output CSV")
     parser.add_argument("--force", action="store_true", help="overwrite OUT.csv if it exists")
     parser.add_argument("--lexicon", action="store_true",
@@ -43,7 +52,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="a text_heads.safetensors other than the shipped one")
 
 
-def read_table(path: Path, column: str, context_column: str | None):
+def read_table(path: Path, column: str, context_column: str | None, *more: str | None):
     import pandas as pd
 
     from codebook.errors import InputError
@@ -54,7 +63,7 @@ def read_table(path: Path, column: str, context_column: str | None):
         table = pd.read_csv(path, keep_default_na=False, dtype=str)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, OSError) as err:
         raise InputError(path, f"cannot read as CSV ({str(err).splitlines()[0] if str(err) else err})") from err
-    for col in (column, context_column):
+    for col in (column, context_column, *more):
         if col is not None and col not in table.columns:
             raise InputError(path, f"no column {col!r} (columns: {', '.join(map(str, table.columns))})")
     clash = [c for c in OUTPUT_COLUMNS if c in table.columns]
@@ -73,11 +82,26 @@ def stance_labels(scores) -> list[str]:
     return [STANCES[b] if good else "" for b, good in zip(best, ok)]
 
 
+def conversation(table, args: argparse.Namespace) -> list:
+    """The turns before each row, per conversation, in file order (for ``TextAffect.score(turns=)``)."""
+    from levelone.language.textaffect import conversation_turns
+
+    speakers = table[args.speaker_column].astype(str)
+    is_self = (speakers == args.self_speaker) if args.self_speaker is not None else speakers == speakers
+    conv = table[args.conversation_column].tolist() if args.conversation_column else [0] * len(table)
+    turns: list = [None] * len(table)
+    for _, idx in table.groupby(conv, sort=False).indices.items():
+        for i, t in zip(idx, conversation_turns(table[args.column].iloc[idx].tolist(), is_self.iloc[idx].tolist())):
+            turns[i] = t
+    return turns
+
+
 def run(args: argparse.Namespace) -> int:
     from codebook.atomic import atomic_path, check_writable
 
     out = check_writable(args.output, args.force)
-    table = read_table(Path(args.table), args.column, args.context_column)
+    table = read_table(Path(args.table), args.column, args.context_column, args.speaker_column,
+                       args.conversation_column)
     if args.lexicon:
         from levelone.language.textaffect import LexiconAffect
 
@@ -87,7 +111,11 @@ def run(args: argparse.Namespace) -> int:
 
         scorer = TextAffect(batch_size=args.batch_size, heads=args.heads)
     contexts = table[args.context_column].tolist() if args.context_column else None
-    scores = scorer.score(table[args.column].tolist(), contexts)
+    turns = conversation(table, args) if args.speaker_column else None
+    if turns is not None and not args.lexicon:
+        scores = scorer.score(table[args.column].tolist(), turns=turns)
+    else:
+        scores = scorer.score(table[args.column].tolist(), contexts)
     result = table.copy()
     for col in OUTPUT_COLUMNS[:-1]:
         result[col] = scores[col].to_numpy()

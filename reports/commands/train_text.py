@@ -1,8 +1,10 @@
 """`ahcue train-text`: retrain and evaluate the text heads on the shared public data.
 
-One command reproduces the shipped heads and every number in their model card: it encodes
+One command reproduces the shipped models and every number in their model card: it encodes
 VADER's ground truth and AnnoMI once, runs the cross-validations described in
-:mod:`levelone.language.train`, fits the heads on all data and writes ``text_heads.safetensors`` +
+:mod:`levelone.language.train` (the stance model's folds are fine-tuned one after another, each
+cached in ``--cache-dir`` when given), fits the models on all data and writes
+``text_heads.safetensors`` (valence), ``text_stance.safetensors`` (the tuned stance layer + head) and
 ``text_heads.json`` into ``--output`` (or over the shipped files with ``--update-shipped``).
 """
 from __future__ import annotations
@@ -12,10 +14,10 @@ import os
 from pathlib import Path
 
 NAME = "train-text"
-HELP = "train the text valence and stance heads on the shared public data"
+HELP = "train the text valence head and the fine-tuned stance model on the shared public data"
 EXAMPLES = """examples:
-  ahcue train-text -o text-heads            reproduce the shipped heads and their card
-  ahcue train-text --update-shipped         write over levelone/data/text_heads.*"""
+  ahcue train-text -o text-heads --cache-dir /tmp/tt     reproduce the heads, the stance model and the card
+  ahcue train-text -o text-heads --keep-valence           retrain the stance model only"""
 
 
 def default_shared_data() -> Path:
@@ -36,8 +38,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--batch-size", type=int, default=64, help="encoder batch size")
     parser.add_argument("--force", action="store_true", help="overwrite existing outputs in --output")
     parser.add_argument("--cache-dir", default=None, metavar="DIR",
-                        help="keep/reuse sentence vectors in DIR (e.g. a temp dir) across runs; "
-                             "default: in memory only")
+                        help="keep/reuse sentence vectors, encoder states and finished stance folds in DIR "
+                             "(e.g. a temp dir) across runs; default: in memory only")
+    parser.add_argument("--keep-valence", action="store_true",
+                        help="keep the shipped valence head and its card section (retrain the stance only)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -46,22 +50,32 @@ def run(args: argparse.Namespace) -> int:
     from codebook.atomic import check_writable
     from codebook.errors import InputError
     from levelone.language.textaffect import DATA_DIR
-    from levelone.language.train import train, write_outputs
+    from levelone.language.train import OUTPUT_FILES, train, write_outputs
 
     data = Path(args.data) if args.data else default_shared_data()
     if not data.is_dir():
         raise InputError(data, "shared data folder not found (use --data or AHCUE_SHARED_DATA)")
     out = DATA_DIR if args.update_shipped else Path(args.output)
     force = args.force or args.update_shipped
-    for name in ("text_heads.safetensors", "text_heads.json"):  # fail before minutes of encoding
+    for name in OUTPUT_FILES:  # fail before minutes of encoding
         check_writable(out / name, force)
-    heads, card = train(data, seed=args.seed, batch_size=args.batch_size,
-                        log=lambda m: print(m, file=sys.stderr, flush=True),
-                        cache_dir=Path(args.cache_dir) if args.cache_dir else None)
-    h, c = write_outputs(heads, card, out, force=force)
+    heads, stance, card = train(data, seed=args.seed, batch_size=args.batch_size,
+                                log=lambda m: print(m, file=sys.stderr, flush=True),
+                                cache_dir=Path(args.cache_dir) if args.cache_dir else None, keep_valence=args.keep_valence)
+    if args.update_shipped:
+        import json
+
+        from levelone.language.textaffect import CARD_FILE
+
+        shipped = json.loads(CARD_FILE.read_text())["metrics"]["stance"]["macro_f1_mean"]
+        got = card["metrics"]["stance"]["macro_f1_mean"]
+        if got <= shipped:  # never replace a stance model by one that measures worse
+            raise InputError(CARD_FILE, f"fine-tuned stance macro-F1 {got} does not beat the shipped {shipped}; "
+                                        "not replacing it (write to --output to keep the result)")
+    paths = write_outputs(heads, stance, card, out, force=force)
     st = card["metrics"]["stance"]
     va = card["metrics"]["valence"]
     print(f"valence spearman {va['spearman_mean']} (VADER {va['vader_spearman_mean']}); "
-          f"stance macro-F1 {st['macro_f1_mean']} ({st['shipped_variant']})")
-    print(f"wrote {h} and {c}")
+          f"stance macro-F1 {st['macro_f1_mean']} with context, {st['macro_f1_mean_utterance_only']} alone")
+    print("wrote " + ", ".join(map(str, paths)))
     return 0

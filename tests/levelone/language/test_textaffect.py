@@ -12,7 +12,9 @@ import pytest
 from codebook.errors import InputError
 from levelone.language import textaffect as ta
 from levelone.language import train as tt
-STANCE_FLOOR = 0.50
+STANCE_FLOOR = 0.52  # measured 0.524 (shipped frozen-vector logistic head)
+FINE_TUNED_FLOOR = 0.50  # measured 0.504 / 0.510 (fine-tuned top layer, not shipped)
+AMBIVALENCE_AUC_FLOOR = 0.60  # measured 0.625 (windows of 30 s) and 0.664 (sessions), shipped head
 
 
 def _no_network(*args, **kwargs):
@@ -135,8 +137,7 @@ def test_shipped_heads_match_card():
     assert heads.stance.n_in == 384
     assert card["encoder"]["package_version"] == ta.encoder_version()
     assert (heads.stance_ctx is not None) == card["metrics"]["stance"]["context_helps"]
-    if heads.stance_ctx is not None:
-        assert heads.stance_ctx.n_in == 768
+    assert card["metrics"]["stance"]["fine_tuned"]["shipped"] is False  # it measured worse (see the card)
     assert card["seed"] == 0 and "ahcue train-text" in card["command"]
     assert {f["path"].rsplit("/", 1)[-1] for f in card["data"]["valence"]["files"]} == set(tt.VADER_FILES.values())
     assert all(f["bytes"] > 0 for f in card["data"]["valence"]["files"] + card["data"]["stance"]["files"])
@@ -150,21 +151,26 @@ def test_card_metrics_meet_targets():
     assert all(o > v for o, v in zip(val["spearman_per_fold"], val["vader_spearman_per_fold"]))
     assert val["spearman_mean"] > val["vader_spearman_mean"] + 0.05
     st = metrics["stance"]
-    # the guard: well above chance (~0.33 macro-F1 for three classes) and above what the heads
-    # reached when shipped (0.52), so a regression fails here
-    assert st["macro_f1_mean"] >= STANCE_FLOOR
     assert set(st["per_class_f1"]) == set(ta.STANCE_CLASSES)
     assert min(st["per_class_f1"].values()) > 0.3
     assert all(len(v["macro_f1_per_fold"]) == 5 for v in st["variants"])
     assert st["target_macro_f1"] == 0.60
+    ft = st["fine_tuned"]  # the fine-tuned experiment: every fold, class and both settings recorded
+    assert len(ft["folds"]) == 5 and all(len(v["macro_f1_per_fold"]) == 5 for v in ft["settings"].values())
+    assert set(ft["settings"]) == {"10_turns", "utterance_only"} and set(ft["per_class_f1"]) == set(ta.STANCE_CLASSES)
+    assert np.asarray(ft["confusion_pooled"]).sum() == 4817 and "ahcue train-text" in ft["command"]
 
 
-# Measured 0.52 grouped 5-fold macro-F1 with frozen MiniLM vectors (see the card); strict, so
-# reaching the target turns this into a failure that asks for the floor above to be raised.
-@pytest.mark.xfail(strict=True, reason="stance macro-F1 target 0.60 not reached by frozen-encoder heads")
-def test_card_stance_meets_issue_target():
+def test_card_stance_floor():
+    """Grouped 5-fold macro-F1 floors at what was measured (the 0.60 target is not reached: the
+    shipped frozen-vector head 0.524; the fine-tuned top layer 0.504 with context, 0.510 alone),
+    and ambivalence in talk separates windows holding change AND sustain talk from the rest."""
     st = json.loads(ta.CARD_FILE.read_text())["metrics"]["stance"]
-    assert st["macro_f1_mean"] >= st["target_macro_f1"]
+    assert st["macro_f1_mean"] >= STANCE_FLOOR
+    assert min(st["fine_tuned"]["macro_f1_mean"], st["fine_tuned"]["macro_f1_mean_utterance_only"]) >= FINE_TUNED_FLOOR
+    amb = st["talk_ambivalence"]
+    assert amb["window_level"]["30s"]["auc"] >= AMBIVALENCE_AUC_FLOOR and amb["window_level"]["30s"]["positives"] > 100
+    assert amb["conversation_level"]["auc"] >= AMBIVALENCE_AUC_FLOOR
 
 
 def test_heads_roundtrip(tmp_path):
