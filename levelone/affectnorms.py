@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-VERSION = "1"  # part of the level-one cache key (levelone.pipeline.extract.CUE_MODULES)
+VERSION = "1"  # part of the level-one cache key (levelone.pipeline.versions.CUE_MODULES)
 
 # Seconds of the person's own data at which their reference fully replaces the population's
 # (issue 13's "short recording" rule: under ~30 s of face or ~10 s of voiced speech the personal

@@ -10,7 +10,7 @@ from scipy import ndimage
 
 from levelone.pipeline.baseline import MAD_TO_SD
 
-VERSION = "1"  # part of the stage-2 cache key (levelone.pipeline.extract.CUE_MODULES)
+VERSION = "1"  # part of the stage-2 cache key (levelone.pipeline.versions.CUE_MODULES)
 
 
 def _filled(x: np.ndarray) -> np.ndarray:

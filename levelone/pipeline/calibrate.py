@@ -92,7 +92,7 @@ def _key(clip: RefClip, asr: bool) -> str:
 def _audio_clip_signals(clip: RefClip, asr: bool) -> tuple[pd.DataFrame, float]:
     from levelone.audio.prosody import audio_signals
     from levelone.media.video import read_audio
-    from levelone.pipeline.extract import SAMPLE_RATE, _scorer
+    from levelone.pipeline.signals import SAMPLE_RATE, _scorer
 
     y = read_audio(clip.path, sr=SAMPLE_RATE)
     n = int(np.floor(y.size / SAMPLE_RATE * AUDIO_FPS))

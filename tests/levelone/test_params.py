@@ -12,7 +12,7 @@ from levelone.body.cues import BodyCueParams, body_params
 from levelone.face.cues import FaceCueParams, face_params
 from levelone.language.cues import LanguageCueParams, language_params
 from levelone.params import calibration_path, params_digest, recentre, shipped_calibration
-from levelone.pipeline import extract
+from levelone.pipeline import versions
 from levelone.pipeline.baseline import squash
 
 UNITS = ("_z", "_s", "_deg", "_ratio", "_iod", "_db", "_sw", "_sw_per_s", "_hz", "_deg_per_s", "_p", "_valence",
@@ -56,10 +56,10 @@ def test_recentre_is_a_threshold_shift_for_a_squash():
 def test_cache_key_covers_every_cached_module_and_the_calibration():
     for m in ("levelone.face.cues", "levelone.face.headpose", "levelone.face.affect", "levelone.body.cues",
               "levelone.pipeline.vision", "levelone.audio.prosody"):
-        assert m in extract.SIGNAL_MODULES
-    versions = extract.cue_versions()
-    assert versions["levelone/data/calibration.json"] != extract.ABSENT_VERSION
-    assert "levelone/data/fer/emotion_model_quantized.tflite" in extract.signal_versions()
+        assert m in versions.SIGNAL_MODULES
+    keys = versions.cue_versions()
+    assert keys["levelone/data/calibration.json"] != versions.ABSENT_VERSION
+    assert "levelone/data/fer/emotion_model_quantized.tflite" in versions.signal_versions()
     before = params_digest(face_params())
     changed = dataclasses.replace(face_params(), eyebrow_z=face_params().eyebrow_z + 1)
     assert params_digest(changed) != before
