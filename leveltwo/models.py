@@ -159,12 +159,12 @@ def codebook_prior(stats=None, quiet: dict | float | None = None):
     ctx = context_names(model.mode)
     from levelone.pipeline.baseline import squash
 
-    quiet = float(squash(np.zeros(1), QUIET_Z_THRESHOLD)[0])
+    at_baseline = float(squash(np.zeros(1), QUIET_Z_THRESHOLD)[0])  # a cue's activation at the person's baseline
     cue_total = float(sum(w for n, w in zip(names, weights) if n.startswith("cue.")))
     cal = prior_calibration() if quiet is None else dict(quiet) if isinstance(quiet, dict) else \
         {"quiet_shift_logit": float(quiet)}
     shift = float(cal.get("quiet_shift_logit", 0.0))
-    bias = np.log(FRAME_PRIOR / (1 - FRAME_PRIOR)) - quiet * cue_total - shift
+    bias = np.log(FRAME_PRIOR / (1 - FRAME_PRIOR)) - at_baseline * cue_total - shift
     model.params_ = {"raw_w": inv_softplus(weights), "bias": np.array([bias]),
                      "ctx_w1": np.zeros((model.hidden, len(ctx))), "ctx_b1": np.zeros(model.hidden),
                      "ctx_w2": np.zeros((1, model.hidden)), "ctx_b2": np.zeros(1), "ctx_mu": np.zeros(len(ctx)),

@@ -371,6 +371,14 @@ def _missing_html(prediction: Prediction, table) -> str:
     return f'<div class="missing">{_e(lead)}<ul>{items}</ul></div>'
 
 
+def baseline_note(baseline: dict) -> str:
+    """What the cues were measured against, in one sentence that agrees with the headline's detail."""
+    if any(v.get("kind") != "personal" for v in baseline.values()):
+        return ("Level one measured each signal against this person's own baseline, blended with norms from "
+                "other people talking normally where the recording is too short for a stable one (see above).")
+    return "Level one measured every signal against this person's own baseline, not against other people."
+
+
 def _baseline_words(baseline: dict) -> str:
     """One sentence: which sources were measured against population norms (short recordings)."""
     short = [f"{src} ({v.get('personal_s', 0):.0f} s of {v.get('stable_s', 0):.0f} s needed, "
@@ -458,7 +466,7 @@ def render_report(prediction: Prediction, table=None, vocabulary: Vocabulary | N
 </section>
 <div class="notes">
 <p>This report supports and does not replace clinical judgement. It points to moments worth a second look and says which behaviours drove the estimate.</p>
-<p>Level one measured every signal against this person's own baseline in this recording, not against other people.</p>
+<p>{_e(baseline_note(dict(prediction.baseline or {})))}</p>
 </div>
 <h2>Timeline</h2>
 <figure>

@@ -1,5 +1,6 @@
 """The package as a user gets it: a wheel built from the tracked files, installed into a fresh
-virtual environment, runs `ahcue analyze` on the sample clip the wheel carries (slow).
+virtual environment, runs `ahcue analyze` on the sample clip the wheel carries and writes the same
+prediction.json, byte for byte, as the source tree (slow).
 
 No download: the wheel is built without build isolation (setuptools from the running interpreter)
 and installed with ``--no-deps --no-index``; the new environment sees the dependencies already
@@ -94,3 +95,12 @@ def test_installed_wheel_analyzes_its_sample(wheel, tmp_path):
     assert sorted(p.name for p in out.iterdir()) == ["features.parquet", "prediction.json", "report.html",
                                                      "segments.eaf"]
     assert "A/H score" in (out / "report.html").read_text()
+    # One install, one behaviour: the source tree (make setup's editable install) gives a
+    # byte-identical prediction.json for the same input, models and versions included.
+    src_out = tmp_path / "out-source"
+    res = subprocess.run([sys.executable, "-m", "reports.cli", "analyze", str(sample / "sample.mp4"), "--transcript",
+                          str(sample / "sample.yml"), "-o", str(src_out), "--quiet"], capture_output=True, text=True,
+                         env=_clean_env(AHCUE_CACHE=str(tmp_path / "cache-source"), PYTHONPATH=str(ROOT)),
+                         cwd=tmp_path, timeout=900)
+    assert res.returncode == 0, res.stderr[-3000:]
+    assert (src_out / "prediction.json").read_bytes() == (out / "prediction.json").read_bytes()

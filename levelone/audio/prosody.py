@@ -38,7 +38,7 @@ HOP_S = 0.01
 HOP = int(SR * HOP_S)
 FRAME_LENGTH = 1024  # 64 ms: two periods of a 31 Hz voice, enough for fmin = 65 Hz
 FMIN, FMAX = 65.0, 400.0
-VERSION = "audio-3"
+VERSION = "audio-4"
 _EPS = 1e-10
 
 
@@ -363,6 +363,23 @@ def voiced_rate(voiced: np.ndarray, speech: np.ndarray, window: int, hop_s: floa
 
 # ----------------------------------------------------------------------------- frame axis
 
+ACTIVE_LEVEL_RANGE_DB = 40.0  # speech hops this far under the loud end of the speech are silence
+
+
+def active_speech(speech: np.ndarray, level_db: np.ndarray, range_db: float = ACTIVE_LEVEL_RANGE_DB,
+                  loud_quantile: float = 0.95) -> np.ndarray:
+    """Speech hops that carry sound: within ``range_db`` of the speech's ``loud_quantile`` level.
+
+    A VAD pads its segments and bridges short gaps, so "speech" includes near-silent hops (digital
+    silence reads -120 dBFS); averaging decibels over them makes a pause look like a drop in
+    loudness. Like the active speech level of ITU-T P.56, the level is taken over active hops only.
+    """
+    if not speech.any():
+        return speech
+    loud = float(np.quantile(level_db[speech], loud_quantile))
+    return speech & (level_db >= loud - range_db)
+
+
 def _window_mean(x: np.ndarray, n: int) -> np.ndarray:
     """Centred moving NaN-mean over ``n`` samples (NaN where the window holds no value)."""
     ok = np.isfinite(x)
@@ -418,7 +435,8 @@ def audio_signals(y: np.ndarray, sr: int, fps: float, n_frames: int, vad: str = 
     Columns (float32 unless said; NaN where there is no audio, or the signal is undefined there):
 
     - ``audio.present`` (bool): speech covers at least half of the frame.
-    - ``audio.rms_db``: RMS level (dBFS) of the frame; ``audio.speech_db`` the same on speech only.
+    - ``audio.rms_db``: RMS level (dBFS) of the frame; ``audio.speech_db`` the same on active
+      speech only (:func:`active_speech`: VAD-padded near-silence left out).
     - ``audio.speech``, ``audio.voiced``: fraction of the frame that is speech / voiced.
     - ``audio.f0_st``: f0 in semitones re 100 Hz (voiced only); ``audio.f0_var_st``: its standard
       deviation over a 2 s window (pitch animation).
@@ -483,7 +501,7 @@ def audio_signals(y: np.ndarray, sr: int, fps: float, n_frames: int, vad: str = 
 
     df = pd.DataFrame({
         "audio.rms_db": _to_frames(level, hop_frame, n_frames),
-        "audio.speech_db": _to_frames(np.where(speech, level, np.nan), hop_frame, n_frames),
+        "audio.speech_db": _to_frames(np.where(active_speech(speech, level), level, np.nan), hop_frame, n_frames),
         "audio.speech": _to_frames(speech.astype(np.float64), hop_frame, n_frames),
         "audio.voiced": _to_frames(voiced.astype(np.float64), hop_frame, n_frames),
         "audio.f0_st": _to_frames(st, hop_frame, n_frames),

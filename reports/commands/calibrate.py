@@ -17,7 +17,6 @@ cached in ``--cache-dir`` so a re-run after a cue change takes seconds per speak
 from __future__ import annotations
 
 import argparse
-import os
 from pathlib import Path
 
 NAME = "calibrate"
@@ -39,13 +38,6 @@ PLANTED_CUES = ("audio.pause", "audio.slow", "body.nod", "body.shake", "body.til
                 "language.repetition")
 HEAD_TRACES = ("synthetic head-angle traces: pitch vs yaw back-and-forth, speech-related motion "
                "(tests/levelone/body/test_head_gestures.py); ") + PLANTED
-
-
-def default_shared_data() -> Path:
-    env = os.environ.get("AHCUE_SHARED_DATA")
-    if env:
-        return Path(env)
-    return Path(__file__).resolve().parents[2].parent / "shared" / "data"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -76,6 +68,8 @@ def run(args: argparse.Namespace) -> int:
     from levelone.params import calibration_path
     from levelone.pipeline import calibrate as C
     from leveltwo.models import PRIOR_CALIBRATION, codebook_prior, default_model_dir, quiet_bias_shift
+
+    from reports.commands.train_text import default_shared_data
 
     data = Path(args.data) if args.data else default_shared_data()
     if not data.is_dir():

@@ -39,6 +39,17 @@ def test_default_model_regenerates_identically(tmp_path):
     assert again["weights_sha256"] == shipped["weights_sha256"]
 
 
+def test_quiet_shift_lowers_the_prior_bias_by_exactly_the_shift():
+    """The calibrated quiet shift is what the shipped prior applies (a local once shadowed it)."""
+    from leveltwo.models import prior_calibration
+
+    base = codebook_prior(quiet=0.0).params_["bias"][0]
+    assert base - codebook_prior(quiet=0.4).params_["bias"][0] == pytest.approx(0.4)
+    shipped = prior_calibration()["quiet_shift_logit"]
+    assert base - codebook_prior().params_["bias"][0] == pytest.approx(shipped)
+    assert base - load_model(None).params_["bias"][0] == pytest.approx(shipped, abs=1e-6)  # stored as float32
+
+
 def test_prediction_schema(video):
     table, labels, planted = video
     seg = Segment.from_frames(planted[0].start_frame, planted[0].end_frame, 24.0, cues={"body": ("body.shake",)})

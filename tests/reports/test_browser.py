@@ -97,7 +97,9 @@ def test_sample_and_no_person_reports_in_chromium(shared_data, tmp_path):
     assert "&ldquo;I think, I think, uh, no.&rdquo;" in html  # quoted exactly, repetition kept
     amber = _rows_with(img, (253, 246, 231)) if "headline likely" in html else _rows_with(img, (241, 242, 244))
     assert amber.size > 40  # the headline box is drawn in its state's colour
-    assert _rows_with(img, (0x00, 0x72, 0xB2), tol=0.05, min_pixels=5).size > 20  # face-blue cue rows
+    # face-blue cue rows: the raster's bars are drawn at alpha 0.85 over white
+    bar = tuple(round(0.85 * c + 0.15 * 255) for c in (0x00, 0x72, 0xB2))
+    assert _rows_with(img, bar, tol=0.05, min_pixels=5).size > 20
 
     img, html = shots["no_person"]
     assert "Cannot assess A/H: no person was found" in html and 'class="headline cannot"' in html

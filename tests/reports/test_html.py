@@ -265,3 +265,14 @@ def test_model_section_says_when_explanations_are_approximate_or_adapted():
     assert "explanations are approximate" in fusion
     assert "adapted to this person at test time" in fusion
     assert "<dt>test-time adaptation</dt><dd>tta</dd>" in fusion
+
+
+def test_baseline_note_says_when_population_norms_were_blended_in(case):
+    table, pred = case
+    personal = render_report(pred.replace(baseline={"face": {"kind": "personal", "personal_s": 40.0,
+                                                             "stable_s": 30.0, "personal_weight": 1.0}}), table)
+    assert "not against other people" in personal and "blended with" not in personal
+    short = {"face": {"kind": "blended", "personal_s": 10.0, "stable_s": 30.0, "personal_weight": 0.33}}
+    blended = render_report(pred.replace(baseline=short), table)
+    assert "blended with norms from other people" in blended and "not against other people" not in blended
+    assert "Too short for a stable personal baseline" in blended

@@ -126,7 +126,7 @@ def test_bad_video_among_good_ones_is_reported_and_the_cache_is_shared_with_the_
     result = run(plan(folder), engine="ray", workers=2, cache_dir=cache, out=tmp_path / "out", asr=False,
                  progress=False)
     assert [Path(f.path).name for f in result.failures] == ["broken.mpg"]
-    assert "not a readable video" in result.failures[0].problem
+    assert "not a video ahcue can decode" in result.failures[0].problem
     assert sorted(result.tables) == GRID and result.computed == 2 and result.engine == "ray"
     assert sorted(result.video_s) == GRID and all(s > 0 for s in result.video_s.values())
     # the driver wrote the entries: the local pool finds them done
