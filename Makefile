@@ -18,7 +18,7 @@ system-packages:
 
 venv:
 	[ -x $(BIN)/python ] || $(PY) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q --upgrade pip 'setuptools>=77'  # the wheel test builds without isolation
 	# torch first and pinned: this takes the local CPU wheel instead of a multi-GB CUDA build.
 	$(BIN)/python -m pip install -q torch==2.13.0
 	# cluster: Ray for `ahcue extract --engine ray`, installed here so CI tests it.
