@@ -77,21 +77,26 @@ def load_vader(shared: Path) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["text", "valence", "source"])
 
 
+def _read_annomi(shared: Path, *extra_columns: str) -> pd.DataFrame:
+    """AnnoMI's utterances in session order, checked for the columns the loaders need."""
+    path = Path(shared) / ANNOMI_FILE
+    try:
+        d = pd.read_csv(path)
+    except (OSError, pd.errors.ParserError) as err:
+        raise InputError(path, f"cannot read AnnoMI ({err})") from err
+    need = {"transcript_id", "utterance_id", "interlocutor", "utterance_text", "client_talk_type", *extra_columns}
+    if missing := need - set(d.columns):
+        raise InputError(path, f"missing columns {sorted(missing)}")
+    return d.sort_values(["transcript_id", "utterance_id"]).reset_index(drop=True)
+
+
 def load_annomi(shared: Path) -> pd.DataFrame:
     """AnnoMI client utterances -> DataFrame(text, context, label, transcript_id, topic).
 
     ``context`` is the latest therapist utterance before the client's in the same session
     ("" at a session's start).
     """
-    path = Path(shared) / ANNOMI_FILE
-    try:
-        d = pd.read_csv(path)
-    except (OSError, pd.errors.ParserError) as err:
-        raise InputError(path, f"cannot read AnnoMI ({err})") from err
-    need = {"transcript_id", "utterance_id", "interlocutor", "utterance_text", "client_talk_type", "topic"}
-    if missing := need - set(d.columns):
-        raise InputError(path, f"missing columns {sorted(missing)}")
-    d = d.sort_values(["transcript_id", "utterance_id"]).reset_index(drop=True)
+    d = _read_annomi(shared, "topic")
     therapist = d["utterance_text"].where(d["interlocutor"] == "therapist")
     d["context"] = therapist.groupby(d["transcript_id"]).shift(1)
     d["context"] = d["context"].groupby(d["transcript_id"]).ffill().fillna("")
@@ -116,15 +121,7 @@ def load_annomi_dialogue(shared: Path) -> pd.DataFrame:
     -> DataFrame(text, label, transcript_id, time_s, turns): ``turns`` lists every earlier
     utterance of the session, oldest first, as (is_client, text) — the stance model's context.
     """
-    path = Path(shared) / ANNOMI_FILE
-    try:
-        d = pd.read_csv(path)
-    except (OSError, pd.errors.ParserError) as err:
-        raise InputError(path, f"cannot read AnnoMI ({err})") from err
-    need = {"transcript_id", "utterance_id", "interlocutor", "utterance_text", "client_talk_type", "timestamp"}
-    if missing := need - set(d.columns):
-        raise InputError(path, f"missing columns {sorted(missing)}")
-    d = d.sort_values(["transcript_id", "utterance_id"]).reset_index(drop=True)
+    d = _read_annomi(shared, "timestamp")
     rows = []
     for tid, g in d.groupby("transcript_id", sort=True):
         turns: list[tuple[bool, str]] = []
