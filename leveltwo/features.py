@@ -45,7 +45,7 @@ import numpy as np
 
 from codebook.vocabulary import MODALITIES, MODALITY_OF_LETTER, PAIRS, load_vocabulary
 from levelone.pipeline.assemble import missing_sources
-from levelone.frametable import MODALITY_SOURCE, WITHIN_AMBIVALENCE, FrameTable
+from levelone.frametable import AROUSAL_MODALITIES, MODALITY_SOURCE, WITHIN_AMBIVALENCE, FrameTable
 
 SOURCE_OF: dict[str, str] = MODALITY_SOURCE
 MODES = ("centred", "causal")
@@ -220,17 +220,6 @@ def frame_features(table: FrameTable, window_s: float = 2.0, context_s: float = 
                     tuple(names), tuple(context_names(mode)))
 
 
-def _affect_column(table: FrameTable, name: str) -> np.ndarray:
-    """An affect or cue column; a dimension the schema does not declare for this modality (e.g.
-    body arousal) or an absent optional one reads as no evidence (NaN)."""
-    try:
-        return table.column(name, absent=np.nan)
-    except KeyError:
-        if name.endswith(".arousal"):
-            return np.full(len(table.data), np.nan)
-        raise
-
-
 def affect_stats(table: FrameTable, modality: str, n: int, lo: int, hi: int) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """Per affect dimension the modality has: windowed (mean value v̄, mean confidence c̄, spread · c̄).
 
@@ -240,7 +229,9 @@ def affect_stats(table: FrameTable, modality: str, n: int, lo: int, hi: int) -> 
     conf = np.clip(np.nan_to_num(table.column(f"affect.{modality}.confidence"), nan=0.0), 0.0, 1.0)
     out = {}
     for d in AFFECT_DIMENSIONS:
-        v = _affect_column(table, f"affect.{modality}.{d}")
+        if d == "arousal" and modality not in AROUSAL_MODALITIES:  # e.g. body: valence only
+            continue
+        v = table.column(f"affect.{modality}.{d}", absent=np.nan)
         if not np.isfinite(v).any():
             continue
         c = np.where(np.isnan(v), 0.0, conf)
@@ -277,7 +268,7 @@ def side_evidence(table: FrameTable, column: str, n: int) -> np.ndarray:
     an affect's positive part (``affect.audio.arousal`` above the person's neutral), or with a
     leading ``-`` its negative part."""
     sign = -1.0 if column.startswith("-") else 1.0
-    v = np.nan_to_num(_affect_column(table, column.lstrip("-")), nan=0.0)
+    v = np.nan_to_num(table.column(column.lstrip("-"), absent=np.nan), nan=0.0)
     if column.startswith("cue."):
         return np.clip(2.0 * v - 1.0, 0.0, 1.0)
     return np.clip(sign * v, 0.0, 1.0)
