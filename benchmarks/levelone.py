@@ -188,7 +188,7 @@ def cold_process(name: str, path: Path, info, repeats: int, asr: bool) -> dict:
 
 def profile_models(name: str, path: Path, frames: int = 240) -> dict:
     """CPU ms per call of each vision step, run one after another on the same decoded frames
-    (one step at a time, so each figure is that step alone; MediaPipe's own threads included)."""
+    (one step at a time, so each figure is that step alone; the models' own threads included)."""
     from levelone.face import affect
     from levelone.media.video import iter_frames
     from levelone.pipeline import vision
@@ -196,21 +196,21 @@ def profile_models(name: str, path: Path, frames: int = 240) -> dict:
     face_mesh, pose = vision._models()
     vision._restart(face_mesh, pose)
     c0 = cpu_s()
-    decoded = [rgb for i, _, rgb in iter_frames(path, max_side=vision.MAX_SIDE) if i < frames]
+    decoded = [(t, rgb) for i, t, rgb in iter_frames(path, max_side=vision.MAX_SIDE) if i < frames]
     out = {"decode": (cpu_s() - c0) / len(decoded)}
     c0, marks = cpu_s(), []
-    for rgb in decoded:
+    for _, rgb in decoded:
         marks.append(vision.face_landmarks(face_mesh.process(rgb), rgb.shape[1], rgb.shape[0]))
     out["face_mesh"] = (cpu_s() - c0) / len(decoded)
     if affect.available():
-        found = [(rgb, lm) for rgb, lm in zip(decoded, marks) if lm is not None]
+        found = [(rgb, lm) for (_, rgb), lm in zip(decoded, marks) if lm is not None]
         c0 = cpu_s()
         for rgb, lm in found:
             affect.expression(rgb, lm)
         out["expression"] = (cpu_s() - c0) / max(len(found), 1)
     c0 = cpu_s()
-    for rgb in decoded:
-        pose.process(rgb)
+    for t, rgb in decoded:
+        pose.process(rgb, t)
     out["pose_per_call"] = (cpu_s() - c0) / len(decoded)
     out["pose_per_frame_at_stride"] = out["pose_per_call"] / vision.POSE_STRIDE
     ms = {k: round(1000 * v, 2) for k, v in out.items()}

