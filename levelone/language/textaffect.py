@@ -359,8 +359,15 @@ class TextAffect:
                 known = [list(t or ())[-STANCE_CONTEXT_TURNS:] for t, k in zip(known, ok) if k]
                 has = np.array([any(_text(t).strip() for _, t in r) for r in known], dtype=bool)
                 if has.any():
-                    c = context_vectors(lambda t: enc.encode(t, self.batch_size), [r for r, h in zip(known, has) if h],
-                                        enc.dim)
+                    seen = {t: v for t, v, k in zip(texts, x, ok) if k}  # a person's own earlier turns: encoded above
+
+                    def encode(ts: list[str]) -> np.ndarray:
+                        new = [t for t in dict.fromkeys(ts) if t not in seen]
+                        if new:
+                            seen.update(zip(new, enc.encode(new, self.batch_size)))
+                        return np.array([seen[t] for t in ts])
+
+                    c = context_vectors(encode, [r for r, h in zip(known, has) if h], enc.dim)
                     logits[has] = heads.stance_ctx.forward(np.hstack([x[ok][has], c]))
             p = softmax(logits)
         else:  # the fine-tuned stance model (levelone.language.stance)
