@@ -67,8 +67,8 @@ def run(args: argparse.Namespace) -> int:
         check_writable(out / name, force)
     heads, stance, card = train(data, seed=args.seed, batch_size=args.batch_size,
                                 log=lambda m: print(m, file=sys.stderr, flush=True),
-                                cache_dir=Path(args.cache_dir) if args.cache_dir else None, keep_valence=args.keep_valence,
-                                stance_model=args.stance)
+                                cache_dir=Path(args.cache_dir) if args.cache_dir else None,
+                                keep_valence=args.keep_valence, stance_model=args.stance)
     if args.update_shipped:
         import json
 
