@@ -264,10 +264,13 @@ def predict_logits(net: StanceNet, states: Sequence, n_a: Sequence[int], batch_s
 class TuneConfig:
     """What is trained and how. ``tune``: "layer" = the encoder's top layer (query, attention
     output, feed-forward, LayerNorms; its key/value projections stay the packaged ones, so every
-    input's keys/values are computed once) + the head; "head" = the head alone on the frozen
-    encoder (the ablation)."""
+    input's keys/values are computed once) + the head; "layers" = the top ``tuned_layers``
+    layers whole (key/value included; 6 = every layer, the word embeddings stay frozen) + the
+    head, trained on the frozen part's states (:func:`state_items`); "head" = the head alone on
+    the frozen encoder (the ablation)."""
 
     tune: str = "layer"
+    tuned_layers: int = 1  # layers trained with tune="layers" (the others: 1)
     epochs: int = 4  # at most; the best epoch on the inner split is kept
     batch_size: int = 32
     lr_layer: float = 1e-4  # AdamW, linear decay after a 10% warm-up
@@ -276,6 +279,22 @@ class TuneConfig:
     dropout: float = 0.1
     context_dropout: float = 0.25  # share of training examples shown without their context
     inner_share: float = 0.15  # sessions of the training part held out for early stopping
+
+
+    @property
+    def n_layers(self) -> int:
+        """Encoder layers above the frozen states (the tuned net's blocks)."""
+        return self.tuned_layers if self.tune == "layers" else 1
+
+    @property
+    def uses_kv(self) -> bool:
+        """Training on :func:`kv_items` (frozen key/value projections) rather than :func:`state_items`."""
+        return self.tune != "layers"
+
+
+def state_items(states: Sequence, n_a: Sequence[int]) -> list:
+    """Per input: (frozen states (len, d), utterance length) — the training input of tune="layers"."""
+    return [(s, int(a)) for s, a in zip(states, n_a)]
 
 
 def kv_items(net: StanceNet, states: Sequence, n_a: Sequence[int]) -> list:
@@ -322,22 +341,44 @@ def predict_kv(net: StanceNet, items: Sequence, batch_size: int = 64) -> np.ndar
     return out
 
 
+def _item_len(item) -> int:
+    """Word pieces of one training input: kv items (q, k, v) or state items (states, n_a)."""
+    return int(item[1].shape[0]) if len(item) == 3 else int(item[0].shape[0])
+
+
+def batch_logits(net: StanceNet, items: Sequence, cfg: TuneConfig):
+    """Logits of a batch of :func:`kv_items` or :func:`state_items` (as ``cfg`` trains on)."""
+    if cfg.uses_kv:
+        return net.forward_kv(*collate_kv(items))
+    return net(*collate([s for s, _ in items], [a for _, a in items]))
+
+
+def predict_items(net: StanceNet, items: Sequence, cfg: TuneConfig, batch_size: int = 64) -> np.ndarray:
+    if cfg.uses_kv:
+        return predict_kv(net, items, batch_size)
+    return predict_logits(net, [s for s, _ in items], [a for _, a in items], batch_size)
+
+
 def train_net(hf_model, train_ctx: Sequence, train_plain: Sequence, y: np.ndarray,
               val: tuple[Sequence, np.ndarray], cfg: TuneConfig, seed: int, class_w: np.ndarray, metric,
               log=None) -> tuple[StanceNet, dict]:
-    """Fit on :func:`kv_items` of the training rows (with context, and without for context
-    dropout; ``train_plain`` may be empty); keep the epoch with the best ``metric`` on ``val``.
+    """Fit on :func:`kv_items` (:func:`state_items` for tune="layers") of the training rows (with
+    context, and without for context dropout; ``train_plain`` may be empty); keep the epoch with
+    the best ``metric`` on ``val``.
     Returns the net at its best epoch and the validation metric per epoch (the learning curve).
     """
     torch = _torch()
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
-    net = net_from_encoder(hf_model, 1, cfg.dropout)
+    net = net_from_encoder(hf_model, cfg.n_layers, cfg.dropout)
     blk = net.blocks[-1]
-    frozen = {id(p) for p in (*blk.key.parameters(), *blk.value.parameters())}
-    layer_params = [p for p in blk.parameters() if id(p) not in frozen] if cfg.tune == "layer" else []
-    for p in blk.parameters():
-        p.requires_grad_(any(p is q for q in layer_params))
+    if cfg.tune == "layers":
+        layer_params = [p for b in net.blocks for p in b.parameters()]
+    else:
+        frozen = {id(p) for p in (*blk.key.parameters(), *blk.value.parameters())}
+        layer_params = [p for p in blk.parameters() if id(p) not in frozen] if cfg.tune == "layer" else []
+        for p in blk.parameters():
+            p.requires_grad_(any(p is q for q in layer_params))
     groups = [{"params": list(net.head.parameters()), "lr": cfg.lr_head}]
     if layer_params:
         groups.append({"params": layer_params, "lr": cfg.lr_layer})
@@ -349,7 +390,7 @@ def train_net(hf_model, train_ctx: Sequence, train_plain: Sequence, y: np.ndarra
         opt, lambda s: min(1.0, (s + 1) / warm) * max(0.0, (steps - s) / max(1, steps - warm)))
     loss_fn = torch.nn.CrossEntropyLoss(weight=torch.as_tensor(class_w, dtype=torch.float32))
     yt = torch.as_tensor(y, dtype=torch.long)
-    lengths = np.array([int(k.shape[0]) for _, k, _ in train_ctx])
+    lengths = np.array([_item_len(it) for it in train_ctx])
     best = (-1.0, None, -1)
     history = []
     for epoch in range(cfg.epochs):
@@ -366,12 +407,12 @@ def train_net(hf_model, train_ctx: Sequence, train_plain: Sequence, y: np.ndarra
             plain = (rng.random(len(idx)) < cfg.context_dropout) if len(train_plain) else np.zeros(len(idx), bool)
             items = [train_plain[i] if p else train_ctx[i] for i, p in zip(idx, plain)]
             opt.zero_grad()
-            loss = loss_fn(net.forward_kv(*collate_kv(items)), yt[idx])
+            loss = loss_fn(batch_logits(net, items, cfg), yt[idx])
             loss.backward()
             torch.nn.utils.clip_grad_norm_([p for g in groups for p in g["params"]], 1.0)
             opt.step()
             sched.step()
-        score = metric(val[1], predict_kv(net, val[0]).argmax(1))
+        score = metric(val[1], predict_items(net, val[0], cfg).argmax(1))
         history.append(round(float(score), 4))
         if log:
             log(f"  epoch {epoch + 1}: inner macro-F1 {score:.4f}")

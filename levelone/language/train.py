@@ -329,9 +329,12 @@ def evaluate_stance(x: np.ndarray, y: np.ndarray, groups: np.ndarray, cfg: Stanc
 
     raw, tuned = [], []
     pred_all = np.zeros(len(y), dtype=int)
+    oof = np.zeros((len(y), 3))
+    c0 = time.process_time()
     for tr, te in grouped_folds(y, groups, seed):
         head = fit_stance(x[tr], y[tr], groups[tr], cfg, seed)
         logits = head.forward(x[te])
+        oof[te] = logits
         pred_all[te] = np.argmax(logits, axis=1)
         tuned.append(macro_f1(y[te], pred_all[te]))
         raw.append(macro_f1(y[te], np.argmax(logits - head.offset, axis=1)))
@@ -343,6 +346,8 @@ def evaluate_stance(x: np.ndarray, y: np.ndarray, groups: np.ndarray, cfg: Stanc
         "macro_f1_mean_without_offsets": _r(np.mean(raw)),
         "per_class_f1_pooled": {c: _r(f) for c, f in zip(STANCE_CLASSES, per_class)},
         "confusion_pooled": confusion_matrix(y, pred_all, labels=[0, 1, 2]).tolist(),
+        "cpu_s": round(time.process_time() - c0, 1),
+        "oof_logits": oof,  # out-of-fold logits with offsets (not for the card)
     }
 
 
@@ -451,8 +456,8 @@ def tuned_fold(hf_model, items: dict[int, list], y: np.ndarray, groups: np.ndarr
     out = {"train_s": round(time.perf_counter() - t0, 1), "n_train": int(len(itr)), "n_inner": int(len(iva)),
            **hist, "test_rows": te.tolist(), "y_test": y[te].tolist(), "y_inner": y[iva].tolist()}
     for n, it in items.items():
-        out[f"inner_logits_{n}"] = np.round(st.predict_kv(net, [it[i] for i in iva]), 5).tolist()
-        out[f"test_logits_{n}"] = np.round(st.predict_kv(net, [it[i] for i in te]), 5).tolist()
+        out[f"inner_logits_{n}"] = np.round(st.predict_items(net, [it[i] for i in iva], cfg), 5).tolist()
+        out[f"test_logits_{n}"] = np.round(st.predict_items(net, [it[i] for i in te], cfg), 5).tolist()
     return net, out
 
 
@@ -599,6 +604,52 @@ def validate_talk_ambivalence(mi: pd.DataFrame, probs: np.ndarray,
     return out
 
 
+def train_stance_heads(shared: Path, enc, seed: int, batch_size: int, log: Callable[[str], None],
+                       cache_dir: Path | None) -> tuple[Head, Head, dict]:
+    """Frozen-vector stance heads: the class-weighted logistic head with offsets on the utterance
+    vector (``stance``) and on [utterance, mean vector of what the other person said, of what the
+    person said, in the last :data:`STANCE_CONTEXT_TURNS` turns] (``stance_ctx``, used when the
+    conversation is known). Both cross-validated on the same grouped folds; -> (stance, stance_ctx,
+    the card's stance section)."""
+    from levelone.language.textaffect import STANCE_CONTEXT_TURNS, context_vectors
+
+    mi = load_annomi_dialogue(shared)
+    y = mi["label"].map({c: i for i, c in enumerate(STANCE_CLASSES)}).to_numpy()
+    groups = mi["transcript_id"].to_numpy()
+    t0, c0 = time.perf_counter(), time.process_time()
+    x, _ = embed(enc, list(mi["text"]), batch_size, cache_dir)
+    ctx = context_vectors(lambda t: embed(enc, list(t), batch_size, cache_dir)[0], mi["turns"], enc.dim)
+    encode = {"wall_s": round(time.perf_counter() - t0, 1), "cpu_s": round(time.process_time() - c0, 1)}
+    xc = np.hstack([x, ctx])
+    plain_cfg, ctx_cfg = StanceConfig(context=False, hidden=0), StanceConfig(context=True, hidden=0)
+    plain = evaluate_stance(x, y, groups, plain_cfg, seed)
+    with_ctx = evaluate_stance(xc, y, groups, ctx_cfg, seed)
+    with_ctx["variant"] = f"logistic+context{STANCE_CONTEXT_TURNS}"
+    log(f"stance: macro-F1 {plain['macro_f1_mean']} alone, {with_ctx['macro_f1_mean']} with context")
+    amb = validate_talk_ambivalence(mi, softmax(with_ctx["oof_logits"]))
+    variants = [{k: v for k, v in r.items() if k != "oof_logits"} for r in (plain, with_ctx)]
+    c1 = time.process_time()
+    heads = fit_stance(x, y, groups, plain_cfg, seed), fit_stance(xc, y, groups, ctx_cfg, seed)
+    section = {
+        "split": f"{N_FOLDS}-fold StratifiedGroupKFold by transcript_id (seed {seed}); offsets tuned inside each "
+                 "training part only",
+        "variants": variants,
+        "shipped_variant": f"logistic (the utterance alone) and {with_ctx['variant']} (when the conversation is known)",
+        "context": f"the mean unit vector of what the other person said and of what the person said in the last "
+                   f"{STANCE_CONTEXT_TURNS} turns before the utterance (zeros where nothing), beside the utterance's",
+        "context_helps": bool(with_ctx["macro_f1_mean"] > plain["macro_f1_mean"]),
+        "macro_f1_mean": with_ctx["macro_f1_mean"],
+        "macro_f1_mean_utterance_only": plain["macro_f1_mean"],
+        "per_class_f1": with_ctx["per_class_f1_pooled"],
+        "per_class_f1_utterance_only": plain["per_class_f1_pooled"],
+        "encoding": encode,
+        "final_fit_cpu_s": round(time.process_time() - c1, 1),
+        "target_macro_f1": 0.60,
+        "talk_ambivalence": {**amb, "probabilities": "out-of-fold, with context, offsets applied (the context head)"},
+    }
+    return heads[0], heads[1], section
+
+
 def _json_cached(cache_dir: Path | None, key: str, make: Callable[[], dict]) -> tuple[dict, bool]:
     path = Path(cache_dir) / f"{key}.json" if cache_dir else None
     if path is not None and path.is_file():
@@ -612,18 +663,25 @@ def _json_cached(cache_dir: Path | None, key: str, make: Callable[[], dict]) -> 
 
 
 def stance_items(enc, mi: pd.DataFrame, inputs, turns: tuple[int, ...], cache_dir: Path | None,
-                 log: Callable[[str], None]) -> tuple[dict, dict, dict]:
-    """kv items per context setting, the states' keys, and the seconds spent encoding each."""
+                 log: Callable[[str], None], tune=None) -> tuple[dict, dict, dict]:
+    """Training items per context setting (kv or state items, as ``tune`` trains on), the
+    states' keys, and the seconds spent encoding each."""
     from levelone.language import stance as st
 
-    layer = enc.model.config.num_hidden_layers - 1
+    tune = tune or st.TuneConfig()
+    layer = frozen_layers(enc.model, tune)
     net0 = st.net_from_encoder(enc.model, 1)
     items, keys, secs = {}, {}, {}
     for n in turns:
         states, n_a, keys[n], secs[n] = stance_states(enc, mi, inputs, n, layer, cache_dir, log)
-        items[n] = st.kv_items(net0, states, n_a)
+        items[n] = st.kv_items(net0, states, n_a) if tune.uses_kv else st.state_items(states, n_a)
         del states
     return items, keys, secs
+
+
+def frozen_layers(hf_model, tune) -> int:
+    """The packaged encoder's layers below the tuned ones (their states are computed once)."""
+    return hf_model.config.num_hidden_layers - tune.n_layers
 
 
 def train_stance(shared: Path, seed: int = 0, log: Callable[[str], None] = print, cache_dir: Path | None = None,
@@ -641,13 +699,13 @@ def train_stance(shared: Path, seed: int = 0, log: Callable[[str], None] = print
     y = mi["label"].map({c: i for i, c in enumerate(STANCE_CLASSES)}).to_numpy()
     groups = mi["transcript_id"].to_numpy()
     turns = tuple(sorted({inputs.context_turns, *STANCE_EVAL_TURNS}, reverse=True))
-    layer = enc.model.config.num_hidden_layers - 1
+    layer = frozen_layers(enc.model, tune)
     keys = {n: states_key(mi, inputs, n, layer) for n in turns}
     loaded: dict = {}
 
     def items() -> dict:  # encoder states -> kv items, only when a fold or the final fit must run
         if not loaded:
-            got, _, secs = stance_items(enc, mi, inputs, turns, cache_dir, log)
+            got, _, secs = stance_items(enc, mi, inputs, turns, cache_dir, log, tune)
             loaded.update(items=got, secs=secs)
         return loaded["items"]
 
@@ -693,6 +751,14 @@ def train_stance(shared: Path, seed: int = 0, log: Callable[[str], None] = print
     return {"model": model, "folds": results, "mi": mi, "y": y, "encode_s": secs, "tune": tune, "inputs": inputs}
 
 
+def _tuned_words(tune) -> str:
+    if tune.tune == "layers":
+        return f"top {tune.tuned_layers} layers tuned whole (the embeddings and any layer below frozen)"
+    if tune.tune == "layer":
+        return "lower 5 layers frozen; top layer tuned (key/value projections frozen)"
+    return "encoder frozen"
+
+
 def stance_card(res: dict, seed: int) -> dict:
     """The stance part of the model card from :func:`train_stance`'s result (all five folds)."""
     folds, mi, y, inputs, tune = res["folds"], res["mi"], res["y"], res["inputs"], res["tune"]
@@ -714,8 +780,7 @@ def stance_card(res: dict, seed: int) -> dict:
         "split": f"{N_FOLDS}-fold StratifiedGroupKFold by transcript_id (seed {seed}), the same folds as "
                  "before; early stopping and logit offsets on a grouped inner split (~15% of the "
                  "training sessions) only",
-        "model": f"all-MiniLM-L6-v2, lower {res['model'].lower_layer if res['model'] else 5} layers frozen; "
-                 "top layer tuned (key/value projections frozen) + linear head on the utterance tokens' "
+        "model": f"all-MiniLM-L6-v2, {_tuned_words(tune)} + linear head on the utterance tokens' "
                  "mean; class-balanced cross-entropy",
         "inputs": dataclass_dict(inputs),
         "tuning": dataclass_dict(tune),
@@ -736,18 +801,52 @@ def stance_card(res: dict, seed: int) -> dict:
     }
 
 
-def train(shared: Path, seed: int = 0, batch_size: int = 64, log: Callable[[str], None] = print,
-          cache_dir: Path | None = None, keep_valence: bool = False) -> tuple[TextHeads, object, dict]:
-    """Valence head + fine-tuned stance model, cross-validated; -> (heads, stance model, card).
+CARRIED_FINE_TUNED_KEYS = ("model", "inputs", "tuning", "settings", "macro_f1_mean", "macro_f1_mean_utterance_only",
+                           "per_class_f1", "confusion_pooled", "created_utc", "why_not_shipped")
 
+
+def carried_stance_records(old: dict) -> dict:
+    """What the shipped card's stance section measured that a rerun does not redo: the models it
+    was compared with (``compared``) and the ablation screen (``ablations``, made by the scripts
+    it names). A card from before the fine-tuned model shipped holds them in other places."""
+    out = {}
+    if "compared" in old:
+        out["compared"] = old["compared"]
+    elif "variants" in old:
+        ft = old.get("fine_tuned", {})
+        out["compared"] = {
+            "frozen_vector_heads": {"split": old.get("split"), "variants": old["variants"]},
+            "top_layer_tuned_key_value_frozen": {k: ft[k] for k in CARRIED_FINE_TUNED_KEYS if k in ft},
+        }
+    ablations = old.get("ablations") or old.get("fine_tuned", {}).get("ablations")
+    if ablations:
+        out["ablations"] = ablations
+    return out
+
+
+STANCE_MODELS = ("frozen", "fine-tuned")
+
+
+def train(shared: Path, seed: int = 0, batch_size: int = 64, log: Callable[[str], None] = print,
+          cache_dir: Path | None = None, keep_valence: bool = False,
+          stance_model: str = "frozen") -> tuple[TextHeads, object, dict]:
+    """Valence head + stance model(s), cross-validated; -> (heads, fine-tuned stance model or None, card).
+
+    ``stance_model``: "frozen" = the logistic heads on frozen sentence vectors (utterance; utterance +
+    context), the shipped ones while they measure best; "fine-tuned" = the encoder's top layer
+    tuned with dialogue context (:func:`train_stance`, written to ``text_stance.safetensors``).
     ``keep_valence``: take the valence head and its card section from the shipped files instead
     of re-encoding VADER's 23.7k sentences (the valence model does not depend on the stance).
     """
-    from levelone.language.textaffect import CARD_FILE, ENCODER_NAME, ENCODER_PACKAGE, encoder_version, get_encoder
+    from levelone.language.textaffect import (CARD_FILE, ENCODER_NAME, ENCODER_PACKAGE, STANCE_CONTEXT_TURNS,
+                                              encoder_version, get_encoder)
 
+    if stance_model not in STANCE_MODELS:
+        raise ValueError(f"stance_model {stance_model!r} is not one of {STANCE_MODELS}")
     shared = Path(shared)
     np.random.seed(seed)
     enc = get_encoder("cpu")
+    old_stance = json.loads(CARD_FILE.read_text())["metrics"]["stance"] if CARD_FILE.is_file() else {}
     if keep_valence:
         old = json.loads(CARD_FILE.read_text())
         valence_head = TextHeads.load().valence
@@ -759,14 +858,32 @@ def train(shared: Path, seed: int = 0, batch_size: int = 64, log: Callable[[str]
                                                                                  log, cache_dir)
         val_from = "this run"
 
-    res = train_stance(shared, seed, log, cache_dir)
-    stance = stance_card(res, seed)
+    mi = load_annomi_dialogue(shared)
+    y = mi["label"].map({c: i for i, c in enumerate(STANCE_CLASSES)}).to_numpy()
+    if stance_model == "frozen":
+        s_head, c_head, stance = train_stance_heads(shared, enc, seed, batch_size, log, cache_dir)
+        stance.update({k: old_stance[k] for k in ("fine_tuned", "ablations") if k in old_stance})
+        heads, model = TextHeads(valence_head, s_head, c_head), None
+        stance_heads = {"model": "logistic", "offsets": _r(s_head.offset),
+                        "stance_ctx": {"model": "logistic", "inputs": 3 * enc.dim, "offsets": _r(c_head.offset)}}
+        context = (f"the last {STANCE_CONTEXT_TURNS} turns of the session before the client's utterance, as the mean "
+                   "sentence vector per speaker")
+    else:
+        res = train_stance(shared, seed, log, cache_dir)
+        stance = stance_card(res, seed)
+        stance.update(carried_stance_records(old_stance))
+        heads, model = TextHeads(valence_head), res["model"]
+        stance_heads = {"file": "text_stance.safetensors", "offsets_context": _r(model.offset),
+                        "offsets_utterance_only": _r(model.offset_plain),
+                        "stored": "tuned layer + head in float16 (loaded on the packaged encoder's lower layers)"}
+        context = "the preceding turns of the session, both speakers, tagged 'other:'/'self:', truncated from the left"
     log(f"stance: macro-F1 {stance['macro_f1_mean']} with context, {stance['macro_f1_mean_utterance_only']} alone")
+    flags = f"{' --keep-valence' if keep_valence else ''}{' --stance fine-tuned' if model is not None else ''}"
     card = {
         "name": "ahcue text heads",
         "created_utc": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "seed": seed,
-        "command": f"ahcue train-text --seed {seed} --update-shipped",
+        "command": f"ahcue train-text --seed {seed}{flags} --update-shipped",
         "encoder": {
             "name": ENCODER_NAME,
             "package": ENCODER_PACKAGE,
@@ -779,11 +896,10 @@ def train(shared: Path, seed: int = 0, batch_size: int = 64, log: Callable[[str]
             "valence": val_data,
             "stance": {
                 "files": [file_facts(shared / ANNOMI_FILE)],
-                "n": len(res["y"]),
-                "class_counts": {c: int((res["y"] == i).sum()) for i, c in enumerate(STANCE_CLASSES)},
-                "sessions": int(res["mi"]["transcript_id"].nunique()),
-                "context": "the preceding turns of the session, both speakers, tagged 'other:'/'self:', "
-                           "truncated from the left",
+                "n": len(y),
+                "class_counts": {c: int((y == i).sum()) for i, c in enumerate(STANCE_CLASSES)},
+                "sessions": int(mi["transcript_id"].nunique()),
+                "context": context,
                 "licence": "public domain (stated by the dataset's authors)",
                 "citation": "Wu et al., AnnoMI: A Dataset of Expert-Annotated Counselling "
                             "Dialogues, ICASSP 2022",
@@ -792,9 +908,9 @@ def train(shared: Path, seed: int = 0, batch_size: int = 64, log: Callable[[str]
         "heads": {
             "valence": {"model": "ridge regression on the unit vector", "alpha": alpha,
                         "output": "clipped to [-1, 1]", "fitted": val_from},
-            "stance": {"file": "text_stance.safetensors", "offsets_context": _r(res["model"].offset),
-                       "offsets_utterance_only": _r(res["model"].offset_plain),
-                       "stored": "tuned layer + head in float16 (loaded on the packaged encoder's lower layers)"},
+            "stance": stance_heads,
+            "imbalance": "balanced class weights in the loss (n / (3 n_class)) plus additive logit offsets for "
+                         "change and sustain tuned for macro-F1 on inner grouped predictions of the training part",
         },
         "metrics": {
             "valence": valence_metrics,
@@ -804,18 +920,24 @@ def train(shared: Path, seed: int = 0, batch_size: int = 64, log: Callable[[str]
         "caveat": "Metrics are on text corpora (reviews, tweets, MI transcripts), not on A/H-labelled "
                   "video; they measure the text models, not A/H recognition.",
     }
-    return TextHeads(valence_head), res["model"], card
+    return heads, model, card
 
 
 OUTPUT_FILES = ("text_heads.safetensors", "text_stance.safetensors", "text_heads.json")
+
+
+def output_files(fine_tuned: bool) -> tuple[str, ...]:
+    """What a run writes: the fine-tuned stance model's file only when it made one."""
+    return OUTPUT_FILES if fine_tuned else (OUTPUT_FILES[0], OUTPUT_FILES[2])
 
 
 def write_outputs(heads: TextHeads, stance, card: dict, out_dir: Path, force: bool = False) -> tuple[Path, ...]:
     from codebook.atomic import check_writable, write_text
 
     out_dir = Path(out_dir)
-    h, s, c = (check_writable(out_dir / name, force) for name in OUTPUT_FILES)
-    heads.save(h, {"card": "text_heads.json"})
-    stance.save(s, {"card": "text_heads.json"})
-    write_text(c, json.dumps(card, indent=2) + "\n")
-    return h, s, c
+    paths = {name: check_writable(out_dir / name, force) for name in output_files(stance is not None)}
+    heads.save(paths[OUTPUT_FILES[0]], {"card": "text_heads.json"})
+    if stance is not None:
+        stance.save(paths[OUTPUT_FILES[1]], {"card": "text_heads.json"})
+    write_text(paths[OUTPUT_FILES[2]], json.dumps(card, indent=2) + "\n")
+    return tuple(paths.values())

@@ -88,6 +88,35 @@ def test_training_learns_a_separable_toy_task_and_roundtrips(enc, tmp_path):
         st.StanceModel.load(enc.model, tmp_path / "bad.safetensors")
 
 
+def test_tuning_several_whole_layers_learns_and_runs_on_the_packaged_lower_layers(enc, tmp_path):
+    """tune="layers": the top layers train whole on frozen states; the saved model, loaded on the
+    packaged encoder, gives the same logits from raw text as the net on the training states."""
+    from levelone.language import train as tt
+
+    words = {0: "quit", 1: "weather", 2: "enjoy"}
+    y = np.random.default_rng(1).integers(0, 3, 90)
+    texts = [f"I {words[int(k)]} it {'a lot' if i % 2 else 'now'}" for i, k in enumerate(y)]
+    cfg = st.StanceInput(context_turns=0, max_tokens=64)
+    tune = st.TuneConfig(tune="layers", tuned_layers=2, epochs=3, batch_size=16, lr_layer=2e-4, lr_head=3e-3)
+    lower = tt.frozen_layers(enc.model, tune)
+    assert lower == 4 and tune.n_layers == 2 and not tune.uses_kv
+    pairs = [st.pair_ids(enc.tokenizer, t, "", cfg) for t in texts]
+    states = st.lower_states(enc.model, [p[0] for p in pairs], [p[1] for p in pairs], lower)
+    items = st.state_items(states, [p[2] for p in pairs])
+    net, hist = st.train_net(enc.model, items[:60], [], y[:60], (items[60:], y[60:]), tune, 0,
+                             tt.class_weights(y[:60]), tt.macro_f1)
+    assert len(net.blocks) == 2 and max(hist["inner_macro_f1_per_epoch"]) > 0.9
+    untuned = st.net_from_encoder(enc.model, 2)
+    moved = float((net.blocks[0].key.weight - untuned.blocks[0].key.weight).detach().abs().max())
+    assert moved > 1e-5  # key/value projections are trained too
+    path = st.StanceModel(net, cfg, lower, np.zeros(3), np.zeros(3)).save(tmp_path / "s2.safetensors")
+    back = st.StanceModel.load(enc.model, path)
+    assert back.lower_layer == 4 and len(back.net.blocks) == 2
+    got = back.logits(enc, texts[60:], [""] * 30)
+    np.testing.assert_allclose(got, st.predict_items(net, items[60:], tune), atol=2e-2)  # float16 storage
+    assert tt.macro_f1(y[60:], got.argmax(1)) > 0.9
+
+
 def test_talk_ambivalence_needs_both_kinds_within_the_window():
     change, sustain, neutral = [0.8, 0.15, 0.05], [0.1, 0.2, 0.7], [0.1, 0.8, 0.1]
     p = np.array([change, neutral, sustain, change])

@@ -12,9 +12,10 @@ import pytest
 from codebook.errors import InputError
 from levelone.language import textaffect as ta
 from levelone.language import train as tt
-STANCE_FLOOR = 0.52  # measured 0.524 (shipped frozen-vector logistic head)
+STANCE_FLOOR = 0.52  # measured 0.524 (shipped frozen-vector logistic head, the utterance alone)
+STANCE_CONTEXT_FLOOR = 0.525  # measured 0.529 (the shipped context head: utterance + last 10 turns)
 FINE_TUNED_FLOOR = 0.50  # measured 0.504 / 0.510 (fine-tuned top layer, not shipped)
-AMBIVALENCE_AUC_FLOOR = 0.60  # measured 0.625 (windows of 30 s) and 0.664 (sessions), shipped head
+AMBIVALENCE_AUC_FLOOR = 0.60  # measured 0.607 (windows of 30 s) and 0.681 (sessions), shipped context head
 
 
 def _no_network(*args, **kwargs):
@@ -137,6 +138,7 @@ def test_shipped_heads_match_card():
     assert heads.stance.n_in == 384
     assert card["encoder"]["package_version"] == ta.encoder_version()
     assert (heads.stance_ctx is not None) == card["metrics"]["stance"]["context_helps"]
+    assert heads.stance_ctx.n_in == 3 * 384  # utterance + what each speaker said in the last turns
     assert card["metrics"]["stance"]["fine_tuned"]["shipped"] is False  # it measured worse (see the card)
     assert card["seed"] == 0 and "ahcue train-text" in card["command"]
     assert {f["path"].rsplit("/", 1)[-1] for f in card["data"]["valence"]["files"]} == set(tt.VADER_FILES.values())
@@ -159,18 +161,63 @@ def test_card_metrics_meet_targets():
     assert len(ft["folds"]) == 5 and all(len(v["macro_f1_per_fold"]) == 5 for v in ft["settings"].values())
     assert set(ft["settings"]) == {"10_turns", "utterance_only"} and set(ft["per_class_f1"]) == set(ta.STANCE_CLASSES)
     assert np.asarray(ft["confusion_pooled"]).sum() == 4817 and "ahcue train-text" in ft["command"]
+    ab = st["ablations"]  # the screen that says what would reach the target: every row on the same folds
+    assert all(len(r["macro_f1_per_fold"]) == 5 for r in ab["frozen_vectors_logistic_head_5_folds"])
+    assert len(ab["fine_tuned_top4_utterance_5_folds"]["macro_f1_per_fold"]) == 5
+    curve = ab["learning_curve_fold_0"]["fine_tuned_top4_utterance"]
+    assert [r["share_of_training_sessions"] for r in curve] == [0.25, 0.5, 1.0]
+    assert max(r["macro_f1_mean"] for r in ab["frozen_vectors_logistic_head_5_folds"]) < st["target_macro_f1"]
 
 
 def test_card_stance_floor():
     """Grouped 5-fold macro-F1 floors at what was measured (the 0.60 target is not reached: the
-    shipped frozen-vector head 0.524; the fine-tuned top layer 0.504 with context, 0.510 alone),
-    and ambivalence in talk separates windows holding change AND sustain talk from the rest."""
+    shipped frozen-vector heads 0.529 with context, 0.524 alone; the fine-tuned top layer 0.504
+    with context, 0.510 alone), and ambivalence in talk separates windows holding change AND
+    sustain talk from the rest."""
     st = json.loads(ta.CARD_FILE.read_text())["metrics"]["stance"]
-    assert st["macro_f1_mean"] >= STANCE_FLOOR
+    assert st["macro_f1_mean_utterance_only"] >= STANCE_FLOOR
+    assert st["macro_f1_mean"] >= max(STANCE_CONTEXT_FLOOR, st["macro_f1_mean_utterance_only"]) and st["context_helps"]
     assert min(st["fine_tuned"]["macro_f1_mean"], st["fine_tuned"]["macro_f1_mean_utterance_only"]) >= FINE_TUNED_FLOOR
     amb = st["talk_ambivalence"]
     assert amb["window_level"]["30s"]["auc"] >= AMBIVALENCE_AUC_FLOOR and amb["window_level"]["30s"]["positives"] > 100
     assert amb["conversation_level"]["auc"] >= AMBIVALENCE_AUC_FLOOR
+
+
+def test_context_vectors_average_each_speaker_over_the_last_turns():
+    vec = {"a": [1.0, 0.0], "b": [0.0, 1.0], "c": [3.0, 3.0], "old": [9.0, 9.0]}
+    calls = []
+
+    def encode(texts):
+        calls.append(list(texts))
+        return np.array([vec[t] for t in texts])
+
+    turns = [[(False, "old"), (False, "a"), (True, "b"), (False, "c")], [], [(True, "b"), (False, "  ")]]
+    got = ta.context_vectors(encode, turns, 2, n_turns=3)
+    np.testing.assert_allclose(got[0], [2.0, 1.5, 0.0, 1.0])  # other: mean(a, c); self: b; "old" is 4 turns back
+    np.testing.assert_allclose(got[1], 0.0)  # nothing said before
+    np.testing.assert_allclose(got[2], [0.0, 0.0, 0.0, 1.0])  # blank turns count as nothing
+    assert calls == [["a", "b", "c"]]  # each distinct text encoded once
+    assert ta.context_vectors(encode, turns, 2, n_turns=0).sum() == 0
+
+
+def test_context_head_reads_the_conversation_and_falls_back_to_the_utterance(scored):
+    model, _, _, _ = scored
+    heads = model.heads
+    assert heads.stance_ctx is not None and heads.stance_ctx.n_in == 3 * model.encoder.dim
+    texts = ["Yeah, I guess I could try cutting down a bit.", "I don't see a problem with it."]
+    alone = model.score(texts)
+    turns = [[(False, "How do you feel about your drinking?"), (True, "It worries me sometimes.")],
+             [(False, "What do you enjoy about smoking?")]]
+    with_ctx = model.score(texts, turns=turns)
+    none_known = model.score(texts, turns=[[], [(False, " ")]])
+    cols = ["p_change", "p_neutral", "p_sustain"]
+    assert np.abs(with_ctx[cols].to_numpy() - alone[cols].to_numpy()).max() > 1e-3  # the context head ran
+    np.testing.assert_allclose(none_known[cols].to_numpy(), alone[cols].to_numpy(), atol=1e-9)
+    np.testing.assert_allclose(with_ctx["valence"], alone["valence"], atol=1e-9)  # valence reads the utterance only
+    x = model.encoder.encode(texts)
+    c = ta.context_vectors(model.encoder.encode, turns, model.encoder.dim)
+    np.testing.assert_allclose(with_ctx[cols].to_numpy(), ta.softmax(heads.stance_ctx.forward(np.hstack([x, c]))),
+                               atol=1e-5)
 
 
 def test_heads_roundtrip(tmp_path):
