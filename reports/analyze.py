@@ -122,7 +122,7 @@ def _read_annotation(spec: str | Path, fps: float, n_frames: int | None, video: 
 
 
 def analyze(video: str | Path, out_dir: str | Path, transcript: str | Path | None = None,
-            model_dir: str | Path | None = None, annotation: str | Path | None = None, asr: bool = True,
+            speaker: str | None = None, model_dir: str | Path | None = None, annotation: str | Path | None = None, asr: bool = True,
             force: bool = False, progress: bool = True, pdf: bool = False,
             on_stage: Callable[[int, str], None] | None = None, kind: str | None = None,
             adapt: str = "none") -> dict:
@@ -133,11 +133,12 @@ def analyze(video: str | Path, out_dir: str | Path, transcript: str | Path | Non
     any heavy work. ``on_stage(i, name)`` is called as each stage starts (the CLI's progress
     display); with ``progress`` the extractor shows its own progress bar. ``kind`` checks the
     model folder's kind (see :func:`leveltwo.models.load_model`). ``adapt``: ``'tta'`` adapts the
-    model to this video's person as it goes (:mod:`leveltwo.tta`).
+    model to this video's person as it goes (:mod:`leveltwo.tta`). ``speaker`` names the person
+    in a multi-speaker transcript (:func:`levelone.media.transcript.load_conversation`).
     """
     from levelone.pipeline.extract import extract, plan
     from levelone.frametable import read
-    from levelone.media.transcript import load_transcript
+    from levelone.media.transcript import load_conversation
     from levelone.media.video import probe
     from leveltwo.predict import predict_video
     from reports.elan import write_segments_eaf
@@ -157,7 +158,7 @@ def analyze(video: str | Path, out_dir: str | Path, transcript: str | Path | Non
     check_model_dir(model_dir)
     # The transcript the extractor would use (given, or a sidecar file); without one, transcribe
     # here once and keep the words: they feed both level one and the segments' transcript excerpts.
-    job = plan(video, transcript).jobs[0]
+    job = plan(video, transcript, speaker).jobs[0]
     info = probe(video)
     ann = None
     if annotation is not None:
@@ -177,7 +178,7 @@ def analyze(video: str | Path, out_dir: str | Path, transcript: str | Path | Non
     t = stage(0)
     words = None
     if job.transcript is not None:
-        words = load_transcript(job.transcript)
+        words = load_conversation(job.transcript, speaker=speaker)[0]  # the person's words
     elif transcribing:
         from levelone.media.asr import transcribe
 
@@ -200,7 +201,7 @@ def analyze(video: str | Path, out_dir: str | Path, transcript: str | Path | Non
         write_text(files["transcript.json"], text)
     else:
         extract(video, out=files["features.parquet"], transcript=job.transcript, asr=False, force=True,
-                progress=progress)
+                progress=progress, speaker=speaker)
     table = read(files["features.parquet"])
     timings["features"] = time.perf_counter() - t
 

@@ -3,6 +3,7 @@ stderr naming the file, exit code 2, no traceback, nothing half-written and noth
 but valid media (no audio, one frame, HEVC 120 fps, 8K) is processed without exhausting memory."""
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -65,6 +66,21 @@ def test_broken_transcript_is_rejected_and_never_executed(bad, tmp_path, name):
     assert_user_error(res, name)
     assert not out.exists()
     assert not (bad / "PWNED").exists()
+
+
+@pytest.mark.parametrize("speaker", [None, "patient"])
+def test_a_conversation_needs_its_person_named(bad, tmp_path, speaker):
+    """Two labelled speakers and no (or a wrong) --speaker: refused before any video work, since
+    the interviewer's words must never count as the person's."""
+    doc = [{"speaker": "counsellor", "text": "How are you?", "start": 0.0, "end": 0.8},
+           {"speaker": "client", "text": "Fine, I think.", "start": 1.0, "end": 1.9}]
+    (tmp_path / "talk.json").write_text(json.dumps(doc))
+    out = tmp_path / "features.parquet"
+    res = ahcue("extract", bad / "good.mp4", "--transcript", tmp_path / "talk.json", "-o", out, "--quiet",
+                *(["--speaker", speaker] if speaker else []))
+    assert_user_error(res, "talk.json")
+    assert ("several speakers" if speaker is None else "no speaker 'patient'") in res.stderr
+    assert not out.exists()
 
 
 def test_model_directory_with_pickle_is_rejected(bad, tmp_path):

@@ -22,7 +22,7 @@ from scipy.ndimage import maximum_filter1d
 from levelone.columns import ColumnSpec, affect_columns, cue_columns, presence, signal_columns
 from levelone.pipeline.baseline import Baseline, squash
 from levelone.language.lexicon import Lexicon, load_lexicon, normalise
-from levelone.media.transcript import Word
+from levelone.media.transcript import Turn, Word
 from levelone.params import apply_operating_points, from_section
 
 VERSION = "language-2"
@@ -90,7 +90,27 @@ _WOULD = {"i'd", "would", "we'd", "you'd", "they'd", "he'd", "she'd", "'d"}
 
 
 class Scorer(Protocol):
-    def score(self, texts: list[str]) -> pd.DataFrame: ...
+    """Sentence scores; ``turns[i]`` (when given) are the conversation's turns before text ``i``
+    as ``(is_the_person, text)``, for a stance model that reads context."""
+
+    def score(self, texts: list[str], turns: Sequence[list[tuple[bool, str]]] | None = None) -> pd.DataFrame: ...
+
+
+def conversation_context(spans: Sequence[tuple[float, float]], texts: Sequence[str],
+                         others: Sequence[Turn]) -> list[list[tuple[bool, str]]]:
+    """Per sentence of the person, the turns before it: their own earlier sentences and the other
+    speakers' turns that started before it, in time order, as ``(is_the_person, text)``.
+
+    Empty until another speaker has spoken: the context model was trained on conversations (MI
+    sessions), so a sentence is scored with context only once there is one.
+    """
+    events = sorted([(start, True, t) for (start, _), t in zip(spans, texts)] +
+                    [(o.start_s, False, o.text) for o in others], key=lambda e: e[0])
+    out = []
+    for start, _ in spans:
+        before = [(me, t) for s, me, t in events if s < start]
+        out.append(before if any(not me for me, _ in before) else [])
+    return out
 
 
 @dataclass(frozen=True)
@@ -297,8 +317,11 @@ def talk_ambivalence(at_s: np.ndarray, sentence_s: np.ndarray, p: np.ndarray,
 
 
 def text_signals(words: Sequence[Word], fps: float, n_frames: int, scorer: Scorer | None = None,
-                 lexicon: Lexicon | None = None) -> pd.DataFrame:
+                 lexicon: Lexicon | None = None, others: Sequence[Turn] = ()) -> pd.DataFrame:
     """Language signals on the frame axis: exactly ``n_frames`` rows.
+
+    ``words`` are the person's; ``others`` are the other speakers' turns (an interviewer's), read
+    only as the stance model's context (:func:`conversation_context`), never as the person's talk.
 
     - ``text.present`` (bool): a word is being spoken during the frame.
     - ``text.<cue>`` for the lexical cues (filler_sound, filler_word, hedging, correction,
@@ -338,7 +361,11 @@ def text_signals(words: Sequence[Word], fps: float, n_frames: int, scorer: Score
     if scorer is not None:
         spans = sentences(words)
         texts = [" ".join(w.text.strip() for w in words[a:b + 1]) for a, b in spans]
-        scores = scorer.score(texts)
+        if others:
+            times = [(words[a].start_s, words[b].end_s) for a, b in spans]
+            scores = scorer.score(texts, turns=conversation_context(times, texts, others))
+        else:
+            scores = scorer.score(texts)
         if len(scores) != len(texts):
             raise ValueError(f"scorer returned {len(scores)} rows for {len(texts)} sentences")
         for (a, b), (_, row) in zip(spans, scores.iterrows()):

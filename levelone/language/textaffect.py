@@ -446,7 +446,9 @@ class LexiconAffect:
 
         self._vader = SentimentIntensityAnalyzer()
 
-    def score(self, texts: Sequence[str], contexts: Sequence[str] | None = None) -> pd.DataFrame:
+    def score(self, texts: Sequence[str], contexts: Sequence[str] | None = None,
+              turns: Sequence[Turns] | None = None) -> pd.DataFrame:
+        """VADER valence per text; ``contexts``/``turns`` are accepted and unused (no stance)."""
         texts = ["" if t is None or (isinstance(t, float) and np.isnan(t)) else str(t) for t in texts]
         out = pd.DataFrame({c: np.full(len(texts), np.nan) for c in COLUMNS})
         for i, t in enumerate(texts):

@@ -10,8 +10,13 @@ media), sorted by start. Formats, chosen by suffix:
   :func:`codebook.eaf.read_eaf_document`, which times reference annotations and value-less time
   slots that pympi leaves untimed.
 - ``.json``: a list of ``{word|text, start, end}`` or faster-whisper/OpenAI-like
-  ``{"segments": [{text, start, end, words: [{word, start, end}]}]}``.
+  ``{"segments": [{text, start, end, words: [{word, start, end}]}]}``; an optional ``speaker``
+  on a segment or a word (diarised output, e.g. WhisperX) labels who said it.
 - ``.txt``: plain text without times, spread evenly over ``duration_s`` (or 0.4 s per word).
+
+Conversations: :func:`load_conversation` returns the words of the person in the video and the
+other speakers' turns, which level one gives the stance model as context (never as the person's
+words). The person is named by ``speaker``: a JSON ``speaker`` label, or an ELAN tier.
 
 Chunks or cues without word times are split into words whose durations are proportional to
 their character length: a cheap forced alignment that is right on average and never invents
@@ -23,11 +28,11 @@ import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Sequence
 
 from codebook.errors import InputError
 
-VERSION = "transcript-1"
+VERSION = "transcript-2"  # 2: speaker labels (load_conversation)
 WORD_S = 0.4  # seconds per word when nothing else gives times
 
 
@@ -38,9 +43,20 @@ class Word:
     text: str
     start_s: float
     end_s: float
+    speaker: str | None = None  # who said it, where the transcript says (JSON ``speaker``)
 
 
-def spread_words(text: str, start_s: float, end_s: float) -> list[Word]:
+@dataclass(frozen=True)
+class Turn:
+    """What one speaker said without another speaker in between, and when."""
+
+    speaker: str
+    start_s: float
+    end_s: float
+    text: str
+
+
+def spread_words(text: str, start_s: float, end_s: float, speaker: str | None = None) -> list[Word]:
     """Split ``text`` into words over [start_s, end_s], each lasting in proportion to its length."""
     tokens = text.split()
     if not tokens:
@@ -52,7 +68,7 @@ def spread_words(text: str, start_s: float, end_s: float) -> list[Word]:
     for k, (tok, w) in enumerate(zip(tokens, weights)):
         cum += w
         end = end_s if k == len(tokens) - 1 else start_s + (end_s - start_s) * cum / total
-        out.append(Word(tok, t, end))
+        out.append(Word(tok, t, end, speaker))
         t = end
     return out
 
@@ -60,7 +76,7 @@ def spread_words(text: str, start_s: float, end_s: float) -> list[Word]:
 def monotonic(words: Iterable[Word]) -> list[Word]:
     """Words sorted by start with ends clipped so times never decrease."""
     ws = sorted(words, key=lambda w: (w.start_s, w.end_s))
-    return [Word(w.text, w.start_s, max(w.end_s, w.start_s)) for w in ws]
+    return [Word(w.text, w.start_s, max(w.end_s, w.start_s), w.speaker) for w in ws]
 
 
 def _read_text(path: Path) -> str:
@@ -165,6 +181,7 @@ def _json(path: Path) -> list[Word]:
     for k, item in enumerate(data):
         if not isinstance(item, dict):
             raise InputError(path, f"item {k + 1} is not an object")
+        speaker = _speaker(item.get("speaker"))
         if isinstance(item.get("words"), list) and item["words"]:
             for w in item["words"]:
                 if not isinstance(w, dict):
@@ -172,7 +189,8 @@ def _json(path: Path) -> list[Word]:
                 text = str(w.get("word", w.get("text", ""))).strip()
                 if text:
                     words.append(Word(text, _num(w.get("start"), path, f"segment {k + 1} word start"),
-                                      _num(w.get("end"), path, f"segment {k + 1} word end")))
+                                      _num(w.get("end"), path, f"segment {k + 1} word end"),
+                                      _speaker(w.get("speaker")) or speaker))
             continue
         text = str(item.get("word", item.get("text", ""))).strip()
         if not text:
@@ -186,8 +204,12 @@ def _json(path: Path) -> list[Word]:
             end = _num(item.get("end"), path, f"item {k + 1} end")
         if end < start:
             raise InputError(path, f"item {k + 1} ends before it starts")
-        words += spread_words(text, start, end)
+        words += spread_words(text, start, end, speaker)
     return words
+
+
+def _speaker(value) -> str | None:
+    return None if value is None or not str(value).strip() else str(value).strip()
 
 
 def _txt(path: Path, duration_s: float | None) -> list[Word]:
@@ -225,3 +247,54 @@ def load_transcript(path: str | Path, duration_s: float | None = None, tier: str
     else:
         raise InputError(path, f"unknown transcript format {suffix!r} (use .yml, .srt, .vtt, .eaf, .json or .txt)")
     return monotonic(words)
+
+
+def turns(words: Sequence[Word]) -> list[Turn]:
+    """Consecutive words of one speaker joined into turns (a new turn where the speaker changes)."""
+    out: list[Turn] = []
+    for w in words:
+        if out and out[-1].speaker == w.speaker:
+            last = out[-1]
+            out[-1] = Turn(last.speaker, last.start_s, max(last.end_s, w.end_s), f"{last.text} {w.text}")
+        else:
+            out.append(Turn(w.speaker or "", w.start_s, w.end_s, w.text))
+    return out
+
+
+def split_speakers(words: Sequence[Word], speaker: str | None, path: str | Path) -> tuple[list[Word], list[Turn]]:
+    """The person's words and the other speakers' turns of a speaker-labelled transcript.
+
+    Without labels every word is the person's. With more than one speaker the person must be
+    named: the interviewer's words must never count as the person's.
+    """
+    labels = sorted({w.speaker for w in words if w.speaker is not None})
+    if not labels:
+        if speaker is not None:
+            raise InputError(path, f"no speaker labels, so speaker {speaker!r} cannot be picked "
+                                   "(label JSON segments with 'speaker', or name an ELAN tier)")
+        return list(words), []
+    if speaker is None:
+        if len(labels) == 1:
+            return list(words), []
+        raise InputError(path, f"holds several speakers ({', '.join(labels)}): name the person in the "
+                               "video with --speaker")
+    if speaker not in labels:
+        raise InputError(path, f"no speaker {speaker!r} (speakers: {', '.join(labels)})")
+    if any(w.speaker is None for w in words):
+        raise InputError(path, "some words have a speaker label and some do not")
+    mine = [w for w in words if w.speaker == speaker]
+    return mine, [t for t in turns(words) if t.speaker != speaker]
+
+
+def load_conversation(path: str | Path, duration_s: float | None = None,
+                      speaker: str | None = None) -> tuple[list[Word], list[Turn]]:
+    """The words of the person in the video and the other speakers' turns (see :func:`split_speakers`).
+
+    ``speaker`` names the person: a JSON ``speaker`` label, or for ELAN the tier holding their
+    words (an ELAN file says which tier is speech only by name, so its other tiers are not read
+    as other speakers).
+    """
+    path = Path(path)
+    if path.suffix.lower() == ".eaf":
+        return load_transcript(path, duration_s, tier=speaker), []
+    return split_speakers(load_transcript(path, duration_s), speaker, path)

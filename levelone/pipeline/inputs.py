@@ -7,7 +7,7 @@ BAH's Whisper ``.yml`` (BAH root), else a sidecar file with the video's stem and
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from codebook.errors import InputError
@@ -27,6 +27,7 @@ class VideoJob:
     participant_id: str
     path: Path
     transcript: Path | None = None
+    speaker: str | None = None  # the person's label in a multi-speaker transcript (load_conversation)
 
 
 @dataclass
@@ -52,8 +53,22 @@ def _sidecar_transcript(video: Path) -> Path | None:
     return None
 
 
-def plan(input: str | os.PathLike, transcript: str | os.PathLike | None = None) -> Plan:
-    """Resolve an input path to the videos it names, with participant ids and transcripts."""
+def plan(input: str | os.PathLike, transcript: str | os.PathLike | None = None, speaker: str | None = None) -> Plan:
+    """Resolve an input path to the videos it names, with participant ids and transcripts.
+
+    ``speaker`` names the person in every video's transcript (a JSON speaker label or an ELAN
+    tier; :func:`levelone.media.transcript.load_conversation`).
+    """
+    p = _plan(input, transcript)
+    if speaker is not None:
+        p.jobs = [replace(j, speaker=speaker) for j in p.jobs]
+    if p.kind == "video" and p.jobs[0].transcript is not None:  # a wrong speaker fails now, not after vision
+        from levelone.media.transcript import load_conversation
+        load_conversation(p.jobs[0].transcript, speaker=speaker)
+    return p
+
+
+def _plan(input: str | os.PathLike, transcript: str | os.PathLike | None) -> Plan:
     path = Path(input)
     if not path.exists():
         raise InputError(path, "not found")

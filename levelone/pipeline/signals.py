@@ -77,16 +77,17 @@ def _audio_part(path: Path, fps: float, n_frames: int, has_audio: bool) -> pd.Da
     return audio_signals(y, SAMPLE_RATE, fps, n_frames)
 
 
-def _text_part(job: VideoJob, words: list | None, fps: float, n_frames: int, asr: bool,
+def _text_part(job: VideoJob, words: list | None, others: list, fps: float, n_frames: int, asr: bool,
                has_audio: bool) -> pd.DataFrame:
-    """Text signals from the given words, else from ASR (when allowed and there is sound)."""
+    """Text signals from the given words (``others``: other speakers' turns, context only), else
+    from ASR (when allowed and there is sound)."""
     if words is None and asr and has_audio:
         from levelone.media.asr import transcribe
         words = transcribe(job.path)
     if not words:  # no transcript, or nothing said: no text evidence (and no model to load)
         return pd.DataFrame({"text.present": np.zeros(n_frames, bool)})
     from levelone.language.cues import text_signals
-    return text_signals(words, fps, n_frames, _scorer())
+    return text_signals(words, fps, n_frames, _scorer(), others=others)
 
 
 def _import_heavy(has_audio: bool, text: bool) -> None:
@@ -127,17 +128,17 @@ def raw_signals(job: VideoJob, asr: bool = True, frame_progress: bool = False) -
     from levelone.pipeline.vision import load_models, vision_signals
 
     info = probe(job.path)
-    words = None
+    words, others = None, []
     if job.transcript is not None:  # read first: a bad transcript fails before minutes of vision
-        from levelone.media.transcript import load_transcript
-        words = load_transcript(job.transcript, duration_s=info.duration_s)
+        from levelone.media.transcript import load_conversation
+        words, others = load_conversation(job.transcript, duration_s=info.duration_s, speaker=job.speaker)
     load_models()  # vision's imports and graphs, before any other thread imports anything
     text_needed = bool(words) or (words is None and asr and info.has_audio)
     bar = progress_bar(info.n_frames, frame_progress, job.path.name, unit="frame")
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="ahcue-av") as pool, bar:
         ready = pool.submit(_import_heavy, info.has_audio, text_needed)
         audio = pool.submit(_after, ready, _audio_part, job.path, info.fps, info.n_frames, info.has_audio)
-        text = pool.submit(_after, ready, _text_part, job, words, info.fps, info.n_frames, asr, info.has_audio)
+        text = pool.submit(_after, ready, _text_part, job, words, others, info.fps, info.n_frames, asr, info.has_audio)
         vision = signal_columns(vision_signals(
             job.path, info, progress=(lambda done, total: bar.update(done - bar.n)) if frame_progress else None))
         n = len(vision) if len(vision) else info.n_frames

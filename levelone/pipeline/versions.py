@@ -110,6 +110,8 @@ def signal_key(job: VideoJob, versions: Mapping[str, str], asr: bool) -> str:
     """The raw-signal cache key of one video (raises OSError when its files cannot be read)."""
     options = {"asr": bool(asr) and job.transcript is None,
                "transcript": file_fingerprint(job.transcript) if job.transcript else None}
+    if job.speaker is not None:  # only when set, so keys made without one stay valid
+        options["speaker"] = job.speaker
     return cache_key(file_fingerprint(job.path), versions, options)
 
 

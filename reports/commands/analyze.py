@@ -25,6 +25,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--transcript", metavar="FILE",
                         help="transcript with word times (.srt .vtt .eaf .json, BAH .yml); default: a sidecar "
                              "file beside the video, else offline speech recognition")
+    parser.add_argument("--speaker", default=None, metavar="NAME",
+                        help="the person in the video, where the transcript holds several speakers: their JSON 'speaker' label "
+                        "or their ELAN tier; the other speakers' turns become the stance model's context")
     parser.add_argument("--annotations", metavar="FILE",
                         help="annotators' segments for this video: .eaf, .csv (columns below), or BAH's "
                              "annotation .yaml (FILE or FILE::KEY)")
@@ -48,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
     from reports.terminal import interactive
 
     log = None if args.quiet else StageLog(sys.stderr)
-    result = analyze(args.video, args.output, transcript=args.transcript, model_dir=args.model,
+    result = analyze(args.video, args.output, transcript=args.transcript, speaker=args.speaker, model_dir=args.model,
                      annotation=args.annotations, asr=not args.no_asr, force=args.force,
                      progress=not args.quiet and interactive(sys.stderr), pdf=args.pdf, on_stage=log,
                      kind=args.kind, adapt=args.adapt)

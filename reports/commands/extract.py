@@ -21,7 +21,8 @@ HELP = "level one: a video, a folder of videos or a BAH root to FrameTables"
 EXAMPLES = """examples:
   ahcue extract clip.mp4 -o clip.features.parquet
   ahcue extract /data/BAH --workers 1 --cache-dir /scratch/ahcue-cache
-  ahcue extract videos/ -o tables/ --no-asr"""
+  ahcue extract videos/ -o tables/ --no-asr
+  ahcue extract session.mp4 --transcript session.json --speaker client"""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -43,6 +44,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="cache folder (default $AHCUE_CACHE, else <dataset>/.ahcue-cache, else ~/.cache/ahcue)")
     parser.add_argument("--transcript", default=None, metavar="FILE",
                         help="transcript for a single video (.yml BAH Whisper, .srt, .vtt, .eaf, .json)")
+    parser.add_argument("--speaker", default=None, metavar="NAME",
+                        help="the person in the video, where the transcript holds several speakers: their JSON 'speaker' label "
+                             "or their ELAN tier; the other speakers' turns become the stance model's context")
     parser.add_argument("--no-asr", action="store_true",
                         help="never transcribe: without a transcript the text signals are missing")
     parser.add_argument("--force", action="store_true", help="overwrite existing outputs")
@@ -55,7 +59,7 @@ def run(args: argparse.Namespace) -> int:
     from levelone.pipeline.extract import plan, run as run_extract
     from reports.terminal import interactive
 
-    p = plan(args.input, args.transcript)
+    p = plan(args.input, args.transcript, args.speaker)
     out = args.output
     if p.kind == "video":
         out = Path(out) if out is not None else Path.cwd() / f"{p.jobs[0].path.stem}.features.parquet"

@@ -31,6 +31,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="how frame scores become the video score (default: sliding_max_24, as BAH)")
     parser.add_argument("--transcript", metavar="FILE", default=None,
                         help="transcript file (video input only; default: sidecar file or speech recognition)")
+    parser.add_argument("--speaker", default=None, metavar="NAME",
+                        help="the person in the video, where the transcript holds several speakers: their JSON 'speaker' label "
+                        "or their ELAN tier; the other speakers' turns become the stance model's context")
     parser.add_argument("--cache-dir", metavar="DIR", default=None,
                         help="level-one cache folder (default $AHCUE_CACHE, else ~/.cache/ahcue)")
     parser.add_argument("--no-asr", action="store_true", help="do not transcribe when no transcript is given")
@@ -67,12 +70,12 @@ def run(args: argparse.Namespace) -> int:
         from levelone.media.video import probe
         from levelone.pipeline.extract import extract
         has_audio = bool(probe(src).has_audio)
-        paths = extract(src, cache_dir=args.cache_dir, transcript=args.transcript, asr=not args.no_asr,
+        paths = extract(src, cache_dir=args.cache_dir, transcript=args.transcript, speaker=args.speaker, asr=not args.no_asr,
                         progress=not args.json and interactive(sys.stderr))
         table = read(paths[0])
     if args.transcript:
-        from levelone.media.transcript import load_transcript
-        words = load_transcript(args.transcript)
+        from levelone.media.transcript import load_conversation
+        words = load_conversation(args.transcript, speaker=args.speaker)[0]
     pred = predict_video(model, table, threshold=args.threshold, aggregation=args.aggregation, words=words,
                          has_audio=has_audio)
     text = pred.to_json(indent=2)

@@ -323,3 +323,24 @@ def test_train_text_refuses_to_overwrite_before_work(tmp_path):
         _cli(train_text, ["--output", str(tmp_path)])
     with pytest.raises(InputError, match="shared data folder not found"):
         _cli(train_text, ["--output", str(tmp_path / "new"), "--data", str(tmp_path / "nope")])
+
+
+def test_level_one_gives_the_stance_model_the_interviewer_as_context(scored):
+    """A transcript with the interviewer's turns: the person's sentences after the interviewer spoke
+    are scored with the context head, the ones before alone; the interviewer's words are no cue."""
+    from levelone.language.cues import conversation_context, text_signals
+    from levelone.media.transcript import Turn, spread_words
+
+    model = scored[0]
+    fps, n = 10.0, 120
+    words = spread_words("I smoke a pack a day.", 0.0, 2.0) + spread_words("I guess I could cut down.", 6.0, 8.0)
+    others = [Turn("counsellor", 3.0, 5.0, "What would you like to change about smoking?")]
+    alone = text_signals(words, fps, n, model)
+    talk = text_signals(words, fps, n, model, others=others)
+    cols = ["text.p_change", "text.p_sustain"]
+    first, second = slice(0, 20), slice(60, 80)
+    np.testing.assert_allclose(talk.loc[first, cols], alone.loc[first, cols])  # nobody spoke before it
+    assert np.abs(talk.loc[second, cols].to_numpy() - alone.loc[second, cols].to_numpy()).max() > 1e-3
+    assert not talk.loc[30:50, "text.present"].any()  # the interviewer's turn is not the person speaking
+    ctx = conversation_context([(0.0, 2.0), (6.0, 8.0)], ["I smoke a pack a day.", "I guess I could cut down."], others)
+    assert ctx == [[], [(True, "I smoke a pack a day."), (False, "What would you like to change about smoking?")]]

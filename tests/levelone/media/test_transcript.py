@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from codebook.errors import InputError
-from levelone.media.transcript import Word, load_transcript, spread_words
+from levelone.media.transcript import Word, load_conversation, load_transcript, spread_words
 
 BAH_YML = """\
 text: ' I guess I could walk more. But honestly I do not have time. Um, maybe on weekends.'
@@ -142,3 +142,55 @@ def test_eaf_named_tier(shared_data):
     assert len(words) == n_tokens
     with pytest.raises(InputError):
         load_transcript(path, tier="no such tier")
+
+
+def _session(tmp_path: Path) -> Path:
+    """A diarised transcript (WhisperX-like): a counsellor and a client, segment and word labels."""
+    doc = {"segments": [
+        {"speaker": "counsellor", "start": 0.0, "end": 2.0, "text": "How do you feel about smoking?"},
+        {"speaker": "client", "start": 2.5, "end": 5.0, "text": "I really want to quit."},
+        {"speaker": "counsellor", "start": 5.5, "end": 6.5, "text": "Tell me more."},
+        {"speaker": "counsellor", "start": 6.6, "end": 7.0, "text": "Anything?"},
+        {"start": 7.5, "end": 9.0, "words": [{"word": "It", "start": 7.5, "end": 7.8, "speaker": "client"},
+                                             {"word": "relaxes", "start": 7.8, "end": 8.4, "speaker": "client"},
+                                             {"word": "me.", "start": 8.4, "end": 9.0, "speaker": "client"}]}]}
+    path = tmp_path / "session.json"
+    path.write_text(json.dumps(doc))
+    return path
+
+
+def test_speakers_split_into_the_person_and_the_context(tmp_path):
+    path = _session(tmp_path)
+    mine, others = load_conversation(path, speaker="client")
+    assert " ".join(w.text for w in mine) == "I really want to quit. It relaxes me."
+    assert {w.speaker for w in mine} == {"client"}
+    # the counsellor's two segments in a row are one turn; nothing of theirs is the client's
+    assert [(t.speaker, t.text, t.start_s, t.end_s) for t in others] == [
+        ("counsellor", "How do you feel about smoking?", 0.0, 2.0),
+        ("counsellor", "Tell me more. Anything?", 5.5, 7.0)]
+    counsellor, client_turns = load_conversation(path, speaker="counsellor")
+    assert counsellor[0].text == "How" and [t.speaker for t in client_turns] == ["client", "client"]
+
+
+def test_several_speakers_need_the_person_named(tmp_path):
+    path = _session(tmp_path)
+    with pytest.raises(InputError, match="several speakers .*client, counsellor.*--speaker"):
+        load_conversation(path)
+    with pytest.raises(InputError, match="no speaker 'patient'"):
+        load_conversation(path, speaker="patient")
+    srt = tmp_path / "plain.srt"
+    srt.write_text("1\n00:00:00,000 --> 00:00:01,000\nhello there\n")
+    with pytest.raises(InputError, match="no speaker labels"):
+        load_conversation(srt, speaker="client")
+    assert [w.text for w in load_conversation(srt)[0]] == ["hello", "there"]  # unlabelled: all the person's
+    one = tmp_path / "one.json"
+    one.write_text(json.dumps([{"speaker": "A", "text": "just me", "start": 0, "end": 1}]))
+    assert len(load_conversation(one)[0]) == 2  # one speaker needs no name
+
+
+def test_eaf_speaker_is_a_tier(shared_data):
+    path = shared_data / "eaf/speach/test.eaf"
+    from codebook.eaf import read_eaf_document
+    name = read_eaf_document(path)[0].id
+    words, others = load_conversation(path, speaker=name)
+    assert words == load_transcript(path, tier=name) and others == []

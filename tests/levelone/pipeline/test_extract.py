@@ -246,3 +246,29 @@ def test_real_extract_with_asr_places_words_on_the_frames(shared_data, tmp_path)
     spoken = t.data["text.present"].to_numpy()
     assert "text" not in t.meta.missing and spoken.mean() > 0.3
     assert not spoken[:5].any() and not spoken[-5:].any()
+
+
+def test_the_interviewer_is_context_not_the_person(shared_data, tmp_path):
+    """A two-speaker transcript with --speaker: the FrameTable holds the client's talk only, and the
+    client's sentence after the counsellor's question is scored with that question as context."""
+    video = shared_data / "video/grid/lbbc2a.mpg"
+    client = [{"speaker": "client", "text": "I smoke a pack a day.", "start": 0.0, "end": 0.9},
+              {"speaker": "client", "text": "I guess I could cut down.", "start": 2.0, "end": 2.9}]
+    counsellor = [{"speaker": "counsellor", "text": "What would you like to change?", "start": 1.0, "end": 1.9}]
+    (tmp_path / "both.json").write_text(json.dumps(client + counsellor))
+    (tmp_path / "alone.json").write_text(json.dumps(client))
+    cache = tmp_path / "cache"
+    with pytest.raises(InputError, match="several speakers"):
+        plan(video, tmp_path / "both.json")
+    both = read(extract(video, out=tmp_path / "both.parquet", transcript=tmp_path / "both.json", speaker="client",
+                        cache_dir=cache, progress=False)[0])
+    alone = read(extract(video, out=tmp_path / "alone.parquet", transcript=tmp_path / "alone.json",
+                         cache_dir=cache, progress=False)[0])
+    fps = both.meta.fps
+    spoken = both.data["text.present"].to_numpy()
+    assert not spoken[int(1.05 * fps):int(1.85 * fps)].any()  # the counsellor's turn is not the client talking
+    np.testing.assert_array_equal(spoken, alone.data["text.present"].to_numpy())
+    first, later = slice(0, int(0.8 * fps)), slice(int(2.1 * fps), int(2.8 * fps))
+    p_both, p_alone = both.data["text.p_change"].to_numpy(), alone.data["text.p_change"].to_numpy()
+    np.testing.assert_allclose(p_both[first], p_alone[first])
+    assert np.abs(p_both[later] - p_alone[later]).max() > 1e-3
