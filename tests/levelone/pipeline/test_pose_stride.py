@@ -36,9 +36,13 @@ def _agreement(ref: pd.DataFrame, other: pd.DataFrame) -> dict[str, float]:
     # A read sentence and an acted emotion: no pose-based cue fires at full rate; striding must
     # neither make one fire (interpolated landmarks) nor lose the body.
     ("video/grid/bbaf2n.mpg", 0.95), ("video/cremad/1001_DFA_HAP_XX.flv", 0.95),
-    # Hands, shrug, posture, restlessness fire on 2-13 % of its frames. The Pexels close-up: MediaPipe's full-body region is 7x the frame height there and the
-    # shoulder line barely shows; measured at stride 2: sigh 0.947, posture 0.966, the rest >= 0.98.
-    ("video/pyfeat/WolfgangLanger_Pexels.mp4", 0.94)])
+    # The Pexels close-up, where hands, shrug, posture and restlessness fire on 2-13 % of the
+    # frames: MediaPipe's full-body region is 7x the frame height and the shoulder line barely
+    # shows. Measured at stride 2: sigh 0.947, posture 0.966, the rest >= 0.98, so the 0.95
+    # criterion is not met on this clip (benchmarks/README.md); this case guards against
+    # regressions, with room for other CPUs' XNNPACK numerics (a broken stride, e.g. no
+    # interpolation, drops presence to ~0.5).
+    ("video/pyfeat/WolfgangLanger_Pexels.mp4", 0.92)])
 def test_strided_pose_moves_no_body_cue(shared_data, clip, floor):
     assert POSE_STRIDE == 2
     full, strided = _body(shared_data / clip, 1), _body(shared_data / clip, POSE_STRIDE)
