@@ -373,10 +373,13 @@ def _missing_html(prediction: Prediction, table) -> str:
 
 def baseline_note(baseline: dict) -> str:
     """What the cues were measured against, in one sentence that agrees with the headline's detail."""
+    neutral = (" Facial affect is read against the person's declared neutral recording."
+               if baseline.get("face", {}).get("declared_neutral") else "")
     if any(v.get("kind") != "personal" for v in baseline.values()):
         return ("Level one measured each signal against this person's own baseline, blended with norms from "
-                "other people talking normally where the recording is too short for a stable one (see above).")
-    return "Level one measured every signal against this person's own baseline, not against other people."
+                "other people talking normally where the recording is too short for a stable one (see above)."
+                + neutral)
+    return "Level one measured every signal against this person's own baseline, not against other people." + neutral
 
 
 def _baseline_words(baseline: dict) -> str:

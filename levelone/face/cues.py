@@ -30,7 +30,7 @@ them to [0, 1] with :func:`levelone.pipeline.baseline.squash`; thresholds and te
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -43,7 +43,7 @@ from levelone.face.affect import EMOTIONS, expression_arousal, expression_valenc
 from levelone.face.headpose import angles, head_axes, to_head_frame
 from levelone.params import apply_operating_points, from_section
 
-VERSION = "2"
+VERSION = "3"  # 3: a declared neutral keeps the baseline's evidence counts
 
 
 @dataclass(frozen=True)
@@ -369,10 +369,9 @@ def declare_neutral(baseline: Baseline, signals: pd.DataFrame) -> Baseline:
     if not ok.any():
         raise ValueError("the declared neutral recording has no face with expression probabilities")
     med = np.median(probs[ok], axis=0)[None, :]
-    out = Baseline(dict(baseline.median), dict(baseline.scale), baseline.n_frames)
-    out.median[NEUTRAL_KEYS["valence"]] = float(expression_valence(med)[0])
-    out.median[NEUTRAL_KEYS["arousal"]] = float(expression_arousal(med)[0])
-    return out
+    median = {**baseline.median, NEUTRAL_KEYS["valence"]: float(expression_valence(med)[0]),
+              NEUTRAL_KEYS["arousal"]: float(expression_arousal(med)[0])}
+    return replace(baseline, median=median, scale=dict(baseline.scale), count=dict(baseline.count))
 
 
 def expression_reference(baseline: Baseline | None, signals: pd.DataFrame, fps: float,

@@ -89,9 +89,14 @@ def assemble(raw: pd.DataFrame, baseline: Baseline, meta: FrameMeta,
     maps a codebook modality to its cue function (default: the real modules). A modality whose raw
     sources are all missing is not asked for cues; its columns are filled as missing evidence.
     A baseline with too little evidence is blended with the population norms (``population``,
-    default: the shipped calibration's), and ``meta.baseline`` records what was used.
+    default: the shipped calibration's), and ``meta.baseline`` records what was used, including
+    ``face.declared_neutral`` when the person's neutral face comes from a declared recording.
     """
+    from levelone.face.cues import NEUTRAL_KEYS
+
     baseline, used = blend_with_population(baseline, meta.fps, population)
+    if NEUTRAL_KEYS["valence"] in baseline.median and "face" in used:
+        used = {**used, "face": {**used["face"], "declared_neutral": True}}
     meta = replace(meta, baseline=used)
     n = meta.n_frames
     signals = align_rows(signal_columns(raw), n)

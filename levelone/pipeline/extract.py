@@ -139,21 +139,24 @@ def run(plan_: Plan, *, out: str | os.PathLike | None = None, workers: int | Non
 def extract(input: str | os.PathLike, out: str | os.PathLike | None = None, workers: int | None = 1,
             cache_dir: str | os.PathLike | None = None, transcript: str | os.PathLike | None = None,
             asr: bool = True, force: bool = False, progress: bool = True, engine: str = "pool",
-            address: str | None = None, speaker: str | None = None) -> list[Path]:
+            address: str | None = None, speaker: str | None = None,
+            neutral: str | os.PathLike | None = None) -> list[Path]:
     """Extract level one for a video, a folder of videos or a BAH root; returns the FrameTable paths.
 
     ``out``: for a video, the FrameTable path (default: inside the cache); for a dataset, a folder
     of ``<video_id>.parquet`` files (default: inside the cache). An existing output is replaced only
     with ``force`` (one already up to date is kept). A dataset keeps going past bad videos and then
     raises one :class:`InputError` naming how many failed and the first one. ``speaker`` names the
-    person in multi-speaker transcripts (:func:`levelone.media.transcript.load_conversation`).
+    person in multi-speaker transcripts (:func:`levelone.media.transcript.load_conversation`);
+    ``neutral`` is a recording of the same person declared neutral (one video only; see
+    :func:`levelone.pipeline.inputs.plan`).
     """
-    p = plan(input, transcript, speaker)
+    p = plan(input, transcript, speaker, neutral)
     result = run(p, out=out, workers=workers, cache_dir=cache_dir, asr=asr, force=force, progress=progress,
                  engine=engine, address=address)
     if result.failures:
         first = result.failures[0]
         raise InputError(input, f"{len(result.failures)} of {len(p.jobs)} videos failed "
                                 f"(first: {first}); the others are done")
-    return [result.tables[j.video_id] for j in p.jobs if j.video_id in result.tables]
+    return [result.tables[j.video_id] for j in p.jobs if j.video_id in result.tables and not j.neutral]
 

@@ -1,5 +1,9 @@
 """Stage two on disk: per participant a baseline over all their cached signals -> FrameTable files.
 
+A recording declared neutral (``VideoJob.neutral``, ``--neutral``) joins its participant's baseline
+and becomes the reference of their facial affect (:func:`levelone.face.cues.declare_neutral`); it
+gets no FrameTable of its own.
+
 Each FrameTable's ``meta.input_hash`` (:func:`levelone.pipeline.versions.assembly_key`) hashes the
 raw-signal keys of all the participant's videos and the stage-2 versions: an output with the same
 hash is up to date and kept; another one is replaced only with ``overwrite``.
@@ -31,6 +35,23 @@ def stored_hash(path: Path) -> str | None:
         return None
 
 
+def _declare_neutrals(baselines: dict, pid: str, neutrals: list[VideoJob], frames: Mapping[str, pd.DataFrame],
+                      result: ExtractResult) -> bool:
+    """Make the participant's declared neutral recordings their facial-affect reference; False
+    (and a failure recorded) when one cannot serve, so nothing is assembled against a wrong one."""
+    from levelone.face.cues import declare_neutral
+
+    found = [frames[j.video_id] for j in neutrals if j.video_id in frames]
+    if not found:
+        return not neutrals
+    try:
+        baselines[pid] = declare_neutral(baselines[pid], pd.concat(found, ignore_index=True))
+    except ValueError as err:
+        result.failures.append(Failure(str(neutrals[0].path), str(err)))
+        return False
+    return True
+
+
 def run_stage2(jobs: list[VideoJob], keys: dict[str, str], targets: dict[str, Path], cache: Cache,
                overwrite: bool, cue_functions: Mapping[str, CueFunction] | None,
                result: ExtractResult, source_of: Callable[[VideoJob], str],
@@ -45,6 +66,8 @@ def run_stage2(jobs: list[VideoJob], keys: dict[str, str], targets: dict[str, Pa
         akeys = {j.video_id: assembly_key(j.video_id, raw_keys, versions) for j in pjobs}
         pending = []
         for j in pjobs:
+            if j.neutral:
+                continue  # baseline only
             target = targets[j.video_id]
             if target.exists():
                 stored = stored_hash(target)
@@ -68,6 +91,8 @@ def run_stage2(jobs: list[VideoJob], keys: dict[str, str], targets: dict[str, Pa
         cols = union_columns(d for d, _ in loaded.values())
         frames = {vid: d.reindex(columns=cols) for vid, (d, _) in loaded.items()}
         baselines = fit_baselines(frames, {j.video_id: j.participant_id for j in pjobs})
+        if not _declare_neutrals(baselines, pid, [j for j in pjobs if j.neutral], frames, result):
+            continue
         for j in pending:
             if j.video_id not in loaded:
                 continue

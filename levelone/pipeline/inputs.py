@@ -28,6 +28,7 @@ class VideoJob:
     path: Path
     transcript: Path | None = None
     speaker: str | None = None  # the person's label in a multi-speaker transcript (load_conversation)
+    neutral: bool = False  # a recording of the person declared neutral: baseline and reference only
 
 
 @dataclass
@@ -53,19 +54,40 @@ def _sidecar_transcript(video: Path) -> Path | None:
     return None
 
 
-def plan(input: str | os.PathLike, transcript: str | os.PathLike | None = None, speaker: str | None = None) -> Plan:
+def plan(input: str | os.PathLike, transcript: str | os.PathLike | None = None, speaker: str | None = None,
+         neutral: str | os.PathLike | None = None) -> Plan:
     """Resolve an input path to the videos it names, with participant ids and transcripts.
 
     ``speaker`` names the person in every video's transcript (a JSON speaker label or an ELAN
-    tier; :func:`levelone.media.transcript.load_conversation`).
+    tier; :func:`levelone.media.transcript.load_conversation`). ``neutral`` (one video only) is a
+    recording of the same person declared neutral: it joins their baseline and is the reference
+    of their facial affect (:func:`levelone.face.cues.declare_neutral`), and gets no FrameTable.
     """
     p = _plan(input, transcript)
+    if neutral is not None:
+        p.jobs.append(_neutral_job(p, Path(neutral)))
     if speaker is not None:
-        p.jobs = [replace(j, speaker=speaker) for j in p.jobs]
+        if p.kind == "video" and p.jobs[0].transcript is None:
+            raise InputError(input, "--speaker names a speaker of a transcript: give one with --transcript")
+        p.jobs = [j if j.neutral else replace(j, speaker=speaker) for j in p.jobs]
     if p.kind == "video" and p.jobs[0].transcript is not None:  # a wrong speaker fails now, not after vision
         from levelone.media.transcript import load_conversation
         load_conversation(p.jobs[0].transcript, speaker=speaker)
     return p
+
+
+def _neutral_job(p: Plan, path: Path) -> VideoJob:
+    if p.kind != "video":
+        raise InputError(path, "--neutral applies to a single video, not to a folder or dataset")
+    if not path.is_file():
+        raise InputError(path, "neutral recording not found")
+    from levelone.media.video import check_video
+
+    check_video(path)
+    video = p.jobs[0]
+    if path.resolve() == video.path.resolve():
+        raise InputError(path, "the neutral recording is the video itself")
+    return VideoJob(f"{video.video_id}.neutral", video.participant_id, path, _sidecar_transcript(path), neutral=True)
 
 
 def _plan(input: str | os.PathLike, transcript: str | os.PathLike | None) -> Plan:

@@ -28,6 +28,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--speaker", default=None, metavar="NAME",
                         help="the person in the video, where the transcript holds several speakers: their JSON 'speaker' label "
                         "or their ELAN tier; the other speakers' turns become the stance model's context")
+    parser.add_argument("--neutral", default=None, metavar="VIDEO",
+                        help="a recording of the same person declared neutral (a calm answer, a calibration question): "
+                        "it joins their baseline and their neutral face becomes the reference of facial affect")
     parser.add_argument("--annotations", metavar="FILE",
                         help="annotators' segments for this video: .eaf, .csv (columns below), or BAH's "
                              "annotation .yaml (FILE or FILE::KEY)")
@@ -51,7 +54,8 @@ def run(args: argparse.Namespace) -> int:
     from reports.terminal import interactive
 
     log = None if args.quiet else StageLog(sys.stderr)
-    result = analyze(args.video, args.output, transcript=args.transcript, speaker=args.speaker, model_dir=args.model,
+    result = analyze(args.video, args.output, transcript=args.transcript, speaker=args.speaker, neutral=args.neutral,
+                     model_dir=args.model,
                      annotation=args.annotations, asr=not args.no_asr, force=args.force,
                      progress=not args.quiet and interactive(sys.stderr), pdf=args.pdf, on_stage=log,
                      kind=args.kind, adapt=args.adapt)

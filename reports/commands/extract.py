@@ -22,7 +22,8 @@ EXAMPLES = """examples:
   ahcue extract clip.mp4 -o clip.features.parquet
   ahcue extract /data/BAH --workers 1 --cache-dir /scratch/ahcue-cache
   ahcue extract videos/ -o tables/ --no-asr
-  ahcue extract session.mp4 --transcript session.json --speaker client"""
+  ahcue extract session.mp4 --transcript session.json --speaker client
+  ahcue extract answer.mp4 --neutral calm_intro.mp4 -o answer.features.parquet"""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -47,6 +48,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--speaker", default=None, metavar="NAME",
                         help="the person in the video, where the transcript holds several speakers: their JSON 'speaker' label "
                              "or their ELAN tier; the other speakers' turns become the stance model's context")
+    parser.add_argument("--neutral", default=None, metavar="VIDEO",
+                        help="a recording of the same person declared neutral (a calm answer, a calibration question): "
+                             "it joins their baseline and their neutral face becomes the reference of facial affect")
     parser.add_argument("--no-asr", action="store_true",
                         help="never transcribe: without a transcript the text signals are missing")
     parser.add_argument("--force", action="store_true", help="overwrite existing outputs")
@@ -59,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
     from levelone.pipeline.extract import plan, run as run_extract
     from reports.terminal import interactive
 
-    p = plan(args.input, args.transcript, args.speaker)
+    p = plan(args.input, args.transcript, args.speaker, args.neutral)
     out = args.output
     if p.kind == "video":
         out = Path(out) if out is not None else Path.cwd() / f"{p.jobs[0].path.stem}.features.parquet"

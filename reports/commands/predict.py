@@ -34,6 +34,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--speaker", default=None, metavar="NAME",
                         help="the person in the video, where the transcript holds several speakers: their JSON 'speaker' label "
                         "or their ELAN tier; the other speakers' turns become the stance model's context")
+    parser.add_argument("--neutral", default=None, metavar="VIDEO",
+                        help="a recording of the same person declared neutral (a calm answer, a calibration question): "
+                        "it joins their baseline and their neutral face becomes the reference of facial affect")
     parser.add_argument("--cache-dir", metavar="DIR", default=None,
                         help="level-one cache folder (default $AHCUE_CACHE, else ~/.cache/ahcue)")
     parser.add_argument("--no-asr", action="store_true", help="do not transcribe when no transcript is given")
@@ -70,7 +73,8 @@ def run(args: argparse.Namespace) -> int:
         from levelone.media.video import probe
         from levelone.pipeline.extract import extract
         has_audio = bool(probe(src).has_audio)
-        paths = extract(src, cache_dir=args.cache_dir, transcript=args.transcript, speaker=args.speaker, asr=not args.no_asr,
+        paths = extract(src, cache_dir=args.cache_dir, transcript=args.transcript, speaker=args.speaker,
+                        neutral=args.neutral, asr=not args.no_asr,
                         progress=not args.json and interactive(sys.stderr))
         table = read(paths[0])
     if args.transcript:

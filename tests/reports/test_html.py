@@ -276,3 +276,12 @@ def test_baseline_note_says_when_population_norms_were_blended_in(case):
     blended = render_report(pred.replace(baseline=short), table)
     assert "blended with norms from other people" in blended and "not against other people" not in blended
     assert "Too short for a stable personal baseline" in blended
+
+
+def test_baseline_note_names_a_declared_neutral_recording(case):
+    table, pred = case
+    face = {"kind": "personal", "personal_s": 40.0, "stable_s": 30.0, "personal_weight": 1.0}
+    plain = render_report(pred.replace(baseline={"face": face}), table)
+    declared = render_report(pred.replace(baseline={"face": {**face, "declared_neutral": True}}), table)
+    assert "declared neutral recording" not in plain
+    assert "Facial affect is read against the person" in declared and "declared neutral recording." in declared

@@ -272,3 +272,54 @@ def test_the_interviewer_is_context_not_the_person(shared_data, tmp_path):
     p_both, p_alone = both.data["text.p_change"].to_numpy(), alone.data["text.p_change"].to_numpy()
     np.testing.assert_allclose(p_both[first], p_alone[first])
     assert np.abs(p_both[later] - p_alone[later]).max() > 1e-3
+
+
+def test_neutral_recording_is_checked_when_planned(shared_data, tmp_path):
+    video = shared_data / "video/cremad/1001_DFA_HAP_XX.flv"
+    p = plan(video, neutral=shared_data / "video/cremad/1001_DFA_NEU_XX.flv")
+    assert [j.neutral for j in p.jobs] == [False, True]
+    assert p.jobs[1].participant_id == p.jobs[0].participant_id and p.jobs[1].video_id != p.jobs[0].video_id
+    with pytest.raises(InputError, match="not found"):
+        plan(video, neutral=tmp_path / "nothing.mp4")
+    with pytest.raises(InputError, match="the video itself"):
+        plan(video, neutral=video)
+    with pytest.raises(InputError, match="single video"):
+        plan(shared_data / "video/cremad", neutral=video)
+    (tmp_path / "text.mp4").write_text("not a video")
+    with pytest.raises(InputError):
+        plan(video, neutral=tmp_path / "text.mp4")
+
+
+@pytest.mark.slow
+def test_a_declared_neutral_recording_is_the_facial_reference(shared_data, tmp_path):
+    """CREMA-D's happy clip against the same actor's neutral clip: the neutral joins the baseline
+    and its face is the reference at full weight (the clip alone is only 2 s, so without it the
+    reference is mostly the population's); a neutral without a face is refused."""
+    cremad = shared_data / "video/cremad"
+    cache = tmp_path / "cache"
+    alone = read(extract(cremad / "1001_DFA_HAP_XX.flv", out=tmp_path / "alone.parquet", cache_dir=cache,
+                         asr=False, progress=False)[0])
+    paths = extract(cremad / "1001_DFA_HAP_XX.flv", out=tmp_path / "with.parquet", cache_dir=cache, asr=False,
+                    progress=False, neutral=cremad / "1001_DFA_NEU_XX.flv")
+    assert paths == [tmp_path / "with.parquet"] and sorted(p.name for p in tmp_path.glob("*.parquet")) == \
+        ["alone.parquet", "with.parquet"]  # no table for the neutral recording
+    declared = read(paths[0])
+    assert declared.meta.baseline["face"].get("declared_neutral") is True
+    assert "declared_neutral" not in alone.meta.baseline.get("face", {})
+    assert declared.meta.input_hash != alone.meta.input_hash
+    from levelone.face.cues import NEUTRAL_KEYS, declare_neutral
+    from levelone.pipeline.baseline import Baseline
+    neutral_raw = read(extract(cremad / "1001_DFA_NEU_XX.flv", out=tmp_path / "n.parquet", cache_dir=cache,
+                               asr=False, progress=False)[0]).data
+    reference = declare_neutral(Baseline({}, {}, 0), neutral_raw).median[NEUTRAL_KEYS["valence"]]
+    from levelone.face.affect import EMOTIONS, expression_valence
+    probs = declared.data[[f"face.expr_{e}" for e in EMOTIONS]].to_numpy(float)
+    ok = np.isfinite(probs).all(axis=1)
+    expected = np.clip(expression_valence(probs[ok]) - reference, -1, 1)
+    got = declared.data["affect.face.valence"].to_numpy(float)[ok]
+    assert np.nanmedian(got) > 0.3  # happy, read against this actor's own neutral face
+    assert abs(np.nanmedian(got) - np.nanmedian(expected)) < 0.15
+    with pytest.raises(InputError, match="no_face.mp4"):
+        extract(cremad / "1001_DFA_HAP_XX.flv", out=tmp_path / "bad.parquet", cache_dir=cache, asr=False,
+                progress=False, neutral=shared_data / "video/pyfeat/no_face.mp4")
+    assert not (tmp_path / "bad.parquet").exists()
