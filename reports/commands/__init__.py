@@ -5,6 +5,22 @@ Each module defines ``NAME`` (the sub-command), ``HELP`` (one line), ``add_argum
 fast and no model loads at import time.
 """
 
+import argparse
+
+
+def add_person_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--speaker`` and ``--neutral``: who the person in the video is, shared by the commands that
+    extract level one from a video (analyze, extract, predict)."""
+    parser.add_argument("--speaker", default=None, metavar="NAME",
+                        help="the person in the video, where the transcript holds several speakers: their JSON "
+                             "'speaker' label or their ELAN tier; the other speakers' turns become the stance "
+                             "model's context")
+    parser.add_argument("--neutral", default=None, metavar="VIDEO",
+                        help="a recording of the same person declared neutral (a calm answer, a calibration "
+                             "question): it joins their baseline and their neutral face becomes the reference of "
+                             "facial affect")
+
+
 # (module, command name, one-line help). Order is the order `ahcue --help` lists them.
 COMMANDS: list[tuple[str, str, str]] = [
     ("analyze", "analyze", "everything for one video: features, prediction, ELAN file, report"),

@@ -4,6 +4,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from reports.commands import add_person_arguments
+
 NAME = "analyze"
 HELP = "everything for one video: features, prediction, ELAN file, report"
 EXAMPLES = """examples:
@@ -25,12 +27,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--transcript", metavar="FILE",
                         help="transcript with word times (.srt .vtt .eaf .json, BAH .yml); default: a sidecar "
                              "file beside the video, else offline speech recognition")
-    parser.add_argument("--speaker", default=None, metavar="NAME",
-                        help="the person in the video, where the transcript holds several speakers: their JSON 'speaker' label "
-                        "or their ELAN tier; the other speakers' turns become the stance model's context")
-    parser.add_argument("--neutral", default=None, metavar="VIDEO",
-                        help="a recording of the same person declared neutral (a calm answer, a calibration question): "
-                        "it joins their baseline and their neutral face becomes the reference of facial affect")
+    add_person_arguments(parser)
     parser.add_argument("--annotations", metavar="FILE",
                         help="annotators' segments for this video: .eaf, .csv (columns below), or BAH's "
                              "annotation .yaml (FILE or FILE::KEY)")

@@ -16,6 +16,8 @@ import json
 import sys
 from pathlib import Path
 
+from reports.commands import add_person_arguments
+
 NAME = "extract"
 HELP = "level one: a video, a folder of videos or a BAH root to FrameTables"
 EXAMPLES = """examples:
@@ -45,12 +47,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="cache folder (default $AHCUE_CACHE, else <dataset>/.ahcue-cache, else ~/.cache/ahcue)")
     parser.add_argument("--transcript", default=None, metavar="FILE",
                         help="transcript for a single video (.yml BAH Whisper, .srt, .vtt, .eaf, .json)")
-    parser.add_argument("--speaker", default=None, metavar="NAME",
-                        help="the person in the video, where the transcript holds several speakers: their JSON 'speaker' label "
-                             "or their ELAN tier; the other speakers' turns become the stance model's context")
-    parser.add_argument("--neutral", default=None, metavar="VIDEO",
-                        help="a recording of the same person declared neutral (a calm answer, a calibration question): "
-                             "it joins their baseline and their neutral face becomes the reference of facial affect")
+    add_person_arguments(parser)
     parser.add_argument("--no-asr", action="store_true",
                         help="never transcribe: without a transcript the text signals are missing")
     parser.add_argument("--force", action="store_true", help="overwrite existing outputs")

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import argparse
 
+from reports.commands import add_person_arguments
+
 NAME = "predict"
 HELP = "A/H prediction for one video with a trained or the default model"
 EXAMPLES = """examples:
@@ -31,12 +33,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="how frame scores become the video score (default: sliding_max_24, as BAH)")
     parser.add_argument("--transcript", metavar="FILE", default=None,
                         help="transcript file (video input only; default: sidecar file or speech recognition)")
-    parser.add_argument("--speaker", default=None, metavar="NAME",
-                        help="the person in the video, where the transcript holds several speakers: their JSON 'speaker' label "
-                        "or their ELAN tier; the other speakers' turns become the stance model's context")
-    parser.add_argument("--neutral", default=None, metavar="VIDEO",
-                        help="a recording of the same person declared neutral (a calm answer, a calibration question): "
-                        "it joins their baseline and their neutral face becomes the reference of facial affect")
+    add_person_arguments(parser)
     parser.add_argument("--cache-dir", metavar="DIR", default=None,
                         help="level-one cache folder (default $AHCUE_CACHE, else ~/.cache/ahcue)")
     parser.add_argument("--no-asr", action="store_true", help="do not transcribe when no transcript is given")
