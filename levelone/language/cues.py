@@ -22,6 +22,7 @@ from scipy.ndimage import maximum_filter1d
 from levelone.columns import ColumnSpec, affect_columns, cue_columns, presence, signal_columns
 from levelone.pipeline.baseline import Baseline, squash
 from levelone.language.lexicon import Lexicon, load_lexicon, normalise
+from levelone.language.textaffect import conversation_turns
 from levelone.media.transcript import Turn, Word
 from levelone.params import apply_operating_points, from_section
 
@@ -99,18 +100,17 @@ class Scorer(Protocol):
 def conversation_context(spans: Sequence[tuple[float, float]], texts: Sequence[str],
                          others: Sequence[Turn]) -> list[list[tuple[bool, str]]]:
     """Per sentence of the person, the turns before it: their own earlier sentences and the other
-    speakers' turns that started before it, in time order, as ``(is_the_person, text)``.
+    speakers' turns that started before it, in time order, as ``(is_the_person, text)`` (the
+    same turns :func:`levelone.language.textaffect.conversation_turns` gives ``text-affect``).
 
     Empty until another speaker has spoken: the context model was trained on conversations (MI
     sessions), so a sentence is scored with context only once there is one.
     """
     events = sorted([(start, True, t) for (start, _), t in zip(spans, texts)] +
                     [(o.start_s, False, o.text) for o in others], key=lambda e: e[0])
-    out = []
-    for start, _ in spans:
-        before = [(me, t) for s, me, t in events if s < start]
-        out.append(before if any(not me for me, _ in before) else [])
-    return out
+    before = conversation_turns([t for _, _, t in events], [me for _, me, _ in events])
+    mine = [b for (_, me, _), b in zip(events, before) if me]
+    return [b if any(not me for me, _ in b) else [] for b in mine]
 
 
 @dataclass(frozen=True)
