@@ -76,7 +76,7 @@ def table(raw_df: pd.DataFrame, fps: float, baseline=None, video_id: str = "clip
     """A FrameTable from raw signals; ``baseline`` None = the clip's own (single-video mode)."""
     from levelone.frametable import FrameMeta
     from levelone.pipeline.assemble import assemble, signal_columns
-    from levelone.pipeline.baseline import Baseline
+    from levelone.baseline import Baseline
 
     b = baseline if baseline is not None else Baseline.fit([signal_columns(raw_df)])
     return assemble(raw_df, b, FrameMeta(video_id, video_id, fps, len(raw_df)))
@@ -144,7 +144,7 @@ def run(cache: Path, mismatch: bool = True) -> dict:
     except ImportError:  # ahcue before declared neutrals: the neutral clip is a plain baseline
         declare_neutral = lambda baseline, signals: baseline  # noqa: E731
     from levelone.pipeline.assemble import signal_columns
-    from levelone.pipeline.baseline import Baseline
+    from levelone.baseline import Baseline
 
     raws = {e: raw(clip(e), cache) for e in EMOTIONS}
     fps = 29.97

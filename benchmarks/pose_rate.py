@@ -35,7 +35,7 @@ ACTIVE = 0.5
 def body(path: Path, stride: int) -> pd.DataFrame:
     from levelone.body.cues import body_cues
     from levelone.media.video import probe
-    from levelone.pipeline.baseline import Baseline
+    from levelone.baseline import Baseline
     from levelone.pipeline.vision import vision_signals
 
     info = probe(path)

@@ -100,7 +100,7 @@ class FrameMeta:
     versions: dict[str, str] = field(default_factory=dict)  # extractor name -> version
     missing: list[str] = field(default_factory=list)  # sources with no evidence at all
     # per source: personal baseline, population norms or a blend (short recordings), see
-    # levelone.pipeline.baseline.blend_with_population
+    # levelone.baseline.blend_with_population
     baseline: dict[str, dict] = field(default_factory=dict)
     format_version: int = FORMAT_VERSION
 

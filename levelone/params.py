@@ -4,12 +4,12 @@ Every modality declares its tunable numbers as one frozen dataclass with the uni
 name (``FaceCueParams``, ``BodyCueParams``, ``AudioCueParams``, ``LanguageCueParams``), the way
 librosa exposes ``pyin``'s tunables. The code defaults are the documented starting values; the
 values actually used come from ``levelone/data/calibration.json``, written by ``ahcue calibrate``
-(:mod:`levelone.pipeline.calibrate`) from real reference speech, speakers held out.
+(:mod:`levelone.training.calibrate`) from real reference speech, speakers held out.
 
 Besides each modality's thresholds the calibration holds, per cue, an **operating point**: the raw
 activation level that ordinary speech of the reference speakers rarely exceeds. :func:`recentre`
 moves the cue's 0.5 to that level (a logistic shift, exact for a cue that is a single
-:func:`~levelone.pipeline.baseline.squash`: it is a threshold change in baseline units), so a cue is
+:func:`~levelone.baseline.squash`: it is a threshold change in baseline units), so a cue is
 active only when the behaviour stands out against ordinary talk. Cues never get *more* sensitive
 than their code thresholds (levels below 0.5 are not shipped).
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage
 
-from levelone.pipeline.baseline import MAD_TO_SD
+from levelone.baseline import MAD_TO_SD
 
 VERSION = "1"  # part of the stage-2 cache key (levelone.pipeline.versions.CUE_MODULES)
 

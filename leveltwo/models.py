@@ -157,7 +157,7 @@ def codebook_prior(stats=None, quiet: dict | float | None = None):
         weights[names.index(f"within.{m}")] = WITHIN_WEIGHT
     model = ConflictDetector(constraint_weight=0.0, targets=targets)
     ctx = context_names(model.mode)
-    from levelone.pipeline.baseline import squash
+    from levelone.baseline import squash
 
     at_baseline = float(squash(np.zeros(1), QUIET_Z_THRESHOLD)[0])  # a cue's activation at the person's baseline
     cue_total = float(sum(w for n, w in zip(names, weights) if n.startswith("cue.")))

@@ -92,3 +92,14 @@ def test_cycle_finder_finds_a_planted_cycle():
 def test_models_never_import_the_training_loop():
     g = graph()
     assert "leveltwo.train" not in g["leveltwo.detector"] | g["leveltwo.xgb"]
+
+
+def test_runtime_never_imports_the_training_area():
+    """Training and calibration (levelone.training) are research code: what ``analyze`` runs
+    (every other module of the four packages, the CLI's training commands aside) never imports it."""
+    g = graph()
+    training = {m for m in g if m == "levelone.training" or m.startswith("levelone.training.")}
+    assert training, "levelone.training not found"
+    allowed = training | {"reports.commands.calibrate", "reports.commands.train_text"}
+    offenders = sorted((m, d) for m, deps in g.items() if m not in allowed for d in deps & training)
+    assert offenders == []

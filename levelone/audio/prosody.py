@@ -30,10 +30,10 @@ from scipy.ndimage import maximum_filter1d, uniform_filter1d
 
 from levelone.columns import ColumnSpec, affect_columns, cue_columns, presence, signal_columns
 from levelone.affectnorms import AUDIO_FULL_S, AUDIO_POPULATION_MEDIAN, AUDIO_POPULATION_SCALE, blend_reference
-from levelone.pipeline.baseline import Baseline, squash
+from levelone.baseline import Baseline, squash
+from levelone.media.audio import SR, resample, to_mono
 from levelone.params import apply_operating_points, from_section
 
-SR = 16000
 HOP_S = 0.01
 HOP = int(SR * HOP_S)
 FRAME_LENGTH = 1024  # 64 ms: two periods of a 31 Hz voice, enough for fmin = 65 Hz
@@ -43,22 +43,6 @@ _EPS = 1e-10
 
 
 # ----------------------------------------------------------------------------- low-level signals
-
-def to_mono(y: np.ndarray) -> np.ndarray:
-    """Mono float32 from (n,), (channels, n) or (n, channels) audio."""
-    y = np.asarray(y, np.float32)
-    if y.ndim == 2:
-        y = y.mean(axis=0 if y.shape[0] < y.shape[1] else 1)
-    return np.nan_to_num(y.reshape(-1))
-
-
-def resample(y: np.ndarray, sr: int, target: int = SR) -> np.ndarray:
-    """Resample mono ``y`` to ``target`` Hz (soxr through librosa; imported lazily)."""
-    if sr == target or y.size == 0:
-        return y.astype(np.float32)
-    import librosa
-    return librosa.resample(y, orig_sr=sr, target_sr=target, res_type="soxr_hq").astype(np.float32)
-
 
 def _frames(y: np.ndarray, frame_length: int, hop: int) -> np.ndarray:
     """Centred frames, shape (frame_length, n_hop) with n_hop = 1 + len(y) // hop."""

@@ -25,7 +25,7 @@ import pandas as pd
 from scipy import ndimage
 
 from levelone.columns import ColumnSpec, affect_columns, cue_columns, signal_columns
-from levelone.pipeline.baseline import Baseline, squash
+from levelone.baseline import Baseline, squash
 from levelone.temporal import (gradient, hold, interpolate_gaps, jitter, oscillation, periodicity, robust_z,
                                smooth, sustained)
 from levelone.params import apply_operating_points, from_section

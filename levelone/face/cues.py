@@ -25,7 +25,7 @@ the two eye centres) so they do not change with the distance to the camera. Sign
   the frame's longer side): where the face is, for posture.
 
 Cues (:func:`face_cues`) compare robust z-scores against the person's :class:`Baseline` and map
-them to [0, 1] with :func:`levelone.pipeline.baseline.squash`; thresholds and temporal rules follow the
+them to [0, 1] with :func:`levelone.baseline.squash`; thresholds and temporal rules follow the
 ``measurement`` text of each face cue in ``codebook/data/vocabulary.yaml``.
 """
 from __future__ import annotations
@@ -36,7 +36,7 @@ import numpy as np
 import pandas as pd
 
 from levelone.columns import ColumnSpec, affect_columns, cue_columns, signal_columns
-from levelone.pipeline.baseline import Baseline, squash
+from levelone.baseline import Baseline, squash
 from levelone.temporal import gradient, hold, robust_z, sustained, tophat
 from levelone.affectnorms import FACE_FULL_S, FACE_POPULATION, blend_reference, centre, personal_weight
 from levelone.face.affect import EMOTIONS, expression_arousal, expression_valence

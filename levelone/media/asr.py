@@ -58,7 +58,7 @@ def transcribe(audio_or_path: str | os.PathLike | np.ndarray, sr: int = 16000) -
         if y.ndim == 2:
             y = y.mean(axis=0 if y.shape[0] < y.shape[1] else 1)
         if sr != 16000:
-            from levelone.audio.prosody import resample
+            from levelone.media.audio import resample
             y = resample(y, sr, 16000)
         if y.size < 1600 or not np.any(np.abs(y) > 1e-5):
             return []

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from codebook.vocabulary import MODALITIES
-from levelone.pipeline.baseline import Baseline, blend_with_population
+from levelone.baseline import Baseline, blend_with_population
 from levelone.frametable import SOURCES, FrameMeta, FrameTable, required_columns, validate
 
 VERSION = "2"  # bump when assembly changes what a FrameTable holds

@@ -11,7 +11,7 @@ Two stages (see DESIGN.md), one module per job:
   (:mod:`levelone.pipeline.pool`); each worker writes its own entry atomically, so a crash loses
   only the videos in flight and a re-run skips everything already cached.
 - Stage 2, **assembly**, cheap (:mod:`levelone.pipeline.frametables`): per participant a
-  :class:`levelone.pipeline.baseline.Baseline` over the raw signals of all their videos (a BAH
+  :class:`levelone.baseline.Baseline` over the raw signals of all their videos (a BAH
   root; a single video or a plain folder: the video itself), then the four cue modules -> a
   validated FrameTable (:mod:`levelone.pipeline.assemble`).
 

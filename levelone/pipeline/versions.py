@@ -30,7 +30,7 @@ SIGNAL_MODULES = ("levelone.media.video", "levelone.pipeline.vision", "levelone.
                   "levelone.face.headpose", "levelone.face.affect", "levelone.body.cues", "levelone.audio.prosody",
                   "levelone.media.transcript", "levelone.media.asr", "levelone.language.cues", "levelone.language.textaffect")
 CUE_MODULES = ("levelone.face.cues", "levelone.body.cues", "levelone.audio.prosody", "levelone.language.cues",
-               "levelone.temporal", "levelone.params", "levelone.pipeline.baseline", "levelone.pipeline.assemble",
+               "levelone.temporal", "levelone.params", "levelone.baseline", "levelone.pipeline.assemble",
                "codebook.vocabulary", "levelone.affectnorms", "levelone.face.affect")
 FALLBACK_VERSION = "0"
 ABSENT_VERSION = "absent"

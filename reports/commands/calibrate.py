@@ -4,7 +4,7 @@ model's quiet shift, from real reference speech; write the shipped files and the
 One command regenerates, deterministically:
 
 - ``levelone/data/calibration.json``: every modality's cue parameters in force, per-cue operating
-  points and population norms (:mod:`levelone.pipeline.calibrate`);
+  points and population norms (:mod:`levelone.training.calibrate`);
 - ``levelone/data/calibration_card.json``: per cue, the activation rate on held-out reference
   speakers (leave one speaker out), the speakers and seconds behind it, and where the evidence that
   the cue fires on its behaviour comes from;
@@ -66,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
     from levelone.face.cues import face_params
     from levelone.language.cues import language_params
     from levelone.params import calibration_path
-    from levelone.pipeline import calibrate as C
+    from levelone.training import calibrate as C
     from leveltwo.models import PRIOR_CALIBRATION, codebook_prior, default_model_dir, quiet_bias_shift
 
     from reports.commands.train_text import default_shared_data

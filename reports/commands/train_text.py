@@ -2,7 +2,7 @@
 
 One command reproduces the shipped models and every number in their model card: it encodes
 VADER's ground truth and AnnoMI once, runs the cross-validations described in
-:mod:`levelone.language.train` (the stance model's folds are fine-tuned one after another, each
+:mod:`levelone.training.text` (the stance model's folds are fine-tuned one after another, each
 cached in ``--cache-dir`` when given), fits the models on all data and writes
 ``text_heads.safetensors`` (valence and the frozen-vector stance heads; with ``--stance fine-tuned``
 the tuned stance layer + head go to ``text_stance.safetensors``) and ``text_heads.json`` into
@@ -56,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
     from codebook.atomic import check_writable
     from codebook.errors import InputError
     from levelone.language.textaffect import DATA_DIR
-    from levelone.language.train import output_files, train, write_outputs
+    from levelone.training.text import output_files, train, write_outputs
 
     data = Path(args.data) if args.data else default_shared_data()
     if not data.is_dir():

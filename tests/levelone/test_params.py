@@ -13,7 +13,7 @@ from levelone.face.cues import FaceCueParams, face_params
 from levelone.language.cues import LanguageCueParams, language_params
 from levelone.params import calibration_path, params_digest, recentre, shipped_calibration
 from levelone.pipeline import versions
-from levelone.pipeline.baseline import squash
+from levelone.baseline import squash
 
 UNITS = ("_z", "_s", "_deg", "_ratio", "_iod", "_db", "_sw", "_sw_per_s", "_hz", "_deg_per_s", "_p", "_valence",
          "_width", "_quantile", "_factor", "_units", "_unit", "_periodicity", "_ratio_s")

@@ -16,7 +16,7 @@ import pytest
 from levelone.face.cues import declare_neutral
 from levelone.frametable import FrameMeta
 from levelone.pipeline.assemble import assemble, signal_columns
-from levelone.pipeline.baseline import Baseline
+from levelone.baseline import Baseline
 from levelone.pipeline.extract import VideoJob, raw_signals
 from leveltwo.features import frame_features, term_pair
 

@@ -8,7 +8,7 @@ from scipy.signal import butter, lfilter
 
 from codebook.vocabulary import load_vocabulary
 from levelone.audio import prosody as A
-from levelone.pipeline.baseline import Baseline
+from levelone.baseline import Baseline
 
 
 def _load(path, sr=A.SR) -> np.ndarray:

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from codebook.vocabulary import load_vocabulary
-from levelone.pipeline.baseline import Baseline
+from levelone.baseline import Baseline
 from levelone.body.cues import body_cues, decouple, head_cues, pose_signals
 from levelone.temporal import hold, periodicity, sustained, swings, tophat
 

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from codebook.vocabulary import load_vocabulary
-from levelone.pipeline.baseline import Baseline
+from levelone.baseline import Baseline
 from levelone.face.cues import EYE_L, EYE_R, MOUTH_L, MOUTH_R, face_cues, face_signals
 from levelone.face.headpose import head_pose
 

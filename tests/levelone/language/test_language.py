@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from codebook.vocabulary import load_vocabulary
-from levelone.pipeline.baseline import Baseline
+from levelone.baseline import Baseline
 from levelone.language.cues import detect, language_cues, sentences, text_signals
 from levelone.media.transcript import Word, spread_words
 

@@ -60,7 +60,7 @@ def test_blocks_reproduce_the_packaged_encoder_and_kv_path_matches(enc):
 
 def test_training_learns_a_separable_toy_task_and_roundtrips(enc, tmp_path):
     """Three word-defined classes: a few epochs of the real training loop must separate them."""
-    from levelone.language import train as tt
+    from levelone.training import text as tt
 
     words = {0: "quit", 1: "weather", 2: "enjoy"}
     rng = np.random.default_rng(0)
@@ -91,7 +91,7 @@ def test_training_learns_a_separable_toy_task_and_roundtrips(enc, tmp_path):
 def test_tuning_several_whole_layers_learns_and_runs_on_the_packaged_lower_layers(enc, tmp_path):
     """tune="layers": the top layers train whole on frozen states; the saved model, loaded on the
     packaged encoder, gives the same logits from raw text as the net on the training states."""
-    from levelone.language import train as tt
+    from levelone.training import text as tt
 
     words = {0: "quit", 1: "weather", 2: "enjoy"}
     y = np.random.default_rng(1).integers(0, 3, 90)

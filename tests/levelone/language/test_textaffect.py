@@ -11,7 +11,7 @@ import pytest
 
 from codebook.errors import InputError
 from levelone.language import textaffect as ta
-from levelone.language import train as tt
+from levelone.training import text as tt
 STANCE_FLOOR = 0.52  # measured 0.524 (shipped frozen-vector logistic head, the utterance alone)
 STANCE_CONTEXT_FLOOR = 0.525  # measured 0.529 (the shipped context head: utterance + last 10 turns)
 FINE_TUNED_FLOOR = 0.50  # measured 0.504 / 0.510 (fine-tuned top layer, not shipped)

@@ -8,7 +8,7 @@ import pandas as pd
 from levelone.audio.prosody import SIGNAL_COLUMNS
 from levelone.frametable import AROUSAL_MODALITIES, FrameMeta
 from levelone.pipeline.assemble import assemble
-from levelone.pipeline.baseline import Baseline
+from levelone.baseline import Baseline
 
 
 def _audio_only(n: int = 100) -> pd.DataFrame:

@@ -1,7 +1,7 @@
 import numpy as np
 import pandas as pd
 
-from levelone.pipeline.baseline import Baseline, squash
+from levelone.baseline import Baseline, squash
 
 
 def test_robust_zscore_ignores_outliers_and_nans():

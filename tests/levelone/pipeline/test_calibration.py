@@ -10,7 +10,7 @@ import pandas as pd
 from codebook.vocabulary import load_vocabulary
 from levelone.frametable import FrameMeta, FrameTable
 from levelone.params import calibration_path, shipped_calibration
-from levelone.pipeline.calibrate import fit_operating_points, summary
+from levelone.training.calibrate import fit_operating_points, summary
 from leveltwo.models import prior_calibration, quiet_bias_shift
 
 

@@ -13,7 +13,7 @@ import pytest
 
 from codebook.errors import InputError
 from levelone.pipeline.assemble import align_rows, assemble, fit_baselines, missing_sources
-from levelone.pipeline.baseline import Baseline, squash
+from levelone.baseline import Baseline, squash
 from levelone.frametable import FrameMeta, read, required_columns, validate
 from levelone.pipeline.extract import RawSignals, VideoJob, extract, plan, run
 
@@ -308,7 +308,7 @@ def test_a_declared_neutral_recording_is_the_facial_reference(shared_data, tmp_p
     assert "declared_neutral" not in alone.meta.baseline.get("face", {})
     assert declared.meta.input_hash != alone.meta.input_hash
     from levelone.face.cues import NEUTRAL_KEYS, declare_neutral
-    from levelone.pipeline.baseline import Baseline
+    from levelone.baseline import Baseline
     neutral_raw = read(extract(cremad / "1001_DFA_NEU_XX.flv", out=tmp_path / "n.parquet", cache_dir=cache,
                                asr=False, progress=False)[0]).data
     reference = declare_neutral(Baseline({}, {}, 0), neutral_raw).median[NEUTRAL_KEYS["valence"]]

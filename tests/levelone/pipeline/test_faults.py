@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from levelone.pipeline.baseline import Baseline, squash
+from levelone.baseline import Baseline, squash
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[2]
@@ -228,7 +228,7 @@ def test_bad_video_is_reported_and_the_rest_finish(dataset, tmp_path, shared_dat
 def test_baseline_is_per_participant(dataset, reference):
     """Cues are z-scored against the person's own frames (all their videos), not the dataset's
     (each person's 12 s are blended with the population norms, as every short recording is)."""
-    from levelone.pipeline.baseline import blend_with_population
+    from levelone.baseline import blend_with_population
 
     by_pid: dict[str, list[pd.DataFrame]] = {}
     for name, df in reference.items():

@@ -7,7 +7,7 @@ import pandas as pd
 
 from levelone.frametable import FrameMeta
 from levelone.pipeline.assemble import assemble
-from levelone.pipeline.baseline import Baseline, blend_with_population
+from levelone.baseline import Baseline, blend_with_population
 
 POP = {"median": {"audio.gap_len_s": 0.6, "face.brow_gap": 0.9},
        "scale": {"audio.gap_len_s": 0.3, "face.brow_gap": 0.05},

@@ -12,7 +12,7 @@ import pytest
 
 from levelone.body.cues import body_cues
 from levelone.media.video import probe
-from levelone.pipeline.baseline import Baseline
+from levelone.baseline import Baseline
 from levelone.pipeline.vision import POSE_STRIDE, vision_signals
 
 ACTIVE = 0.5

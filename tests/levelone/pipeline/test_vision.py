@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from levelone.pipeline.baseline import Baseline
+from levelone.baseline import Baseline
 from levelone.body.cues import body_cues
 from levelone.face.cues import face_cues
 from levelone.media.video import iter_frames, probe

@@ -8,7 +8,7 @@ speaking normally and derives from it, reproducibly:
 - **population norms** (:func:`population_norms`): per raw-signal column the median over speakers
   of each speaker's median and robust scale, and per source the seconds of evidence after which a
   personal baseline is stable (:func:`stable_seconds`); short recordings blend their own baseline
-  with these (:func:`levelone.pipeline.baseline.blend_with_population`);
+  with these (:func:`levelone.baseline.blend_with_population`);
 - **operating points** (:func:`fit_operating_points`): per cue the activation level that ordinary
   speech exceeds in only ``target_rate`` of frames (speakers weighted equally), which becomes the
   cue's 0.5 (:func:`levelone.params.recentre`);
@@ -36,7 +36,7 @@ import pandas as pd
 
 from levelone.frametable import SOURCES, FrameMeta, FrameTable
 from levelone.pipeline.assemble import assemble, load_cue_functions, signal_columns
-from levelone.pipeline.baseline import MAD_TO_SD, Baseline
+from levelone.baseline import MAD_TO_SD, Baseline
 
 VERSION = "1"
 AUDIO_FPS = 25.0  # frame axis for audio-only reference clips

@@ -1,0 +1,1 @@
+"""Training and calibration: research code apart from what ``analyze`` runs (runtime modules never import it)."""
