@@ -2,9 +2,12 @@
 yaw-dominant one, and head motion that comes with speech is neither."""
 from __future__ import annotations
 
-import numpy as np
+import dataclasses
 
-from levelone.body.cues import head_cues
+import numpy as np
+import pytest
+
+from levelone.body.cues import body_params, head_cues
 
 FPS = 25.0
 
@@ -42,8 +45,9 @@ def test_yaw_back_and_forth_is_a_shake_not_a_nod():
     assert (cue["nod"] >= 0.5).mean() == 0.0
 
 
-def test_speech_related_head_motion_is_neither():
-    """Talking moves the head a few degrees on both axes at syllable rate, throughout."""
+def test_speech_related_head_motion_on_both_axes_is_neither():
+    """Talking moves the head a few degrees on both axes at syllable rate, throughout: neither axis
+    dominates, so neither a nod nor a shake."""
     rng = np.random.default_rng(3)
     n = int(10 * FPS)
     t = np.arange(n) / FPS
@@ -53,6 +57,28 @@ def test_speech_related_head_motion_is_neither():
     cue = head_cues(yaw, pitch, _trace(n, rng), FPS, speech=speech)
     assert (cue["nod"] >= 0.5).mean() <= 0.05
     assert (cue["shake"] >= 0.5).mean() <= 0.05
+
+
+@pytest.mark.parametrize("axis", ["pitch", "yaw"])
+def test_speech_related_head_motion_is_neither(axis):
+    """A speaker whose head bobs on one axis all the time while talking (4 degrees at 1.5 Hz, larger
+    than ``swing_min_deg`` and than the tracker's jitter): only the speech-motion floor
+    (``swing_speech_factor`` times the person's own speech-related motion) keeps it from reading as
+    nods (shakes). Without that floor the same traces are gestures (the control below)."""
+    rng = np.random.default_rng(3)
+    n = int(10 * FPS)
+    t = np.arange(n) / FPS
+    main = 4.0 * (np.sin(2 * np.pi * 1.5 * t + rng.uniform(0, 6)) + 0.6 * np.sin(2 * np.pi * 1.3 * t)) + _trace(n, rng)
+    other = 1.5 * (np.sin(2 * np.pi * 2.2 * t + rng.uniform(0, 6)) + 0.75 * np.sin(2 * np.pi * 0.9 * t)) + _trace(n, rng)
+    yaw, pitch = (other, main) if axis == "pitch" else (main, other)
+    cue_name = "nod" if axis == "pitch" else "shake"
+    params = body_params()
+    cue = head_cues(yaw, pitch, _trace(n, rng), FPS, speech=np.ones(n), params=params)
+    assert (cue["nod"] >= 0.5).mean() <= 0.05
+    assert (cue["shake"] >= 0.5).mean() <= 0.05
+    control = head_cues(yaw, pitch, _trace(n, rng), FPS, speech=np.ones(n),
+                        params=dataclasses.replace(params, swing_speech_factor=0.0))
+    assert (control[cue_name] >= 0.5).mean() >= 0.5
 
 
 def test_a_nod_stands_out_against_speech_motion():

@@ -169,15 +169,52 @@ def test_card_metrics_meet_targets():
     assert max(r["macro_f1_mean"] for r in ab["frozen_vectors_logistic_head_5_folds"]) < st["target_macro_f1"]
 
 
+def _f1_per_class(confusion) -> np.ndarray:
+    """Per-class F1 of a confusion matrix (rows: true class, columns: predicted)."""
+    c = np.asarray(confusion, np.float64)
+    return 2 * np.diag(c) / (c.sum(axis=0) + c.sum(axis=1))
+
+
+def test_card_headline_numbers_follow_from_its_records():
+    """Every headline number of the card is recomputed here from the per-fold (or pooled) records it
+    summarises, so an edited or stale summary fails; the floors below then read recomputed numbers."""
+    metrics = json.loads(ta.CARD_FILE.read_text())["metrics"]
+    val = metrics["valence"]
+    assert val["spearman_mean"] == pytest.approx(np.mean(val["spearman_per_fold"]), abs=5e-5)
+    assert val["vader_spearman_mean"] == pytest.approx(np.mean(val["vader_spearman_per_fold"]), abs=5e-5)
+    st = metrics["stance"]
+    variants = {v["variant"]: v for v in st["variants"]}
+    for v in variants.values():
+        assert v["macro_f1_mean"] == pytest.approx(np.mean(v["macro_f1_per_fold"]), abs=5e-5), v["variant"]
+    assert st["macro_f1_mean_utterance_only"] == variants["logistic"]["macro_f1_mean"]
+    assert st["macro_f1_mean"] == variants["logistic+context10"]["macro_f1_mean"]
+    assert st["context_helps"] == (st["macro_f1_mean"] > st["macro_f1_mean_utterance_only"])
+    ft = st["fine_tuned"]
+    for name, key in (("10_turns", "macro_f1_mean"), ("utterance_only", "macro_f1_mean_utterance_only")):
+        folds = ft["settings"][name]["macro_f1_per_fold"]
+        assert ft["settings"][name]["macro_f1_mean"] == pytest.approx(np.mean(folds), abs=5e-5)
+        assert ft[key] == ft["settings"][name]["macro_f1_mean"]
+    f1 = _f1_per_class(ft["confusion_pooled"])
+    np.testing.assert_allclose([ft["per_class_f1"][c] for c in ("change", "neutral", "sustain")], f1, atol=5e-5)
+
+
 def test_card_stance_floor():
     """Grouped 5-fold macro-F1 floors at what was measured (the 0.60 target is not reached: the
     shipped frozen-vector heads 0.529 with context, 0.524 alone; the fine-tuned top layer 0.504
     with context, 0.510 alone), and ambivalence in talk separates windows holding change AND
-    sustain talk from the rest."""
+    sustain talk from the rest.
+
+    These floors guard the shipped card only: training (``ahcue train-text``, minutes of CPU and
+    the AnnoMI/VADER data) is not re-run in CI, so they catch a regenerated card that measured
+    worse, not a change in the training code. The numbers they read are means recomputed from
+    the card's per-fold records (as checked in the test above)."""
     st = json.loads(ta.CARD_FILE.read_text())["metrics"]["stance"]
-    assert st["macro_f1_mean_utterance_only"] >= STANCE_FLOOR
-    assert st["macro_f1_mean"] >= max(STANCE_CONTEXT_FLOOR, st["macro_f1_mean_utterance_only"]) and st["context_helps"]
-    assert min(st["fine_tuned"]["macro_f1_mean"], st["fine_tuned"]["macro_f1_mean_utterance_only"]) >= FINE_TUNED_FLOOR
+    variants = {v["variant"]: float(np.mean(v["macro_f1_per_fold"])) for v in st["variants"]}
+    alone, context = variants["logistic"], variants["logistic+context10"]
+    assert alone >= STANCE_FLOOR
+    assert context >= max(STANCE_CONTEXT_FLOOR, alone) and st["context_helps"]
+    ft = st["fine_tuned"]["settings"]
+    assert min(np.mean(s["macro_f1_per_fold"]) for s in ft.values()) >= FINE_TUNED_FLOOR
     amb = st["talk_ambivalence"]
     assert amb["window_level"]["30s"]["auc"] >= AMBIVALENCE_AUC_FLOOR and amb["window_level"]["30s"]["positives"] > 100
     assert amb["conversation_level"]["auc"] >= AMBIVALENCE_AUC_FLOOR

@@ -6,6 +6,7 @@ import json
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from codebook.vocabulary import load_vocabulary
 from levelone.frametable import FrameMeta, FrameTable
@@ -34,8 +35,11 @@ def test_card_meets_the_quiet_targets_on_held_out_speakers():
 
 
 def test_default_model_is_quiet_on_held_out_reference_speakers():
+    """Guards the shipped file only: ``ahcue calibrate`` writes these held-out numbers from the
+    reference clips, which CI does not re-run. (The shift itself is not checked here: it is at
+    least ``QUIET_MARGIN_LOGIT`` by construction; ``test_quiet_shift_*`` below test the rule and
+    tests/leveltwo/test_l2_predict.py that the default model applies the shipped shift.)"""
     cal = prior_calibration()
-    assert cal["quiet_shift_logit"] >= 0.25
     assert cal["heldout"]["frame_positive_rate"] <= 0.05
     assert cal["heldout"]["clips_flagged"] == 0 and cal["heldout"]["clips"] >= 20
     assert shipped_calibration()["operating_points"]
@@ -62,3 +66,4 @@ def test_quiet_shift_keeps_every_clip_under_the_threshold():
     shift = quiet_bias_shift(logits, frame_rate=0.5, margin=0.0)
     assert 1.0 < shift < 1.1  # the 30-frame stretch at logit 1 must fall under 0.5 (24-frame window)
     assert quiet_bias_shift({"a": [np.full(50, -5.0)]}, margin=0.25) == 0.25
+    assert quiet_bias_shift(logits, frame_rate=0.5, margin=0.25) == pytest.approx(shift + 0.25)  # the margin adds
