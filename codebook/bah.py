@@ -1,4 +1,4 @@
-"""The BAH dataset index: read a BAH root exactly as released (see BAH-FORMAT.md), unchanged.
+"""The BAH dataset index: read a BAH root exactly as released (the layout in docs/bah-format.md), unchanged.
 
 Quirks handled here so no caller meets them: split lines whose unquoted transcripts contain
 commas (split on the first two commas only), file names with spaces or ``-DESKTOP-...``

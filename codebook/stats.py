@@ -120,7 +120,7 @@ class CueStatistics:
 
     @classmethod
     def published(cls) -> "CueStatistics":
-        """The BAH paper's statistics (BAH-FORMAT.md, 'Published cue statistics')."""
+        """The BAH paper's statistics (docs/bah-format.md, "Published cue statistics")."""
         ref = resources.files("codebook") / "data" / "bah_published_stats.json"
         return cls.from_json(ref.read_text(encoding="utf-8"), source_path=str(ref))
 

@@ -15,7 +15,7 @@ import numpy as np
 
 from codebook.vocabulary import MODALITIES, PAIRS
 
-# BAH's published statistics (BAH-FORMAT.md), used only if codebook.stats is not importable.
+# BAH's published statistics (docs/bah-format.md), used only if codebook.stats is not importable.
 _PUBLISHED_MODALITY = {"face": 0.284, "language": 0.252, "body": 0.237, "audio": 0.227}
 _PUBLISHED_PAIR = {"FL": 0.426, "LB": 0.266, "LA": 0.165, "FB": 0.101, "FA": 0.027, "AB": 0.016}
 

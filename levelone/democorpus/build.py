@@ -9,7 +9,7 @@ What is real: the faces (scikit-image's astronaut portrait and GRID corpus speak
 read from ``../shared/data/video/grid``), the speech engine (espeak-ng), the codecs (H.264 + AAC
 muxed by ffmpeg, decoded by PyAV). What is generated: the words, the head movements, the labels.
 
-The layout copies BAH exactly as ``BAH-FORMAT.md`` describes it, quirks included: video names
+The layout copies BAH exactly as ``docs/bah-format.md`` describes it, quirks included: video names
 with spaces and with a ``-DESKTOP-...`` suffix, face-crop folders named ``<video>.mp4`` with
 unpadded ``frame-<N>.jpg`` (one per decoded frame), Whisper-style transcripts with
 ``!!python/tuple`` timestamps that restart near 0 after 30 s and a null last end, unquoted

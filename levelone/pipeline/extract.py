@@ -1,6 +1,6 @@
 """Level one end to end: a video, a folder of videos or a BAH root -> FrameTables, cached and resumable.
 
-Two stages (see DESIGN.md), one module per job:
+Two stages, one module per job (the FrameTable contract they produce: levelone/frametable.py):
 
 - :mod:`levelone.pipeline.inputs`: what the input names (videos, participants, transcripts).
 - :mod:`levelone.pipeline.versions`: every ingredient of the cache keys (extractor versions,

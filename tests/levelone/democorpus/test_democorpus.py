@@ -153,7 +153,7 @@ def test_transcripts_are_whisper_yaml_with_restarting_times(demo_corpus, planted
         text = path.read_text()
         assert "!!python/tuple" in text
         with pytest.raises(yaml.YAMLError):
-            yaml.safe_load(text)  # the tag needs a registered constructor, as BAH-FORMAT says
+            yaml.safe_load(text)  # the tag needs a registered constructor (docs/bah-format.md)
         doc = yaml.load(text, Loader=TupleLoader)
         assert set(doc) == {"text", "chunks"}
         assert doc["text"].strip() == " ".join(w for w, _, _ in v["words"])
