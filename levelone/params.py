@@ -27,6 +27,8 @@ from typing import Any, Mapping, TypeVar
 
 import numpy as np
 
+from codebook.errors import InputError
+
 CALIBRATION_FILE = "calibration.json"
 T = TypeVar("T")
 
@@ -38,10 +40,15 @@ def calibration_path() -> Path:
 
 @lru_cache(maxsize=1)
 def shipped_calibration() -> dict[str, Any]:
-    """The shipped calibration as a dict; ``{}`` when the file is absent (code defaults apply)."""
+    """The shipped calibration as a dict.
+
+    A missing file is an :class:`InputError` naming it, never a quiet fall back to the code
+    defaults: uncalibrated cues fire far more often on ordinary talk, and nothing would say so.
+    """
     path = calibration_path()
     if not path.is_file():
-        return {}
+        raise InputError(path, "shipped cue calibration missing from this installation; reinstall ahcue "
+                               "(pip install .) or regenerate it with `ahcue calibrate`")
     return json.loads(path.read_text(encoding="utf-8"))
 
 

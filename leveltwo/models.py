@@ -77,10 +77,14 @@ def load_model(directory: str | Path | None = None):
 
 
 def prior_calibration() -> dict:
-    """The shipped quiet-shift calibration of the default model (``{}`` when absent)."""
+    """The shipped quiet-shift calibration of the default model; a missing file is an
+    :class:`InputError` naming it (without it the default model would have no quiet shift)."""
     import json
     path = default_model_dir() / PRIOR_CALIBRATION
-    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    if not path.is_file():
+        raise InputError(path, "the default model's quiet-shift calibration is missing from this installation; "
+                               "reinstall ahcue (pip install .) or regenerate it with `ahcue calibrate`")
+    return json.loads(path.read_text(encoding="utf-8"))
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
@@ -128,7 +132,7 @@ def quiet_bias_shift(logits: dict[str, list[np.ndarray]], threshold: float = 0.5
 def codebook_prior(stats=None, quiet: dict | float | None = None):
     """The untrained codebook-prior ConflictDetector built from ``stats`` (default: published),
     its bias lowered by the quiet shift of ``quiet`` (a prior calibration dict, or the shift in
-    logits; default: the shipped ``prior_calibration.json``, 0 without one)."""
+    logits; default: the shipped ``prior_calibration.json``, an error without one)."""
     from leveltwo.detector import ConflictDetector
     from leveltwo.additive import inv_softplus
 

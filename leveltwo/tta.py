@@ -204,7 +204,7 @@ class TestTimeAdapter:
     def explain(self, table) -> pd.DataFrame:
         """The detector's explanation plus an ``adaptation`` column; rows sum to the adapted logit."""
         contrib = self.model.explain(table)
-        fps = float(table.meta.fps) or 24.0
+        fps = table.fps  # an error when the metadata has none, never an assumed 24 fps
         out = contrib.copy()
         out.insert(len(out.columns) - 1 if "bias" in out.columns else len(out.columns), "adaptation",
                    self.adaptation(contrib, participant_of(table), fps))

@@ -65,3 +65,21 @@ def test_cache_key_covers_every_cached_module_and_the_calibration():
     assert params_digest(changed) != before
     # a different calibration gives a different stage-2 key
     assert params_digest(face_params(), calibration={"operating_points": {}}) != params_digest(face_params())
+
+
+def test_missing_shipped_calibration_is_an_error_naming_the_file(tmp_path, monkeypatch):
+    """No quiet fall back to the code defaults (issue 20, defect 5): a broken installation says so."""
+    from codebook.errors import InputError
+    import levelone.params as params_module
+
+    missing = tmp_path / "calibration.json"
+    monkeypatch.setattr(params_module, "calibration_path", lambda: missing)
+    shipped_calibration.cache_clear()
+    try:
+        with pytest.raises(InputError, match="calibration missing") as err:
+            body_params()
+        assert err.value.path == str(missing)
+    finally:
+        monkeypatch.undo()
+        shipped_calibration.cache_clear()
+    assert shipped_calibration()["operating_points"]  # the real file again

@@ -50,6 +50,19 @@ def test_quiet_shift_lowers_the_prior_bias_by_exactly_the_shift():
     assert base - load_model(None).params_["bias"][0] == pytest.approx(shipped, abs=1e-6)  # stored as float32
 
 
+def test_missing_prior_calibration_is_an_error_naming_the_file(tmp_path, monkeypatch):
+    """Without prior_calibration.json the default model would silently lose its quiet shift
+    (issue 20, defect 5): building it is an error that names the file."""
+    from codebook.errors import InputError
+    import leveltwo.models as models
+
+    monkeypatch.setattr(models, "default_model_dir", lambda: tmp_path)
+    with pytest.raises(InputError, match="quiet-shift calibration is missing") as err:
+        codebook_prior()
+    assert err.value.path == str(tmp_path / models.PRIOR_CALIBRATION)
+    assert codebook_prior(quiet=0.0).params_["bias"].shape == (1,)  # an explicit shift needs no file
+
+
 def test_prediction_schema(video):
     table, labels, planted = video
     seg = Segment.from_frames(planted[0].start_frame, planted[0].end_frame, 24.0, cues={"body": ("body.shake",)})
