@@ -19,6 +19,7 @@ from codebook.yamlfile import read_yaml
 
 MODALITIES: tuple[str, ...] = ("face", "language", "audio", "body")
 PAIRS: tuple[str, ...] = ("FL", "FA", "FB", "LA", "LB", "AB")
+VERSION = "1"  # 1: declared (level one's cache key read 0 before); the vocabulary file is keyed by its content
 LETTER = {"face": "F", "language": "L", "audio": "A", "body": "B"}
 MODALITY_OF_LETTER = {v: k for k, v in LETTER.items()}
 # BAH's `all_cues` keys and the modality each names.

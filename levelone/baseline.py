@@ -16,6 +16,7 @@ from typing import Iterable
 import numpy as np
 import pandas as pd
 
+VERSION = "1"  # 1: declared (the cache key read 0 before); bump when z-scores change
 MAD_TO_SD = 1.4826
 
 

@@ -29,6 +29,7 @@ import numpy as np
 
 from codebook.errors import InputError
 
+VERSION = "1"  # 1: declared (the cache key read 0 before); the parameters in force are keyed by their digest
 CALIBRATION_FILE = "calibration.json"
 T = TypeVar("T")
 

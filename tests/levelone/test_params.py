@@ -67,6 +67,31 @@ def test_cache_key_covers_every_cached_module_and_the_calibration():
     assert params_digest(face_params(), calibration={"operating_points": {}}) != params_digest(face_params())
 
 
+def test_every_keyed_module_declares_its_version():
+    """A module without ``VERSION`` reads as the fallback, so a change to its output could not be
+    keyed by bumping it (issue 20, defect 6: head pose had none)."""
+    undeclared = [m for m in versions.SIGNAL_MODULES + versions.CUE_MODULES
+                  if versions.module_version(m) in (versions.FALLBACK_VERSION, versions.ABSENT_VERSION)]
+    assert not undeclared
+
+
+def test_cache_key_holds_the_signal_libraries_versions():
+    """librosa (pitch tracking, resampling through soxr) and OpenCV (pose and expression crops)
+    change stage-1 output when upgraded: their installed versions are in the key."""
+    from importlib import metadata
+
+    import cv2
+
+    keys = versions.signal_versions()
+    assert keys["package:librosa"] == metadata.version("librosa")
+    assert keys["package:soxr"] == metadata.version("soxr")
+    dist, _, version = keys["package:opencv"].partition("==")
+    assert dist in versions.OPENCV_DISTRIBUTIONS and version == metadata.version(dist)
+    assert cv2.__version__.split(".")[:2] == version.split(".")[:2]  # the distribution that provides cv2
+    assert keys["levelone.face.headpose"] == "1"
+    assert versions.cue_versions()["codebook/data/vocabulary.yaml"] != versions.ABSENT_VERSION
+
+
 def test_missing_shipped_calibration_is_an_error_naming_the_file(tmp_path, monkeypatch):
     """No quiet fall back to the code defaults (issue 20, defect 5): a broken installation says so."""
     from codebook.errors import InputError
