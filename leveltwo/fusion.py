@@ -2,9 +2,11 @@
 fused by concatenation. A comparator for the ConflictDetector, not ahcue's explained model.
 
 Inputs: every numeric FrameTable column of a modality -- its raw signals (``face.*``, ``body.*``,
-``audio.*``, ``text.*`` with its ``present`` flag), its affect (``affect.<m>.*``) and its cue
-activations (``cue.<m>.*``) -- standardised with the training frames' mean and standard
-deviation; a missing value (absent modality) becomes the training mean (0), never evidence.
+``audio.*``, ``text.*``), its affect (``affect.<m>.*``) and its cue activations (``cue.<m>.*``) --
+standardised with the training frames' mean and standard deviation. The ``<source>.present`` flags
+are not inputs: absence is never evidence of A/H (in BAH, silence or a turned-away face would
+otherwise become a cue the network can learn). A missing value (absent modality) becomes the
+training mean (0), the same reference the explanation uses for "absent".
 
 Network (one per modality, then fused)::
 
@@ -55,11 +57,17 @@ def column_modality(col: str) -> str | None:
     return PREFIX_MODALITY.get(head)
 
 
+def is_input_column(col: str) -> bool:
+    """A modality column the network may read: not a ``<source>.present`` flag (absence is no evidence)."""
+    return column_modality(col) is not None and not col.endswith(".present")
+
+
 def input_columns(tables: Sequence) -> dict[str, list[str]]:
-    """Per modality, the numeric columns every training table has (sorted: stable across runs)."""
+    """Per modality, the numeric columns every training table has (sorted: stable across runs),
+    presence flags excluded (:func:`is_input_column`)."""
     common = None
     for t in tables:
-        cols = {c for c in t.data.columns if column_modality(c) is not None
+        cols = {c for c in t.data.columns if is_input_column(c)
                 and (pd.api.types.is_numeric_dtype(t.data[c]) or pd.api.types.is_bool_dtype(t.data[c]))}
         common = cols if common is None else common & cols
     out = {m: sorted(c for c in (common or ()) if column_modality(c) == m) for m in MODALITIES}

@@ -70,3 +70,15 @@ def test_save_load_round_trip_and_tamper_check(fitted, corpus, tmp_path):
     (d / "model.safetensors").write_bytes((d / "model.safetensors").read_bytes()[:-3] + b"xyz")
     with pytest.raises(InputError):
         load_model(d)
+
+
+def test_presence_flags_are_not_inputs(fitted, corpus):
+    """Absence is never evidence (issue 20, defect 7): no ``*.present`` column is an input, so
+    flipping the flags alone leaves every probability unchanged."""
+    assert not [c for cols in fitted.columns_.values() for c in cols if c.endswith(".present")]
+    assert any(c.startswith("cue.body.") for c in fitted.columns_["body"])  # the signals still are
+    table = corpus["test"][0][2]
+    flipped = type(table)(table.data.copy(), table.meta)
+    for c in [c for c in flipped.data.columns if c.endswith(".present")]:
+        flipped.data[c] = ~flipped.data[c].to_numpy(bool)
+    np.testing.assert_array_equal(fitted.predict_proba(flipped), fitted.predict_proba(table))
