@@ -5,6 +5,7 @@ import argparse
 import sys
 
 from reports.commands import add_person_arguments
+from reports.commands.report import add_video_argument
 
 NAME = "analyze"
 HELP = "everything for one video: features, prediction, ELAN file, report"
@@ -40,6 +41,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "explanation term); default none")
     parser.add_argument("--no-asr", action="store_true", help="do not transcribe when no transcript is given")
     parser.add_argument("--pdf", action="store_true", help="also print report.pdf with headless Chromium")
+    add_video_argument(parser)
     parser.add_argument("--force", action="store_true", help="overwrite existing outputs in OUTDIR")
     parser.add_argument("--json", action="store_true", help="print prediction.json on stdout instead of the summary")
     parser.add_argument("--quiet", action="store_true", help="no progress display and no summary")
@@ -55,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
                      model_dir=args.model,
                      annotation=args.annotations, asr=not args.no_asr, force=args.force,
                      progress=not args.quiet and interactive(sys.stderr), pdf=args.pdf, on_stage=log,
-                     kind=args.kind, adapt=args.adapt)
+                     kind=args.kind, adapt=args.adapt, video_mode=args.video)
     if log is not None:
         log.done()
     if args.json:

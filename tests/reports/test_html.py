@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 from html import escape as html_escape
+from html.parser import HTMLParser
 import re
 from dataclasses import replace
 
@@ -26,6 +27,100 @@ def case():
             segment(176, 229, FPS, 0.66, [("face.gaze", 0.7)])]
     pred = make_prediction(table, segs, missing=["language"], source="clip <b>bold</b> & 'x'.mp4")
     return table, pred
+
+
+HOSTILE_STRINGS = ("<script>alert(1)</script>", '"><img src=x onerror=alert(1)>', "</style><script>alert(2)</script>")
+
+
+class PageParser(HTMLParser):
+    """Every start tag and attribute of a page, the text it shows, and its script and style bodies."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.tags, self.attrs, self.text, self._in = [], [], [], None
+        self.script, self.style = "", ""
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append(tag)
+        self.attrs += attrs
+        self._in = tag if tag in ("script", "style") else None
+
+    def handle_endtag(self, tag):
+        self._in = None
+
+    def handle_data(self, data):
+        if self._in == "script":
+            self.script += data.strip("\n")
+        elif self._in == "style":
+            self.style += data.strip("\n")
+        else:
+            self.text.append(data)
+
+
+def parse_page(html: str) -> PageParser:
+    parser = PageParser()
+    parser.feed(html)
+    parser.close()
+    return parser
+
+
+def _asset(name: str) -> str:
+    from importlib import resources
+
+    return (resources.files("reports") / "data" / name).read_text(encoding="utf-8").strip("\n")
+
+
+def _hostile_prediction(pred: Prediction) -> Prediction:
+    """``pred`` as a hostile prediction.json would carry it: every free string and every key hostile."""
+    hs = iter(HOSTILE_STRINGS * 40)
+    h = lambda: next(hs)  # noqa: E731
+    d = json.loads(pred.to_json())
+    n = d["n_frames"]
+    d.update(video_id=h(), source=h(), aggregation=h(), ahcue_version=h(), missing_modalities=["language", h()])
+    d["model"].update(id=h(), kind=h(), adaptation=h(),
+                      card={h(): h(), "training_data": h(), "description": h(), "created": h(),
+                            "metrics": {h(): h(), "test": {h(): 0.5, "rule": h()}}})
+    d["modality_evidence"][h()] = [0.0] * n
+    d["pair_evidence"] = {h(): [0.0] * n}
+    for seg in d["segments"]:
+        seg["transcript"] = h()
+        seg["cues"].append({"id": h(), "modality": h(), "name": h(), "share": 0.3, "activation": 0.9,
+                            "active_fraction": 1.0})
+        seg["pairs"].append({"id": h(), "share": 0.2, "modalities": [h(), h()], "sides": {h(): h()},
+                             "description": h(), "incongruent": [{"id": h(), "share": 0.1, "description": h()}]})
+        seg["within"] = [{"id": h(), "share": 0.2, "name": h(), "definition": h()},
+                         {"id": h(), "share": 0.2, "name": h(), "definition": ""}]
+        seg["modalities"].append({"id": h(), "share": 0.1})
+    d["annotated_segments"] = [{"start_s": 1.0, "end_s": 2.0, "start_frame": 24, "end_frame": 47,
+                                "cues": {h(): [h(), "body.shake"]}, "pairs": [h()]}]
+    d["baseline"] = {HOSTILE_STRINGS[1]: {"kind": h(), "personal_s": 5.0, "stable_s": 30.0, "personal_weight": 0.5},
+                     "face": {"kind": h(), "personal_s": h(), "declared_neutral": h()}, "body": h()}
+    d["extractors"] = {h(): h()}
+    d[h()] = h()  # an unknown top-level key, kept in extra
+    return Prediction.from_json(json.dumps(d))
+
+
+def test_hostile_prediction_json_injects_nothing(case):
+    """Issue 20, defect 1: ``ahcue report`` re-renders a prediction.json that may come from anyone.
+    Every string and key in it is hostile here; parsed as HTML, the page must hold exactly the tags,
+    script and style of a benign report, and show the hostile strings as text."""
+    from reports.html import ReportVideo
+
+    table, pred = case
+    benign = parse_page(render_report(pred, table, video=ReportVideo("clip.mp4", "linked")))
+    hostile = _hostile_prediction(pred)
+    video = ReportVideo(HOSTILE_STRINGS[1], HOSTILE_STRINGS[2])  # a hostile file name as the video's path
+    page = parse_page(render_report(hostile, table, video=video))
+    assert set(page.tags) <= set(benign.tags) and "img" not in page.tags
+    assert page.tags.count("script") == 1 and page.tags.count("style") == 1
+    assert page.script == _asset("report.js") and page.style == _asset("report.css")
+    assert not [name for name, _ in page.attrs if name.startswith("on")]
+    assert ("src", HOSTILE_STRINGS[1]) in page.attrs  # kept whole inside its attribute
+    text = "".join(page.text)
+    for s in HOSTILE_STRINGS:  # shown to the reader as text, not run
+        assert s in text
+    baseline_key = HOSTILE_STRINGS[1]
+    assert f"{baseline_key} (5 s of evidence) had less than the 30 s" in text  # the baseline key (defect 1)
 
 
 def _section(html: str, title: str) -> str:
@@ -81,8 +176,10 @@ def test_report_has_headline_cards_model_and_notes(case):
     missing = _section(html, "What was missing")
     assert "language" in missing and "no transcript" in missing
     assert "face" not in missing.split("</ul>")[0].split("<ul>")[1]
-    assert 'src="data:image/png;base64,' in html
-    assert not re.search(r'(src|href)="(https?:|//)', html) and "<script" not in html.lower()
+    assert '<svg class="timeline"' in html and "<img" not in html  # the chart is inline SVG, no image
+    page = parse_page(html)
+    assert not re.search(r'(src|href)="(https?:|//)', html) and page.tags.count("script") == 1
+    assert page.script == _asset("report.js")  # the page's own script, inline: nothing loaded
 
 
 def test_cards_list_active_cues_with_activation_and_shares_to_100(case):
@@ -158,7 +255,7 @@ def test_everything_external_is_escaped(case):
                                  "term_names": ["cue.face.gaze"]})
     pred = pred.replace(model=replace(pred.model, id="conflict-<i>x</i>"))
     html = render_report(pred, table)
-    assert "<script>" not in html
+    assert html.count("<script>") == 1  # the page's own
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html  # the transcript
     assert "&lt;script&gt;alert(3)&lt;/script&gt;" in html  # the model card
     assert "clip &lt;b&gt;bold&lt;/b&gt; &amp; &#x27;x&#x27;.mp4" in html  # the file name
@@ -185,6 +282,7 @@ def test_timeline_shows_every_active_cue_and_the_glossary_defines_them():
     html = render_report(make_prediction(table, []), table)
     caption = html.split("<figcaption>", 1)[1].split("</figcaption>", 1)[0]
     assert "every codebook cue active anywhere in the video" in caption and "17 in all" in caption
+    assert len(re.findall(r'<g class="lane" tabindex="0"', html)) == 17  # one focusable lane per cue
     glossary = _section(html, "Glossary")
     from codebook.vocabulary import load_vocabulary
     voc = load_vocabulary()
@@ -198,13 +296,23 @@ def test_timeline_shows_every_active_cue_and_the_glossary_defines_them():
     assert OPTIONS.max_timeline_rows >= 40
 
 
-def test_valence_is_centred_on_the_persons_usual_level():
+def test_chart_and_cards_share_one_valence_reference():
+    """The issue's contradiction: a card said "face positive" where the chart drew face valence at 0,
+    because the chart was centred on the video's median. The chart now draws valence as level one
+    measured it (0 = the person's own neutral, the cards' reference), and says so once."""
     import numpy as np
-    from reports.figures import centred_valence
 
-    v = np.r_[np.full(90, 0.55), np.full(10, -0.2), [np.nan]]
-    c = centred_valence(v)
-    assert c[0] == pytest.approx(0.0) and c[95] == pytest.approx(-0.75) and np.isnan(c[-1])
+    table = make_frametable(n_frames=120)
+    table.data["affect.face.valence"] = np.float32(0.5)  # positive all along: its median is 0.5 too
+    html = render_report(make_prediction(table, []), table)
+    svg = html.split('<svg class="timeline"', 1)[1].split("</svg>", 1)[0]
+    zero = float(re.search(r'<line class="zero" x1="[\d.]+" x2="[\d.]+" y1="([\d.]+)"', svg).group(1))
+    face = re.search(r'<path class="affect" d="([^"]+)" stroke="#0072B2"', svg).group(1)
+    ys = [float(v) for v in re.findall(r"[ML][\d.]+ ([\d.]+)", face)]
+    assert len(ys) == 120 and max(ys) < zero - 10  # drawn above the zero line, not centred onto it
+    caption = html.split("<figcaption>", 1)[1].split("</figcaption>", 1)[0]
+    assert "0 is this person's own neutral" in caption and "the same reference the segment cards use" in caption
+    assert "median" not in html
 
 
 def test_write_report_rerenders_in_place_without_force(case, tmp_path):
@@ -236,7 +344,9 @@ def test_annotated_segments_are_named_and_empty_fields_read_dash(case):
     pred = pred.replace(annotated_segments=(annotated(4.2, 6.1, FPS, {"body": ("body.shake",)}),))
     html = render_report(pred, table)
     assert "Annotators marked 1 A/H segment, at 0:04.2\u20130:06.1." in html
-    assert "Blue bars: 1 segment marked A/H by the annotators." in html
+    assert "Sky-blue bars under the score: 1 segment marked A/H by the annotators." in html
+    assert '<tr tabindex="0" data-seek-s="4.200">' in html  # the row seeks the video to its start
+    assert re.search(r'<rect class="annot" [^>]*data-seek-s="4.200"', html)  # and so does its bar
     annotators = _section(html, "What the annotators marked")
     assert "0:04.2\u20130:06.1" in annotators and "Shake (body)" in annotators
     assert "<td>\u2014</td>" in annotators  # no pairs noted
@@ -245,7 +355,7 @@ def test_annotated_segments_are_named_and_empty_fields_read_dash(case):
 def test_renders_without_features(case):
     _, pred = case
     html = render_report(pred, None)  # features.parquet deleted: the report still renders
-    assert len(re.findall(r'<section class="card"', html)) == 2 and 'src="data:image/png;base64,' in html
+    assert len(re.findall(r'<section class="card"', html)) == 2 and '<svg class="timeline"' in html
 
 
 def test_prediction_json_round_trips_through_the_report(case, tmp_path):
@@ -275,7 +385,14 @@ def test_baseline_note_says_when_population_norms_were_blended_in(case):
     short = {"face": {"kind": "blended", "personal_s": 10.0, "stable_s": 30.0, "personal_weight": 0.33}}
     blended = render_report(pred.replace(baseline=short), table)
     assert "blended with norms from other people" in blended and "not against other people" not in blended
-    assert "Too short for a stable personal baseline" in blended
+    # per source: which one lacked what (the issue: "too short" on a 33.6 s clip, no source named)
+    assert ("Baseline: face (10 s with a face) had less than the 30 s of this person a stable baseline needs, "
+            "so 67% population norms were blended in.") in blended
+    two = {**short, "audio": {"kind": "blended", "personal_s": 4.0, "stable_s": 5.0, "personal_weight": 0.8},
+           "text": {"kind": "personal", "personal_s": 40.0, "stable_s": 30.0, "personal_weight": 1.0}}
+    detail = render_report(pred.replace(baseline=two), table).split('<div class="detail">', 1)[1].split("</div>")[0]
+    assert "audio (4 s of speech) had less than the 5 s" in detail and "20% population norms" in detail
+    assert "face (10 s with a face)" in detail and "text" not in detail
 
 
 def test_baseline_note_names_a_declared_neutral_recording(case):
