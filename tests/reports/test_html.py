@@ -348,7 +348,7 @@ def test_annotated_segments_are_named_and_empty_fields_read_dash(case):
     assert '<tr tabindex="0" data-seek-s="4.200">' in html  # the row seeks the video to its start
     assert re.search(r'<rect class="annot" [^>]*data-seek-s="4.200"', html)  # and so does its bar
     annotators = _section(html, "What the annotators marked")
-    assert "0:04.2\u20130:06.1" in annotators and "Shake (body)" in annotators
+    assert "0:04.2\u20130:06.1" in annotators and "Head shake (body)" in annotators
     assert "<td>\u2014</td>" in annotators  # no pairs noted
 
 
@@ -402,3 +402,117 @@ def test_baseline_note_names_a_declared_neutral_recording(case):
     declared = render_report(pred.replace(baseline={"face": {**face, "declared_neutral": True}}), table)
     assert "declared neutral recording" not in plain
     assert "Facial affect is read against the person" in declared and "declared neutral recording." in declared
+
+
+# --- one story per page (issue 23): each contradiction a new user found, rendered and checked ---
+
+
+def test_body_pose_missing_but_head_gestures_active_is_one_story():
+    """No body pose, yet head shake and nod were measured (from the face mesh): the page must not call
+    body simply "missing" while its timeline shows body lanes."""
+    table = make_frametable(n_frames=240, bursts={"body.shake": (40, 90), "body.nod": (120, 160)})
+    for col in table.cue_columns():
+        if col.startswith("cue.body.") and col not in ("cue.body.shake", "cue.body.nod"):
+            table.data[col] = float("nan")  # the pose-based body cues: no pose, no value
+    table.data["affect.body.valence"] = float("nan")
+    table.meta.missing = ["body"]
+    pred = make_prediction(table, [segment(40, 90, FPS, 0.7, [("body.shake", 0.5)])], missing=["body"])
+    html = render_report(pred, table)
+    missing = _section(html, "What was missing")
+    assert "no body pose was found, so body cues could not be measured" not in missing
+    assert ("the head gestures (head shake, head nod) come from the face mesh and were measured" in missing)
+    assert "rests on face, language, audio, head gestures (from the face mesh) only" in missing
+    lanes = re.findall(r'<g class="lane"[^>]*data-name="([^"]+)"[^>]*data-definition="([^"]+)"', html)
+    named = dict(lanes)
+    assert named["Head shake"].endswith("Measured from the face mesh&#x27;s head angles.")
+    assert "Measured from the face mesh" in _section(html, "Glossary")
+    # with the pose present, nothing is said about the face mesh
+    full = make_frametable(n_frames=240, bursts={"body.shake": (40, 90)})
+    assert "face mesh" not in render_report(make_prediction(full, []), full)
+
+
+def test_fusion_model_cards_list_active_cues_and_say_approximate_up_front():
+    """A fusion model attributes whole modalities: its segments carry no cue shares. The cards list
+    the cues that were active (from the FrameTable) instead of "No codebook cue was active", and the
+    headline box says the explanations are approximate."""
+    table = make_frametable(n_frames=264, fps=FPS, bursts={"face.gaze": (96, 156), "audio.pause": (100, 150)})
+    seg = segment(96, 156, FPS, 0.8, [], context_share=0.1)
+    seg = replace(seg, modalities=(replace(seg.modalities[0], id="face", share=0.6),) if seg.modalities else
+                  (__import__("leveltwo.predict", fromlist=["ModalityShare"]).ModalityShare("face", 0.6),))
+    pred = make_prediction(table, [seg], kind="fusion", trained=True)
+    pred = pred.replace(model=replace(pred.model, explanation="approximate"))
+    html = render_report(pred, table)
+    card = html.split('<section class="card"', 1)[1].split("</section>", 1)[0]
+    assert "No codebook cue was active" not in card
+    assert "This model weighs whole modalities, not single cues" in card
+    assert "Gaze shift" in card and "Long pauses" in card and "100%" in card
+    box = html.split('id="headline">', 1)[1].split("</section>", 1)[0]
+    assert "Explanations are approximate" in box
+    assert html.index("Explanations are approximate") < html.index("<h2>Segments</h2>")
+    # the cues it lists are defined in the glossary
+    assert "The eyes, not the head, move" in _section(html, "Glossary")
+    # an exact model with a cue-free segment and no active cue still says so plainly
+    quiet = make_frametable(n_frames=264, fps=FPS)
+    exact = make_prediction(quiet, [segment(96, 156, FPS, 0.8, [])])
+    assert "No codebook cue was active in this segment" in render_report(exact, quiet)
+
+
+def test_within_modality_conflicts_are_named_defined_and_in_the_glossary(case):
+    """The issue's "Conflict within audio ()": a within term with no definition gets one, and the
+    glossary defines it."""
+    table, pred = case
+    seg = replace(pred.segments[0], within=({"id": "audio", "share": 0.12, "name": "Conflict within audio",
+                                             "definition": ""},
+                                            {"id": "language", "share": 0.2, "name": "Ambivalence in talk",
+                                             "definition": "said something for a change and against it"},
+                                            {"id": "body", "share": 0.001, "name": "Conflict within body",
+                                             "definition": ""}))
+    html = render_report(pred.replace(segments=(seg,) + pred.segments[1:]), table)
+    card = html.split('<section class="card"', 1)[1].split("</section>", 1)[0]
+    assert "()" not in card and "Conflict within audio" not in html
+    assert "<strong>Conflict within the voice</strong>" in card and "the voice&#x27;s own affect swung both ways" in card
+    assert "<strong>Ambivalence in talk</strong>" in card and "12%" in card
+    assert "Conflict within the body" not in html  # under 1% of the evidence: not shown, not defined
+    glossary = _section(html, "Glossary")
+    assert "Conflict within the voice" in glossary and "Ambivalence in talk" in glossary
+
+
+def test_long_model_card_rule_wraps_inside_the_metrics_table(case):
+    """A long rule in the card's metrics used to sit in a `nowrap` number cell and push the table off
+    the page: text values get a wrapping cell; numbers stay right-aligned on one line."""
+    table, pred = case
+    rule = "selected where " + " and ".join(f"validation_ap_fold_{i} >= 0.25" for i in range(20))
+    pred = make_prediction(table, list(pred.segments), kind="conflict", trained=True,
+                           card={"metrics": {"test": {"AP": 0.2519, "selection_rule": rule}}})
+    html = render_report(pred, table)
+    metrics = html.split('<table class="metrics">', 1)[1].split("</table>", 1)[0]
+    assert f'<td class="text">{html_escape(rule)}</td>' in metrics and '<td class="num">0.2519</td>' in metrics
+    css = _asset("report.css")
+    assert re.search(r"table\.metrics \{ table-layout: fixed; \}", css)
+    assert re.search(r"table\.metrics td \{[^}]*overflow-wrap: anywhere", css)
+
+
+def test_timeline_spells_out_abbreviated_cue_names():
+    table = make_frametable(n_frames=240, bursts={"language.mot": (10, 40), "language.no_opp": (60, 90),
+                                                  "face.close2": (100, 130)})
+    html = render_report(make_prediction(table, []), table)
+    names = re.findall(r'<text class="lane-name"[^>]*>([^<]+)</text>', html)
+    assert {"Motivation to change", "No opportunity to change", "Eyes close (both)"} <= set(names)
+    assert not {"Mot", "No opp", "Close 2"} & set(names)
+    glossary = _section(html, "Glossary")
+    assert "Motivation to change <span class=\"mod\">language (codebook: Mot)</span>" in glossary
+
+
+def test_segment_cards_and_markers_seek_the_video(case):
+    """The shared rule: any element with data-seek-s seeks the video; each card carries its segment's
+    start and end (the script highlights the current one), and the timeline's numbered markers too."""
+    table, pred = case
+    html = render_report(pred, table)
+    cards = re.findall(r'<section class="card" id="segment-(\d)" tabindex="0" data-seek-s="([\d.]+)" '
+                       r'data-start-s="([\d.]+)" data-end-s="([\d.]+)">', html)
+    assert [(int(i), float(a), float(b), float(c)) for i, a, b, c in cards] == [
+        (i, round(s.start_s, 3), round(s.start_s, 3), round(s.end_s, 3)) for i, s in enumerate(pred.segments, start=1)]
+    marks = re.findall(r'<g class="segmark" tabindex="0" data-segment="(\d)" data-seek-s="([\d.]+)"', html)
+    assert [(int(i), float(t)) for i, t in marks] == [(1, round(pred.segments[0].start_s, 3)),
+                                                       (2, round(pred.segments[1].start_s, 3))]
+    assert 'data-seek-s' in _asset("report.js") and "closest(\"[data-seek-s]\")" in _asset("report.js")
