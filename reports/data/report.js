@@ -38,7 +38,8 @@
   }
 
   function seek(t) {
-    t = Math.max(0, Math.min(duration() || t, t));
+    var end = video && isFinite(video.duration) ? video.duration : duration();
+    t = Math.max(0, Math.min(end || t, t));
     now = t;
     if (video) {
       try { video.currentTime = t; } catch (e) { /* not loaded yet: the playhead still moves */ }
