@@ -203,8 +203,8 @@ def timeline_svg(prediction, table=None, vocabulary: Vocabulary | None = None, r
     # 1. affect per modality (0 = the person's own neutral)
     a_top, a_bot = y, y + L.affect_h
     mid = (a_top + a_bot) / 2
-    parts.append(f'<text class="panel" x="{x0 - 8}" y="{a_top + 14:.1f}" text-anchor="end">affect</text>'
-                 f'<text class="sub" x="{x0 - 8}" y="{a_top + 28:.1f}" text-anchor="end">0 = own neutral</text>'
+    parts.append(f'<text class="panel" x="{x0 - 22}" y="{a_top + 14:.1f}" text-anchor="end">affect</text>'
+                 f'<text class="sub" x="{x0 - 22}" y="{a_top + 28:.1f}" text-anchor="end">0 = own neutral</text>'
                  f'<line class="zero" x1="{x0}" x2="{x1}" y1="{mid:.1f}" y2="{mid:.1f}"/>'
                  f'<text class="tick" x="{x0 - 4}" y="{a_top + 4:.1f}" text-anchor="end">+1</text>'
                  f'<text class="tick" x="{x0 - 4}" y="{a_bot:.1f}" text-anchor="end">&#8722;1</text>')
@@ -264,11 +264,11 @@ def timeline_svg(prediction, table=None, vocabulary: Vocabulary | None = None, r
     p = np.asarray(prediction.frame_probability, dtype=np.float64)[:n]
     tt, pp = _reduce(t[:len(p)], p, L.max_points, how="max")
     thr = float(prediction.threshold)
-    parts.append(f'<text class="panel" x="{x0 - 8}" y="{s_top + 10:.1f}" text-anchor="end">A/H score</text>'
+    parts.append(f'<text class="panel" x="{x0 - 22}" y="{s_top + 10:.1f}" text-anchor="end">A/H score</text>'
                  f'<text class="tick" x="{x0 - 4}" y="{sy(1) + 4:.1f}" text-anchor="end">1</text>'
                  f'<text class="tick" x="{x0 - 4}" y="{sy(0) + 4:.1f}" text-anchor="end">0</text>'
                  f'<line class="threshold" x1="{x0}" x2="{x1}" y1="{sy(thr):.1f}" y2="{sy(thr):.1f}"/>'
-                 f'<text class="sub" x="{x0 - 8}" y="{sy(thr) + 4:.1f}" text-anchor="end">threshold {thr:.2f}</text>'
+                 f'<text class="sub" x="{x0 - 22}" y="{sy(thr) + 4:.1f}" text-anchor="end">threshold {thr:.2f}</text>'
                  f'<path class="score" d="{_path(x(tt), sy(pp))}"/>')
     for i, seg in enumerate(prediction.annotated_segments or (), start=1):
         parts.append(f'<rect class="annot" x="{x(seg.start_s):.1f}" y="{s_bot - 5:.1f}" '

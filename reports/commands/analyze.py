@@ -57,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
                      model_dir=args.model,
                      annotation=args.annotations, asr=not args.no_asr, force=args.force,
                      progress=not args.quiet and interactive(sys.stderr), pdf=args.pdf, on_stage=log,
-                     kind=args.kind, adapt=args.adapt, video_mode=args.video)
+                     kind=args.kind, adapt=args.adapt, video_mode=args.video_mode)
     if log is not None:
         log.done()
     if args.json:

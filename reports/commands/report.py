@@ -23,7 +23,7 @@ def add_video_argument(parser: argparse.ArgumentParser) -> None:
     """``--video {link,copy,embed,none}``, shared by analyze and report."""
     from reports.html import VIDEO_MODES
 
-    parser.add_argument("--video", choices=VIDEO_MODES, default="link", help=VIDEO_HELP)
+    parser.add_argument("--video", dest="video_mode", choices=VIDEO_MODES, default="link", help=VIDEO_HELP)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -41,6 +41,6 @@ def run(args: argparse.Namespace) -> int:
 
     if not Path(args.out).is_dir():
         raise InputError(args.out, "not a folder (expected the output folder of `ahcue analyze`)")
-    for path in write_report(args.out, pdf=args.pdf, video=args.video):
+    for path in write_report(args.out, pdf=args.pdf, video=args.video_mode):
         print(path)
     return 0
