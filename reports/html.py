@@ -745,7 +745,7 @@ def report_video(prediction: Prediction, out_dir: str | Path, mode: str = "link"
     path = find_video(prediction, out_dir)
     if path is None:
         if mode != "link":
-            raise InputError(prediction.source or "video", f"video not found, so it cannot be {mode}ed into the report")
+            raise InputError(prediction.source or "video", f"video not found, so --video {mode} cannot put it in the report")
         return ReportVideo(None, f"The analysed video ({prediction.source}) was not found from here, so this report "
                                  "cannot play it; the timeline still works. Render again where the video is "
                                  "(ahcue report OUTDIR), or with --video copy.")

@@ -1,7 +1,10 @@
 """The clinician report rendered from a typed Prediction and a FrameTable built in the test."""
 from __future__ import annotations
 
+import base64
 import json
+import shutil
+from pathlib import Path
 from html import escape as html_escape
 from html.parser import HTMLParser
 import re
@@ -516,3 +519,64 @@ def test_segment_cards_and_markers_seek_the_video(case):
     assert [(int(i), float(t)) for i, t in marks] == [(1, round(pred.segments[0].start_s, 3)),
                                                        (2, round(pred.segments[1].start_s, 3))]
     assert 'data-seek-s' in _asset("report.js") and "closest(\"[data-seek-s]\")" in _asset("report.js")
+
+
+# --- the video: linked, copied, embedded or left out (--video) ---
+
+SAMPLE_VIDEO = Path(__file__).resolve().parents[2] / "levelone" / "data" / "sample" / "sample.mp4"
+
+
+def _folder(tmp_path, source):
+    table = make_frametable(n_frames=120, bursts={"face.gaze": (10, 40)})
+    pred = make_prediction(table, [segment(10, 40, FPS, 0.8, [("face.gaze", 0.6)])], source=str(source))
+    out = tmp_path / "out"
+    out.mkdir()
+    table.write(out / "features.parquet")
+    (out / "prediction.json").write_text(pred.to_json())
+    return out
+
+
+def _video_src(html: str) -> str | None:
+    m = re.search(r'<video id="video"[^>]* src="([^"]*)"', html)
+    return m.group(1) if m else None
+
+
+def test_video_is_linked_by_a_relative_path_by_default(tmp_path):
+    video = tmp_path / "media" / "my clip.mp4"
+    video.parent.mkdir()
+    shutil.copy(SAMPLE_VIDEO, video)
+    out = _folder(tmp_path, video)
+    [path] = write_report(out)
+    html = path.read_text()
+    assert _video_src(html) == "../media/my%20clip.mp4"  # relative to report.html, URL-quoted
+    assert (out / "../media/my clip.mp4").resolve() == video.resolve()
+    assert sorted(p.name for p in out.iterdir()) == ["features.parquet", "prediction.json", "report.html"]
+
+
+def test_video_copy_embed_and_none(tmp_path):
+    out = _folder(tmp_path, SAMPLE_VIDEO)
+    write_report(out, video="copy")
+    assert _video_src((out / "report.html").read_text()) == "sample.mp4"
+    assert (out / "sample.mp4").read_bytes() == SAMPLE_VIDEO.read_bytes()
+    write_report(out, video="embed")
+    src = _video_src((out / "report.html").read_text())
+    assert src.startswith("data:video/mp4;base64,") and base64.b64decode(src.split(",", 1)[1]) == SAMPLE_VIDEO.read_bytes()
+    write_report(out, video="none")
+    html = (out / "report.html").read_text()
+    assert _video_src(html) is None and "No video in this report (rendered with --video none)." in html
+    assert '<svg class="timeline"' in html  # the timeline stands without the video
+
+
+def test_video_too_large_to_embed_or_missing_is_said(tmp_path):
+    out = _folder(tmp_path, SAMPLE_VIDEO)
+    (out / "report.html").write_text("earlier")
+    with pytest.raises(InputError, match="more than the 0 MB a report embeds; use --video copy or link"):
+        write_report(out, video="embed", embed_max_mb=0.01)
+    assert (out / "report.html").read_text() == "earlier"  # nothing written
+    (tmp_path / "b").mkdir()
+    gone = _folder(tmp_path / "b", tmp_path / "nowhere" / "clip.mp4")
+    [path] = write_report(gone)  # linking a video that is not there: the page says so
+    html = path.read_text()
+    assert _video_src(html) is None and "was not found from here, so this report cannot play it" in html
+    with pytest.raises(InputError, match="video not found, so --video copy cannot put it in the report"):
+        write_report(gone, video="copy")
