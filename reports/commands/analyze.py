@@ -13,12 +13,15 @@ EXAMPLES = """examples:
   ahcue analyze interview.mp4 -o out/interview
   ahcue analyze clip.flv -o out/clip --transcript clip.srt --annotations clip.eaf --pdf
   ahcue analyze clip.mp4 -o out/clip --model models/conflict --kind conflict --force
+  ahcue analyze clip.mp4 -o out/clip --video copy    report.html plays a copy kept beside it
 
 Any container ffmpeg decodes works (.mp4 .mov .mkv .webm .avi .mpg .flv .m4v .wmv .3gp .ts .ogv ...).
 Annotation CSV columns: video_id, start_s, end_s (required); label (1 = A/H, default 1); face,
 language, audio, body (cue names, ';'-separated, as `ahcue codebook list` spells them or as
 annotators wrote them); pairs (e.g. FL;LB); certainty; annotator. Annotations for another video,
-or running past its end, are refused."""
+or running past its end, are refused. report.html plays the video beside its timeline: --video
+link (default) points to it by a relative path, copy, embed (up to 25 MB) or none; browsers play
+MP4 (H.264) and WebM, so convert other containers to watch them in the report."""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
