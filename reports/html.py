@@ -588,9 +588,10 @@ def _player_section(prediction: Prediction, table, voc: Vocabulary, options: Rep
 
     shown, left_out = timeline_cues(prediction, table, options.active_threshold, options.min_active_frames,
                                     options.max_timeline_rows)
+    face_mesh = set(head_gestures(table))
     svg = timeline_svg(prediction, table, voc, rows=shown, cue_threshold=options.active_threshold,
                        definitions={c: voc[c].definition + (" Measured from the face mesh's head angles."
-                                                            if c in head_gestures(table) else "")
+                                                            if c in face_mesh else "")
                                     for c in shown if c in voc})
     n_annot = len(prediction.annotated_segments or ())
     annot_caption = (f" Sky-blue bars under the score: {n_annot} segment{'s' if n_annot != 1 else ''} marked A/H "
