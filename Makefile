@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PACKAGES := ffmpeg espeak-ng chromium procps
 
-.PHONY: setup system-packages venv demo test bench clean
+.PHONY: setup system-packages venv demo test bench screenshot clean
 
 ## setup: system packages (apt), then the virtual environment with every Python dependency
 setup: system-packages venv
@@ -33,6 +33,11 @@ demo:
 ## test: the whole test suite, slow end-to-end tests included (this is what CI runs)
 test:
 	$(BIN)/python -m pytest
+
+## screenshot: README's docs/report.png, from the browser test that drives `make demo`'s report
+screenshot:
+	AHCUE_KEEP_SCREENSHOTS=out/screenshots $(BIN)/python -m pytest -q tests/reports/test_browser.py -k sample_and_no_person
+	cp out/screenshots/report.png docs/report.png
 
 bench:
 	$(BIN)/python -m benchmarks

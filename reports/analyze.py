@@ -126,7 +126,7 @@ def analyze(video: str | Path, out_dir: str | Path, transcript: str | Path | Non
             model_dir: str | Path | None = None, annotation: str | Path | None = None, asr: bool = True,
             force: bool = False, progress: bool = True, pdf: bool = False,
             on_stage: Callable[[int, str], None] | None = None, kind: str | None = None,
-            adapt: str = "none") -> dict:
+            adapt: str = "none", video_mode: str = "link") -> dict:
     """Everything for one video; returns ``{"prediction": Prediction, "files", "timings_s"}``.
 
     ``annotation`` (a file, see :func:`load_annotation`) puts the annotators' segments into the
@@ -137,6 +137,7 @@ def analyze(video: str | Path, out_dir: str | Path, transcript: str | Path | Non
     model to this video's person as it goes (:mod:`leveltwo.tta`). ``speaker`` names the person
     in a multi-speaker transcript (:func:`levelone.media.transcript.load_conversation`); ``neutral``
     is a recording of the same person declared neutral (:func:`levelone.pipeline.inputs.plan`).
+    ``video_mode`` says how report.html gets the video (:func:`reports.html.report_video`).
     """
     from levelone.pipeline.extract import extract, plan
     from levelone.frametable import read
@@ -144,7 +145,7 @@ def analyze(video: str | Path, out_dir: str | Path, transcript: str | Path | Non
     from levelone.media.video import probe
     from leveltwo.predict import predict_video
     from reports.elan import write_segments_eaf
-    from reports.html import print_pdf, render_report
+    from reports.html import check_video_mode, print_pdf, render_report, report_video
 
     video = Path(video)
     out_dir = Path(out_dir)
@@ -158,6 +159,7 @@ def analyze(video: str | Path, out_dir: str | Path, transcript: str | Path | Non
     for name in names:
         check_writable(out_dir / name, force)
     check_model_dir(model_dir)
+    check_video_mode(video, video_mode)
     # The transcript the extractor would use (given, or a sidecar file); without one, transcribe
     # here once and keep the words: they feed both level one and the segments' transcript excerpts.
     job = plan(video, transcript, speaker, neutral).jobs[0]  # checks the neutral recording early
@@ -226,7 +228,8 @@ def analyze(video: str | Path, out_dir: str | Path, transcript: str | Path | Non
     timings["elan"] = time.perf_counter() - t
 
     t = stage(5)
-    write_text(files["report.html"], render_report(prediction, table))
+    ref = report_video(prediction, out_dir, video_mode)
+    write_text(files["report.html"], render_report(prediction, table, video=ref))
     if pdf:
         print_pdf(files["report.html"], files["report.pdf"])
     timings["report"] = time.perf_counter() - t

@@ -1,18 +1,21 @@
-"""Figures for the report and the comparison, drawn with matplotlib's Agg canvas into PNG bytes.
+"""Figures for the report (inline SVG, sharp at any zoom and in print) and the comparison (PNG).
 
-Figures are built on a bare ``Figure`` (no pyplot, so no global state and no display needed) and
-returned as PNG bytes, which the HTML report embeds as base64 and the comparison writes to files.
-Everything is drawn from ``prediction.json`` and the FrameTable, never from a model.
+The report's timeline is SVG text built here from ``prediction.json`` and the FrameTable, never
+from a model; the page's own script makes it interactive (seeking, playhead, lane tooltips). The
+comparison's bar chart is drawn on a bare matplotlib ``Figure`` (no pyplot, so no global state).
 """
 from __future__ import annotations
 
+import html
 import io
+import math
+from dataclasses import dataclass
 
 import numpy as np
 
 from codebook.vocabulary import MODALITIES, Vocabulary, load_vocabulary
 
-# Calm, colour-blind-safe modality colours (Okabe-Ito hues, slightly muted).
+# Colour-blind-safe: the Okabe-Ito palette (Okabe & Ito 2008, "Color Universal Design"), exact hues.
 MODALITY_COLOURS = {"face": "#0072B2", "language": "#CC79A7", "audio": "#009E73", "body": "#D55E00"}
 SEGMENT_COLOUR = "#E69F00"
 ANNOTATED_COLOUR = "#56B4E9"
@@ -66,13 +69,6 @@ def timeline_cues(prediction, table, threshold: float = 0.5, min_frames: int = 3
     return sorted(shown, key=lambda c: (band(c), ordered.index(c))), left_out
 
 
-def centred_valence(values: np.ndarray) -> np.ndarray:
-    """Valence minus its median over the video's frames with evidence: 0 is the person's usual level."""
-    v = np.asarray(values, dtype=np.float64)
-    finite = np.isfinite(v)
-    return v - float(np.median(v[finite])) if finite.any() else v
-
-
 def runs(mask: np.ndarray) -> list[tuple[int, int]]:
     """(start, end) index pairs, end inclusive, of the True runs of a boolean array."""
     m = np.asarray(mask, dtype=bool)
@@ -83,100 +79,225 @@ def runs(mask: np.ndarray) -> list[tuple[int, int]]:
     return [(int(a), int(b)) for a, b in zip(starts, ends)]
 
 
-def _shade_segments(ax, prediction: dict) -> None:
-    for seg in prediction.segments:
-        ax.axvspan(seg.start_s, seg.end_s, color=SEGMENT_COLOUR, alpha=0.18, lw=0, zorder=0)
+# Cue names spelled out for the timeline and the cards, where the codebook's own name is an
+# abbreviation or a single word that needs the glossary ("Mot", "No opp", "Close 2", "Throw").
+SPELLED_NAMES: dict[str, str] = {
+    "face.close2": "Eyes close (both)", "face.close1": "One eye closes", "face.open": "Eyes widen",
+    "face.eyebrow": "Eyebrow raise or drop", "face.gaze": "Gaze shift", "face.mouth": "Other mouth movement",
+    "face.hanging": "Mouth hangs open", "face.nose": "Nose movement",
+    "language.mot": "Motivation to change", "language.no_mot": "No motivation to change",
+    "language.cap": "Able to change", "language.no_cap": "Not able to change",
+    "language.opp": "Opportunity to change", "language.no_opp": "No opportunity to change",
+    "language.positive": "Positive about it", "language.negative": "Negative about it",
+    "language.success": "Says they succeeded", "language.fail": "Says they failed",
+    "audio.pause": "Long pauses", "audio.slow": "Slower speech", "audio.fast": "Faster speech",
+    "audio.volume": "Volume change", "body.look_away": "Looks away", "body.shake": "Head shake",
+    "body.tilt": "Head tilt", "body.throw": "Head throw", "body.nod": "Head nod", "body.hands": "Hand movement",
+    "body.posture": "Posture change", "body.restless": "Restless movement",
+}
 
 
-def timeline_png(prediction, table=None, vocabulary: Vocabulary | None = None, rows: list[str] | None = None,
-                 cue_threshold: float = 0.5, dpi: int = 144, width_in: float = 10.0) -> bytes:
-    """The report's timeline: modality valence (centred), a raster of active cues, the A/H score.
+def cue_label(cue_id: str, vocabulary: Vocabulary) -> str:
+    """The cue's name as the report prints it: spelled out where the codebook abbreviates."""
+    if cue_id in SPELLED_NAMES:
+        return SPELLED_NAMES[cue_id]
+    return vocabulary[cue_id].name if cue_id in vocabulary else cue_id
 
-    ``rows`` are the cue ids to draw (default: :func:`timeline_cues`). Predicted segments are
-    shaded (amber) on every panel; annotated segments, when the prediction carries them, are drawn
-    as blue bars under the score curve.
+
+@dataclass(frozen=True)
+class TimelineLayout:
+    """Geometry of the inline SVG timeline, in viewBox units (the page scales it to its width)."""
+
+    width: float = 820.0
+    label_w: float = 150.0       # left gutter for lane names
+    right: float = 10.0
+    affect_h: float = 90.0
+    lane_h: float = 20.0
+    score_h: float = 100.0
+    gap: float = 16.0
+    axis_h: float = 26.0
+    max_points: int = 1500       # curves are reduced to at most this many points (10 min at 25 fps: 15000 frames)
+
+
+def _reduce(t: np.ndarray, v: np.ndarray, max_points: int, how: str = "mean") -> tuple[np.ndarray, np.ndarray]:
+    """At most ``max_points`` (time, value) points: bucket means (or maxima, so a peak is never lost)."""
+    n = len(v)
+    if n <= max_points:
+        return t, v
+    edges = np.linspace(0, n, max_points + 1).astype(int)
+    tt = np.array([t[a:b].mean() for a, b in zip(edges[:-1], edges[1:])])
+    f = np.max if how == "max" else np.mean
+    vv = np.full(max_points, np.nan)
+    for i, (a, b) in enumerate(zip(edges[:-1], edges[1:])):
+        chunk = v[a:b][np.isfinite(v[a:b])]
+        if chunk.size:
+            vv[i] = f(chunk)
+    return tt, vv
+
+
+def _path(xs: np.ndarray, ys: np.ndarray) -> str:
+    """SVG path data through the finite points; NaN breaks the line."""
+    out, pen = [], False
+    for x, y in zip(xs, ys):
+        if not np.isfinite(y):
+            pen = False
+            continue
+        out.append(f"{'L' if pen else 'M'}{x:.1f} {y:.1f}")
+        pen = True
+    return "".join(out)
+
+
+def _tick_step(duration_s: float, max_ticks: int = 12) -> float:
+    for step in (0.5, 1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600):
+        if duration_s / step <= max_ticks:
+            return float(step)
+    return 3600.0 * math.ceil(duration_s / 3600.0 / max_ticks)
+
+
+def _clock(seconds: float) -> str:
+    m, s = divmod(float(seconds), 60.0)
+    return f"{int(m)}:{s:04.1f}" if s != int(s) else f"{int(m)}:{int(s):02d}"
+
+
+def valence_trace(table, modality: str) -> tuple[np.ndarray, str] | None:
+    """(values, dimension) of a modality's affect as level one measured it: 0 is the person's own
+    neutral (their baseline, or a declared neutral recording), the reference the segment cards use
+    when they call a side positive or negative. Valence when measured, else arousal (the voice)."""
+    if table is None:
+        return None
+    for dim in ("valence", "arousal"):
+        col = f"affect.{modality}.{dim}"
+        if col in table.data:
+            v = table.data[col].to_numpy(np.float64)
+            if np.isfinite(v).any():
+                return v, dim
+    return None
+
+
+def timeline_svg(prediction, table=None, vocabulary: Vocabulary | None = None, rows: list[str] | None = None,
+                 cue_threshold: float = 0.5, definitions: dict[str, str] | None = None,
+                 layout: TimelineLayout = TimelineLayout()) -> str:
+    """The report's timeline as inline SVG: affect per modality, one lane per active cue, the A/H score.
+
+    Everything is escaped text or numbers. Predicted segments are amber bands with their number
+    (``data-seek-s``: a click seeks the video to the segment's start); annotated segments are blue
+    bars under the score (also seeking); each cue lane is focusable and carries its name and
+    definition (``data-name``/``data-definition``, and an SVG ``<title>``). The page's script maps a
+    click anywhere else on the plot to a time through ``data-x0``/``data-x1``/``data-duration``.
     """
-    from matplotlib.figure import Figure
-
+    L = layout
     voc = vocabulary or load_vocabulary()
+    definitions = definitions or {}
     fps = float(prediction.fps) or 1.0
     n = int(prediction.n_frames)
-    t = np.arange(n) / fps
     duration = max(float(prediction.duration_s or n / fps), 1.0 / fps)
+    x0, x1 = L.label_w, L.width - L.right
     cues = rows if rows is not None else timeline_cues(prediction, table, threshold=cue_threshold)[0]
-    heights = [1.3, max(0.9, 0.17 * len(cues) + 0.3), 1.4]
-    fig = Figure(figsize=(width_in, sum(heights) + 0.9))
-    axes = fig.subplots(3, 1, sharex=True, gridspec_kw={"height_ratios": heights, "hspace": 0.18})
-    fig.subplots_adjust(left=0.17, right=0.98, top=1 - 0.55 / (sum(heights) + 0.9), bottom=0.6 / (sum(heights) + 0.9))
 
-    # 1. per-modality valence, centred on the person's usual level in this video
-    ax = axes[0]
-    _shade_segments(ax, prediction)
+    def x(t):
+        return x0 + (x1 - x0) * np.clip(np.asarray(t, dtype=np.float64), 0, duration) / duration
+
+    t = np.arange(n) / fps
+    parts: list[str] = []
+    y = 22.0
+    # 1. affect per modality (0 = the person's own neutral)
+    a_top, a_bot = y, y + L.affect_h
+    mid = (a_top + a_bot) / 2
+    parts.append(f'<text class="panel" x="{x0 - 22}" y="{a_top + 14:.1f}" text-anchor="end">affect</text>'
+                 f'<text class="sub" x="{x0 - 22}" y="{a_top + 28:.1f}" text-anchor="end">0 = own neutral</text>'
+                 f'<line class="zero" x1="{x0}" x2="{x1}" y1="{mid:.1f}" y2="{mid:.1f}"/>'
+                 f'<text class="tick" x="{x0 - 4}" y="{a_top + 4:.1f}" text-anchor="end">+1</text>'
+                 f'<text class="tick" x="{x0 - 4}" y="{a_bot:.1f}" text-anchor="end">&#8722;1</text>')
+    legend_x = x0 + 4
     drawn = False
     for m in MODALITIES:
-        v, label, style = np.full(n, np.nan), m, "-"
-        for dim in ("valence", "arousal"):  # the voice has arousal only: draw it dashed
-            col = f"affect.{m}.{dim}"
-            if table is not None and col in table.data and np.isfinite(table.data[col].to_numpy(np.float64)).any():
-                v = centred_valence(table.data[col].to_numpy(np.float64))
-                label, style = (m, "-") if dim == "valence" else (f"{m} arousal", "--")
-                break
-        if np.isfinite(v).any():
-            ax.plot(t[:len(v)], v[:n], color=MODALITY_COLOURS[m], lw=1.2, ls=style, label=label)
-            drawn = True
-    ax.axhline(0, color="#bbbbbb", lw=0.6, zorder=0)
-    ax.set_ylim(-1.05, 1.05)
-    ax.set_yticks([-1, 0, 1])
-    ax.set_ylabel("valence\n(0 = own usual)", fontsize=8)
-    if drawn:
-        ax.legend(loc="lower left", ncol=4, fontsize=7, frameon=False, bbox_to_anchor=(0, 1.0))
-    else:
-        ax.text(0.5, 0.5, "no affect evidence", transform=ax.transAxes, ha="center", va="center",
-                fontsize=8, color="#777777")
-    _style(ax)
-
-    # 2. cue raster
-    ax = axes[1]
-    _shade_segments(ax, prediction)
+        trace = valence_trace(table, m)
+        if trace is None:
+            continue
+        v, dim = trace
+        tt, vv = _reduce(t[:len(v)], np.clip(v[:n], -1, 1), L.max_points)
+        ys = mid - vv * (L.affect_h / 2 - 2)
+        dash = ' stroke-dasharray="5 3"' if dim == "arousal" else ""
+        name = m if dim == "valence" else f"{m} arousal"
+        parts.append(f'<path class="affect" d="{_path(x(tt), ys)}" stroke="{MODALITY_COLOURS[m]}"{dash}>'
+                     f'<title>{html.escape(name)}</title></path>')
+        parts.append(f'<text class="legend" x="{legend_x:.0f}" y="{a_top - 8:.1f}" fill="{MODALITY_COLOURS[m]}">'
+                     f'&#9644; {html.escape(name)}</text>')
+        legend_x += 8 + 7 * len(name) + 14
+        drawn = True
+    if not drawn:
+        parts.append(f'<text class="sub" x="{(x0 + x1) / 2:.0f}" y="{mid + 4:.1f}" text-anchor="middle">'
+                     'no affect evidence</text>')
+    y = a_bot + L.gap
+    # 2. one lane per active cue
+    lanes_top = y
     if cues:
-        for row, c in enumerate(cues):
+        for c in cues:
+            colour = MODALITY_COLOURS.get(c.split(".")[0], INK)
+            label = cue_label(c, voc)
+            definition = definitions.get(c) or (voc[c].definition if c in voc else "")
+            modality = c.split(".")[0]
             v = np.nan_to_num(table.data[f"cue.{c}"].to_numpy(np.float64), nan=0.0)[:n]
-            spans = [(a / fps, (b - a + 1) / fps) for a, b in runs(v >= cue_threshold)]
-            ax.broken_barh(spans, (row - 0.35, 0.7), color=MODALITY_COLOURS.get(c.split(".")[0], INK),
-                           alpha=0.85, lw=0, zorder=1)
-        ax.set_yticks(range(len(cues)))
-        ax.set_yticklabels([f"{voc[c].name} ({c.split('.')[0]})" if c in voc else c for c in cues], fontsize=7)
-        for i, c in enumerate(cues):
-            ax.get_yticklabels()[i].set_color(MODALITY_COLOURS.get(c.split(".")[0], INK))
-        ax.set_ylim(len(cues) - 0.5, -0.5)
+            rects = "".join(f'<rect class="run" x="{x(a / fps):.1f}" y="{y + 3:.1f}" '
+                            f'width="{max(0.8, x((b + 1) / fps) - x(a / fps)):.1f}" height="{L.lane_h - 6:.1f}" '
+                            f'fill="{colour}"/>' for a, b in runs(v >= cue_threshold))
+            parts.append(
+                f'<g class="lane" tabindex="0" data-cue="{html.escape(c)}" data-name="{html.escape(label)}" '
+                f'data-modality="{html.escape(modality)}" data-definition="{html.escape(definition)}">'
+                f'<title>{html.escape(label)} ({html.escape(modality)}): {html.escape(definition)}</title>'
+                f'<rect class="lane-bg" x="0" y="{y:.1f}" width="{L.width}" height="{L.lane_h}"/>'
+                f'<text class="lane-name" x="{x0 - 8}" y="{y + L.lane_h * 0.68:.1f}" text-anchor="end" '
+                f'fill="{colour}">{html.escape(label)}</text>{rects}</g>')
+            y += L.lane_h
     else:
-        ax.set_yticks([])
-        ax.text(0.5, 0.5, "no cue active above threshold", transform=ax.transAxes, ha="center",
-                va="center", fontsize=8, color="#777777")
-    ax.set_ylabel("active cues", fontsize=8)
-    _style(ax)
+        parts.append(f'<text class="sub" x="{(x0 + x1) / 2:.0f}" y="{y + 14:.1f}" text-anchor="middle">'
+                     'no cue active above threshold</text>')
+        y += L.lane_h
+    lanes_bot = y
+    y += L.gap
+    # 3. A/H score and threshold; annotated segments under it
+    s_top, s_bot = y, y + L.score_h
 
-    # 3. A/H probability
-    ax = axes[2]
-    _shade_segments(ax, prediction)
-    p = np.asarray(prediction.frame_probability, dtype=np.float64)
-    ax.plot(t[:len(p)], p[:n], color=INK, lw=1.3, label="A/H score")
+    def sy(p):
+        return s_bot - 8 - (L.score_h - 14) * np.asarray(p, dtype=np.float64)
+
+    p = np.asarray(prediction.frame_probability, dtype=np.float64)[:n]
+    tt, pp = _reduce(t[:len(p)], p, L.max_points, how="max")
     thr = float(prediction.threshold)
-    ax.axhline(thr, color="#777777", lw=0.9, ls="--", label=f"threshold {thr:.2f}")
-    for i, seg in enumerate(prediction.annotated_segments or ()):
-        ax.axvspan(seg.start_s, seg.end_s, ymin=0.0, ymax=0.07, color=ANNOTATED_COLOUR, lw=0,
-                   label="annotated A/H" if i == 0 else None)
+    parts.append(f'<text class="panel" x="{x0 - 22}" y="{s_top + 10:.1f}" text-anchor="end">A/H score</text>'
+                 f'<text class="tick" x="{x0 - 4}" y="{sy(1) + 4:.1f}" text-anchor="end">1</text>'
+                 f'<text class="tick" x="{x0 - 4}" y="{sy(0) + 4:.1f}" text-anchor="end">0</text>'
+                 f'<line class="threshold" x1="{x0}" x2="{x1}" y1="{sy(thr):.1f}" y2="{sy(thr):.1f}"/>'
+                 f'<text class="sub" x="{x0 - 22}" y="{sy(thr) + 4:.1f}" text-anchor="end">threshold {thr:.2f}</text>'
+                 f'<path class="score" d="{_path(x(tt), sy(pp))}"/>')
+    for i, seg in enumerate(prediction.annotated_segments or (), start=1):
+        parts.append(f'<rect class="annot" x="{x(seg.start_s):.1f}" y="{s_bot - 5:.1f}" '
+                     f'width="{max(1.5, x(seg.end_s) - x(seg.start_s)):.1f}" height="6" tabindex="0" '
+                     f'data-seek-s="{float(seg.start_s):.3f}"><title>annotated A/H segment {i}: '
+                     f'{_clock(seg.start_s)}&#8211;{_clock(seg.end_s)}</title></rect>')
+    y = s_bot
+    # segment bands across every panel, numbered at the top (the number seeks)
+    bands = []
     for i, seg in enumerate(prediction.segments, start=1):
-        ax.text((seg.start_s + seg.end_s) / 2, 0.97, str(i), ha="center", va="top",
-                fontsize=8, color="#8a5a00", fontweight="bold", transform=ax.get_xaxis_transform())
-    ax.set_ylim(-0.02, 1.02)
-    ax.set_yticks([0, 0.5, 1])
-    ax.set_ylabel("A/H score", fontsize=8)
-    ax.set_xlabel("time (s)", fontsize=8, color=INK)
-    ax.set_xlim(0, duration)
-    ax.legend(loc="upper left", bbox_to_anchor=(0.0, -0.3), fontsize=7, frameon=False, ncol=3)
-    _style(ax)
-    return _png(fig, dpi)
+        a, b = x(seg.start_s), x(seg.end_s)
+        bands.append(f'<rect class="band" data-segment="{i}" x="{a:.1f}" y="0" width="{max(1.5, b - a):.1f}" '
+                     f'height="{y:.1f}"/>')
+        parts.append(f'<g class="segmark" tabindex="0" data-segment="{i}" data-seek-s="{float(seg.start_s):.3f}">'
+                     f'<title>segment {i}: {_clock(seg.start_s)}&#8211;{_clock(seg.end_s)}</title>'
+                     f'<rect x="{(a + b) / 2 - 8:.1f}" y="{s_top:.1f}" width="16" height="14" rx="3"/>'
+                     f'<text x="{(a + b) / 2:.1f}" y="{s_top + 11:.1f}" text-anchor="middle">{i}</text></g>')
+    # time axis
+    step = _tick_step(duration)
+    ticks = "".join(f'<line class="grid" x1="{x(s):.1f}" x2="{x(s):.1f}" y1="0" y2="{y:.1f}"/>'
+                    f'<text class="tick" x="{x(s):.1f}" y="{y + 16:.1f}" text-anchor="middle">{_clock(s)}</text>'
+                    for s in np.arange(0.0, duration + 1e-9, step))
+    height = y + L.axis_h
+    return (f'<svg class="timeline" viewBox="0 0 {L.width:.0f} {height:.0f}" width="100%" role="img" '
+            f'aria-label="Timeline: affect per modality, active cues and the A/H score over time" '
+            f'data-x0="{x0:.1f}" data-x1="{x1:.1f}" data-duration="{duration:.3f}" '
+            f'data-lanes="{lanes_top:.1f} {lanes_bot:.1f}" xmlns="http://www.w3.org/2000/svg">'
+            + "".join(bands) + ticks + "".join(parts)
+            + f'<line id="playhead" class="playhead" x1="{x0}" x2="{x0}" y1="0" y2="{y:.1f}"/></svg>')
 
 
 SOURCE_COLOURS = {"model": "#0072B2", "shuffled": "#BBBBBB", "activation": "#E69F00", "frequency": "#999999"}

@@ -3,16 +3,19 @@
 The report leads with the answer and says what the number behind it is (a score on a 0-1 scale,
 from which model, trained on A/H data or the untrained codebook prior); scores within
 ``ReportOptions.borderline_margin`` of the threshold read "borderline"; a video without a face and
-without words, or without a person, reads "cannot assess", with why. Then the timeline figure (every
+without words, or without a person, reads "cannot assess", with why. Then the video beside an interactive timeline (every
 cue active anywhere), one card per predicted segment explained in the codebook's own cue vocabulary
 (the cues active in it, ranked by their share of the evidence, with the whole evidence broken down
 to 100%), the annotators' segments, a glossary of every cue and pair shown, what evidence was
 missing and what the model is. It is rendered only from ``prediction.json`` and the FrameTable
 (``features.parquet``), so ``ahcue report`` re-renders without running any model.
 
-Every string that comes from outside this module (transcript, file names, model card, cue names)
-passes through :func:`html.escape`; the figure is an embedded base64 PNG; there is no script and no
-external asset, so the file can be mailed, archived and printed as is.
+The page is one file: the CSS and the page's own script (``reports/data``) are inlined, the
+timeline is inline SVG (:func:`reports.figures.timeline_svg`), and the video is linked by a
+relative path, copied beside the report or embedded (:func:`report_video`); it loads nothing from
+the network. Every string that comes from a file (transcript, file names, model card, cue names,
+the keys of any mapping) passes through :func:`html.escape`; the script reads only numbers and
+escaped attributes, and any element with ``data-seek-s="<seconds>"`` seeks the video when clicked.
 """
 from __future__ import annotations
 
@@ -20,12 +23,14 @@ import base64
 import html
 import json
 import math
+import os
 import shutil
 import subprocess
 import tempfile
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from urllib.parse import quote
 
 from codebook.atomic import atomic_path, write_text
 from codebook.errors import InputError
@@ -203,18 +208,89 @@ def _pct(share: float) -> str:
     return "<1%" if 0 < v < 0.5 else f"{v:.0f}%"
 
 
-def _cue_rows(seg: Segment, voc: Vocabulary, options: ReportOptions) -> str:
+# Within-modality conflict terms that level one did not name (it names language's "Ambivalence in
+# talk"): what the detector's within term measures there, in words (leveltwo/features.py).
+WITHIN_WORDS: dict[str, tuple[str, str]] = {
+    "face": ("Conflict within the face",
+             "the face's own affect swung both ways (positive and negative) within a few seconds"),
+    "audio": ("Conflict within the voice",
+              "the voice's own affect swung both ways within a few seconds"),
+    "body": ("Conflict within the body",
+             "the body's and head's own affect swung both ways within a few seconds"),
+    "language": ("Conflict within the words",
+                 "the words' own sentiment swung both ways within a few seconds"),
+}
+
+
+def within_terms(seg: Segment) -> list[tuple[str, str, float]]:
+    """(name, definition, share) of a segment's within-modality conflicts with at least 1% of its
+    evidence; a term the prediction left undefined gets :data:`WITHIN_WORDS`' name and definition."""
+    out = []
+    for w in seg.within:
+        share = float(w.get("share", 0.0) or 0.0)
+        if round(100 * share) < 1:
+            continue
+        name, definition = str(w.get("name", "") or ""), str(w.get("definition", "") or "")
+        if not definition:
+            name, definition = WITHIN_WORDS.get(str(w.get("id", "")), (name or "Conflict within one modality",
+                                                                     "its own signals pulled both ways"))
+        out.append((name, definition, share))
+    return out
+
+
+def cues_active_in(table, start_frame: int, end_frame: int, options: ReportOptions = OPTIONS) -> list[tuple[str, float, float]]:
+    """(cue id, mean activation, active fraction) of every cue active on at least
+    ``min_active_fraction`` of frames start..end in the FrameTable, most active first."""
+    if table is None:
+        return []
+    import numpy as np
+
+    out = []
+    for col in table.cue_columns():
+        v = table.data[col].to_numpy(np.float64)[start_frame:end_frame + 1]
+        if not v.size or not np.isfinite(v).any():
+            continue
+        frac = float((np.nan_to_num(v, nan=0.0) >= options.active_threshold).mean())
+        if frac >= options.min_active_fraction:
+            out.append((col[len("cue."):], float(np.nanmean(v)), frac))
+    return sorted(out, key=lambda c: (-c[2], -c[1], c[0]))
+
+
+def _name(cue_id: str, voc: Vocabulary, fallback: str = "") -> str:
+    from reports.figures import cue_label
+
+    return cue_label(cue_id, voc) if cue_id in voc else (fallback or cue_id)
+
+
+def _cue_rows(seg: Segment, voc: Vocabulary, options: ReportOptions, table=None, approximate: bool = False) -> str:
     cues = active_cues(seg, options)
+    if not cues or approximate and not any(c.share > 0 for c in cues):
+        # No cue carries a share (a fusion model weighs whole modalities): list the cues that were
+        # active, from the FrameTable, and say why they have no share; never "no cue was active".
+        active = cues_active_in(table, seg.start_frame, seg.end_frame, options)
+        if not active and cues:
+            active = [(c.id, c.activation, c.active_fraction) for c in cues]
+        why = ("This model weighs whole modalities, not single cues, so no cue has a share of its own"
+               if approximate else "None of them carried a share of the model's evidence")
+        if active:
+            rows = "".join(f"<tr><td><strong>{_e(_name(c, voc))}</strong> <span class=\"mod\">{_e(c.split('.')[0])}</span></td>"
+                           f"<td class=\"num\">{act:.2f}</td><td class=\"num\">{100 * frac:.0f}%</td></tr>"
+                           for c, act, frac in active)
+            return (f'<p class="thin">{_e(why)}; the cues active in this segment were:</p>'
+                    "<table><thead><tr><th>Active cue</th><th class=\"num\">Mean activation</th>"
+                    "<th class=\"num\">Active for</th></tr></thead><tbody>" + rows + "</tbody></table>")
+        if table is None and approximate:
+            return (f'<p class="thin">{_e(why)}; which cues were active is not known without the '
+                    'features file (features.parquet).</p>')
+        return ('<p class="thin">No codebook cue was active in this segment; the evidence came from weak '
+                'activity spread over many cues, conflicts and the temporal context.</p>')
     rows = []
     for cue in cues:
-        name = voc[cue.id].name if cue.id in voc else cue.name
+        name = _name(cue.id, voc, cue.name)
         width = max(2, int(round(80 * max(0.0, min(1.0, cue.share)))))
         rows.append(f"<tr><td><strong>{_e(name)}</strong> <span class=\"mod\">{_e(cue.modality)}</span></td>"
                     f"<td class=\"num\">{cue.activation:.2f}</td><td class=\"num\">{100 * cue.active_fraction:.0f}%</td>"
                     f"<td class=\"num\"><span class=\"share\" style=\"width:{width}px\"></span>{_pct(cue.share)}</td></tr>")
-    if not rows:
-        return ('<p class="thin">No codebook cue was active in this segment; the evidence came from weak '
-                'activity spread over many cues, conflicts between modalities and the temporal context.</p>')
     listed = sum(c.share for c in cues)
     note = ""
     if max(c.share for c in cues) < options.thin_share:
@@ -234,10 +310,9 @@ def _breakdown(seg: Segment) -> str:
 
 def _pair_rows(seg: Segment, voc: Vocabulary) -> str:
     rows = []
-    for w in seg.within:  # conflict inside one modality, e.g. ambivalence in talk
-        if round(100 * float(w.get("share", 0.0))) >= 1:
-            rows.append(f"<tr><td><strong>{_e(w.get('name', ''))}</strong> <span class=\"mod\">({_e(w.get('definition', ''))})</span></td>"
-                        f"<td class=\"num\">{_pct(float(w.get('share', 0.0)))}</td></tr>")
+    for name, definition, share in within_terms(seg):  # conflict inside one modality
+        rows.append(f"<tr><td><strong>{_e(name)}</strong> <span class=\"mod\">({_e(definition)})</span></td>"
+                    f"<td class=\"num\">{_pct(share)}</td></tr>")
     for pair in seg.pairs:
         if round(100 * pair.share) < 1:
             continue
@@ -247,18 +322,22 @@ def _pair_rows(seg: Segment, voc: Vocabulary) -> str:
         rows.append(f"<tr><td><strong>{_e(name)}</strong>{sides}</td><td class=\"num\">{_pct(pair.share)}</td></tr>")
     if not rows:
         return ""
-    return ("<table><thead><tr><th>Conflicting modalities</th><th class=\"num\">Share of evidence</th>"
+    return ("<table><thead><tr><th>Conflicts</th><th class=\"num\">Share of evidence</th>"
             "</tr></thead><tbody>" + "".join(rows) + "</tbody></table>")
 
 
-def _card(i: int, seg: Segment, voc: Vocabulary, options: ReportOptions) -> str:
+def _card(i: int, seg: Segment, voc: Vocabulary, options: ReportOptions, table=None,
+          approximate: bool = False) -> str:
     words = seg.transcript.strip()
     quote = (f'<div class="quote">&ldquo;{_e(words)}&rdquo;</div>' if words
              else '<div class="quote none">No words were recognised in this segment.</div>')
-    return (f'<section class="card" id="segment-{i}"><h3>Segment {i}: {span(seg.start_s, seg.end_s)}</h3>'
-            f'<div class="when">{seg.duration_s:.1f} s, frames {seg.start_frame}&ndash;{seg.end_frame}; '
-            f'mean A/H score {seg.probability:.2f}</div>'
-            + quote + _cue_rows(seg, voc, options) + _pair_rows(seg, voc) + _breakdown(seg) + "</section>")
+    return (f'<section class="card" id="segment-{i}" tabindex="0" data-seek-s="{float(seg.start_s):.3f}" '
+            f'data-start-s="{float(seg.start_s):.3f}" data-end-s="{float(seg.end_s):.3f}">'
+            f'<h3>Segment {i}: {span(seg.start_s, seg.end_s)} <span class="seek">&#9654; play from here</span></h3>'
+            f'<div class="when">{seg.duration_s:.1f} s, frames {int(seg.start_frame)}&ndash;{int(seg.end_frame)}; '
+            f'mean A/H score {float(seg.probability):.2f}</div>'
+            + quote + _cue_rows(seg, voc, options, table, approximate) + _pair_rows(seg, voc) + _breakdown(seg)
+            + "</section>")
 
 
 DASH = "\u2014"
@@ -270,28 +349,35 @@ def _annotated_section(prediction: Prediction, voc: Vocabulary) -> str:
         return ""
     rows = []
     for seg in prediction.annotated_segments:
-        cues = [f"{voc[c].name} ({m})" if c in voc else str(c) for m, ids in seg.cues.items() for c in ids]
+        cues = [f"{_name(c, voc)} ({m})" if c in voc else f"{c} ({m})" for m, ids in seg.cues.items() for c in ids]
         pairs = [(voc.inconsistency(p).name if voc.inconsistency(p) else p) for p in seg.pairs]
-        rows.append(f"<tr><td>{span(seg.start_s, seg.end_s)}</td>"
-                    f"<td>{_e(', '.join(cues) or DASH)}</td><td>{_e(', '.join(pairs) or DASH)}</td></tr>")
+        rows.append(f'<tr tabindex="0" data-seek-s="{float(seg.start_s):.3f}"><td>{span(seg.start_s, seg.end_s)}</td>'
+                    f"<td>{_e(', '.join(cues) or DASH)}</td><td>{_e(', '.join(str(p) for p in pairs) or DASH)}</td></tr>")
     body = "".join(rows) or '<tr><td colspan="3">The annotators marked no A/H segment.</td></tr>'
-    return ("<h2>What the annotators marked</h2><table><thead><tr><th>Time</th><th>Cues</th>"
+    return ('<h2>What the annotators marked</h2><table class="annotated"><thead><tr><th>Time</th><th>Cues</th>'
             f"<th>Conflicting modalities</th></tr></thead><tbody>{body}</tbody></table>")
 
 
-def _glossary(cue_ids: list[str], pair_ids: list[str], voc: Vocabulary) -> str:
-    """Codebook name and definition of every cue and pair the report shows."""
+def _glossary(cue_ids: list[str], pair_ids: list[str], voc: Vocabulary,
+              within: list[tuple[str, str]] = (), table=None) -> str:
+    """Codebook name and definition of every cue, pair and within-modality conflict the report shows."""
     items = []
+    face_mesh = set(head_gestures(table))
     for cid in sorted(set(cue_ids), key=lambda c: (MODALITIES.index(c.split(".")[0]) if c.split(".")[0] in MODALITIES
-                                                   else 9, voc[c].name if c in voc else c)):
+                                                   else 9, _name(c, voc))):
         if cid in voc:
             cue = voc[cid]
-            items.append(f"<dt>{_e(cue.name)} <span class=\"mod\">{_e(cue.modality)}</span></dt>"
-                         f"<dd>{_e(cue.definition)}</dd>")
+            label = _name(cid, voc)
+            also = f" (codebook: {cue.name})" if label != cue.name else ""
+            source = " Measured from the face mesh's head angles." if cid in face_mesh else ""
+            items.append(f"<dt>{_e(label)} <span class=\"mod\">{_e(cue.modality)}{_e(also)}</span></dt>"
+                         f"<dd>{_e(cue.definition)}{_e(source)}</dd>")
     for pid in sorted(set(pair_ids)):
         inc = voc.inconsistency(pid)
         if inc:
             items.append(f"<dt>{_e(inc.name)} <span class=\"mod\">{_e(pid)}</span></dt><dd>{_e(inc.definition)}</dd>")
+    for name, definition in sorted(set(within)):
+        items.append(f"<dt>{_e(name)} <span class=\"mod\">within one modality</span></dt><dd>{_e(definition)}</dd>")
     if not items:
         return ""
     return ('<section class="glossary"><h2>Glossary</h2><p class="mod">Every cue and conflict named in this report, '
@@ -318,6 +404,16 @@ def _flat_scalars(obj, prefix: str = "", depth: int = 0) -> list[tuple[str, str]
 CARD_FIELDS = (("description", "what it is"), ("training_data", "trained on"), ("trained_on", "trained on"),
                ("threshold", "frame threshold"), ("constraint_weight", "codebook constraint weight"),
                ("created", "created"), ("ahcue_version", "ahcue version"))
+APPROXIMATE = ("Its explanations are approximate (attributions estimated after the fact, not the model's own "
+               "terms): read the shares per modality as a guide, not a measurement.")
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _model_section(prediction: Prediction) -> str:
@@ -330,8 +426,7 @@ def _model_section(prediction: Prediction) -> str:
     else:
         what = "A detector trained on annotated videos; its data and its scores are listed below."
     if model.explanation == "approximate":
-        what += (" Its explanations are approximate (attributions estimated after the fact, not the"
-                 " model's own terms).")
+        what += " " + APPROXIMATE
     if model.adaptation != "none":
         what += (" It adapted to this person at test time; that adjustment is its own term"
                  " ('adaptation') in the explanation.")
@@ -344,20 +439,40 @@ def _model_section(prediction: Prediction) -> str:
     metrics = _flat_scalars(card.get("metrics") or {})
     dl = "".join(f"<dt>{_e(k)}</dt><dd>{_e(v)}</dd>" for k, v in rows)
     if metrics:
-        body = "".join(f"<tr><td>{_e(k)}</td><td class=\"num\">{_e(v)}</td></tr>" for k, v in metrics[:40])
-        table = f"<h3>Metrics in the model card</h3><table><tbody>{body}</tbody></table>"
+        # Long values (a rule, a list) wrap inside their cell: only numbers stay on one line.
+        body = "".join(f"<tr><td>{_e(k)}</td><td class=\"{'num' if _is_number(v) else 'text'}\">{_e(v)}</td></tr>"
+                       for k, v in metrics[:40])
+        table = f'<h3>Metrics in the model card</h3><table class="metrics"><tbody>{body}</tbody></table>'
     else:
         table = "<p class=\"mod\">The model card reports no evaluation metrics.</p>"
     return f'<section class="model"><h2>The model</h2><p>{_e(what)}</p><dl>{dl}</dl>{table}</section>'
 
 
-def _missing_html(prediction: Prediction, table) -> str:
+def head_gestures(table) -> list[str]:
+    """Body cues measured although body pose is missing: the head gestures, which level one reads
+    from the face mesh's head angles (``levelone/body/cues.py``), not from the body pose."""
+    if table is None or "body" not in (table.meta.missing or []):
+        return []
+    import numpy as np
+
+    return [c[len("cue."):] for c in table.cue_columns()
+            if c.startswith("cue.body.") and np.isfinite(table.data[c].to_numpy(np.float64)).any()]
+
+
+def _missing_section(prediction: Prediction, table) -> str:
     missing = missing_modalities(prediction, table)
+    head = head_gestures(table)
     if not missing:
-        return '<div class="missing">Nothing: face, language, audio and body all gave evidence.</div>'
+        body = '<div class="missing">Nothing: face, language, audio and body all gave evidence.</div>'
+        return "<h2>What was missing</h2>" + body
     has_audio = prediction.has_audio
     words = dict(MISSING_WORDS, audio=NO_AUDIO_TRACK if has_audio is False else
                  MISSING_WORDS["audio"] if has_audio else AUDIO_UNKNOWN)
+    if head:
+        voc = load_vocabulary()
+        names = ", ".join(_name(c, voc).lower() for c in head)
+        words["body"] = ("no body pose was found, so shoulders, hands, posture and the other body cues could not "
+                         f"be measured; the head gestures ({names}) come from the face mesh and were measured")
     items = "".join(f"<li><strong>{_e(m)}</strong>: {_e(words.get(m, 'no evidence in this video'))}.</li>"
                     for m in missing)
     ok, why = assessable(prediction, table)
@@ -366,67 +481,63 @@ def _missing_html(prediction: Prediction, table) -> str:
     elif len(missing) == len(MODALITIES):
         lead = "No modality gave evidence."
     else:
-        rest = [m for m in MODALITIES if m not in missing]
+        rest = [m for m in MODALITIES if m not in missing] + (["head gestures (from the face mesh)"] if head else [])
         lead = f"The estimate rests on {', '.join(rest)} only."
-    return f'<div class="missing">{_e(lead)}<ul>{items}</ul></div>'
+    return f'<h2>What was missing</h2><div class="missing">{_e(lead)}<ul>{items}</ul></div>'
 
 
 def baseline_note(baseline: dict) -> str:
     """What the cues were measured against, in one sentence that agrees with the headline's detail."""
     neutral = (" Facial affect is read against the person's declared neutral recording."
-               if baseline.get("face", {}).get("declared_neutral") else "")
-    if any(v.get("kind") != "personal" for v in baseline.values()):
+               if (baseline.get("face") or {}).get("declared_neutral") else "")
+    if any((v or {}).get("kind") != "personal" for v in baseline.values()):
         return ("Level one measured each signal against this person's own baseline, blended with norms from "
-                "other people talking normally where the recording is too short for a stable one (see above)."
-                + neutral)
+                "other people talking normally for the sources named above, which had too little of this "
+                "person's evidence for a stable one." + neutral)
     return "Level one measured every signal against this person's own baseline, not against other people." + neutral
 
 
-def _baseline_words(baseline: dict) -> str:
-    """One sentence: which sources were measured against population norms (short recordings)."""
-    short = [f"{src} ({v.get('personal_s', 0):.0f} s of {v.get('stable_s', 0):.0f} s needed, "
-             f"{100 * (1 - float(v.get('personal_weight', 1))):.0f}% population norms)"
-             for src, v in sorted(baseline.items()) if v.get("kind") != "personal"]
-    if not short:
+# What a source's baseline seconds count, for the per-source baseline sentence.
+BASELINE_EVIDENCE = {"face": "with a face", "body": "with body pose", "audio": "of speech", "text": "of words"}
+
+
+def baseline_words(baseline: dict) -> str:
+    """Per source, which were measured against a blend with population norms and what each lacked:
+    sources short by the same amount share one clause."""
+    groups: dict[tuple[float, float], list[str]] = {}
+    odd = []
+    for src, v in sorted(baseline.items(), key=lambda kv: str(kv[0])):
+        v = v if isinstance(v, dict) else {}
+        if v.get("kind") == "personal":
+            continue
+        try:
+            have, need = float(v.get("personal_s", 0) or 0), float(v.get("stable_s", 0) or 0)
+            norms = 100 * (1 - float(v.get("personal_weight", 1)))
+        except (TypeError, ValueError):
+            odd.append(f"{src}: not measured against this person's own baseline alone")
+            continue
+        groups.setdefault((need, norms), []).append(f"{src} ({have:.0f} s {BASELINE_EVIDENCE.get(str(src), 'of evidence')})")
+    clauses = []
+    for (need, norms), items in groups.items():
+        names = items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+        clauses.append(f"{names} had less than the {need:.0f} s of this person a stable baseline needs, "
+                       f"so {norms:.0f}% population norms were blended in")
+    clauses += odd
+    if not clauses:
         return " Cues measured against this person's own baseline." if baseline else ""
-    return " Too short for a stable personal baseline, blended with population norms: " + "; ".join(short) + "."
+    return " Baseline: " + "; ".join(clauses) + "."
 
 
-def render_report(prediction: Prediction, table=None, vocabulary: Vocabulary | None = None,
-                  options: ReportOptions = OPTIONS) -> str:
-    """The complete, self-contained HTML report for one video."""
-    from reports.figures import timeline_cues, timeline_png
+def _header(prediction: Prediction) -> str:
+    source = prediction.source or prediction.video_id
+    return ('<header class="top"><div class="product">ahcue &middot; ambivalence/hesitancy cue report</div>'
+            f'<div class="video">Video: {_e(source)}</div></header>')
 
-    if not isinstance(prediction, Prediction):
-        prediction = Prediction.from_json(prediction)
-    voc = vocabulary or load_vocabulary()
-    css = (resources.files("reports") / "data" / "report.css").read_text(encoding="utf-8")
-    segs = prediction.segments
+
+def _headline_section(prediction: Prediction, table, options: ReportOptions) -> str:
     ok, _ = assessable(prediction, table)
     v = verdict(prediction, options) if ok else "cannot"
     state = {"likely": " likely", "borderline": " borderline", "cannot": " cannot"}.get(v, "")
-    source = prediction.source or prediction.video_id
-    shown, left_out = timeline_cues(prediction, table, options.active_threshold, options.min_active_frames,
-                                    options.max_timeline_rows)
-    png = base64.b64encode(timeline_png(prediction, table, voc, rows=shown,
-                                        cue_threshold=options.active_threshold)).decode("ascii")
-    n_annot = len(prediction.annotated_segments or ())
-    annot_caption = (f" Blue bars: {n_annot} segment{'s' if n_annot != 1 else ''} marked A/H by the annotators."
-                     if n_annot else "")
-    if left_out:
-        names = ", ".join(voc[c].name if c in voc else c for c in left_out)
-        rows_caption = (f"Middle: the {len(shown)} cues active most often (activation &ge; {options.active_threshold:.1f} "
-                        f"on at least {options.min_active_frames} frames); also active but not drawn: {_e(names)}.")
-    elif not shown:
-        rows_caption = "Middle: no codebook cue was active anywhere in the video."
-    else:
-        rows_caption = (f"Middle: every codebook cue active anywhere in the video (activation &ge; "
-                        f"{options.active_threshold:.1f} on at least {options.min_active_frames} frames), "
-                        f"{len(shown)} in all; the glossary below defines each.")
-    cards = "".join(_card(i, s, voc, options) for i, s in enumerate(segs, start=1)) or \
-        "<p>No segment reached the threshold, so there is nothing to explain segment by segment.</p>"
-    if not ok:
-        cards = "<p>Not assessed: there is too little evidence to mark or explain segments.</p>"
     annotated = prediction.annotated_segments
     annotated_line = ""
     if annotated is not None:
@@ -434,16 +545,146 @@ def render_report(prediction: Prediction, table=None, vocabulary: Vocabulary | N
                           f"{'s' if len(annotated) != 1 else ''}" + (f", at {_spans(annotated)}" if annotated else "")
                           + ".</div>")
     detail = (f"Video-level score by {_e(prediction.aggregation)}; frame threshold "
-              f"{prediction.threshold:.2f}; {prediction.duration_s:.1f} s, "
-              f"{prediction.n_frames} frames at {prediction.fps:.2f} fps.") if ok else (
-        f"{prediction.duration_s:.1f} s, {prediction.n_frames} frames at {prediction.fps:.2f} fps.")
-    detail += _baseline_words(dict(prediction.baseline or {}))
-    glossary_cues = list(shown) + [c.id for s in segs for c in active_cues(s, options)]
-    glossary_cues += [c for a in (annotated or ()) for ids in a.cues.values() for c in ids]
-    glossary_pairs = [p.id for s in segs for p in s.pairs if round(100 * p.share) >= 1]
-    glossary_pairs += [p for a in (annotated or ()) for p in a.pairs]
+              f"{float(prediction.threshold):.2f}; {float(prediction.duration_s):.1f} s, "
+              f"{int(prediction.n_frames)} frames at {float(prediction.fps):.2f} fps.") if ok else (
+        f"{float(prediction.duration_s):.1f} s, {int(prediction.n_frames)} frames at {float(prediction.fps):.2f} fps.")
+    detail += _e(baseline_words(dict(prediction.baseline or {})))
     what = what_the_score_is(prediction) if ok else (
         "No score is given: what the model would compute here rests on too little evidence to mean anything.")
+    approx = (f'<div class="approx">Explanations are approximate. {_e(APPROXIMATE.removeprefix("Its explanations are approximate "))}</div>'
+              if prediction.model.explanation == "approximate" and ok else "")
+    return (f'<section class="headline{state}" id="headline">'
+            f'<div class="answer">{_e(headline(prediction, table, options))}</div>'
+            f'<div class="what">{_e(what)}</div>{approx}<div class="detail">{detail}</div>{annotated_line}</section>')
+
+
+def _notes(prediction: Prediction) -> str:
+    return ('<div class="notes"><p>This report supports and does not replace clinical judgement. It points to '
+            'moments worth a second look and says which behaviours drove the estimate.</p>'
+            f'<p>{_e(baseline_note(dict(prediction.baseline or {})))}</p></div>')
+
+
+# Containers browsers play (Chromium, Firefox, Safari): anything else is linked but may not play.
+VIDEO_TYPES = {".mp4": "video/mp4", ".m4v": "video/mp4", ".mov": "video/mp4", ".webm": "video/webm",
+               ".ogv": "video/ogg", ".ogg": "video/ogg"}
+VIDEO_MODES = ("link", "copy", "embed", "none")
+EMBED_MAX_MB = 25.0  # --video embed refuses larger files: a report that big is slow to open and to mail
+
+
+@dataclass(frozen=True)
+class ReportVideo:
+    """The video the report plays: ``src`` is what the page loads (a relative path or a ``data:``
+    URI), ``None`` when there is none; ``note`` says how it is referenced or why it is absent."""
+
+    src: str | None
+    note: str
+    playable: bool = True
+
+
+def _player_section(prediction: Prediction, table, voc: Vocabulary, options: ReportOptions,
+                    video: ReportVideo | None) -> str:
+    """The video beside the interactive timeline (inline SVG), with the timeline's caption."""
+    from reports.figures import timeline_cues, timeline_svg
+
+    shown, left_out = timeline_cues(prediction, table, options.active_threshold, options.min_active_frames,
+                                    options.max_timeline_rows)
+    face_mesh = set(head_gestures(table))
+    svg = timeline_svg(prediction, table, voc, rows=shown, cue_threshold=options.active_threshold,
+                       definitions={c: voc[c].definition + (" Measured from the face mesh's head angles."
+                                                            if c in face_mesh else "")
+                                    for c in shown if c in voc})
+    n_annot = len(prediction.annotated_segments or ())
+    annot_caption = (f" Sky-blue bars under the score: {n_annot} segment{'s' if n_annot != 1 else ''} marked A/H "
+                     "by the annotators." if n_annot else "")
+    if left_out:
+        names = ", ".join(_name(c, voc) for c in left_out)
+        rows_caption = (f"Middle: the {len(shown)} cues active most often (activation &ge; {options.active_threshold:.1f} "
+                        f"on at least {options.min_active_frames} frames); also active but not drawn: {_e(names)}.")
+    elif not shown:
+        rows_caption = "Middle: no codebook cue was active anywhere in the video."
+    else:
+        rows_caption = (f"Middle: every codebook cue active anywhere in the video (activation &ge; "
+                        f"{options.active_threshold:.1f} on at least {options.min_active_frames} frames), "
+                        f"{len(shown)} in all; hover or focus a lane for its definition.")
+    if video is None or video.src is None:
+        screen = f'<p class="novideo">{_e(video.note if video else "No video is linked to this report.")}</p>'
+    else:
+        hidden = "" if not video.playable else " hidden"
+        screen = (f'<video id="video" controls preload="metadata" playsinline src="{_e(video.src)}"></video>'
+                  f'<p class="mod">{_e(video.note)}</p>'
+                  f'<p class="mod" id="video-note"{hidden}>This browser cannot play this video file. Browsers play '
+                  'MP4 (H.264) and WebM: convert it (e.g. <code>ffmpeg -i VIDEO video.mp4</code>) and render '
+                  'again with <code>ahcue report</code>.</p>')
+    keys = ('<p class="keys">Click a segment card, a numbered marker or any point of the timeline to play from '
+            'there. Keys: <kbd>space</kbd> play/pause, <kbd>&larr;</kbd> <kbd>&rarr;</kbd> 5 s (with shift 1 s), '
+            '<kbd>tab</kbd> to segments and cue lanes, <kbd>enter</kbd> to play from one. '
+            'Now: <span id="clock">0:00.0</span></p>')
+    caption = (f"<figcaption>Top: affect per modality as level one measured it: 0 is this person's own neutral "
+               "(their baseline, or a recording declared neutral), the same reference the segment cards use when "
+               f"they call a side positive or negative; the voice has arousal only (dashed). {rows_caption} Bottom: "
+               "A/H score per frame with the threshold (dashed). Amber bands: predicted A/H segments, numbered as "
+               f"the cards below.{annot_caption} Colours: the Okabe-Ito colour-blind-safe palette.</figcaption>")
+    return (f'<h2>Video and timeline</h2><div class="player"><div class="screen">{screen}{keys}</div>'
+            f'<figure class="chart">{svg}<div id="cue-tip" class="tip" role="tooltip" hidden></div>'
+            f'{caption}</figure></div>')
+
+
+def _segments_section(prediction: Prediction, table, voc: Vocabulary, options: ReportOptions) -> str:
+    ok, _ = assessable(prediction, table)
+    approximate = prediction.model.explanation == "approximate"
+    cards = "".join(_card(i, s, voc, options, table, approximate) for i, s in enumerate(prediction.segments, start=1)) \
+        or "<p>No segment reached the threshold, so there is nothing to explain segment by segment.</p>"
+    if not ok:
+        cards = "<p>Not assessed: there is too little evidence to mark or explain segments.</p>"
+    return f"<h2>Segments</h2>{cards}"
+
+
+def _glossary_section(prediction: Prediction, table, voc: Vocabulary, options: ReportOptions) -> str:
+    from reports.figures import timeline_cues
+
+    segs, annotated = prediction.segments, prediction.annotated_segments
+    shown, _ = timeline_cues(prediction, table, options.active_threshold, options.min_active_frames,
+                             options.max_timeline_rows)
+    cues = list(shown) + [c.id for s in segs for c in active_cues(s, options)]
+    if prediction.model.explanation == "approximate":
+        cues += [c for s in segs for c, _, _ in cues_active_in(table, s.start_frame, s.end_frame, options)]
+    cues += [c for a in (annotated or ()) for ids in a.cues.values() for c in ids]
+    pairs = [p.id for s in segs for p in s.pairs if round(100 * p.share) >= 1]
+    pairs += [p for a in (annotated or ()) for p in a.pairs]
+    within = [(n, d) for s in segs for n, d, _ in within_terms(s)]
+    return _glossary(cues, pairs, voc, within, table)
+
+
+def _footer(prediction: Prediction) -> str:
+    return (f"<footer>Generated by ahcue {_e(prediction.ahcue_version)} from prediction.json. Cue names and "
+            "definitions follow the BAH annotation codebook (appendix H of the BAH dataset paper), in our own "
+            "words; names the codebook abbreviates are spelled out.</footer>")
+
+
+def _asset(name: str) -> str:
+    return (resources.files("reports") / "data" / name).read_text(encoding="utf-8")
+
+
+def render_report(prediction: Prediction, table=None, vocabulary: Vocabulary | None = None,
+                  options: ReportOptions = OPTIONS, video: ReportVideo | None = None) -> str:
+    """The complete, self-contained HTML report for one video: one section function per part, in
+    reading order (other modules' sections drop in as one line each)."""
+    if not isinstance(prediction, Prediction):
+        prediction = Prediction.from_json(prediction)
+    voc = vocabulary or load_vocabulary()
+    sections = [
+        _header(prediction),
+        _headline_section(prediction, table, options),
+        _notes(prediction),
+        _player_section(prediction, table, voc, options, video),
+        _segments_section(prediction, table, voc, options),
+        _annotated_section(prediction, voc),
+        _glossary_section(prediction, table, voc, options),
+        _missing_section(prediction, table),
+        _model_section(prediction),
+        _footer(prediction),
+    ]
+    body = "\n".join(s for s in sections if s)
     return f"""<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -452,42 +693,84 @@ def render_report(prediction: Prediction, table=None, vocabulary: Vocabulary | N
 <meta name="generator" content="ahcue {_e(prediction.ahcue_version)}">
 <title>ahcue report: {_e(prediction.video_id)}</title>
 <style>
-{css}
+{_asset("report.css")}
 </style>
 </head>
 <body>
 <main>
-<header class="top">
-<div class="product">ahcue &middot; ambivalence/hesitancy cue report</div>
-<div class="video">Video: {_e(source)}</div>
-</header>
-<section class="headline{state}" id="headline">
-<div class="answer">{_e(headline(prediction, table, options))}</div>
-<div class="what">{_e(what)}</div>
-<div class="detail">{detail}</div>
-{annotated_line}
-</section>
-<div class="notes">
-<p>This report supports and does not replace clinical judgement. It points to moments worth a second look and says which behaviours drove the estimate.</p>
-<p>{_e(baseline_note(dict(prediction.baseline or {})))}</p>
-</div>
-<h2>Timeline</h2>
-<figure>
-<img alt="Timeline: valence per modality, active cues, and the A/H score over time" src="data:image/png;base64,{png}">
-<figcaption>Top: valence per modality, centred on this person's typical (median) level in this video, so 0 is their usual and the line shows moves away from it. {rows_caption} Bottom: A/H score per frame with the threshold (dashed). Amber bands: predicted A/H segments, numbered as the cards below.{annot_caption}</figcaption>
-</figure>
-<h2>Segments</h2>
-{cards}
-{_annotated_section(prediction, voc)}
-{_glossary(glossary_cues, glossary_pairs, voc)}
-<h2>What was missing</h2>
-{_missing_html(prediction, table)}
-{_model_section(prediction)}
-<footer>Generated by ahcue {_e(prediction.ahcue_version)} from prediction.json. Cue names and definitions follow the BAH annotation codebook (appendix H of the BAH dataset paper), in our own words.</footer>
+{body}
 </main>
+<script>
+{_asset("report.js")}
+</script>
 </body>
 </html>
 """
+
+
+def find_video(prediction: Prediction, out_dir: str | Path) -> Path | None:
+    """The analysed video: ``prediction.source`` as given (relative to the working folder), or a
+    file of that name beside the report (``--video copy`` put it there)."""
+    if not prediction.source:
+        return None
+    src = Path(prediction.source)
+    for candidate in (src if src.is_absolute() else Path.cwd() / src, Path(out_dir) / src.name):
+        if candidate.is_file():
+            return candidate.resolve()
+    return None
+
+
+def check_video_mode(video: str | Path, mode: str, embed_max_mb: float = EMBED_MAX_MB) -> None:
+    """Refuse an unknown ``--video`` mode, or a video too large to embed, before any work is done."""
+    if mode not in VIDEO_MODES:
+        raise InputError(mode, f"not a video mode (one of {', '.join(VIDEO_MODES)})")
+    size_mb = Path(video).stat().st_size / 1e6 if Path(video).is_file() else 0.0
+    if mode == "embed" and size_mb > embed_max_mb:
+        raise InputError(video, f"is {size_mb:.1f} MB, more than the {embed_max_mb:.0f} MB a report embeds; "
+                                "use --video copy or link")
+
+
+def report_video(prediction: Prediction, out_dir: str | Path, mode: str = "link",
+                 embed_max_mb: float = EMBED_MAX_MB) -> ReportVideo:
+    """How ``report.html`` in ``out_dir`` gets its video (see :data:`VIDEO_MODES`).
+
+    ``link``: a relative path from the report to the file (nothing copied; the default);
+    ``copy``: the file copied next to the report, then linked; ``embed``: inside the HTML as a
+    ``data:`` URI, refused above ``embed_max_mb``; ``none``: no video. A video that cannot be found is
+    said on the page with ``link``, and an error with ``copy`` or ``embed`` (they were asked for).
+    """
+    check_video_mode(prediction.source or "", mode if mode != "embed" else "link")
+    if mode == "none":
+        return ReportVideo(None, "No video in this report (rendered with --video none).")
+    out_dir = Path(out_dir).resolve()
+    path = find_video(prediction, out_dir)
+    if path is None:
+        if mode != "link":
+            raise InputError(prediction.source or "video", f"video not found, so --video {mode} cannot put it in the report")
+        return ReportVideo(None, f"The analysed video ({prediction.source}) was not found from here, so this report "
+                                 "cannot play it; the timeline still works. Render again where the video is "
+                                 "(ahcue report OUTDIR), or with --video copy.")
+    mime = VIDEO_TYPES.get(path.suffix.lower())
+    if mode == "embed":
+        size_mb = path.stat().st_size / 1e6
+        if size_mb > embed_max_mb:
+            raise InputError(path, f"is {size_mb:.1f} MB, more than the {embed_max_mb:.0f} MB a report embeds; "
+                                   "use --video copy or link")
+        data = base64.b64encode(path.read_bytes()).decode("ascii")
+        return ReportVideo(f"data:{mime or 'video/mp4'};base64,{data}",
+                           f"The video ({path.name}) is embedded in this file.", mime is not None)
+    if mode == "copy":
+        dest = out_dir / path.name
+        if dest.resolve() != path:
+            with atomic_path(dest) as tmp:
+                shutil.copyfile(path, tmp)
+        path = dest
+        note = f"The video is the copy next to this report ({path.name}); keep them together."
+    else:
+        note = ("The video is linked by a relative path; keep the report and the video where they are "
+                "(or render with --video copy or embed).")
+    rel = Path(os.path.relpath(path, out_dir)).as_posix()
+    return ReportVideo(quote(rel), note, mime is not None)
 
 
 def read_prediction(path: str | Path) -> Prediction:
@@ -508,7 +791,8 @@ def read_prediction(path: str | Path) -> Prediction:
 
 
 def print_pdf(html_path: str | Path, pdf_path: str | Path, timeout_s: float = 120.0) -> Path:
-    """Print the report to PDF with headless Chromium (its print CSS applies)."""
+    """Print the report to PDF with headless Chromium: its print stylesheet gives the static
+    version (no video, the timeline as vector SVG, cards unbroken)."""
     exe = next((shutil.which(n) for n in ("chromium", "chromium-browser", "google-chrome") if shutil.which(n)), None)
     if exe is None:
         raise InputError(pdf_path, "cannot write a PDF: chromium is not installed")
@@ -524,8 +808,10 @@ def print_pdf(html_path: str | Path, pdf_path: str | Path, timeout_s: float = 12
     return Path(pdf_path)
 
 
-def write_report(out_dir: str | Path, pdf: bool = False) -> list[Path]:
-    """Re-render ``report.html`` (and ``report.pdf``) in ``out_dir`` from its prediction and features.
+def write_report(out_dir: str | Path, pdf: bool = False, video: str = "link",
+                 embed_max_mb: float = EMBED_MAX_MB) -> list[Path]:
+    """Re-render ``report.html`` (and ``report.pdf``) in ``out_dir`` from its prediction and features;
+    ``video`` says how the page gets the video (:func:`report_video`).
 
     Rendering over an existing report is this function's job, so it needs no ``force``: the report
     is derived from the folder's own ``prediction.json`` and replaced atomically.
@@ -536,8 +822,9 @@ def write_report(out_dir: str | Path, pdf: bool = False) -> list[Path]:
     prediction = read_prediction(out_dir / "prediction.json")
     features = out_dir / "features.parquet"
     table = read(features) if features.exists() else None
+    ref = report_video(prediction, out_dir, video, embed_max_mb)
     html_path = out_dir / "report.html"
-    written = [write_text(html_path, render_report(prediction, table))]
+    written = [write_text(html_path, render_report(prediction, table, video=ref))]
     if pdf:
         written.append(print_pdf(html_path, out_dir / "report.pdf"))
     return written

@@ -5,6 +5,7 @@ import argparse
 import sys
 
 from reports.commands import add_person_arguments
+from reports.commands.report import add_video_argument
 
 NAME = "analyze"
 HELP = "everything for one video: features, prediction, ELAN file, report"
@@ -12,12 +13,15 @@ EXAMPLES = """examples:
   ahcue analyze interview.mp4 -o out/interview
   ahcue analyze clip.flv -o out/clip --transcript clip.srt --annotations clip.eaf --pdf
   ahcue analyze clip.mp4 -o out/clip --model models/conflict --kind conflict --force
+  ahcue analyze clip.mp4 -o out/clip --video copy    report.html plays a copy kept beside it
 
 Any container ffmpeg decodes works (.mp4 .mov .mkv .webm .avi .mpg .flv .m4v .wmv .3gp .ts .ogv ...).
 Annotation CSV columns: video_id, start_s, end_s (required); label (1 = A/H, default 1); face,
 language, audio, body (cue names, ';'-separated, as `ahcue codebook list` spells them or as
 annotators wrote them); pairs (e.g. FL;LB); certainty; annotator. Annotations for another video,
-or running past its end, are refused."""
+or running past its end, are refused. report.html plays the video beside its timeline: --video
+link (default) points to it by a relative path, copy, embed (up to 25 MB) or none; browsers play
+MP4 (H.264) and WebM, so convert other containers to watch them in the report."""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -40,6 +44,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "explanation term); default none")
     parser.add_argument("--no-asr", action="store_true", help="do not transcribe when no transcript is given")
     parser.add_argument("--pdf", action="store_true", help="also print report.pdf with headless Chromium")
+    add_video_argument(parser)
     parser.add_argument("--force", action="store_true", help="overwrite existing outputs in OUTDIR")
     parser.add_argument("--json", action="store_true", help="print prediction.json on stdout instead of the summary")
     parser.add_argument("--quiet", action="store_true", help="no progress display and no summary")
@@ -55,7 +60,7 @@ def run(args: argparse.Namespace) -> int:
                      model_dir=args.model,
                      annotation=args.annotations, asr=not args.no_asr, force=args.force,
                      progress=not args.quiet and interactive(sys.stderr), pdf=args.pdf, on_stage=log,
-                     kind=args.kind, adapt=args.adapt)
+                     kind=args.kind, adapt=args.adapt, video_mode=args.video_mode)
     if log is not None:
         log.done()
     if args.json:

@@ -1,8 +1,12 @@
 """The clinician report rendered from a typed Prediction and a FrameTable built in the test."""
 from __future__ import annotations
 
+import base64
 import json
+import shutil
+from pathlib import Path
 from html import escape as html_escape
+from html.parser import HTMLParser
 import re
 from dataclasses import replace
 
@@ -26,6 +30,100 @@ def case():
             segment(176, 229, FPS, 0.66, [("face.gaze", 0.7)])]
     pred = make_prediction(table, segs, missing=["language"], source="clip <b>bold</b> & 'x'.mp4")
     return table, pred
+
+
+HOSTILE_STRINGS = ("<script>alert(1)</script>", '"><img src=x onerror=alert(1)>', "</style><script>alert(2)</script>")
+
+
+class PageParser(HTMLParser):
+    """Every start tag and attribute of a page, the text it shows, and its script and style bodies."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.tags, self.attrs, self.text, self._in = [], [], [], None
+        self.script, self.style = "", ""
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append(tag)
+        self.attrs += attrs
+        self._in = tag if tag in ("script", "style") else None
+
+    def handle_endtag(self, tag):
+        self._in = None
+
+    def handle_data(self, data):
+        if self._in == "script":
+            self.script += data.strip("\n")
+        elif self._in == "style":
+            self.style += data.strip("\n")
+        else:
+            self.text.append(data)
+
+
+def parse_page(html: str) -> PageParser:
+    parser = PageParser()
+    parser.feed(html)
+    parser.close()
+    return parser
+
+
+def _asset(name: str) -> str:
+    from importlib import resources
+
+    return (resources.files("reports") / "data" / name).read_text(encoding="utf-8").strip("\n")
+
+
+def _hostile_prediction(pred: Prediction) -> Prediction:
+    """``pred`` as a hostile prediction.json would carry it: every free string and every key hostile."""
+    hs = iter(HOSTILE_STRINGS * 40)
+    h = lambda: next(hs)  # noqa: E731
+    d = json.loads(pred.to_json())
+    n = d["n_frames"]
+    d.update(video_id=h(), source=h(), aggregation=h(), ahcue_version=h(), missing_modalities=["language", h()])
+    d["model"].update(id=h(), kind=h(), adaptation=h(),
+                      card={h(): h(), "training_data": h(), "description": h(), "created": h(),
+                            "metrics": {h(): h(), "test": {h(): 0.5, "rule": h()}}})
+    d["modality_evidence"][h()] = [0.0] * n
+    d["pair_evidence"] = {h(): [0.0] * n}
+    for seg in d["segments"]:
+        seg["transcript"] = h()
+        seg["cues"].append({"id": h(), "modality": h(), "name": h(), "share": 0.3, "activation": 0.9,
+                            "active_fraction": 1.0})
+        seg["pairs"].append({"id": h(), "share": 0.2, "modalities": [h(), h()], "sides": {h(): h()},
+                             "description": h(), "incongruent": [{"id": h(), "share": 0.1, "description": h()}]})
+        seg["within"] = [{"id": h(), "share": 0.2, "name": h(), "definition": h()},
+                         {"id": h(), "share": 0.2, "name": h(), "definition": ""}]
+        seg["modalities"].append({"id": h(), "share": 0.1})
+    d["annotated_segments"] = [{"start_s": 1.0, "end_s": 2.0, "start_frame": 24, "end_frame": 47,
+                                "cues": {h(): [h(), "body.shake"]}, "pairs": [h()]}]
+    d["baseline"] = {HOSTILE_STRINGS[1]: {"kind": h(), "personal_s": 5.0, "stable_s": 30.0, "personal_weight": 0.5},
+                     "face": {"kind": h(), "personal_s": h(), "declared_neutral": h()}, "body": h()}
+    d["extractors"] = {h(): h()}
+    d[h()] = h()  # an unknown top-level key, kept in extra
+    return Prediction.from_json(json.dumps(d))
+
+
+def test_hostile_prediction_json_injects_nothing(case):
+    """Issue 20, defect 1: ``ahcue report`` re-renders a prediction.json that may come from anyone.
+    Every string and key in it is hostile here; parsed as HTML, the page must hold exactly the tags,
+    script and style of a benign report, and show the hostile strings as text."""
+    from reports.html import ReportVideo
+
+    table, pred = case
+    benign = parse_page(render_report(pred, table, video=ReportVideo("clip.mp4", "linked")))
+    hostile = _hostile_prediction(pred)
+    video = ReportVideo(HOSTILE_STRINGS[1], HOSTILE_STRINGS[2])  # a hostile file name as the video's path
+    page = parse_page(render_report(hostile, table, video=video))
+    assert set(page.tags) <= set(benign.tags) and "img" not in page.tags
+    assert page.tags.count("script") == 1 and page.tags.count("style") == 1
+    assert page.script == _asset("report.js") and page.style == _asset("report.css")
+    assert not [name for name, _ in page.attrs if name.startswith("on")]
+    assert ("src", HOSTILE_STRINGS[1]) in page.attrs  # kept whole inside its attribute
+    text = "".join(page.text)
+    for s in HOSTILE_STRINGS:  # shown to the reader as text, not run
+        assert s in text
+    baseline_key = HOSTILE_STRINGS[1]
+    assert f"{baseline_key} (5 s of evidence) had less than the 30 s" in text  # the baseline key (defect 1)
 
 
 def _section(html: str, title: str) -> str:
@@ -81,8 +179,10 @@ def test_report_has_headline_cards_model_and_notes(case):
     missing = _section(html, "What was missing")
     assert "language" in missing and "no transcript" in missing
     assert "face" not in missing.split("</ul>")[0].split("<ul>")[1]
-    assert 'src="data:image/png;base64,' in html
-    assert not re.search(r'(src|href)="(https?:|//)', html) and "<script" not in html.lower()
+    assert '<svg class="timeline"' in html and "<img" not in html  # the chart is inline SVG, no image
+    page = parse_page(html)
+    assert not re.search(r'(src|href)="(https?:|//)', html) and page.tags.count("script") == 1
+    assert page.script == _asset("report.js")  # the page's own script, inline: nothing loaded
 
 
 def test_cards_list_active_cues_with_activation_and_shares_to_100(case):
@@ -158,7 +258,7 @@ def test_everything_external_is_escaped(case):
                                  "term_names": ["cue.face.gaze"]})
     pred = pred.replace(model=replace(pred.model, id="conflict-<i>x</i>"))
     html = render_report(pred, table)
-    assert "<script>" not in html
+    assert html.count("<script>") == 1  # the page's own
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html  # the transcript
     assert "&lt;script&gt;alert(3)&lt;/script&gt;" in html  # the model card
     assert "clip &lt;b&gt;bold&lt;/b&gt; &amp; &#x27;x&#x27;.mp4" in html  # the file name
@@ -185,6 +285,7 @@ def test_timeline_shows_every_active_cue_and_the_glossary_defines_them():
     html = render_report(make_prediction(table, []), table)
     caption = html.split("<figcaption>", 1)[1].split("</figcaption>", 1)[0]
     assert "every codebook cue active anywhere in the video" in caption and "17 in all" in caption
+    assert len(re.findall(r'<g class="lane" tabindex="0"', html)) == 17  # one focusable lane per cue
     glossary = _section(html, "Glossary")
     from codebook.vocabulary import load_vocabulary
     voc = load_vocabulary()
@@ -198,13 +299,23 @@ def test_timeline_shows_every_active_cue_and_the_glossary_defines_them():
     assert OPTIONS.max_timeline_rows >= 40
 
 
-def test_valence_is_centred_on_the_persons_usual_level():
+def test_chart_and_cards_share_one_valence_reference():
+    """The issue's contradiction: a card said "face positive" where the chart drew face valence at 0,
+    because the chart was centred on the video's median. The chart now draws valence as level one
+    measured it (0 = the person's own neutral, the cards' reference), and says so once."""
     import numpy as np
-    from reports.figures import centred_valence
 
-    v = np.r_[np.full(90, 0.55), np.full(10, -0.2), [np.nan]]
-    c = centred_valence(v)
-    assert c[0] == pytest.approx(0.0) and c[95] == pytest.approx(-0.75) and np.isnan(c[-1])
+    table = make_frametable(n_frames=120)
+    table.data["affect.face.valence"] = np.float32(0.5)  # positive all along: its median is 0.5 too
+    html = render_report(make_prediction(table, []), table)
+    svg = html.split('<svg class="timeline"', 1)[1].split("</svg>", 1)[0]
+    zero = float(re.search(r'<line class="zero" x1="[\d.]+" x2="[\d.]+" y1="([\d.]+)"', svg).group(1))
+    face = re.search(r'<path class="affect" d="([^"]+)" stroke="#0072B2"', svg).group(1)
+    ys = [float(v) for v in re.findall(r"[ML][\d.]+ ([\d.]+)", face)]
+    assert len(ys) == 120 and max(ys) < zero - 10  # drawn above the zero line, not centred onto it
+    caption = html.split("<figcaption>", 1)[1].split("</figcaption>", 1)[0]
+    assert "0 is this person's own neutral" in caption and "the same reference the segment cards use" in caption
+    assert "median" not in html
 
 
 def test_write_report_rerenders_in_place_without_force(case, tmp_path):
@@ -236,16 +347,18 @@ def test_annotated_segments_are_named_and_empty_fields_read_dash(case):
     pred = pred.replace(annotated_segments=(annotated(4.2, 6.1, FPS, {"body": ("body.shake",)}),))
     html = render_report(pred, table)
     assert "Annotators marked 1 A/H segment, at 0:04.2\u20130:06.1." in html
-    assert "Blue bars: 1 segment marked A/H by the annotators." in html
+    assert "Sky-blue bars under the score: 1 segment marked A/H by the annotators." in html
+    assert '<tr tabindex="0" data-seek-s="4.200">' in html  # the row seeks the video to its start
+    assert re.search(r'<rect class="annot" [^>]*data-seek-s="4.200"', html)  # and so does its bar
     annotators = _section(html, "What the annotators marked")
-    assert "0:04.2\u20130:06.1" in annotators and "Shake (body)" in annotators
+    assert "0:04.2\u20130:06.1" in annotators and "Head shake (body)" in annotators
     assert "<td>\u2014</td>" in annotators  # no pairs noted
 
 
 def test_renders_without_features(case):
     _, pred = case
     html = render_report(pred, None)  # features.parquet deleted: the report still renders
-    assert len(re.findall(r'<section class="card"', html)) == 2 and 'src="data:image/png;base64,' in html
+    assert len(re.findall(r'<section class="card"', html)) == 2 and '<svg class="timeline"' in html
 
 
 def test_prediction_json_round_trips_through_the_report(case, tmp_path):
@@ -275,7 +388,14 @@ def test_baseline_note_says_when_population_norms_were_blended_in(case):
     short = {"face": {"kind": "blended", "personal_s": 10.0, "stable_s": 30.0, "personal_weight": 0.33}}
     blended = render_report(pred.replace(baseline=short), table)
     assert "blended with norms from other people" in blended and "not against other people" not in blended
-    assert "Too short for a stable personal baseline" in blended
+    # per source: which one lacked what (the issue: "too short" on a 33.6 s clip, no source named)
+    assert ("Baseline: face (10 s with a face) had less than the 30 s of this person a stable baseline needs, "
+            "so 67% population norms were blended in.") in blended
+    two = {**short, "audio": {"kind": "blended", "personal_s": 4.0, "stable_s": 5.0, "personal_weight": 0.8},
+           "text": {"kind": "personal", "personal_s": 40.0, "stable_s": 30.0, "personal_weight": 1.0}}
+    detail = render_report(pred.replace(baseline=two), table).split('<div class="detail">', 1)[1].split("</div>")[0]
+    assert "audio (4 s of speech) had less than the 5 s" in detail and "20% population norms" in detail
+    assert "face (10 s with a face)" in detail and "text" not in detail
 
 
 def test_baseline_note_names_a_declared_neutral_recording(case):
@@ -285,3 +405,178 @@ def test_baseline_note_names_a_declared_neutral_recording(case):
     declared = render_report(pred.replace(baseline={"face": {**face, "declared_neutral": True}}), table)
     assert "declared neutral recording" not in plain
     assert "Facial affect is read against the person" in declared and "declared neutral recording." in declared
+
+
+# --- one story per page (issue 23): each contradiction a new user found, rendered and checked ---
+
+
+def test_body_pose_missing_but_head_gestures_active_is_one_story():
+    """No body pose, yet head shake and nod were measured (from the face mesh): the page must not call
+    body simply "missing" while its timeline shows body lanes."""
+    table = make_frametable(n_frames=240, bursts={"body.shake": (40, 90), "body.nod": (120, 160)})
+    for col in table.cue_columns():
+        if col.startswith("cue.body.") and col not in ("cue.body.shake", "cue.body.nod"):
+            table.data[col] = float("nan")  # the pose-based body cues: no pose, no value
+    table.data["affect.body.valence"] = float("nan")
+    table.meta.missing = ["body"]
+    pred = make_prediction(table, [segment(40, 90, FPS, 0.7, [("body.shake", 0.5)])], missing=["body"])
+    html = render_report(pred, table)
+    missing = _section(html, "What was missing")
+    assert "no body pose was found, so body cues could not be measured" not in missing
+    assert ("the head gestures (head shake, head nod) come from the face mesh and were measured" in missing)
+    assert "rests on face, language, audio, head gestures (from the face mesh) only" in missing
+    lanes = re.findall(r'<g class="lane"[^>]*data-name="([^"]+)"[^>]*data-definition="([^"]+)"', html)
+    named = dict(lanes)
+    assert named["Head shake"].endswith("Measured from the face mesh&#x27;s head angles.")
+    assert "Measured from the face mesh" in _section(html, "Glossary")
+    # with the pose present, nothing is said about the face mesh
+    full = make_frametable(n_frames=240, bursts={"body.shake": (40, 90)})
+    assert "face mesh" not in render_report(make_prediction(full, []), full)
+
+
+def test_fusion_model_cards_list_active_cues_and_say_approximate_up_front():
+    """A fusion model attributes whole modalities: its segments carry no cue shares. The cards list
+    the cues that were active (from the FrameTable) instead of "No codebook cue was active", and the
+    headline box says the explanations are approximate."""
+    table = make_frametable(n_frames=264, fps=FPS, bursts={"face.gaze": (96, 156), "audio.pause": (100, 150)})
+    seg = segment(96, 156, FPS, 0.8, [], context_share=0.1)
+    seg = replace(seg, modalities=(replace(seg.modalities[0], id="face", share=0.6),) if seg.modalities else
+                  (__import__("leveltwo.predict", fromlist=["ModalityShare"]).ModalityShare("face", 0.6),))
+    pred = make_prediction(table, [seg], kind="fusion", trained=True)
+    pred = pred.replace(model=replace(pred.model, explanation="approximate"))
+    html = render_report(pred, table)
+    card = html.split('<section class="card"', 1)[1].split("</section>", 1)[0]
+    assert "No codebook cue was active" not in card
+    assert "This model weighs whole modalities, not single cues" in card
+    assert "Gaze shift" in card and "Long pauses" in card and "100%" in card
+    box = html.split('id="headline">', 1)[1].split("</section>", 1)[0]
+    assert "Explanations are approximate" in box
+    assert html.index("Explanations are approximate") < html.index("<h2>Segments</h2>")
+    # the cues it lists are defined in the glossary
+    assert "The eyes, not the head, move" in _section(html, "Glossary")
+    # an exact model with a cue-free segment and no active cue still says so plainly
+    quiet = make_frametable(n_frames=264, fps=FPS)
+    exact = make_prediction(quiet, [segment(96, 156, FPS, 0.8, [])])
+    assert "No codebook cue was active in this segment" in render_report(exact, quiet)
+
+
+def test_within_modality_conflicts_are_named_defined_and_in_the_glossary(case):
+    """The issue's "Conflict within audio ()": a within term with no definition gets one, and the
+    glossary defines it."""
+    table, pred = case
+    seg = replace(pred.segments[0], within=({"id": "audio", "share": 0.12, "name": "Conflict within audio",
+                                             "definition": ""},
+                                            {"id": "language", "share": 0.2, "name": "Ambivalence in talk",
+                                             "definition": "said something for a change and against it"},
+                                            {"id": "body", "share": 0.001, "name": "Conflict within body",
+                                             "definition": ""}))
+    html = render_report(pred.replace(segments=(seg,) + pred.segments[1:]), table)
+    card = html.split('<section class="card"', 1)[1].split("</section>", 1)[0]
+    assert "()" not in card and "Conflict within audio" not in html
+    assert "<strong>Conflict within the voice</strong>" in card and "the voice&#x27;s own affect swung both ways" in card
+    assert "<strong>Ambivalence in talk</strong>" in card and "12%" in card
+    assert "Conflict within the body" not in html  # under 1% of the evidence: not shown, not defined
+    glossary = _section(html, "Glossary")
+    assert "Conflict within the voice" in glossary and "Ambivalence in talk" in glossary
+
+
+def test_long_model_card_rule_wraps_inside_the_metrics_table(case):
+    """A long rule in the card's metrics used to sit in a `nowrap` number cell and push the table off
+    the page: text values get a wrapping cell; numbers stay right-aligned on one line."""
+    table, pred = case
+    rule = "selected where " + " and ".join(f"validation_ap_fold_{i} >= 0.25" for i in range(20))
+    pred = make_prediction(table, list(pred.segments), kind="conflict", trained=True,
+                           card={"metrics": {"test": {"AP": 0.2519, "selection_rule": rule}}})
+    html = render_report(pred, table)
+    metrics = html.split('<table class="metrics">', 1)[1].split("</table>", 1)[0]
+    assert f'<td class="text">{html_escape(rule)}</td>' in metrics and '<td class="num">0.2519</td>' in metrics
+    css = _asset("report.css")
+    assert re.search(r"table\.metrics \{ table-layout: fixed; \}", css)
+    assert re.search(r"table\.metrics td \{[^}]*overflow-wrap: anywhere", css)
+
+
+def test_timeline_spells_out_abbreviated_cue_names():
+    table = make_frametable(n_frames=240, bursts={"language.mot": (10, 40), "language.no_opp": (60, 90),
+                                                  "face.close2": (100, 130)})
+    html = render_report(make_prediction(table, []), table)
+    names = re.findall(r'<text class="lane-name"[^>]*>([^<]+)</text>', html)
+    assert {"Motivation to change", "No opportunity to change", "Eyes close (both)"} <= set(names)
+    assert not {"Mot", "No opp", "Close 2"} & set(names)
+    glossary = _section(html, "Glossary")
+    assert "Motivation to change <span class=\"mod\">language (codebook: Mot)</span>" in glossary
+
+
+def test_segment_cards_and_markers_seek_the_video(case):
+    """The shared rule: any element with data-seek-s seeks the video; each card carries its segment's
+    start and end (the script highlights the current one), and the timeline's numbered markers too."""
+    table, pred = case
+    html = render_report(pred, table)
+    cards = re.findall(r'<section class="card" id="segment-(\d)" tabindex="0" data-seek-s="([\d.]+)" '
+                       r'data-start-s="([\d.]+)" data-end-s="([\d.]+)">', html)
+    assert [(int(i), float(a), float(b), float(c)) for i, a, b, c in cards] == [
+        (i, round(s.start_s, 3), round(s.start_s, 3), round(s.end_s, 3)) for i, s in enumerate(pred.segments, start=1)]
+    marks = re.findall(r'<g class="segmark" tabindex="0" data-segment="(\d)" data-seek-s="([\d.]+)"', html)
+    assert [(int(i), float(t)) for i, t in marks] == [(1, round(pred.segments[0].start_s, 3)),
+                                                       (2, round(pred.segments[1].start_s, 3))]
+    assert 'data-seek-s' in _asset("report.js") and "closest(\"[data-seek-s]\")" in _asset("report.js")
+
+
+# --- the video: linked, copied, embedded or left out (--video) ---
+
+SAMPLE_VIDEO = Path(__file__).resolve().parents[2] / "levelone" / "data" / "sample" / "sample.mp4"
+
+
+def _folder(tmp_path, source):
+    table = make_frametable(n_frames=120, bursts={"face.gaze": (10, 40)})
+    pred = make_prediction(table, [segment(10, 40, FPS, 0.8, [("face.gaze", 0.6)])], source=str(source))
+    out = tmp_path / "out"
+    out.mkdir()
+    table.write(out / "features.parquet")
+    (out / "prediction.json").write_text(pred.to_json())
+    return out
+
+
+def _video_src(html: str) -> str | None:
+    m = re.search(r'<video id="video"[^>]* src="([^"]*)"', html)
+    return m.group(1) if m else None
+
+
+def test_video_is_linked_by_a_relative_path_by_default(tmp_path):
+    video = tmp_path / "media" / "my clip.mp4"
+    video.parent.mkdir()
+    shutil.copy(SAMPLE_VIDEO, video)
+    out = _folder(tmp_path, video)
+    [path] = write_report(out)
+    html = path.read_text()
+    assert _video_src(html) == "../media/my%20clip.mp4"  # relative to report.html, URL-quoted
+    assert (out / "../media/my clip.mp4").resolve() == video.resolve()
+    assert sorted(p.name for p in out.iterdir()) == ["features.parquet", "prediction.json", "report.html"]
+
+
+def test_video_copy_embed_and_none(tmp_path):
+    out = _folder(tmp_path, SAMPLE_VIDEO)
+    write_report(out, video="copy")
+    assert _video_src((out / "report.html").read_text()) == "sample.mp4"
+    assert (out / "sample.mp4").read_bytes() == SAMPLE_VIDEO.read_bytes()
+    write_report(out, video="embed")
+    src = _video_src((out / "report.html").read_text())
+    assert src.startswith("data:video/mp4;base64,") and base64.b64decode(src.split(",", 1)[1]) == SAMPLE_VIDEO.read_bytes()
+    write_report(out, video="none")
+    html = (out / "report.html").read_text()
+    assert _video_src(html) is None and "No video in this report (rendered with --video none)." in html
+    assert '<svg class="timeline"' in html  # the timeline stands without the video
+
+
+def test_video_too_large_to_embed_or_missing_is_said(tmp_path):
+    out = _folder(tmp_path, SAMPLE_VIDEO)
+    (out / "report.html").write_text("earlier")
+    with pytest.raises(InputError, match="more than the 0 MB a report embeds; use --video copy or link"):
+        write_report(out, video="embed", embed_max_mb=0.01)
+    assert (out / "report.html").read_text() == "earlier"  # nothing written
+    (tmp_path / "b").mkdir()
+    gone = _folder(tmp_path / "b", tmp_path / "nowhere" / "clip.mp4")
+    [path] = write_report(gone)  # linking a video that is not there: the page says so
+    html = path.read_text()
+    assert _video_src(html) is None and "was not found from here, so this report cannot play it" in html
+    with pytest.raises(InputError, match="video not found, so --video copy cannot put it in the report"):
+        write_report(gone, video="copy")
