@@ -48,7 +48,7 @@ HALLUCINATION_PHRASES = (
     "thanks for watching", "thank you for watching", "please subscribe", "subscribe to my channel",
     "like and subscribe", "if you enjoyed this video", "give a thumbs up", "give it a thumbs up",
     "see you in the next video", "see you next time", "subtitles by", "amara.org", "transcribed by",
-    "i hope you enjoyed", "don't forget to subscribe", "merci d'avoir regardé", "sous-titres réalisés",
+    "for watching", "i hope you enjoyed", "don't forget to subscribe", "merci d'avoir regardé", "sous-titres réalisés",
     "untertitel im auftrag", "untertitel der amara",
 )
 
