@@ -396,6 +396,7 @@ def render_report(prediction: Prediction, table=None, vocabulary: Vocabulary | N
                   options: ReportOptions = OPTIONS) -> str:
     """The complete, self-contained HTML report for one video."""
     from reports.figures import timeline_cues, timeline_png
+    from reports.transcript_view import render_transcript
 
     if not isinstance(prediction, Prediction):
         prediction = Prediction.from_json(prediction)
@@ -478,6 +479,7 @@ def render_report(prediction: Prediction, table=None, vocabulary: Vocabulary | N
 </figure>
 <h2>Segments</h2>
 {cards}
+{render_transcript(prediction)}
 {_annotated_section(prediction, voc)}
 {_glossary(glossary_cues, glossary_pairs, voc)}
 <h2>What was missing</h2>
