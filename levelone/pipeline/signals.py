@@ -99,7 +99,8 @@ def _text_part(job: VideoJob, words: list | None, others: list, fps: float, n_fr
     if not evidence:  # no transcript, or nothing usable said: no text evidence (and no model to load)
         return pd.DataFrame({"text.present": np.zeros(n_frames, bool)}), _plain(record)
     from levelone.language.cues import text_signals
-    return text_signals(evidence, fps, n_frames, _scorer(), others=others), _plain(record)
+    return (text_signals(evidence, fps, n_frames, _scorer(), others=others, voiced=record.voiced),
+            _plain(record))
 
 
 def _plain(record) -> dict | None:
