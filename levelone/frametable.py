@@ -102,6 +102,9 @@ class FrameMeta:
     # per source: personal baseline, population norms or a blend (short recordings), see
     # levelone.baseline.blend_with_population
     baseline: dict[str, dict] = field(default_factory=dict)
+    # what was heard and how far to trust it (levelone.media.transcript.Transcription.to_dict):
+    # source, model, language and its probability, words with uncertain flags; {} without speech
+    transcript: dict = field(default_factory=dict)
     format_version: int = FORMAT_VERSION
 
     @property

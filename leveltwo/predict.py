@@ -246,6 +246,56 @@ class ModelInfo(_Record):
 
 
 @dataclass(frozen=True)
+class TranscriptWord(_Record):
+    """One heard word: ``uncertain`` words (``reason`` says why) are shown, never used as evidence."""
+
+    text: str
+    start_s: float
+    end_s: float
+    uncertain: bool = False
+    reason: str = ""
+    extra: Mapping[str, Any] = field(default_factory=dict, compare=False)
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> "TranscriptWord":
+        known, extra = _take(cls, d, "a transcript word")
+        return cls(**known, extra=extra)
+
+
+@dataclass(frozen=True)
+class TranscriptInfo(_Record):
+    """What was heard (``prediction.json``'s ``transcript``): where the words came from (``file``
+    or ``asr``), the ASR model, the language and its probability, every word with its
+    uncertainty, and what the user must know (``note``; ``language_cues``: ``measured`` or why not)."""
+
+    source: str
+    model: str
+    language: str | None
+    language_probability: float
+    words: tuple[TranscriptWord, ...]
+    uncertain_share: float
+    note: str = ""
+    language_cues: str = "measured"
+    extra: Mapping[str, Any] = field(default_factory=dict, compare=False)
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> "TranscriptInfo":
+        known, extra = _take(cls, d, "the transcript")
+        known["words"] = tuple(TranscriptWord.from_dict(w) for w in known["words"])
+        return cls(**known, extra=extra)
+
+    @classmethod
+    def from_transcription(cls, t) -> "TranscriptInfo":
+        """From level one's :class:`levelone.media.transcript.Transcription`."""
+        return cls(source=t.source, model=t.model, language=t.language,
+                   language_probability=round(float(t.language_probability), 4),
+                   words=tuple(TranscriptWord(w.text, round(w.start_s, 3), round(w.end_s, 3), w.uncertain, w.reason)
+                               for w in t.words),
+                   uncertain_share=round(float(t.uncertain_share), 4), note=t.note,
+                   language_cues=t.not_measured() or "measured")
+
+
+@dataclass(frozen=True)
 class Prediction(_Record):
     video_id: str
     source: str
@@ -268,6 +318,7 @@ class Prediction(_Record):
     ahcue_version: str = AHCUE_VERSION
     baseline: Mapping[str, Any] | None = field(default=None, metadata={"omit_none": True})
     extractors: Mapping[str, str] | None = field(default=None, metadata={"omit_none": True})
+    transcript: TranscriptInfo | None = field(default=None, metadata={"omit_none": True})
     extra: Mapping[str, Any] = field(default_factory=dict, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
@@ -303,6 +354,8 @@ class Prediction(_Record):
                 known["pair_evidence"] = {k: tuple(float(x) for x in v) for k, v in dict(known["pair_evidence"]).items()}
             if known.get("context_evidence") is not None:
                 known["context_evidence"] = tuple(float(x) for x in known["context_evidence"])
+            if known.get("transcript") is not None:
+                known["transcript"] = TranscriptInfo.from_dict(known["transcript"])
             if known.get("annotated_segments") is not None:
                 known["annotated_segments"] = tuple(AnnotatedSegment.from_dict(s)
                                                     for s in known["annotated_segments"])
@@ -352,12 +405,17 @@ def predict_video(model, table, annotation=None, threshold: float | None = None,
                   **segment_options) -> Prediction:
     """Predict one FrameTable with ``model``; ``threshold`` defaults to the model's tuned one.
 
-    ``words`` (``levelone.media.transcript.Word`` list) fills each segment's transcript; ``annotation``
+    ``words`` (``levelone.media.transcript.Word`` list) fills each segment's transcript; by default
+    the certain words of the transcript level one recorded (``table.meta.transcript``), which
+    also becomes the prediction's ``transcript`` section; ``annotation``
     (``codebook.annotations.VideoAnnotation``) adds the annotated A/H segments for comparison;
     ``source`` overrides the video path the FrameTable records; ``has_audio`` records whether the
     file has an audio track (so a report can tell "no audio track" from "no speech").
     """
     fps = table.fps
+    heard = _heard(table)
+    if words is None and heard is not None:
+        words = [w for w in heard.words if not w.uncertain]
     thr = float(getattr(model, "threshold_", 0.5) if threshold is None else threshold)
     contrib = model.explain(table)
     logit = contrib.to_numpy(np.float64).sum(axis=1)
@@ -398,4 +456,14 @@ def predict_video(model, table, annotation=None, threshold: float | None = None,
         baseline=dict(getattr(table.meta, "baseline", {}) or {}),
         extractors=dict(sorted((getattr(table.meta, "versions", {}) or {}).items())),
         pair_evidence={k: tuple(round(float(v), 4) for v in by_pair[k]) for k in PAIRS},
-        context_evidence=tuple(round(float(v), 4) for v in context))
+        context_evidence=tuple(round(float(v), 4) for v in context),
+        transcript=None if heard is None else TranscriptInfo.from_transcription(heard))
+
+
+def _heard(table):
+    """The FrameTable's transcript record (levelone.media.transcript.Transcription), or None."""
+    record = getattr(table.meta, "transcript", None)
+    if not record:
+        return None
+    from levelone.media.transcript import Transcription
+    return Transcription.from_dict(record)

@@ -4,25 +4,30 @@
 detector (:func:`leveltwo.predict.predict_video`) into ``prediction.json``, then renders
 ``segments.eaf`` and ``report.html`` (and ``report.pdf`` on request) from those two files only, so
 ``ahcue report`` can re-render them later without running a model. Without a transcript (given or
-a sidecar file) the video is transcribed once here (offline Whisper tiny.en) and the words kept in
-``transcript.json``: level one reads them from there and the report quotes them. The output folder is checked
-up front: existing outputs are refused unless ``force``, and every file is written atomically.
+a sidecar file) level one transcribes the video once (:func:`levelone.media.asr.recognise`:
+language ID, deterministic decoding, uncertain words marked) and records what it heard in the
+FrameTable's metadata; the prediction and the report take the words from there, and the record is
+also kept in ``transcript.json``. The output folder is checked up front: existing outputs are
+refused unless ``force``, and every file is written atomically.
 """
 from __future__ import annotations
 
 import json
-import os
 import sys
-import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from codebook.atomic import check_writable, write_text
 from codebook.errors import InputError
 
+if TYPE_CHECKING:
+    from levelone.media.transcript import Transcription
+    from leveltwo.predict import Prediction
+
 OUTPUTS = ("features.parquet", "prediction.json", "segments.eaf", "report.html")
-STAGES = ("transcript", "level one: features", "level two: model", "level two: prediction", "ELAN export", "report")
+STAGES = ("level one: features and transcript", "level two: model", "level two: prediction", "ELAN export", "report")
 
 
 def _find_video(entries: dict, video: Path) -> str | None:
@@ -121,13 +126,24 @@ def _read_annotation(spec: str | Path, fps: float, n_frames: int | None, video: 
     raise InputError(path, "annotations must be .eaf, .csv or BAH's annotation .yaml")
 
 
+@dataclass(frozen=True)
+class AnalyzeResult:
+    """What :func:`analyze` made: the prediction, the files written, the stage timings and the
+    transcript level one used (None when there was no sound and no transcript)."""
+
+    prediction: "Prediction"
+    files: dict[str, Path]
+    timings_s: dict[str, float]
+    transcript: "Transcription | None" = None
+
+
 def analyze(video: str | Path, out_dir: str | Path, transcript: str | Path | None = None,
             speaker: str | None = None, neutral: str | Path | None = None,
             model_dir: str | Path | None = None, annotation: str | Path | None = None, asr: bool = True,
             force: bool = False, progress: bool = True, pdf: bool = False,
             on_stage: Callable[[int, str], None] | None = None, kind: str | None = None,
-            adapt: str = "none", video_mode: str = "link") -> dict:
-    """Everything for one video; returns ``{"prediction": Prediction, "files", "timings_s"}``.
+            adapt: str = "none", cache_dir: str | Path | None = None, video_mode: str = "link") -> AnalyzeResult:
+    """Everything for one video (see the module docstring).
 
     ``annotation`` (a file, see :func:`load_annotation`) puts the annotators' segments into the
     prediction, the timeline and the ELAN file; it is read and checked against the video before
@@ -137,12 +153,13 @@ def analyze(video: str | Path, out_dir: str | Path, transcript: str | Path | Non
     model to this video's person as it goes (:mod:`leveltwo.tta`). ``speaker`` names the person
     in a multi-speaker transcript (:func:`levelone.media.transcript.load_conversation`); ``neutral``
     is a recording of the same person declared neutral (:func:`levelone.pipeline.inputs.plan`).
+    ``cache_dir``: level one's cache (default: ``AHCUE_CACHE`` or the user cache).
     ``video_mode`` says how report.html gets the video (:func:`reports.html.report_video`).
     """
-    from levelone.pipeline.extract import extract, plan
     from levelone.frametable import read
-    from levelone.media.transcript import load_conversation
+    from levelone.media.transcript import Transcription
     from levelone.media.video import probe
+    from levelone.pipeline.extract import extract, plan
     from leveltwo.predict import predict_video
     from reports.elan import write_segments_eaf
     from reports.html import check_video_mode, print_pdf, render_report, report_video
@@ -160,15 +177,13 @@ def analyze(video: str | Path, out_dir: str | Path, transcript: str | Path | Non
         check_writable(out_dir / name, force)
     check_model_dir(model_dir)
     check_video_mode(video, video_mode)
-    # The transcript the extractor would use (given, or a sidecar file); without one, transcribe
-    # here once and keep the words: they feed both level one and the segments' transcript excerpts.
-    job = plan(video, transcript, speaker, neutral).jobs[0]  # checks the neutral recording early
+    job = plan(video, transcript, speaker, neutral).jobs[0]  # checks the transcript and neutral recording early
     info = probe(video)
     ann = None
     if annotation is not None:
         ann = load_annotation(annotation, info.fps, info.n_frames, video, job.video_id)
     transcribing = job.transcript is None and asr and info.has_audio
-    if transcribing:
+    if transcribing:  # level one's recognised words are kept beside the outputs
         names += ("transcript.json",)
         check_writable(out_dir / "transcript.json", force)
     files = {n: out_dir / n for n in names}
@@ -180,61 +195,42 @@ def analyze(video: str | Path, out_dir: str | Path, transcript: str | Path | Non
         return time.perf_counter()
 
     t = stage(0)
-    words = None
-    if job.transcript is not None:
-        words = load_conversation(job.transcript, speaker=speaker)[0]  # the person's words
-    elif transcribing:
-        from levelone.media.asr import transcribe
-
-        words = transcribe(video)
-    timings["transcript"] = time.perf_counter() - t
-
-    t = stage(1)
-    if transcribing:
-        # The words go to level one through transcript.json, which is kept only if extraction works.
-        doc = {"source": str(video), "words": [{"word": w.text, "start": round(w.start_s, 3),
-                                                 "end": round(w.end_s, 3)} for w in words]}
-        text = json.dumps(doc, indent=1) + "\n"
-        with tempfile.TemporaryDirectory(prefix="ahcue-transcript-") as tmp:
-            (Path(tmp) / "transcript.json").write_text(text, encoding="utf-8")
-            # A fixed mtime makes the level-one cache key depend on the words alone, so re-running
-            # analyze on the same video reuses the cached vision signals.
-            os.utime(Path(tmp) / "transcript.json", ns=(0, 0))
-            extract(video, out=files["features.parquet"], transcript=Path(tmp) / "transcript.json", asr=False,
-                    force=True, progress=progress, neutral=neutral)
-        write_text(files["transcript.json"], text)
-    else:
-        extract(video, out=files["features.parquet"], transcript=job.transcript, asr=False, force=True,
-                progress=progress, speaker=speaker, neutral=neutral)
+    # Level one transcribes (or reads the transcript) once and records what it used in the
+    # FrameTable's metadata: the report quotes exactly the words the language evidence came from.
+    extract(video, out=files["features.parquet"], transcript=job.transcript, asr=asr, force=True,
+            progress=progress, speaker=speaker, neutral=neutral, cache_dir=cache_dir)
     table = read(files["features.parquet"])
+    heard = Transcription.from_dict(table.meta.transcript) if table.meta.transcript else None
+    if transcribing and heard is not None:
+        write_text(files["transcript.json"], json.dumps(heard.to_dict(), indent=1) + "\n")
+    elif "transcript.json" in files:
+        del files["transcript.json"]
     timings["features"] = time.perf_counter() - t
 
-    t = stage(2)
+    t = stage(1)
     from leveltwo.tta import adapt as adapt_model
 
     model = adapt_model(load_detector(model_dir, kind), adapt)
     timings["model"] = time.perf_counter() - t
 
-    t = stage(3)
+    t = stage(2)
     if ann is not None and abs(float(ann.fps) - float(table.meta.fps)) > 1e-6:
         ann = load_annotation(annotation, table.meta.fps, table.meta.n_frames, video, table.meta.video_id)
-    prediction = predict_video(model, table, annotation=ann, words=words, source=str(video),
-                               has_audio=bool(info.has_audio))
+    prediction = predict_video(model, table, annotation=ann, source=str(video), has_audio=bool(info.has_audio))
     write_text(files["prediction.json"], prediction.to_json(indent=1) + "\n")
     timings["prediction"] = time.perf_counter() - t
 
-    t = stage(4)
+    t = stage(3)
     write_segments_eaf(files["segments.eaf"], prediction, table, media=video, force=True)
     timings["elan"] = time.perf_counter() - t
 
-    t = stage(5)
+    t = stage(4)
     ref = report_video(prediction, out_dir, video_mode)
     write_text(files["report.html"], render_report(prediction, table, video=ref))
     if pdf:
         print_pdf(files["report.html"], files["report.pdf"])
     timings["report"] = time.perf_counter() - t
-    return {"prediction": prediction, "files": {k: str(v) for k, v in files.items()},
-            "timings_s": {k: round(v, 3) for k, v in timings.items()}}
+    return AnalyzeResult(prediction, files, {k: round(v, 3) for k, v in timings.items()}, heard)
 
 
 def check_model_dir(model_dir: str | Path | None) -> None:

@@ -26,7 +26,7 @@ from levelone.language.textaffect import conversation_turns
 from levelone.media.transcript import Turn, Word
 from levelone.params import apply_operating_points, from_section
 
-VERSION = "language-2"
+VERSION = "language-3"  # 3: text.unworded / text.unworded_rate (what the recogniser erased)
 HOLD_S = 0.5  # a cue stays on this long after its last word: listeners register it after it ends
 SENTENCE_HOLD_S = 1.0
 SENTENCE_PAUSE_S = 0.8  # a silent gap this long ends a sentence even without punctuation
@@ -37,6 +37,11 @@ CONFLICT_WINDOW_S = 8.0  # about two mean BAH A/H segments
 # separation for 10, 30 and 60 s).
 TALK_WINDOW_S = 30.0
 VALENCE_UNIT = 0.25  # valence change that counts as one unit for the positive/negative cues
+# What the recogniser erased (Whisper drops "um", "uh" and false starts and stretches the next
+# word's time over them, or leaves the time uncovered): voiced time no word accounts for.
+UNWORDED_MIN_S = 0.3  # an uncovered or unexplained stretch shorter than this is ordinary timing
+STRETCH_FACTOR = 2.0  # a word lasting this many times its expected length hides something
+UNWORDED_WINDOW_S = 5.0  # the rate of unworded time is measured over this centred window
 
 
 @dataclass(frozen=True)
@@ -50,6 +55,8 @@ class LanguageCueParams:
     min_valence: float = 0.05              # and at least this far from neutral
     stance_p: float = 0.5                  # change/sustain probability that counts as mot/no_mot evidence
     stance_width_p: float = 0.1
+    unworded_units: float = 1.0            # erased speech: this many baseline units above the usual rate
+    unworded_rate_floor: float = 0.05      # smallest scale of the unworded rate (share of time)
 
 
 def language_params(calibration: dict | None = None) -> LanguageCueParams:
@@ -73,7 +80,8 @@ SIGNAL_UNITS: dict[str, tuple[str, float | None, float | None]] = {
     "text.valence": ("valence", -1.0, 1.0), "text.p_change": ("probability", 0.0, 1.0),
     "text.p_neutral": ("probability", 0.0, 1.0), "text.p_sustain": ("probability", 0.0, 1.0),
     "text.confidence": ("probability", 0.0, 1.0), "text.stance_conflict": ("activation", 0.0, 1.0),
-    "text.ambivalence": ("activation", 0.0, 1.0)}
+    "text.ambivalence": ("activation", 0.0, 1.0), "text.unworded": ("activation", 0.0, 1.0),
+    "text.unworded_rate": ("share", 0.0, 1.0)}
 COLUMNS: tuple[ColumnSpec, ...] = (
     (presence("text", __name__, "a word is being spoken during the frame"),)
     + signal_columns(tuple(SIGNAL_UNITS), SIGNAL_UNITS, __name__) + cue_columns("language", __name__)
@@ -316,8 +324,60 @@ def talk_ambivalence(at_s: np.ndarray, sentence_s: np.ndarray, p: np.ndarray,
     return out
 
 
+def unworded_speech(words: Sequence[Word], voiced: Sequence[tuple[float, float]],
+                    min_s: float = UNWORDED_MIN_S, stretch: float = STRETCH_FACTOR) -> list[tuple[float, float]]:
+    """Voiced time no word accounts for, as (start_s, end_s) stretches: what the recogniser erased.
+
+    Two forms, both inside voice-activity spans ``voiced``: a gap of at least ``min_s`` between
+    two words of one voiced span, and the first part of a word that lasts more than ``stretch``
+    times its expected length (its letters times this recording's median seconds per letter, the
+    person's own pace) by at least ``min_s`` (Whisper gives a dropped "um" to the next word).
+    """
+    ws = [w for w in words if _letters(w.text)]
+    if not ws or not voiced:
+        return []
+    per_letter = float(np.median([(w.end_s - w.start_s) / _letters(w.text) for w in ws]))
+
+    def span_of(t: float) -> int:
+        return next((i for i, (a, b) in enumerate(voiced) if a <= t <= b), -1)
+
+    out = []
+    for prev, w in zip([None] + ws[:-1], ws):
+        if prev is not None and w.start_s - prev.end_s >= min_s and span_of(prev.end_s) == span_of(w.start_s) >= 0:
+            out.append((prev.end_s, w.start_s))
+        expected = per_letter * _letters(w.text)
+        excess = (w.end_s - w.start_s) - expected
+        if w.end_s - w.start_s > stretch * expected and excess >= min_s and span_of(w.start_s) >= 0:
+            out.append((w.start_s, w.start_s + excess))
+    return out
+
+
+def _letters(text: str) -> int:
+    return sum(ch.isalpha() for ch in text)
+
+
+def unworded_signals(words: Sequence[Word], voiced: Sequence[tuple[float, float]], fps: float,
+                     n_frames: int, window_s: float = UNWORDED_WINDOW_S) -> dict[str, np.ndarray]:
+    """``text.unworded`` (1 over erased stretches) and ``text.unworded_rate`` (its share of the voiced
+    time in a centred ``window_s`` window); NaN without voice-activity spans (a given transcript)."""
+    if not voiced:
+        return {c: np.full(n_frames, np.nan, np.float32) for c in ("text.unworded", "text.unworded_rate")}
+    erased = np.zeros(n_frames, np.float32)
+    for a, b in unworded_speech(words, voiced):
+        fa, fb = _frame_span(a, b, fps, n_frames)
+        erased[fa:fb] = 1.0
+    speech = np.zeros(n_frames, np.float32)
+    for a, b in voiced:
+        fa, fb = _frame_span(a, b, fps, n_frames)
+        speech[fa:fb] = 1.0
+    k = np.ones(max(1, int(round(window_s * fps))), np.float32)
+    rate = np.convolve(erased * speech, k, "same") / np.maximum(np.convolve(speech, k, "same"), 1.0)
+    return {"text.unworded": erased, "text.unworded_rate": np.clip(rate, 0, 1).astype(np.float32)}
+
+
 def text_signals(words: Sequence[Word], fps: float, n_frames: int, scorer: Scorer | None = None,
-                 lexicon: Lexicon | None = None, others: Sequence[Turn] = ()) -> pd.DataFrame:
+                 lexicon: Lexicon | None = None, others: Sequence[Turn] = (),
+                 voiced: Sequence[tuple[float, float]] = ()) -> pd.DataFrame:
     """Language signals on the frame axis: exactly ``n_frames`` rows.
 
     ``words`` are the person's; ``others`` are the other speakers' turns (an interviewer's), read
@@ -335,12 +395,14 @@ def text_signals(words: Sequence[Word], fps: float, n_frames: int, scorer: Score
     - ``text.ambivalence``: ambivalence in talk — sentences the stance model calls change talk
       and sustain talk within ``TALK_WINDOW_S`` (:func:`talk_ambivalence`); NaN without a
       stance scorer.
+    - ``text.unworded`` / ``text.unworded_rate``: voiced time no word accounts for
+      (:func:`unworded_signals`; needs the recogniser's voice-activity spans ``voiced``, NaN without).
 
     Without words every column is NaN and ``text.present`` is False.
     """
     words = [w for w in words if normalise(w.text)]
     cols = [f"text.{c}" for c in (*LEXICAL_CUES, "positive", "negative", *SCORE_COLUMNS, "stance_conflict",
-                                  "ambivalence")]
+                                  "ambivalence", "unworded", "unworded_rate")]
     if not words or n_frames <= 0:
         df = pd.DataFrame({"text.present": np.zeros(max(n_frames, 0), bool)})
         for c in cols:
@@ -383,6 +445,7 @@ def text_signals(words: Sequence[Word], fps: float, n_frames: int, scorer: Score
         return np.clip(2.0 * np.nan_to_num(p) - 1.0, 0.0, 1.0)
     change = np.max(np.vstack([data[f"text.{c}"] for c in CHANGE] + [majority(data["text.p_change"])]), axis=0)
     sustain = np.max(np.vstack([data[f"text.{c}"] for c in SUSTAIN] + [majority(data["text.p_sustain"])]), axis=0)
+    data.update(unworded_signals(words, voiced, fps, n_frames))
     data["text.stance_conflict"] = np.minimum(maximum_filter1d(change, win), maximum_filter1d(sustain, win)).astype(np.float32)
     df = pd.DataFrame({"text.present": present})
     for c in cols:
@@ -421,7 +484,8 @@ def language_cues(signals: pd.DataFrame, baseline: Baseline | None, fps: float,
 
     for c in LEXICAL_CUES:
         out[f"cue.language.{c}"] = col(f"text.{c}")
-    out["cue.language.filler_sound"] = np.maximum(col("text.filler_sound"), np.nan_to_num(audio_filler)).clip(0, 1)
+    out["cue.language.filler_sound"] = np.maximum.reduce([col("text.filler_sound"), np.nan_to_num(audio_filler),
+                                                          erased_speech(signals, baseline, prm)]).clip(0, 1)
 
     # Valence relative to the person's usual tone, but counted from neutral: someone who is always
     # upbeat needs more to register as positive; someone glum still gets positive statements.
@@ -446,4 +510,22 @@ def language_cues(signals: pd.DataFrame, baseline: Baseline | None, fps: float,
     out["affect.language.valence"] = np.where(np.isfinite(val), np.clip(val, -1, 1), np.nan).astype(np.float32)
     out["affect.language.confidence"] = np.where(np.isfinite(val), conf, 0.0).astype(np.float32)
     return out[[f"cue.language.{c}" for c in LANGUAGE_CUES] + ["affect.language.valence", "affect.language.confidence"]]
+
+
+def erased_speech(signals: pd.DataFrame, baseline: Baseline | None, params: LanguageCueParams) -> np.ndarray:
+    """Filler evidence from what the recogniser erased: over ``text.unworded`` stretches, the rate of
+    unworded time against the person's usual rate (their baseline; this recording's own when the
+    baseline lacks it). 0 where it was not measured (absence is not evidence)."""
+    n = len(signals)
+    if "text.unworded" not in signals or "text.unworded_rate" not in signals:
+        return np.zeros(n, np.float32)
+    rate = signals["text.unworded_rate"].to_numpy(np.float32)
+    if not np.isfinite(rate).any():
+        return np.zeros(n, np.float32)
+    own = Baseline.fit([signals], columns=["text.unworded_rate"])
+    b = baseline if baseline is not None and "text.unworded_rate" in baseline.median else own
+    med = b.median.get("text.unworded_rate", 0.0)
+    scale = max(b.scale.get("text.unworded_rate", 0.0), params.unworded_rate_floor)
+    act = squash((rate - med) / scale, params.unworded_units)
+    return np.nan_to_num(act * np.nan_to_num(signals["text.unworded"].to_numpy(np.float32))).astype(np.float32)
 

@@ -9,7 +9,8 @@ media), sorted by start. Formats, chosen by suffix:
 - ELAN ``.eaf``: the named tier, else the tier with most non-empty annotations; read with
   :func:`codebook.eaf.read_eaf_document`, which times reference annotations and value-less time
   slots that pympi leaves untimed.
-- ``.json``: a list of ``{word|text, start, end}`` or faster-whisper/OpenAI-like
+- ``.json``: a list of ``{word|text, start, end}``, ahcue's own ``transcript.json`` (its uncertain
+  words are left out), or faster-whisper/OpenAI-like
   ``{"segments": [{text, start, end, words: [{word, start, end}]}]}``; an optional ``speaker``
   on a segment or a word (diarised output, e.g. WhisperX) labels who said it.
 - ``.txt``: plain text without times, spread evenly over ``duration_s`` (or 0.4 s per word).
@@ -32,7 +33,7 @@ from typing import Iterable, Sequence
 
 from codebook.errors import InputError
 
-VERSION = "transcript-2"  # 2: speaker labels (load_conversation)
+VERSION = "transcript-3"  # 2: speaker labels (load_conversation); 3: Transcription record
 WORD_S = 0.4  # seconds per word when nothing else gives times
 
 
@@ -44,6 +45,102 @@ class Word:
     start_s: float
     end_s: float
     speaker: str | None = None  # who said it, where the transcript says (JSON ``speaker``)
+
+
+@dataclass(frozen=True)
+class HeardWord:
+    """One recognised word and whether it may be evidence: ``uncertain`` words (``reason`` says
+    why) are shown but never count as the person's language."""
+
+    text: str
+    start_s: float
+    end_s: float
+    uncertain: bool = False
+    reason: str = ""
+
+
+LANGUAGE_NAMES = {"en": "English", "fr": "French", "de": "German", "es": "Spanish", "it": "Italian",
+                  "nl": "Dutch", "pt": "Portuguese", "ru": "Russian", "zh": "Chinese", "ja": "Japanese",
+                  "ar": "Arabic", "pl": "Polish", "tr": "Turkish", "sv": "Swedish", "ko": "Korean"}
+EVIDENCE_LANGUAGES = ("en",)  # languages the lexicons and text models were built for
+
+
+def language_name(code: str | None) -> str:
+    """``fr`` -> ``French`` (the code itself for languages not listed; 'unidentified' for None)."""
+    return "unidentified" if code is None else LANGUAGE_NAMES.get(code, code)
+
+
+@dataclass(frozen=True)
+class Transcription:
+    """What was heard and how far to trust it: the record level one keeps and the report shows.
+
+    ``source``: ``asr`` (recognised here) or ``file`` (a transcript given by the user, taken as
+    English and certain). ``voiced``: voice-activity spans in seconds (ASR only). ``windows``:
+    language-ID windows (start_s, end_s, language, probability). ``note``: what the user must know
+    (e.g. most words uncertain, speech too short to identify, code-switching).
+    """
+
+    source: str
+    model: str
+    language: str | None
+    language_probability: float
+    words: tuple[HeardWord, ...]
+    voiced: tuple[tuple[float, float], ...] = ()
+    note: str = ""
+    duration_s: float | None = None
+    windows: tuple[tuple[float, float, str, float], ...] = ()
+
+    @property
+    def uncertain_share(self) -> float:
+        """Share of words marked uncertain (0 without words)."""
+        return sum(w.uncertain for w in self.words) / len(self.words) if self.words else 0.0
+
+    @property
+    def evidence_language(self) -> bool:
+        """Whether this transcript's language is one the language cues and text models know
+        (a given file is taken as English)."""
+        return self.source == "file" or self.language in EVIDENCE_LANGUAGES
+
+    def evidence_words(self) -> list[Word]:
+        """The words that may be the person's language evidence: certain ones, in a known language."""
+        if not self.evidence_language:
+            return []
+        return [Word(w.text, w.start_s, w.end_s) for w in self.words if not w.uncertain]
+
+    def not_measured(self) -> str | None:
+        """Why language cues are not measured on this speech, said out loud (None when they are)."""
+        if not self.words:
+            return None
+        if self.source != "file" and self.language is not None and not self.evidence_language:
+            return f"language cues not measured: {language_name(self.language)} speech"
+        if not self.evidence_words():
+            return "language cues not measured: every recognised word is uncertain"
+        return None
+
+    def to_dict(self) -> dict:
+        return {"source": self.source, "model": self.model, "language": self.language,
+                "language_probability": self.language_probability,
+                "words": [{"text": w.text, "start_s": round(w.start_s, 3), "end_s": round(w.end_s, 3),
+                           "uncertain": w.uncertain, "reason": w.reason} for w in self.words],
+                "voiced": [[round(s, 3), round(e, 3)] for s, e in self.voiced], "note": self.note,
+                "duration_s": None if self.duration_s is None else round(self.duration_s, 3),
+                "windows": [[round(s, 3), round(e, 3), lang, p] for s, e, lang, p in self.windows]}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Transcription":
+        return cls(str(d["source"]), str(d["model"]), d.get("language"), float(d.get("language_probability", 0.0)),
+                   tuple(HeardWord(str(w["text"]), float(w["start_s"]), float(w["end_s"]), bool(w.get("uncertain")),
+                                   str(w.get("reason", ""))) for w in d.get("words", ())),
+                   tuple((float(s), float(e)) for s, e in d.get("voiced", ())), str(d.get("note", "")),
+                   d.get("duration_s"), tuple((float(s), float(e), str(lang), float(p))
+                                              for s, e, lang, p in d.get("windows", ())))
+
+    @classmethod
+    def from_words(cls, words: Sequence[Word], path: str | Path) -> "Transcription":
+        """A given transcript file: every word certain, language not checked."""
+        return cls("file", Path(path).name, None, 0.0,
+                   tuple(HeardWord(w.text, w.start_s, w.end_s) for w in words),
+                   note="transcript given: its language is not checked (read as English)")
 
 
 @dataclass(frozen=True)
@@ -193,8 +290,10 @@ def _json(path: Path) -> list[Word]:
                                       _speaker(w.get("speaker")) or speaker))
             continue
         text = str(item.get("word", item.get("text", ""))).strip()
-        if not text:
+        if not text or item.get("uncertain") is True:  # ahcue's own transcript.json: uncertain words stay out
             continue
+        if "start" not in item and "start_s" in item:  # ahcue's transcript.json (Transcription.to_dict)
+            item = {**item, "start": item["start_s"], "end": item.get("end_s")}
         ts = item.get("timestamp")
         if isinstance(ts, list) and len(ts) == 2:
             start = _num(ts[0], path, f"item {k + 1} start")
@@ -247,6 +346,29 @@ def load_transcript(path: str | Path, duration_s: float | None = None, tier: str
     else:
         raise InputError(path, f"unknown transcript format {suffix!r} (use .yml, .srt, .vtt, .eaf, .json or .txt)")
     return monotonic(words)
+
+
+_PUNCT = re.compile(r"[^\w' -]+")
+
+
+def normalise_text(text: str) -> list[str]:
+    """Lower-case words without punctuation (hyphens and apostrophes split/kept as Whisper writes)."""
+    return _PUNCT.sub(" ", text.lower().replace("-", " ")).split()
+
+
+def word_error_rate(reference: str, hypothesis: str) -> float:
+    """Word error rate (substitutions + deletions + insertions over reference words) after
+    :func:`normalise_text`; NaN for an empty reference."""
+    ref, hyp = normalise_text(reference), normalise_text(hypothesis)
+    if not ref:
+        return float("nan")
+    prev = list(range(len(hyp) + 1))
+    for i, r in enumerate(ref, 1):
+        cur = [i] + [0] * len(hyp)
+        for j, h in enumerate(hyp, 1):
+            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (r != h))
+        prev = cur
+    return prev[-1] / len(ref)
 
 
 def turns(words: Sequence[Word]) -> list[Turn]:

