@@ -122,7 +122,7 @@ def _read_annotation(spec: str | Path, fps: float, n_frames: int | None, video: 
 
 
 def analyze(video: str | Path, out_dir: str | Path, transcript: str | Path | None = None,
-            speaker: str | None = None, neutral: str | Path | None = None,
+            speaker: str | None = None, neutral: str | Path | None = None, person: str | None = None,
             model_dir: str | Path | None = None, annotation: str | Path | None = None, asr: bool = True,
             force: bool = False, progress: bool = True, pdf: bool = False,
             on_stage: Callable[[int, str], None] | None = None, kind: str | None = None,
@@ -136,7 +136,8 @@ def analyze(video: str | Path, out_dir: str | Path, transcript: str | Path | Non
     model folder's kind (see :func:`leveltwo.models.load_model`). ``adapt``: ``'tta'`` adapts the
     model to this video's person as it goes (:mod:`leveltwo.tta`). ``speaker`` names the person
     in a multi-speaker transcript (:func:`levelone.media.transcript.load_conversation`); ``neutral``
-    is a recording of the same person declared neutral (:func:`levelone.pipeline.inputs.plan`).
+    is a recording of the same person declared neutral (:func:`levelone.pipeline.inputs.plan`);
+    ``person`` which face is the participant (``--person``, :func:`levelone.face.people.choose_person`).
     """
     from levelone.pipeline.extract import extract, plan
     from levelone.frametable import read
@@ -160,7 +161,7 @@ def analyze(video: str | Path, out_dir: str | Path, transcript: str | Path | Non
     check_model_dir(model_dir)
     # The transcript the extractor would use (given, or a sidecar file); without one, transcribe
     # here once and keep the words: they feed both level one and the segments' transcript excerpts.
-    job = plan(video, transcript, speaker, neutral).jobs[0]  # checks the neutral recording early
+    job = plan(video, transcript, speaker, neutral, person).jobs[0]  # checks the neutral recording early
     info = probe(video)
     ann = None
     if annotation is not None:
@@ -199,11 +200,11 @@ def analyze(video: str | Path, out_dir: str | Path, transcript: str | Path | Non
             # analyze on the same video reuses the cached vision signals.
             os.utime(Path(tmp) / "transcript.json", ns=(0, 0))
             extract(video, out=files["features.parquet"], transcript=Path(tmp) / "transcript.json", asr=False,
-                    force=True, progress=progress, neutral=neutral)
+                    force=True, progress=progress, neutral=neutral, person=person)
         write_text(files["transcript.json"], text)
     else:
         extract(video, out=files["features.parquet"], transcript=job.transcript, asr=False, force=True,
-                progress=progress, speaker=speaker, neutral=neutral)
+                progress=progress, speaker=speaker, neutral=neutral, person=person)
     table = read(files["features.parquet"])
     timings["features"] = time.perf_counter() - t
 

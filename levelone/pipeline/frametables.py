@@ -100,7 +100,7 @@ def run_stage2(jobs: list[VideoJob], keys: dict[str, str], targets: dict[str, Pa
             meta = FrameMeta(video_id=j.video_id, participant_id=pid, fps=float(raw_meta["fps"]),
                              n_frames=int(raw_meta["n_frames"]), source=source_of(j),
                              input_hash=akeys[j.video_id],
-                             versions={**raw_versions, **versions})
+                             versions={**raw_versions, **versions}, people=dict(raw_meta.get("people") or {}))
             try:
                 table = assemble(frames[j.video_id], baselines[pid], meta, cue_functions)
             except InputError as err:

@@ -487,7 +487,7 @@ def vision_people(path, info: VideoInfo | None = None,
     except MorePeople:
         res, tracker = None, scan_faces(path, info)
     people = tracker.people()
-    chosen, rule = choose_person(people, person)
+    chosen, rule = choose_person(people, person, source=str(path))
     region, others = None, []
     if res is None:
         w, h = info.width or 1, info.height or 1
