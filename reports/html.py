@@ -471,6 +471,7 @@ def render_report(prediction: Prediction, table=None, vocabulary: Vocabulary | N
 <p>This report supports and does not replace clinical judgement. It points to moments worth a second look and says which behaviours drove the estimate.</p>
 <p>{_e(baseline_note(dict(prediction.baseline or {})))}</p>
 </div>
+{__import__("reports.people").people.render_people(prediction)}
 <h2>Timeline</h2>
 <figure>
 <img alt="Timeline: valence per modality, active cues, and the A/H score over time" src="data:image/png;base64,{png}">
