@@ -67,14 +67,14 @@ def schema() -> dict[str, ColumnSpec]:
 
     Imported on first use (the producers pull in scipy), then cached for the process.
     """
-    from levelone.audio import prosody
+    from levelone.audio import prosody, voices
     from levelone.body import cues as body
     from levelone.face import cues as face
     from levelone.language import cues as language
     from levelone.pipeline import vision
 
     out: dict[str, ColumnSpec] = {}
-    for spec in (*AXIS_COLUMNS, *vision.COLUMNS, *face.COLUMNS, *body.COLUMNS, *prosody.COLUMNS, *language.COLUMNS):
+    for spec in (*AXIS_COLUMNS, *vision.COLUMNS, *face.COLUMNS, *body.COLUMNS, *prosody.COLUMNS, *voices.COLUMNS, *language.COLUMNS):
         if spec.name in out:
             raise ValueError(f"{spec.name} declared by both {out[spec.name].producer} and {spec.producer}")
         out[spec.name] = spec
@@ -105,6 +105,8 @@ class FrameMeta:
     # what was heard and how far to trust it (levelone.media.transcript.Transcription.to_dict):
     # source, model, language and its probability, words with uncertain flags; {} without speech
     transcript: dict = field(default_factory=dict)
+    # who was in the frame and who was analysed (levelone.pipeline.vision.PeopleInFrame.summary)
+    people: dict = field(default_factory=dict)
     format_version: int = FORMAT_VERSION
 
     @property

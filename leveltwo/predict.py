@@ -33,7 +33,10 @@ which keeps keys it does not know (a newer writer's) in ``extra`` and writes the
      "has_audio",              # whether the video file has an audio track; only when probed
      "baseline": {source: {"kind": "personal"|"blended"|"population", "personal_s", "stable_s",
                            "personal_weight"}},  # what each cue was measured against (short recordings)
-     "extractors": {name: version}}  # every level-one module, model file and package version used
+     "extractors": {name: version},  # every level-one module, model file and package version used
+     "people": {"faces": [{"index", "seen_s", "first_s", "last_s", "box", "still_s"}],
+                "analysed", "rule", "face_share", "speech": {"participant", "others", "unsure"},
+                "other_turns": [{"start_s", "end_s"}]}}  # who was in the recording (when tracked)
 
 A segment's ``cues`` lists every cue with a positive share of its evidence or active in it, by
 share; ``activation`` is the cue's mean activation over the segment and ``active_fraction`` the
@@ -263,6 +266,39 @@ class TranscriptWord(_Record):
 
 
 @dataclass(frozen=True)
+class PersonSeen(_Record):
+    """One person whose face was seen (:class:`levelone.face.people.Person`)."""
+
+    index: int                               # 1-based, left to right; what ``--person N`` names
+    seen_s: float                            # seconds in which the face was detected
+    first_s: float
+    last_s: float
+    box: tuple[float, float, float, float]   # median face box (x0, y0, x1, y1), fractions of the frame
+    still_s: float                           # a time at which the face was seen
+    extra: Mapping[str, Any] = field(default_factory=dict, compare=False)
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> "PersonSeen":
+        known, extra = _take(cls, d, "a person")
+        known["box"] = tuple(float(v) for v in known["box"])
+        return cls(**known, extra=extra)
+
+
+@dataclass(frozen=True)
+class OtherTurn(_Record):
+    """A stretch of speech attributed to someone other than the participant."""
+
+    start_s: float
+    end_s: float
+    extra: Mapping[str, Any] = field(default_factory=dict, compare=False)
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> "OtherTurn":
+        known, extra = _take(cls, d, "an other speaker's turn")
+        return cls(**known, extra=extra)
+
+
+@dataclass(frozen=True)
 class TranscriptInfo(_Record):
     """What was heard (``prediction.json``'s ``transcript``): where the words came from (``file``
     or ``asr``), the ASR model, the language and its probability, every word with its
@@ -296,6 +332,58 @@ class TranscriptInfo(_Record):
 
 
 @dataclass(frozen=True)
+class People(_Record):
+    """Who was in the recording, who was analysed, and whose speech was whose.
+
+    ``speech`` is the share of the speech frames attributed to the participant, to others and
+    unsure (``audio.self``, :mod:`levelone.audio.voices`); empty without speech or attribution.
+    ``face_share`` is the part of the video in which the analysed person's face was measured.
+    """
+
+    faces: tuple[PersonSeen, ...]
+    analysed: int | None          # index of the analysed person; None when no face was seen
+    rule: str                     # how they were chosen
+    face_share: float
+    speech: Mapping[str, float]
+    other_turns: tuple[OtherTurn, ...]
+    extra: Mapping[str, Any] = field(default_factory=dict, compare=False)
+
+    @property
+    def alone(self) -> bool:
+        """One face, and no speech attributed to anyone else."""
+        return len(self.faces) <= 1 and not self.other_turns
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> "People":
+        known, extra = _take(cls, d, "people")
+        known["faces"] = tuple(PersonSeen.from_dict(f) for f in known["faces"])
+        known["other_turns"] = tuple(OtherTurn.from_dict(t) for t in known["other_turns"])
+        known["speech"] = {k: float(v) for k, v in dict(known["speech"]).items()}
+        return cls(**known, extra=extra)
+
+    @classmethod
+    def from_table(cls, table) -> "People | None":
+        """From a FrameTable's ``meta.people`` and its ``audio.self`` column; None for tables
+        made before people were tracked."""
+        from levelone.audio.voices import other_turns, speech_shares
+
+        info = getattr(table.meta, "people", None) or {}
+        if "people" not in info:
+            return None
+        fps = table.fps
+        face = table.data["face.present"].to_numpy(bool) if "face.present" in table.data else np.zeros(0, bool)
+        if "audio.self" in table.data:
+            own = table.data["audio.self"].to_numpy(np.float64)
+            speech = speech_shares(own) if np.isfinite(own).any() else {}
+            turns = tuple(OtherTurn(a, b) for a, b in other_turns(own, fps))
+        else:
+            speech, turns = {}, ()
+        return cls(faces=tuple(PersonSeen.from_dict(p) for p in info["people"]), analysed=info.get("analysed"),
+                   rule=str(info.get("rule", "")), face_share=round(float(face.mean()) if face.size else 0.0, 4),
+                   speech=speech, other_turns=turns)
+
+
+@dataclass(frozen=True)
 class Prediction(_Record):
     video_id: str
     source: str
@@ -319,6 +407,7 @@ class Prediction(_Record):
     baseline: Mapping[str, Any] | None = field(default=None, metadata={"omit_none": True})
     extractors: Mapping[str, str] | None = field(default=None, metadata={"omit_none": True})
     transcript: TranscriptInfo | None = field(default=None, metadata={"omit_none": True})
+    people: People | None = field(default=None, metadata={"omit_none": True})
     extra: Mapping[str, Any] = field(default_factory=dict, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
@@ -356,6 +445,8 @@ class Prediction(_Record):
                 known["context_evidence"] = tuple(float(x) for x in known["context_evidence"])
             if known.get("transcript") is not None:
                 known["transcript"] = TranscriptInfo.from_dict(known["transcript"])
+            if known.get("people") is not None:
+                known["people"] = People.from_dict(known["people"])
             if known.get("annotated_segments") is not None:
                 known["annotated_segments"] = tuple(AnnotatedSegment.from_dict(s)
                                                     for s in known["annotated_segments"])
@@ -457,7 +548,8 @@ def predict_video(model, table, annotation=None, threshold: float | None = None,
         extractors=dict(sorted((getattr(table.meta, "versions", {}) or {}).items())),
         pair_evidence={k: tuple(round(float(v), 4) for v in by_pair[k]) for k in PAIRS},
         context_evidence=tuple(round(float(v), 4) for v in context),
-        transcript=None if heard is None else TranscriptInfo.from_transcription(heard))
+        transcript=None if heard is None else TranscriptInfo.from_transcription(heard),
+        people=People.from_table(table))
 
 
 def _heard(table):

@@ -138,7 +138,7 @@ class AnalyzeResult:
 
 
 def analyze(video: str | Path, out_dir: str | Path, transcript: str | Path | None = None,
-            speaker: str | None = None, neutral: str | Path | None = None,
+            speaker: str | None = None, neutral: str | Path | None = None, person: str | None = None,
             model_dir: str | Path | None = None, annotation: str | Path | None = None, asr: bool = True,
             force: bool = False, progress: bool = True, pdf: bool = False,
             on_stage: Callable[[int, str], None] | None = None, kind: str | None = None,
@@ -152,7 +152,8 @@ def analyze(video: str | Path, out_dir: str | Path, transcript: str | Path | Non
     model folder's kind (see :func:`leveltwo.models.load_model`). ``adapt``: ``'tta'`` adapts the
     model to this video's person as it goes (:mod:`leveltwo.tta`). ``speaker`` names the person
     in a multi-speaker transcript (:func:`levelone.media.transcript.load_conversation`); ``neutral``
-    is a recording of the same person declared neutral (:func:`levelone.pipeline.inputs.plan`).
+    is a recording of the same person declared neutral (:func:`levelone.pipeline.inputs.plan`);
+    ``person`` which face is the participant (``--person``, :func:`levelone.face.people.choose_person`).
     ``cache_dir``: level one's cache (default: ``AHCUE_CACHE`` or the user cache).
     ``video_mode`` says how report.html gets the video (:func:`reports.html.report_video`).
     """
@@ -177,7 +178,7 @@ def analyze(video: str | Path, out_dir: str | Path, transcript: str | Path | Non
         check_writable(out_dir / name, force)
     check_model_dir(model_dir)
     check_video_mode(video, video_mode)
-    job = plan(video, transcript, speaker, neutral).jobs[0]  # checks the transcript and neutral recording early
+    job = plan(video, transcript, speaker, neutral, person).jobs[0]  # checks the transcript, neutral recording and person early
     info = probe(video)
     ann = None
     if annotation is not None:
@@ -198,7 +199,7 @@ def analyze(video: str | Path, out_dir: str | Path, transcript: str | Path | Non
     # Level one transcribes (or reads the transcript) once and records what it used in the
     # FrameTable's metadata: the report quotes exactly the words the language evidence came from.
     extract(video, out=files["features.parquet"], transcript=job.transcript, asr=asr, force=True,
-            progress=progress, speaker=speaker, neutral=neutral, cache_dir=cache_dir)
+            progress=progress, speaker=speaker, neutral=neutral, person=person, cache_dir=cache_dir)
     table = read(files["features.parquet"])
     heard = Transcription.from_dict(table.meta.transcript) if table.meta.transcript else None
     if transcribing and heard is not None:

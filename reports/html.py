@@ -669,6 +669,7 @@ def render_report(prediction: Prediction, table=None, vocabulary: Vocabulary | N
                   options: ReportOptions = OPTIONS, video: ReportVideo | None = None) -> str:
     """The complete, self-contained HTML report for one video: one section function per part, in
     reading order (other modules' sections drop in as one line each)."""
+    from reports.people import render_people
     from reports.transcript_view import render_transcript
     if not isinstance(prediction, Prediction):
         prediction = Prediction.from_json(prediction)
@@ -677,6 +678,7 @@ def render_report(prediction: Prediction, table=None, vocabulary: Vocabulary | N
         _header(prediction),
         _headline_section(prediction, table, options),
         _notes(prediction),
+        render_people(prediction),
         _player_section(prediction, table, voc, options, video),
         render_transcript(prediction),
         _segments_section(prediction, table, voc, options),

@@ -140,7 +140,7 @@ def extract(input: str | os.PathLike, out: str | os.PathLike | None = None, work
             cache_dir: str | os.PathLike | None = None, transcript: str | os.PathLike | None = None,
             asr: bool = True, force: bool = False, progress: bool = True, engine: str = "pool",
             address: str | None = None, speaker: str | None = None,
-            neutral: str | os.PathLike | None = None) -> list[Path]:
+            neutral: str | os.PathLike | None = None, person: str | None = None) -> list[Path]:
     """Extract level one for a video, a folder of videos or a BAH root; returns the FrameTable paths.
 
     ``out``: for a video, the FrameTable path (default: inside the cache); for a dataset, a folder
@@ -149,9 +149,9 @@ def extract(input: str | os.PathLike, out: str | os.PathLike | None = None, work
     raises one :class:`InputError` naming how many failed and the first one. ``speaker`` names the
     person in multi-speaker transcripts (:func:`levelone.media.transcript.load_conversation`);
     ``neutral`` is a recording of the same person declared neutral (one video only; see
-    :func:`levelone.pipeline.inputs.plan`).
+    :func:`levelone.pipeline.inputs.plan`); ``person`` which face is the participant (``--person``).
     """
-    p = plan(input, transcript, speaker, neutral)
+    p = plan(input, transcript, speaker, neutral, person)
     result = run(p, out=out, workers=workers, cache_dir=cache_dir, asr=asr, force=force, progress=progress,
                  engine=engine, address=address)
     if result.failures:

@@ -101,7 +101,8 @@ def run_stage2(jobs: list[VideoJob], keys: dict[str, str], targets: dict[str, Pa
                              n_frames=int(raw_meta["n_frames"]), source=source_of(j),
                              input_hash=akeys[j.video_id],
                              versions={**raw_versions, **versions},
-                             transcript=dict(raw_meta.get("transcript") or {}))
+                             transcript=dict(raw_meta.get("transcript") or {}),
+                             people=dict(raw_meta.get("people") or {}))
             try:
                 table = assemble(frames[j.video_id], baselines[pid], meta, cue_functions)
             except InputError as err:

@@ -29,6 +29,7 @@ class VideoJob:
     transcript: Path | None = None
     speaker: str | None = None  # the person's label in a multi-speaker transcript (load_conversation)
     neutral: bool = False  # a recording of the person declared neutral: baseline and reference only
+    person: str | None = None  # --person: which face is the participant (levelone.face.people.choose_person)
 
 
 @dataclass
@@ -55,15 +56,22 @@ def _sidecar_transcript(video: Path) -> Path | None:
 
 
 def plan(input: str | os.PathLike, transcript: str | os.PathLike | None = None, speaker: str | None = None,
-         neutral: str | os.PathLike | None = None) -> Plan:
+         neutral: str | os.PathLike | None = None, person: str | None = None) -> Plan:
     """Resolve an input path to the videos it names, with participant ids and transcripts.
 
     ``speaker`` names the person in every video's transcript (a JSON speaker label or an ELAN
     tier; :func:`levelone.media.transcript.load_conversation`). ``neutral`` (one video only) is a
     recording of the same person declared neutral: it joins their baseline and is the reference
     of their facial affect (:func:`levelone.face.cues.declare_neutral`), and gets no FrameTable.
+    ``person`` (``--person``) says which face is the participant where several are seen
+    (:func:`levelone.face.people.choose_person`); not to the neutral recording (its default rule).
     """
+    from levelone.face.people import parse_person
+
+    person = parse_person(person)  # a malformed --person fails now
     p = _plan(input, transcript)
+    if person is not None:
+        p.jobs = [replace(j, person=person) for j in p.jobs]
     if neutral is not None:
         p.jobs.append(_neutral_job(p, Path(neutral)))
     if speaker is not None:

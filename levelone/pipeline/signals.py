@@ -14,7 +14,7 @@ import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 import pandas as pd
@@ -25,17 +25,22 @@ from levelone.pipeline.cache import Cache
 from levelone.pipeline.inputs import VideoJob
 from levelone.pipeline.results import progress_bar
 
+if TYPE_CHECKING:
+    from levelone.media.transcript import Transcription
+
 SAMPLE_RATE = 16000
 
 
 @dataclass
 class RawSignals:
-    """One video's raw signals: ``data`` has one row per frame of ``<source>.*`` columns."""
+    """One video's raw signals: ``data`` has one row per frame of ``<source>.*`` columns;
+    ``people`` who was in the frame and who was analysed (:meth:`PeopleInFrame.summary`)."""
 
     data: pd.DataFrame
     fps: float
     n_frames: int
     transcript: dict | None = None  # Transcription.to_dict() of the words text signals came from
+    people: dict | None = None  # levelone.pipeline.vision.PeopleInFrame.summary()
 
 
 SignalFunction = Callable[[VideoJob, bool], RawSignals]
@@ -79,7 +84,7 @@ def _audio_part(path: Path, fps: float, n_frames: int, has_audio: bool) -> pd.Da
 
 
 def _text_part(job: VideoJob, words: list | None, others: list, fps: float, n_frames: int, asr: bool,
-               has_audio: bool) -> tuple[pd.DataFrame, dict | None]:
+               has_audio: bool) -> tuple[pd.DataFrame, Transcription | None]:
     """Text signals and the transcript record they came from: the given words (``others``: other
     speakers' turns, context only), else ASR (when allowed and there is sound).
 
@@ -96,15 +101,28 @@ def _text_part(job: VideoJob, words: list | None, others: list, fps: float, n_fr
         from levelone.media.asr import recognise
         record = recognise(job.path)
     evidence = record.evidence_words() if record is not None else []
-    if not evidence:  # no transcript, or nothing usable said: no text evidence (and no model to load)
-        return pd.DataFrame({"text.present": np.zeros(n_frames, bool)}), _plain(record)
+    return _text_signals(evidence, others, fps, n_frames, record), record
+
+
+def _text_signals(words: list, others: list, fps: float, n_frames: int, record) -> pd.DataFrame:
+    if not words:  # no transcript, or nothing usable said: no text evidence (and no model to load)
+        return pd.DataFrame({"text.present": np.zeros(n_frames, bool)})
     from levelone.language.cues import text_signals
-    return (text_signals(evidence, fps, n_frames, _scorer(), others=others, voiced=record.voiced),
-            _plain(record))
+    return text_signals(words, fps, n_frames, _scorer(), others=others,
+                        voiced=record.voiced if record is not None else ())
 
 
-def _plain(record) -> dict | None:
-    return None if record is None else record.to_dict()
+def _whose_speech(audio: pd.DataFrame, mouths: np.ndarray, fps: float, n: int) -> pd.DataFrame:
+    """``audio.self`` added (:mod:`levelone.audio.voices`) and the audio signals of speech that
+    is someone else's taken out (:func:`levelone.audio.voices.keep_participant`)."""
+    from levelone.audio.voices import keep_participant, self_column
+
+    audio = align_rows(audio, n)
+    if "audio.speech" not in audio:
+        return audio
+    audio = audio.copy()
+    audio["audio.self"] = self_column(audio, mouths, fps)
+    return keep_participant(audio)
 
 
 def _import_heavy(has_audio: bool, text: bool) -> None:
@@ -141,8 +159,9 @@ def raw_signals(job: VideoJob, asr: bool = True, frame_progress: bool = False) -
     In a fresh process the heavy imports of the audio and text steps overlap vision instead of
     delaying its start.
     """
+    from levelone.audio.voices import split_words
     from levelone.media.video import probe
-    from levelone.pipeline.vision import load_models, vision_signals
+    from levelone.pipeline.vision import load_models, vision_people
 
     info = probe(job.path)
     words, others = None, []
@@ -156,14 +175,24 @@ def raw_signals(job: VideoJob, asr: bool = True, frame_progress: bool = False) -
         ready = pool.submit(_import_heavy, info.has_audio, text_needed)
         audio = pool.submit(_after, ready, _audio_part, job.path, info.fps, info.n_frames, info.has_audio)
         text = pool.submit(_after, ready, _text_part, job, words, others, info.fps, info.n_frames, asr, info.has_audio)
-        vision = signal_columns(vision_signals(
-            job.path, info, progress=(lambda done, total: bar.update(done - bar.n)) if frame_progress else None))
+        vision, people = vision_people(
+            job.path, info, progress=(lambda done, total: bar.update(done - bar.n)) if frame_progress else None,
+            person=job.person)
+        vision = signal_columns(vision)
         n = len(vision) if len(vision) else info.n_frames
-        text_data, transcript = text.result()
-        parts = [align_rows(vision, n), align_rows(signal_columns(audio.result()), n),
-                 align_rows(signal_columns(text_data), n)]
+        audio_part = _whose_speech(signal_columns(audio.result()), people.mouths, float(info.fps), n)
+        text_part, record = text.result()
+        said = record.evidence_words() if record is not None else []
+        if said and "audio.self" in audio_part:
+            # words someone else said are conversation context, as a diarised transcript's are
+            mine, theirs = split_words(said, audio_part["audio.self"].to_numpy(np.float64), float(info.fps))
+            if theirs:
+                text_part = _text_signals(mine, sorted([*others, *theirs], key=lambda t: t.start_s),
+                                          float(info.fps), info.n_frames, record)
+        parts = [align_rows(vision, n), audio_part, align_rows(signal_columns(text_part), n)]
     data = pd.concat(parts, axis=1)
-    return RawSignals(data.loc[:, ~data.columns.duplicated()], float(info.fps), int(n), transcript)
+    return RawSignals(data.loc[:, ~data.columns.duplicated()], float(info.fps), int(n),
+                      None if record is None else record.to_dict(), people.summary())
 
 
 def compute_entry(job: VideoJob, cache_root: str, key: str, asr: bool, signals: SignalFunction,
@@ -182,7 +211,8 @@ def compute_entry(job: VideoJob, cache_root: str, key: str, asr: bool, signals: 
         t0 = time.perf_counter()
         raw = signals(job, asr, frame_progress=True) if frame_progress else signals(job, asr)
         meta = {"video_id": job.video_id, "participant_id": job.participant_id, "source": str(job.path),
-                "fps": raw.fps, "n_frames": raw.n_frames,
-                "transcript": raw.transcript}
+                "fps": raw.fps, "n_frames": raw.n_frames, "transcript": raw.transcript}
+        if getattr(raw, "people", None) is not None:
+            meta["people"] = raw.people
         cache.store_raw(job.video_id, key, raw.data.reset_index(drop=True), meta)
         return "computed", time.perf_counter() - t0

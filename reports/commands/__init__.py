@@ -9,8 +9,13 @@ import argparse
 
 
 def add_person_arguments(parser: argparse.ArgumentParser) -> None:
-    """``--speaker`` and ``--neutral``: who the person in the video is, shared by the commands that
-    extract level one from a video (analyze, extract, predict)."""
+    """``--person``, ``--speaker`` and ``--neutral``: who the person in the video is, shared by the
+    commands that extract level one from a video (analyze, extract, predict)."""
+    parser.add_argument("--person", default=None, metavar="WHO",
+                        help="which face is the person, where several are seen: left, right, largest or their "
+                             "number as the report lists them (1 = leftmost); default: the face on screen "
+                             "longest, then the largest. Other people's faces, bodies, voices and words are "
+                             "never taken as the person's")
     parser.add_argument("--speaker", default=None, metavar="NAME",
                         help="the person in the video, where the transcript holds several speakers: their JSON "
                              "'speaker' label or their ELAN tier; the other speakers' turns become the stance "

@@ -59,6 +59,7 @@ def run(args: argparse.Namespace) -> int:
 
     log = None if args.quiet else StageLog(sys.stderr)
     result = analyze(args.video, args.output, transcript=args.transcript, speaker=args.speaker, neutral=args.neutral,
+                     person=args.person,
                      model_dir=args.model,
                      annotation=args.annotations, asr=not args.no_asr, force=args.force,
                      progress=not args.quiet and interactive(sys.stderr), pdf=args.pdf, on_stage=log,

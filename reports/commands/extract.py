@@ -60,7 +60,7 @@ def run(args: argparse.Namespace) -> int:
     from levelone.pipeline.extract import plan, run as run_extract
     from reports.terminal import interactive
 
-    p = plan(args.input, args.transcript, args.speaker, args.neutral)
+    p = plan(args.input, args.transcript, args.speaker, args.neutral, person=args.person)
     out = args.output
     if p.kind == "video":
         out = Path(out) if out is not None else Path.cwd() / f"{p.jobs[0].path.stem}.features.parquet"

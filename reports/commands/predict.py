@@ -71,7 +71,7 @@ def run(args: argparse.Namespace) -> int:
         from levelone.pipeline.extract import extract
         has_audio = bool(probe(src).has_audio)
         paths = extract(src, cache_dir=args.cache_dir, transcript=args.transcript, speaker=args.speaker,
-                        neutral=args.neutral, asr=not args.no_asr,
+                        neutral=args.neutral, person=args.person, asr=not args.no_asr,
                         progress=not args.json and interactive(sys.stderr))
         table = read(paths[0])
     if args.transcript:
