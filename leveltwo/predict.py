@@ -57,7 +57,7 @@ from codebook.vocabulary import MODALITIES, PAIRS
 from leveltwo.explain import explain_segment, modality_evidence, pair_evidence
 from leveltwo.features import missing_modalities
 from leveltwo.metrics import aggregate
-from leveltwo.segments import decode_segments, model_prior
+from leveltwo.segments import decode_segments, model_prior, session_summary
 
 AHCUE_VERSION = __version__  # recorded in every prediction.json
 
@@ -246,6 +246,37 @@ class ModelInfo(_Record):
 
 
 @dataclass(frozen=True)
+class SessionSummary(_Record):
+    """What the whole recording shows, in figures that mean the same at 1 and at 60 minutes
+    (:func:`leveltwo.segments.session_summary`): share of time in A/H segments, segments per
+    10 minutes, and the strongest moments (``start_s``, ``end_s``, ``probability``)."""
+
+    duration_s: float
+    ah_time_share: float
+    frames_over_threshold_share: float
+    segments: int
+    segments_per_10_min: float
+    strongest: tuple[Mapping[str, float], ...] = ()
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> "SessionSummary":
+        known, _ = _take(cls, d, "the summary")
+        known["strongest"] = tuple(dict(m) for m in known.get("strongest", ()))
+        return cls(**known)
+
+    def describe(self) -> str:
+        """One line, e.g. ``A/H in 4% of the time, 1.2 segments per 10 min; strongest at 1:23 (0.81)``."""
+        def clock(t: float) -> str:
+            return f"{int(t // 60)}:{t % 60:04.1f}"
+        text = (f"A/H in {self.ah_time_share:.0%} of the time, {self.segments_per_10_min:.1f} segments "
+                f"per 10 min ({self.segments} in {clock(self.duration_s)})")
+        if self.strongest:
+            text += "; strongest at " + ", ".join(f"{clock(float(m['start_s']))} ({float(m['probability']):.2f})"
+                                                  for m in self.strongest[:3])
+        return text
+
+
+@dataclass(frozen=True)
 class Prediction(_Record):
     video_id: str
     source: str
@@ -268,6 +299,7 @@ class Prediction(_Record):
     ahcue_version: str = AHCUE_VERSION
     baseline: Mapping[str, Any] | None = field(default=None, metadata={"omit_none": True})
     extractors: Mapping[str, str] | None = field(default=None, metadata={"omit_none": True})
+    summary: SessionSummary | None = field(default=None, metadata={"omit_none": True})
     extra: Mapping[str, Any] = field(default_factory=dict, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
@@ -303,6 +335,8 @@ class Prediction(_Record):
                 known["pair_evidence"] = {k: tuple(float(x) for x in v) for k, v in dict(known["pair_evidence"]).items()}
             if known.get("context_evidence") is not None:
                 known["context_evidence"] = tuple(float(x) for x in known["context_evidence"])
+            if known.get("summary") is not None:
+                known["summary"] = SessionSummary.from_dict(known["summary"])
             if known.get("annotated_segments") is not None:
                 known["annotated_segments"] = tuple(AnnotatedSegment.from_dict(s)
                                                     for s in known["annotated_segments"])
@@ -365,9 +399,11 @@ def predict_video(model, table, annotation=None, threshold: float | None = None,
     video_p = aggregate(p, aggregation, thr)
     label = int(video_p >= (0.5 if aggregation == "majority" else thr))
     segments = []
+    frame_segments = []
     # segment durations from the model's training annotations (else BAH's published ones)
     options = {**model_prior(model).decoding(), **segment_options}
     for seg in decode_segments(p, fps, threshold=thr, **options):
+        frame_segments.append(seg)
         start_s, end_s = seg.seconds(fps)
         ex = explain_segment(contrib, seg.start_frame, seg.end_frame, table.data, top_k=top_k)
         segments.append(Segment(
@@ -398,4 +434,5 @@ def predict_video(model, table, annotation=None, threshold: float | None = None,
         baseline=dict(getattr(table.meta, "baseline", {}) or {}),
         extractors=dict(sorted((getattr(table.meta, "versions", {}) or {}).items())),
         pair_evidence={k: tuple(round(float(v), 4) for v in by_pair[k]) for k in PAIRS},
-        context_evidence=tuple(round(float(v), 4) for v in context))
+        context_evidence=tuple(round(float(v), 4) for v in context),
+        summary=SessionSummary.from_dict(session_summary(p, fps, frame_segments, thr)))

@@ -32,6 +32,7 @@ from codebook.errors import InputError
 from codebook.vocabulary import MODALITIES, Vocabulary, load_vocabulary
 from levelone.frametable import SOURCE_MODALITY
 from leveltwo.predict import Prediction, Segment
+from reports.session_summary import render_session_summary
 
 MISSING_WORDS = {
     "face": "no face was found, so facial cues and facial affect could not be measured",
@@ -466,6 +467,7 @@ def render_report(prediction: Prediction, table=None, vocabulary: Vocabulary | N
 <div class="what">{_e(what)}</div>
 <div class="detail">{detail}</div>
 {annotated_line}
+{render_session_summary(prediction)}
 </section>
 <div class="notes">
 <p>This report supports and does not replace clinical judgement. It points to moments worth a second look and says which behaviours drove the estimate.</p>

@@ -62,6 +62,8 @@ def run(args: argparse.Namespace) -> int:
         print(result["prediction"].to_json(indent=1))
     elif not args.quiet:
         print(headline(result["prediction"]))
+        if result["prediction"].summary is not None:
+            print(f"  {result['prediction'].summary.describe()}")
         for name, path in result["files"].items():
             print(f"  {name:<17} {path}")
     return 0
