@@ -19,9 +19,9 @@ ConflictDetector whose weights are *set*, not learned, from the codebook's publi
 
 Quiet on ordinary talk: the bias is then lowered by a **quiet shift** measured on real reference
 speakers talking normally (``leveltwo/data/prior_calibration.json``, written by ``ahcue calibrate``,
-:func:`quiet_bias_shift`): the smallest shift that keeps the frame positive rate of those speakers
-at or under ``QUIET_FRAME_RATE`` and flags none of their clips, plus a margin. Trained models keep
-their own bias and threshold.
+:func:`leveltwo.quiet.quiet_calibration`): the smallest shift that keeps the frame positive rate of
+those speakers at or under ``QUIET_FRAME_RATE`` and flags none of their clips, plus the margin that
+rule needed on speakers held out of it. Trained models keep their own bias and threshold.
 
 It is a transparent, codebook-shaped starting point, not an accurate detector: its card says
 ``kind: codebook-prior, trained: false``, and reports must say so. Regenerate it with
@@ -109,6 +109,24 @@ def _clip_shift(logits: np.ndarray, threshold: float, aggregation: str) -> float
     return hi
 
 
+def frame_rate_shift(logits: dict[str, list[np.ndarray]], threshold: float = 0.5,
+                     frame_rate: float = QUIET_FRAME_RATE) -> float:
+    """Bias shift (logits, may be < 0) that brings the speaker-balanced frame positive rate of
+    ``logits`` (speaker -> per-clip frame logits) down to ``frame_rate``."""
+    per = [(np.concatenate(v), 1.0 / max(sum(len(x) for x in v), 1)) for v in logits.values() if v]
+    values = np.concatenate([v for v, _ in per])
+    weights = np.concatenate([np.full(v.size, w) for v, w in per])
+    order = np.argsort(values, kind="stable")
+    cum = np.cumsum(weights[order]) / weights.sum()
+    q = float(values[order][min(np.searchsorted(cum, 1.0 - frame_rate), values.size - 1)])
+    return q - float(np.log(threshold / (1 - threshold)))
+
+
+def clip_quiet_shift(logits: np.ndarray, threshold: float = 0.5, aggregation: str = QUIET_AGGREGATION) -> float:
+    """Smallest bias shift (>= 0, logits) that keeps one clip's video score under ``threshold``."""
+    return _clip_shift(logits, threshold, aggregation)
+
+
 def quiet_bias_shift(logits: dict[str, list[np.ndarray]], threshold: float = 0.5,
                      frame_rate: float = QUIET_FRAME_RATE, margin: float = QUIET_MARGIN_LOGIT,
                      aggregation: str = QUIET_AGGREGATION) -> float:
@@ -118,13 +136,7 @@ def quiet_bias_shift(logits: dict[str, list[np.ndarray]], threshold: float = 0.5
     The shift is the largest of: what brings the speaker-balanced frame positive rate down to
     ``frame_rate``, and what keeps every clip's video score under ``threshold``; plus ``margin``.
     """
-    per = [(np.concatenate(v), 1.0 / max(sum(len(x) for x in v), 1)) for v in logits.values() if v]
-    values = np.concatenate([v for v, _ in per])
-    weights = np.concatenate([np.full(v.size, w) for v, w in per])
-    order = np.argsort(values, kind="stable")
-    cum = np.cumsum(weights[order]) / weights.sum()
-    q = float(values[order][min(np.searchsorted(cum, 1.0 - frame_rate), values.size - 1)])
-    frame = q - np.log(threshold / (1 - threshold))
+    frame = frame_rate_shift(logits, threshold, frame_rate)
     clip = max((_clip_shift(x, threshold, aggregation) for v in logits.values() for x in v), default=0.0)
     return float(max(0.0, frame, clip) + margin)
 
@@ -184,12 +196,22 @@ def codebook_prior(stats=None, quiet: dict | float | None = None):
                           "cue share, pair weights (disagreement and incongruent cue pairs) = 18 x inconsistency-pair "
                           "share, within-modality weights 1, "
                           "bias = logit(0.17) minus the evidence of a frame at the person's baseline (BAH frame prior), "
-                          f"minus a quiet shift of {shift:.3f} logits measured on real reference speakers talking "
-                          "normally (prior_calibration.json, ahcue calibrate), "
+                          f"minus a quiet shift of {shift:.3f} logits ({_shift_words(cal)}; prior_calibration.json, "
+                          "ahcue calibrate), "
                           "no context term. A transparent starting point, "
                           "not a detector validated on people.")
     model.metrics_ = {"quiet_calibration": cal} if cal else {}
     return model
+
+
+def _shift_words(cal: dict) -> str:
+    """What the quiet shift is made of, in words (the card must not claim more than was measured)."""
+    if "measured_shift_logit" in cal:
+        return (f"{cal['measured_shift_logit']:.3f} measured so that real reference speakers talking normally "
+                f"stay quiet, plus a {cal['heldout_margin_logit']:.3f} margin measured with speakers held out")
+    if not cal:
+        return "none: no prior calibration"
+    return "as given"
 
 
 def write_default_model(directory: str | Path | None = None, force: bool = True) -> Path:

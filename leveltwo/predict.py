@@ -60,7 +60,7 @@ from codebook.vocabulary import MODALITIES, PAIRS
 from leveltwo.explain import explain_segment, modality_evidence, pair_evidence
 from leveltwo.features import missing_modalities
 from leveltwo.metrics import aggregate
-from leveltwo.segments import decode_segments, model_prior
+from leveltwo.segments import decode_segments, model_prior, session_summary
 
 AHCUE_VERSION = __version__  # recorded in every prediction.json
 
@@ -384,6 +384,37 @@ class People(_Record):
 
 
 @dataclass(frozen=True)
+class SessionSummary(_Record):
+    """What the whole recording shows, in figures that mean the same at 1 and at 60 minutes
+    (:func:`leveltwo.segments.session_summary`): share of time in A/H segments, segments per
+    10 minutes, and the strongest moments (``start_s``, ``end_s``, ``probability``)."""
+
+    duration_s: float
+    ah_time_share: float
+    frames_over_threshold_share: float
+    segments: int
+    segments_per_10_min: float
+    strongest: tuple[Mapping[str, float], ...] = ()
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> "SessionSummary":
+        known, _ = _take(cls, d, "the summary")
+        known["strongest"] = tuple(dict(m) for m in known.get("strongest", ()))
+        return cls(**known)
+
+    def describe(self) -> str:
+        """One line, e.g. ``A/H in 4% of the time, 1.2 segments per 10 min; strongest at 1:23 (0.81)``."""
+        def clock(t: float) -> str:
+            return f"{int(t // 60)}:{t % 60:04.1f}"
+        text = (f"A/H in {self.ah_time_share:.0%} of the time, {self.segments_per_10_min:.1f} segments "
+                f"per 10 min ({self.segments} in {clock(self.duration_s)})")
+        if self.strongest:
+            text += "; strongest at " + ", ".join(f"{clock(float(m['start_s']))} ({float(m['probability']):.2f})"
+                                                  for m in self.strongest[:3])
+        return text
+
+
+@dataclass(frozen=True)
 class Prediction(_Record):
     video_id: str
     source: str
@@ -408,6 +439,7 @@ class Prediction(_Record):
     extractors: Mapping[str, str] | None = field(default=None, metadata={"omit_none": True})
     transcript: TranscriptInfo | None = field(default=None, metadata={"omit_none": True})
     people: People | None = field(default=None, metadata={"omit_none": True})
+    summary: SessionSummary | None = field(default=None, metadata={"omit_none": True})
     extra: Mapping[str, Any] = field(default_factory=dict, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
@@ -447,6 +479,8 @@ class Prediction(_Record):
                 known["transcript"] = TranscriptInfo.from_dict(known["transcript"])
             if known.get("people") is not None:
                 known["people"] = People.from_dict(known["people"])
+            if known.get("summary") is not None:
+                known["summary"] = SessionSummary.from_dict(known["summary"])
             if known.get("annotated_segments") is not None:
                 known["annotated_segments"] = tuple(AnnotatedSegment.from_dict(s)
                                                     for s in known["annotated_segments"])
@@ -514,9 +548,11 @@ def predict_video(model, table, annotation=None, threshold: float | None = None,
     video_p = aggregate(p, aggregation, thr)
     label = int(video_p >= (0.5 if aggregation == "majority" else thr))
     segments = []
+    frame_segments = []
     # segment durations from the model's training annotations (else BAH's published ones)
     options = {**model_prior(model).decoding(), **segment_options}
     for seg in decode_segments(p, fps, threshold=thr, **options):
+        frame_segments.append(seg)
         start_s, end_s = seg.seconds(fps)
         ex = explain_segment(contrib, seg.start_frame, seg.end_frame, table.data, top_k=top_k)
         segments.append(Segment(
@@ -549,7 +585,8 @@ def predict_video(model, table, annotation=None, threshold: float | None = None,
         pair_evidence={k: tuple(round(float(v), 4) for v in by_pair[k]) for k in PAIRS},
         context_evidence=tuple(round(float(v), 4) for v in context),
         transcript=None if heard is None else TranscriptInfo.from_transcription(heard),
-        people=People.from_table(table))
+        people=People.from_table(table),
+        summary=SessionSummary.from_dict(session_summary(p, fps, frame_segments, thr)))
 
 
 def _heard(table):

@@ -195,3 +195,33 @@ def segment_f1(results: Iterable[dict]) -> dict:
     f1 = 2 * tp / (2 * tp + fp + fn) if tp + fp + fn else 1.0
     return {"segment_f1": f1, "mean_iou": float(np.mean(ious)) if ious else float("nan"),
             "tp": tp, "fp": fp, "fn": fn}
+
+
+# ------------------------------------------------------------------ a session's summary
+RATE_PER_S = 600.0  # segments are counted per 10 minutes of recording
+STRONGEST_K = 5  # strongest moments a summary lists
+
+
+def session_summary(p: np.ndarray, fps: float, segments: Sequence[FrameSegment], threshold: float,
+                    rate_per_s: float = RATE_PER_S, top_k: int = STRONGEST_K) -> dict:
+    """What a recording of any length shows, in quantities that do not grow with its length.
+
+    Why: a sliding-max video score can only rise as a recording gets longer (ten minutes of ordinary
+    talk reads "A/H likely" from one loud stretch), and a segment count grows with minutes. The
+    share of time inside A/H segments, the segments per ``rate_per_s`` seconds and the share of
+    frames at or above ``threshold`` mean the same at 1 and at 60 minutes; the ``top_k`` strongest
+    segments (by mean frame probability, ties by time) say where to look.
+    """
+    p = np.asarray(p, np.float64)
+    n = int(p.size)
+    duration_s = n / fps if fps > 0 else 0.0
+    in_seg = sum(s.end_frame - s.start_frame + 1 for s in segments)
+    strongest = sorted(segments, key=lambda s: (-float(p[s.start_frame:s.end_frame + 1].mean()), s.start_frame))
+    return {"duration_s": round(duration_s, 3),
+            "ah_time_share": round(in_seg / n, 4) if n else 0.0,
+            "frames_over_threshold_share": round(float((p >= threshold).mean()), 4) if n else 0.0,
+            "segments": len(segments),
+            "segments_per_10_min": round(len(segments) * rate_per_s / duration_s, 3) if duration_s else 0.0,
+            "strongest": [{"start_s": round(s.start_frame / fps, 3), "end_s": round((s.end_frame + 1) / fps, 3),
+                           "probability": round(float(p[s.start_frame:s.end_frame + 1].mean()), 4)}
+                          for s in strongest[:top_k]]}

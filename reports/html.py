@@ -670,6 +670,7 @@ def render_report(prediction: Prediction, table=None, vocabulary: Vocabulary | N
     """The complete, self-contained HTML report for one video: one section function per part, in
     reading order (other modules' sections drop in as one line each)."""
     from reports.people import render_people
+    from reports.session_summary import render_session_summary
     from reports.transcript_view import render_transcript
     if not isinstance(prediction, Prediction):
         prediction = Prediction.from_json(prediction)
@@ -677,6 +678,7 @@ def render_report(prediction: Prediction, table=None, vocabulary: Vocabulary | N
     sections = [
         _header(prediction),
         _headline_section(prediction, table, options),
+        render_session_summary(prediction),
         _notes(prediction),
         render_people(prediction),
         _player_section(prediction, table, voc, options, video),

@@ -52,11 +52,26 @@ def _frames(y: np.ndarray, frame_length: int, hop: int) -> np.ndarray:
     return pad[idx]
 
 
+BLOCK_HOPS = 3000  # hops framed and transformed at once (30 s at 10 ms): memory flat in the length
+
+
+def _frame_blocks(y: np.ndarray, frame_length: int, hop: int, block_hops: int | None = None):
+    """:func:`_frames` in blocks of ``block_hops`` columns, so that a long recording's frame matrix
+    and its FFTs (about 2 GB for 10 minutes at once) are never held whole; the columns, and so
+    every per-hop result, are the same as one call's."""
+    block_hops = BLOCK_HOPS if block_hops is None else block_hops
+    pad = np.pad(y, (frame_length // 2, frame_length // 2))
+    n = 1 + (pad.size - frame_length) // hop
+    for start in range(0, max(n, 1), block_hops):
+        idx = np.arange(frame_length)[:, None] + hop * np.arange(start, min(n, start + block_hops))[None, :]
+        yield pad[idx]
+
+
 def rms_db(y: np.ndarray, sr: int = SR, hop_s: float = HOP_S, frame_s: float = 0.032) -> np.ndarray:
     """RMS energy per hop in dB re full scale (floor -120 dB), shape (1 + len(y) // hop,)."""
     hop, fl = int(sr * hop_s), int(sr * frame_s)
-    fr = _frames(np.asarray(y, np.float32), fl, hop)
-    return (10.0 * np.log10(np.mean(fr.astype(np.float64) ** 2, axis=0) + 1e-12)).astype(np.float32)
+    return np.concatenate([(10.0 * np.log10(np.mean(fr.astype(np.float64) ** 2, axis=0) + 1e-12)).astype(np.float32)
+                           for fr in _frame_blocks(np.asarray(y, np.float32), fl, hop)])
 
 
 def yin(y: np.ndarray, sr: int = SR, fmin: float = FMIN, fmax: float = FMAX,
@@ -68,9 +83,17 @@ def yin(y: np.ndarray, sr: int = SR, fmin: float = FMIN, fmax: float = FMAX,
     the aperiodicity is low). Frames are centred like librosa (hop k at k * hop_s seconds).
     """
     hop = int(sr * hop_s)
-    fr = _frames(np.asarray(y, np.float32), frame_length, hop)
     min_p = int(np.floor(sr / fmax))
     max_p = min(int(np.ceil(sr / fmin)), frame_length - 1)
+    parts = [_yin_block(fr, sr, frame_length, min_p, max_p, threshold)
+             for fr in _frame_blocks(np.asarray(y, np.float32), frame_length, hop)]
+    return (np.concatenate([f for f, _ in parts]).astype(np.float32),
+            np.concatenate([a for _, a in parts]).astype(np.float32))
+
+
+def _yin_block(fr: np.ndarray, sr: int, frame_length: int, min_p: int, max_p: int, threshold: float
+               ) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`yin` on frames ``fr`` (frame_length, n): f0 and aperiodicity per column."""
     # difference function via FFT cross-correlation (as librosa.yin)
     a = np.fft.rfft(fr, frame_length, axis=0)
     b = np.fft.rfft(fr[max_p:0:-1, :], frame_length, axis=0)
@@ -100,7 +123,7 @@ def yin(y: np.ndarray, sr: int = SR, fmin: float = FMIN, fmax: float = FMAX,
     aper = np.clip(cmnd[period, cols], 0, 1)
     silent = energy[0] <= 0
     aper[silent] = 1.0
-    return f0.astype(np.float32), aper.astype(np.float32)
+    return f0, aper
 
 
 def noise_floor_db(level_db: np.ndarray) -> tuple[float, float]:
@@ -250,15 +273,19 @@ def spectral_shape(y: np.ndarray, sr: int = SR, hop_s: float = HOP_S, n_fft: int
     the LibriSpeech clips)."""
     import librosa
     hop = int(sr * hop_s)
-    fr = _frames(np.asarray(y, np.float32), n_fft, hop) * np.hanning(n_fft)[:, None].astype(np.float32)
-    power = np.abs(np.fft.rfft(fr, axis=0)) ** 2 + 1e-14
-    band = power[int(100 * n_fft / sr):int(6000 * n_fft / sr)]
-    flat = np.exp(np.mean(np.log(band), axis=0)) / np.mean(band, axis=0)
     mel = librosa.filters.mel(sr=sr, n_fft=n_fft, n_mels=n_mels, fmin=100.0, fmax=min(6000.0, sr / 2))
-    logmel = 10.0 * np.log10(mel @ power + 1e-10)
-    logmel -= logmel.mean(axis=0, keepdims=True)
-    vowel = 10.0 * np.log10(power[int(300 * n_fft / sr):int(2500 * n_fft / sr)].sum(axis=0) + 1e-10)
-    return flat.astype(np.float32), logmel.astype(np.float32), vowel.astype(np.float32)
+    window = np.hanning(n_fft)[:, None].astype(np.float32)
+    flats, logmels, vowels = [], [], []
+    for fr in _frame_blocks(np.asarray(y, np.float32), n_fft, hop):
+        power = np.abs(np.fft.rfft(fr * window, axis=0)) ** 2 + 1e-14
+        band = power[int(100 * n_fft / sr):int(6000 * n_fft / sr)]
+        flats.append((np.exp(np.mean(np.log(band), axis=0)) / np.mean(band, axis=0)).astype(np.float32))
+        logmel = 10.0 * np.log10(mel @ power + 1e-10)
+        logmel -= logmel.mean(axis=0, keepdims=True)
+        logmels.append(logmel.astype(np.float32))
+        vowels.append((10.0 * np.log10(power[int(300 * n_fft / sr):int(2500 * n_fft / sr)].sum(axis=0)
+                                       + 1e-10)).astype(np.float32))
+    return np.concatenate(flats), np.concatenate(logmels, axis=1), np.concatenate(vowels)
 
 
 def breaths(voiced: np.ndarray, speech: np.ndarray, level_db: np.ndarray, flatness: np.ndarray,

@@ -75,6 +75,8 @@ def run(args: argparse.Namespace) -> int:
             for line in (heard.note, "" if heard.language_cues == "measured" else heard.language_cues):
                 if line:
                     print(f"  transcript: {line}")
+        if result.prediction.summary is not None:
+            print(f"  {result.prediction.summary.describe()}")
         for name, path in result.files.items():
             print(f"  {name:<17} {path}")
     return 0

@@ -87,6 +87,8 @@ def run(args: argparse.Namespace) -> int:
     else:
         print(f"{pred.video_id}: {headline(pred, table)}")
         print(f"  {pred.model.describe()}; video score by {pred.aggregation}")
+        if pred.summary is not None:
+            print(f"  {pred.summary.describe()}")
         for s in pred.segments:
             cues = ", ".join(f"{c.name} ({c.share:.0%})" for c in active_cues(s)[:3]) or "no single active cue"
             print(f"  {s.start_s:7.2f}-{s.end_s:7.2f} s  score {s.probability:.2f}  {cues}")

@@ -12,7 +12,7 @@ from synthetic import make_video
 
 TOP = {"ahcue_version", "video_id", "source", "fps", "n_frames", "duration_s", "model", "probability",
        "aggregation", "threshold", "label", "missing_modalities", "frame_probability", "modality_evidence",
-       "segments", "baseline", "extractors", "pair_evidence", "context_evidence"}
+       "segments", "baseline", "extractors", "pair_evidence", "context_evidence", "summary"}
 
 
 @pytest.fixture(scope="module")
@@ -87,6 +87,13 @@ def test_prediction_schema(video):
         assert total == pytest.approx(1.0, abs=2e-3)
     back = Prediction.from_json(pred.to_json())
     assert back == pred and back.to_dict() == d
+    summ = d["summary"]  # the length-free summary agrees with the segments it summarises
+    assert summ["segments"] == len(d["segments"])
+    assert summ["ah_time_share"] == pytest.approx(
+        sum(s["end_frame"] - s["start_frame"] + 1 for s in d["segments"]) / 720, abs=1e-4)
+    assert summ["segments_per_10_min"] == pytest.approx(len(d["segments"]) * 600 / 30.0, abs=1e-3)
+    old = {k: v for k, v in d.items() if k != "summary"}  # files written before the summary still read
+    assert Prediction.from_json(old).summary is None
     # typed end to end: frozen records, attribute access
     assert isinstance(back.segments, tuple) and back.model.kind == "codebook-prior"
     if back.segments:

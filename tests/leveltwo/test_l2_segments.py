@@ -134,3 +134,22 @@ def test_learnt_minimum_drops_blips_the_fixed_one_keeps():
     assert segment_f1([segment_scores(learnt, true)])["segment_f1"] == 1.0
     assert segment_f1([segment_scores(fixed, true)])["segment_f1"] == pytest.approx(2 / 3)
     assert segment_scores(learnt, true)["best_iou"][0] > 0.9
+
+
+def test_session_summary_means_the_same_at_any_length():
+    from leveltwo.segments import decode_segments, session_summary
+
+    fps = 25.0
+    minute = np.full(int(60 * fps), 0.1)
+    minute[500:600] = 0.9  # one 4 s stretch of A/H per minute
+    minute[1000:1050] = 0.7  # and a weaker 2 s one
+    one = session_summary(minute, fps, decode_segments(minute, fps), 0.5)
+    long = np.tile(minute, 60)
+    hour = session_summary(long, fps, decode_segments(long, fps), 0.5)
+    assert one["segments"] == 2 and hour["segments"] == 120
+    assert one["segments_per_10_min"] == hour["segments_per_10_min"] == 20.0
+    assert one["ah_time_share"] == pytest.approx(150 / 1500, abs=0.002)  # smoothing trims an edge or two
+    assert hour["ah_time_share"] == pytest.approx(one["ah_time_share"], abs=0.002)
+    assert one["frames_over_threshold_share"] == hour["frames_over_threshold_share"] == 0.1
+    assert [m["probability"] for m in one["strongest"]] == pytest.approx([0.9, 0.7], abs=0.02)
+    assert len(hour["strongest"]) == 5 and hour["strongest"][0]["start_s"] == one["strongest"][0]["start_s"]  # strongest first, then by time

@@ -1,0 +1,49 @@
+"""Long recordings: the audio analysis works in blocks, so memory stays flat with length and the
+result is exactly the one-matrix computation's (issue 24)."""
+from __future__ import annotations
+
+import tracemalloc
+
+import numpy as np
+import pytest
+
+from levelone.audio import prosody as P
+from levelone.media.video import read_audio
+
+
+@pytest.fixture(scope="module")
+def long_speech(shared_data) -> np.ndarray:
+    y = read_audio(shared_data / "audio" / "jfk_whisper" / "jfk.flac", sr=P.SR)
+    return np.tile(y, 17)[: P.SR * 180 + 77]  # 3 minutes of real speech, an uneven tail
+
+
+def test_blocks_give_the_whole_matrix_result(long_speech, monkeypatch):
+    y = long_speech[: P.SR * 40 + 77]
+    hop = int(P.SR * P.HOP_S)
+    fr = P._frames(y, P.FRAME_LENGTH, hop)  # the whole frame matrix, as before blocks
+    min_p, max_p = int(np.floor(P.SR / P.FMAX)), min(int(np.ceil(P.SR / P.FMIN)), P.FRAME_LENGTH - 1)
+    f0_whole, aper_whole = P._yin_block(fr, P.SR, P.FRAME_LENGTH, min_p, max_p, 0.1)
+    monkeypatch.setattr(P, "BLOCK_HOPS", 700)  # 6 blocks and a tail
+    f0, aper = P.yin(y)
+    assert f0.shape == (fr.shape[1],)
+    np.testing.assert_array_equal(f0, f0_whole.astype(np.float32))
+    np.testing.assert_array_equal(aper, aper_whole.astype(np.float32))
+    level = P.rms_db(y)
+    assert level.shape == f0.shape
+
+
+@pytest.mark.slow
+def test_memory_of_the_audio_analysis_does_not_grow_with_length(long_speech):
+    def peak_mb(y: np.ndarray) -> float:
+        tracemalloc.start()
+        P.yin(y)
+        P.spectral_shape(y)
+        P.rms_db(y)
+        peak = tracemalloc.get_traced_memory()[1] / 1e6
+        tracemalloc.stop()
+        return peak
+
+    one = peak_mb(long_speech[: P.SR * 60])
+    three = peak_mb(long_speech)
+    # one whole (1024, n_hop) float64 matrix of 3 minutes is 147 MB; YIN held ~7 of them at once
+    assert three < 1.5 * one and three < 150
