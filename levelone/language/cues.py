@@ -22,7 +22,7 @@ from scipy.ndimage import maximum_filter1d
 from levelone.columns import ColumnSpec, affect_columns, cue_columns, presence, signal_columns
 from levelone.baseline import Baseline, squash
 from levelone.language.lexicon import Lexicon, load_lexicon, normalise
-from levelone.language.textaffect import conversation_turns
+from levelone.language.turns import conversation_turns
 from levelone.media.transcript import Turn, Word
 from levelone.params import apply_operating_points, from_section
 
@@ -109,7 +109,7 @@ def conversation_context(spans: Sequence[tuple[float, float]], texts: Sequence[s
                          others: Sequence[Turn]) -> list[list[tuple[bool, str]]]:
     """Per sentence of the person, the turns before it: their own earlier sentences and the other
     speakers' turns that started before it, in time order, as ``(is_the_person, text)`` (the
-    same turns :func:`levelone.language.textaffect.conversation_turns` gives ``text-affect``).
+    same turns :func:`levelone.language.turns.conversation_turns` gives ``text-affect``).
 
     Empty until another speaker has spoken: the context model was trained on conversations (MI
     sessions), so a sentence is scored with context only once there is one.

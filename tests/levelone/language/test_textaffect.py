@@ -381,3 +381,35 @@ def test_level_one_gives_the_stance_model_the_interviewer_as_context(scored):
     assert not talk.loc[30:50, "text.present"].any()  # the interviewer's turn is not the person speaking
     ctx = conversation_context([(0.0, 2.0), (6.0, 8.0)], ["I smoke a pack a day.", "I guess I could cut down."], others)
     assert ctx == [[], [(True, "I smoke a pack a day."), (False, "What would you like to change about smoking?")]]
+
+
+def test_stance_recipes_in_the_heads_file_drive_the_runtime(scored, tmp_path):
+    """A heads file says what each stance head reads (encoder, context, readable counts, the kind of
+    the preceding turn); scoring builds exactly that input, in that order, and reads the recipe back."""
+    from levelone.language import readable as rd
+
+    model = scored[0]
+    d, nu, nq = model.encoder.dim, len(rd.UTTERANCE_FEATURES), len(rd.QUESTION_FEATURES)
+    rng = np.random.default_rng(3)
+    head = lambda n_in: ta.Head((rng.normal(size=(3, n_in)).astype(np.float32),),  # noqa: E731
+                                (np.zeros(3, np.float32),), np.array([0.1, 0, -0.2], np.float32))
+    u_in = ta.StanceInputs("minilm", readable=True)
+    c_in = ta.StanceInputs("minilm", context="minilm", readable=True, question=True)
+    heads = ta.TextHeads(model.heads.valence, head(d + nu), head(d + 2 * d + nu + nq), u_in, c_in)
+    heads.save(tmp_path / "h.safetensors")
+    back = ta.TextHeads.load(tmp_path / "h.safetensors")
+    assert (back.stance_inputs, back.stance_ctx_inputs) == (u_in, c_in)
+    texts = ["Um, I guess I could cut down, but I like it.", "I don't want to stop."]
+    turns = [[(False, "What would you like to change?")], []]
+    got = ta.TextAffect(heads=tmp_path / "h.safetensors").score(texts, turns=turns)
+    x = model.encoder.encode(texts)
+    f = rd.utterance_features(texts)
+    c = ta.context_vectors(model.encoder.encode, turns[:1], d)
+    q = rd.question_features(["What would you like to change?"])
+    want = np.vstack([heads.stance_ctx.forward(np.hstack([x[:1], c, f[:1], q])),  # the conversation is known
+                      heads.stance.forward(np.hstack([x[1:], f[1:]]))])  # nothing before it: the utterance head
+    np.testing.assert_allclose(got[["p_change", "p_neutral", "p_sustain"]].to_numpy(), ta.softmax(want), atol=1e-5)
+    old = ta.TextHeads(model.heads.valence, head(d), head(3 * d))  # a file from before the recipes
+    old.save(tmp_path / "old.safetensors", {})
+    back = ta.TextHeads.load(tmp_path / "old.safetensors")
+    assert back.stance_inputs == ta.StanceInputs() and back.stance_ctx_inputs == ta.StanceInputs(context="minilm")
