@@ -57,9 +57,10 @@ def default_model_dir() -> Path:
 def detector_classes() -> tuple[type, ...]:
     """Every level-two detector class (each a :class:`leveltwo.base.Detector`); add new ones here."""
     from leveltwo.detector import ConflictDetector
+    from leveltwo.llm import LLMDetector
     from leveltwo.xgb import XGBDetector
 
-    return (ConflictDetector, XGBDetector)
+    return (ConflictDetector, XGBDetector, LLMDetector)
 
 
 def load_model(directory: str | Path | None = None):

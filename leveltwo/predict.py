@@ -10,7 +10,7 @@ which keeps keys it does not know (a newer writer's) in ``extra`` and writes the
 
     {"ahcue_version", "video_id", "source", "fps", "n_frames", "duration_s",
      "model": {"id", "kind": "conflict"|"xgboost"|"fusion"|"codebook-prior", "trained", "card",
-               "explanation": "exact"|"approximate", "adaptation": "none"|"tta"},
+               "explanation": "exact"|"approximate"|"model-stated", "adaptation": "none"|"tta"},
      "probability",            # video-level A/H score in [0, 1] by `aggregation` (not a p-value)
      "aggregation",            # "sliding_max_24" | "mean_probability" | "majority"
      "threshold",              # frame threshold for segments and the video label
@@ -245,6 +245,9 @@ class ModelInfo(_Record):
         """'codebook-prior model, untrained (weights from the published BAH cue statistics)' and the like."""
         if not self.trained:
             return f"{self.kind} model, untrained codebook prior (not trained on A/H data)"
+        if self.explanation == "model-stated":
+            return (f"{self.kind} model, zero-shot language model (threshold tuned on A/H-annotated videos; "
+                    "its explanations are the cues it named)")
         return f"{self.kind} model, trained on A/H-annotated videos"
 
 
@@ -542,7 +545,9 @@ def predict_video(model, table, annotation=None, threshold: float | None = None,
     if words is None and heard is not None:
         words = [w for w in heard.words if not w.uncertain]
     thr = float(getattr(model, "threshold_", 0.5) if threshold is None else threshold)
-    contrib = model.explain(table)
+    # a detector that reads the person's words (the LLM comparator) gets them; others read only the table
+    contrib = model.explain(table, words=words) if words is not None and getattr(model, "reads_words", False) \
+        else model.explain(table)
     logit = contrib.to_numpy(np.float64).sum(axis=1)
     p = 1.0 / (1.0 + np.exp(-np.clip(logit, -60, 60)))
     video_p = aggregate(p, aggregation, thr)

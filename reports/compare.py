@@ -544,6 +544,7 @@ def compare_dataset(model: str | Path | None, root: str | Path, split: str = "te
     summary["model"] = model_id
     summary["failed_videos"] = failed
     card = getattr(detector, "card_", None) or detector.card()
+    note_explanation(summary, card)
     if card.get("trained", True) and split in ("all", "train", "val"):
         summary["warning"] = (f"split {split!r} includes the train/val videos model {model_id} was trained and "
                               "selected on: explanation scores there are optimistic; use --split test for "
@@ -588,4 +589,13 @@ def compare_prediction(prediction_path: str | Path, annotations: str | Path, mod
     rows, summary = evaluate(cases, seed=seed, overlaps=[frame_overlap(pred, annotated)])
     summary["model"] = pred.model.id
     summary["notes"] = notes + summary["notes"]
+    note_explanation(summary, pred.model.card or {"explanation": pred.model.explanation})
     return rows, summary
+
+
+def note_explanation(summary: dict, card: dict) -> None:
+    """Record what kind of explanation was scored; a language model's named cues are said to be its own words."""
+    summary["explanation"] = card.get("explanation", "exact")
+    if summary["explanation"] == "model-stated":
+        summary["notes"] = ["explanations are the cues the language model named for each window (its own words, "
+                            "not a measured share of evidence), scored with the same hit@k / MRR"] + summary["notes"]

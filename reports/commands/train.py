@@ -1,5 +1,6 @@
-"""`ahcue train`: fit the conflict detector (or the xgboost baseline, or the fusion comparator) on a BAH root's train split,
-selecting on val; writes a model directory (safetensors/JSON + card with val metrics)."""
+"""`ahcue train`: fit the conflict detector (or the xgboost baseline, the fusion comparator, or the zero-shot
+LLM comparator) on a BAH root's train split, selecting on val; writes a model directory (safetensors/JSON +
+card with val metrics; for ``--kind llm`` no weights: prompt version, model name, tuned threshold)."""
 from __future__ import annotations
 
 import argparse
@@ -8,15 +9,19 @@ NAME = "train"
 HELP = "train a conflict detector (or the xgboost baseline) on a BAH root"
 EXAMPLES = """examples:
   ahcue train /data/BAH --kind conflict -o models/conflict --constraint-weight 0.1
-  ahcue train /data/BAH --kind xgboost -o models/xgb"""
+  ahcue train /data/BAH --kind xgboost -o models/xgb
+  ahcue train /data/BAH --kind llm -o models/llm   (needs pip install 'ahcue[llm]')"""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("dataset_root", metavar="DATASET_ROOT",
                         help="BAH root (with split/, Videos/, video_annotation_transcript.yaml)")
-    parser.add_argument("--kind", choices=("conflict", "xgboost", "fusion"), default="conflict",
-                        help="conflict (the explained detector, default), xgboost (baseline) or fusion (the "
-                             "papers' multimodal comparator; approximate explanations)")
+    parser.add_argument("--kind", choices=("conflict", "xgboost", "fusion", "llm"), default="conflict",
+                        help="conflict (the explained detector, default), xgboost (baseline), fusion (the "
+                             "papers' multimodal comparator; approximate explanations) or llm (zero-shot language "
+                             "model over the words and cues; model-stated explanations, threshold tuned on train)")
+    parser.add_argument("--llm-model", default="qwen2.5-coder-1.5b", metavar="NAME",
+                        help="language model for --kind llm: qwen2.5-coder-1.5b (default) or smollm2-135m (tests)")
     parser.add_argument("-o", "--output", required=True, metavar="DIR", help="model folder to write")
     parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto",
                         help="where to train (default: auto, CUDA when present)")
@@ -45,6 +50,12 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(None, f"--epochs must be at least 1, got {args.epochs}")
     if args.constraint_weight < 0:
         raise InputError(None, "--constraint-weight must be >= 0")
+    if args.kind == "llm":
+        from leveltwo.llm import MODELS, require_llm
+
+        require_llm()  # before level one runs: say what to install at once
+        if args.llm_model not in MODELS:
+            raise InputError(None, f"--llm-model must be one of {', '.join(MODELS)}")
     out = Path(args.output)
     check_writable(out / "card.json", args.force)
     say = (lambda s: None) if args.quiet else (lambda s: print(s, flush=True))
@@ -60,6 +71,10 @@ def run(args: argparse.Namespace) -> int:
         from leveltwo.fusion import train_fusion
 
         model = train_fusion(train, val, seed=args.seed, device=args.device, epochs=args.epochs, progress=say)
+    elif args.kind == "llm":
+        from leveltwo.llm import train_llm
+
+        model = train_llm(train, val, model=args.llm_model, seed=args.seed, device=args.device, progress=say)
     else:
         model = train_xgboost(train, val, seed=args.seed, device=args.device, progress=say)
     from leveltwo.segments import SegmentPrior
