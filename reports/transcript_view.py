@@ -13,17 +13,6 @@ import html
 
 PHRASE_GAP_S = 0.6  # a pause this long starts a new line of the transcript
 
-CSS = """
-.transcript .lang{margin:.3em 0}
-.transcript .say{color:#7a4b00;margin:.3em 0}
-.transcript details{margin:.5em 0}
-.transcript summary{cursor:pointer}
-.transcript .phrase{margin:.15em 0;line-height:1.5}
-.transcript .t{color:#555;font-variant-numeric:tabular-nums;margin-right:.5em;cursor:pointer}
-.transcript .w{cursor:pointer}
-.transcript .uncertain{color:#999;text-decoration:underline dotted}
-.transcript .legend{color:#555;font-size:.9em}
-"""
 
 
 def _e(value) -> str:
@@ -64,9 +53,9 @@ def _word(w) -> str:
 
 
 def render_transcript(prediction) -> str:
-    """The transcript panel as an escaped HTML fragment (its own CSS included)."""
+    """The transcript panel as an escaped HTML fragment (styled by reports/data/report.css)."""
     t = getattr(prediction, "transcript", None)
-    head = f"<style>{CSS}</style><section class=\"transcript\" id=\"transcript\"><h2>What was heard</h2>"
+    head = f"<section class=\"transcript\" id=\"transcript\"><h2>What was heard</h2>"
     if t is None:
         return head + ("<p>No transcript: none was given and no speech was recognised (no audio track, "
                        "recognition turned off, or an older prediction.json).</p></section>")
