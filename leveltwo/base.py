@@ -138,6 +138,33 @@ class Detector:
         """Detector-specific card fields."""
         return {}
 
+    def _card_features(self) -> dict[str, Any]:
+        """What the model reads, as card fields (default: the windowed features' term and context names)."""
+        return {"term_names": list(self.term_names_), "context_names": list(self.context_names_)}
+
+    def _restore_features(self, card: dict, directory: Path) -> None:
+        """Restore (and check) what the model reads from its card; InputError when this ahcue differs."""
+        names, ctx = list(card.get("term_names", [])), list(card.get("context_names", []))
+        if names != term_names() or ctx != context_names(self.mode):
+            raise InputError(directory / "card.json", "the model's feature names differ from this ahcue's vocabulary "
+                                                      "(trained with another version)")
+        self.term_names_, self.context_names_ = names, ctx
+
+    def _tune_threshold(self, val_probs: Sequence[np.ndarray] | None,
+                        val_labels: Sequence[np.ndarray] | None) -> None:
+        """``threshold_``: AVGF1-tuned on validation when it holds both classes (its report goes to
+        ``metrics_['val']``), else 0.5. Shared by every detector's ``fit``."""
+        self.threshold_ = 0.5
+        if val_probs is None or val_labels is None:
+            return
+        from leveltwo.metrics import report, tune_threshold
+
+        y = np.concatenate(val_labels)
+        if 0 < y.sum() < y.size:
+            self.threshold_ = tune_threshold(y, np.concatenate(val_probs))
+            self.metrics_["val"] = report(val_labels, val_probs, [int(np.max(v)) for v in val_labels],
+                                          self.threshold_)
+
     def _load_extra(self, card: dict) -> None:
         """Restore detector-specific fitted state from the card."""
 
@@ -160,8 +187,8 @@ class Detector:
         kind = getattr(self, "kind_", self.kind)
         card = {"kind": kind, "id": f"{kind}-{short_hash(weights)}", "trained": bool(getattr(self, "trained_", True)),
                 "ahcue_version": __version__, "versions": library_versions(),
-                "hyper_parameters": self._params_to_card(), "term_names": list(self.term_names_),
-                "context_names": list(self.context_names_), "threshold": float(getattr(self, "threshold_", 0.5)),
+                "hyper_parameters": self._params_to_card(), **self._card_features(),
+                "threshold": float(getattr(self, "threshold_", 0.5)),
                 "metrics": getattr(self, "metrics_", {}), "training_data": getattr(self, "training_data_", ""),
                 "description": getattr(self, "description_", "")}
         if hasattr(self, "segment_durations_"):  # A/H segment durations of the training annotations
@@ -185,11 +212,7 @@ class Detector:
         check_version(card, d)
         data = read_weights(d, card)
         model = cls(**cls._params_from_card(dict(card.get("hyper_parameters", {}))))
-        names, ctx = list(card.get("term_names", [])), list(card.get("context_names", []))
-        if names != term_names() or ctx != context_names(model.mode):
-            raise InputError(d / "card.json", "the model's feature names differ from this ahcue's vocabulary "
-                                              "(trained with another version)")
-        model.term_names_, model.context_names_ = names, ctx
+        model._restore_features(card, d)
         model._set_weights(data, card, d)
         model.threshold_ = float(card.get("threshold", 0.5))
         model.metrics_ = card.get("metrics", {})

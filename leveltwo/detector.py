@@ -87,15 +87,8 @@ class ConflictDetector(Detector):
         self.device_ = result.device
         self.trained_ = True
         self.metrics_ = {"best_epoch": result.best_epoch, "seconds_per_epoch": result.seconds_per_epoch}
-        self.threshold_ = 0.5
-        if val_feats is not None:
-            from leveltwo.metrics import report, tune_threshold
-            vp = [self.predict_proba_features(f) for f in val_feats]
-            y = np.concatenate(val_labels)
-            if 0 < y.sum() < y.size:
-                self.threshold_ = tune_threshold(y, np.concatenate(vp))
-                self.metrics_["val"] = report(val_labels, vp, [int(np.max(v)) for v in val_labels],
-                                              self.threshold_)
+        self._tune_threshold([self.predict_proba_features(f) for f in val_feats] if val_feats is not None else None,
+                             val_labels)
         return self
 
     # -- inference -------------------------------------------------------------------------

@@ -57,20 +57,19 @@ def default_model_dir() -> Path:
 def detector_classes() -> tuple[type, ...]:
     """Every level-two detector class (each a :class:`leveltwo.base.Detector`); add new ones here."""
     from leveltwo.detector import ConflictDetector
+    from leveltwo.fusion import FusionDetector
     from leveltwo.xgb import XGBDetector
 
-    return (ConflictDetector, XGBDetector)
+    return (ConflictDetector, XGBDetector, FusionDetector)
 
 
 def load_model(directory: str | Path | None = None):
     """A detector from a model directory (kind from its card); None gives the shipped default."""
-    from leveltwo.fusion import FusionDetector
     from leveltwo.modeldir import read_card
 
     d = default_model_dir() if directory is None else Path(directory)
     card = read_card(d)
     kinds = {k: cls for cls in detector_classes() for k in (cls.card_kinds or (cls.kind,))}
-    kinds["fusion"] = FusionDetector  # a comparator with its own persistence, not (yet) on the Detector base
     if card["kind"] not in kinds:
         raise InputError(d / "card.json", f"unknown model kind {card['kind']!r}")
     return kinds[card["kind"]].load(d)

@@ -91,14 +91,8 @@ class XGBDetector(Detector):
         self.booster_ = booster
         self.trained_ = True
         self.metrics_ = {"n_trees": booster.num_boosted_rounds(), "train_seconds": seconds}
-        self.threshold_ = 0.5
-        if val_feats is not None:
-            from leveltwo.metrics import report, tune_threshold
-            vp = [self.predict_proba_features(f) for f in val_feats]
-            yv = np.concatenate(val_labels)
-            if 0 < yv.sum() < yv.size:
-                self.threshold_ = tune_threshold(yv, np.concatenate(vp))
-                self.metrics_["val"] = report(val_labels, vp, [int(np.max(v)) for v in val_labels], self.threshold_)
+        self._tune_threshold([self.predict_proba_features(f) for f in val_feats] if val_feats is not None else None,
+                             val_labels)
         return self
 
     def _dmatrix(self, feats: Features):
