@@ -25,6 +25,7 @@ def inv_softplus(y: np.ndarray) -> np.ndarray:
 
 
 def sigmoid(x: np.ndarray) -> np.ndarray:
+    """The logistic function, clipped to +-60 logits (no overflow); level two's one sigmoid."""
     return 1.0 / (1.0 + np.exp(-np.clip(x, -60, 60)))
 
 
@@ -122,9 +123,6 @@ def fit_additive(model, feats: Sequence[Features], labels: Sequence[np.ndarray],
                  progress: Callable[[dict], None] | None = None) -> FitResult:
     """Train ``model``'s additive network; returns its weights and the per-epoch history."""
     import torch
-
-    from leveltwo.constraint import group_matrices, targets_from, constraint_loss
-    from leveltwo.metrics import average_precision
 
     device = resolve_device(model.device)
     threads = torch.get_num_threads()

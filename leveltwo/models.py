@@ -86,16 +86,13 @@ def prior_calibration() -> dict:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
-def _sigmoid(x: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-np.clip(x, -60, 60)))
-
-
 def _clip_shift(logits: np.ndarray, threshold: float, aggregation: str) -> float:
     """Smallest bias shift (logits) under which the clip's video score stays below ``threshold``."""
+    from leveltwo.additive import sigmoid
     from leveltwo.metrics import aggregate
 
     def flagged(d: float) -> bool:
-        return aggregate(_sigmoid(logits - d), aggregation, threshold) >= threshold
+        return aggregate(sigmoid(logits - d), aggregation, threshold) >= threshold
 
     if not flagged(0.0):
         return 0.0
@@ -117,12 +114,12 @@ def quiet_bias_shift(logits: dict[str, list[np.ndarray]], threshold: float = 0.5
     The shift is the largest of: what brings the speaker-balanced frame positive rate down to
     ``frame_rate``, and what keeps every clip's video score under ``threshold``; plus ``margin``.
     """
+    from levelone.baseline import weighted_quantile
+
     per = [(np.concatenate(v), 1.0 / max(sum(len(x) for x in v), 1)) for v in logits.values() if v]
     values = np.concatenate([v for v, _ in per])
     weights = np.concatenate([np.full(v.size, w) for v, w in per])
-    order = np.argsort(values, kind="stable")
-    cum = np.cumsum(weights[order]) / weights.sum()
-    q = float(values[order][min(np.searchsorted(cum, 1.0 - frame_rate), values.size - 1)])
+    q = weighted_quantile(values, weights, 1.0 - frame_rate)
     frame = q - np.log(threshold / (1 - threshold))
     clip = max((_clip_shift(x, threshold, aggregation) for v in logits.values() for x in v), default=0.0)
     return float(max(0.0, frame, clip) + margin)

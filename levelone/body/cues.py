@@ -25,7 +25,7 @@ import pandas as pd
 from scipy import ndimage
 
 from levelone.columns import ColumnSpec, affect_columns, cue_columns, signal_columns
-from levelone.baseline import Baseline, squash
+from levelone.baseline import MAD_TO_SD, Baseline, squash
 from levelone.temporal import (gradient, hold, interpolate_gaps, jitter, oscillation, periodicity, robust_z,
                                smooth, sustained)
 from levelone.params import apply_operating_points, from_section
@@ -215,7 +215,7 @@ def motion_scale(motion: np.ndarray, weight: np.ndarray | None = None) -> float:
         sp = ok & (np.nan_to_num(weight) >= 0.5)
         if sp.sum() >= 10:
             ok = sp
-    return float(1.4826 * np.median(np.abs(m[ok]))) if ok.any() else 0.0
+    return float(MAD_TO_SD * np.median(np.abs(m[ok]))) if ok.any() else 0.0
 
 
 def dominance(a: np.ndarray, b: np.ndarray, fps: float, p: "BodyCueParams") -> np.ndarray:
