@@ -170,7 +170,8 @@ def _col(df: pd.DataFrame, c: str) -> np.ndarray:
     return df[c].to_numpy(np.float64) if c in df.columns else np.full(len(df), np.nan)
 
 
-def _complete(baseline: Baseline | None, signals: pd.DataFrame) -> Baseline:
+def _fill_baseline(baseline: Baseline | None, signals: pd.DataFrame) -> Baseline:
+    """The person's baseline for the body and head columns, with any it lacks fitted on this video."""
     cols = [c for c in signals.columns if (c.startswith("body.") or c in ("face.yaw", "face.pitch", "face.roll"))
             and pd.api.types.is_float_dtype(signals[c])]
     own = Baseline.fit([signals[cols]]) if cols else Baseline()
@@ -277,7 +278,7 @@ def body_cues(signals: pd.DataFrame, baseline: Baseline | None, fps: float,
     p = body_params(calibration) if params is None else params
     w = p.width_z
     n = len(signals)
-    base = _complete(baseline, signals)
+    base = _fill_baseline(baseline, signals)
     face_ok = _col(signals, "face.yaw")
     face_ok = np.isfinite(face_ok) if "face.present" not in signals else signals["face.present"].to_numpy(bool)
     body_ok = np.isfinite(_col(signals, "body.shoulder_width")) if "body.present" not in signals \

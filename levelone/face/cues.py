@@ -273,7 +273,7 @@ def face_cues(signals: pd.DataFrame, baseline: Baseline | None, fps: float,
     """
     p = face_params(calibration) if params is None else params
     w = p.width_z
-    base = _complete(baseline, signals).with_floor(SCALE_FLOORS)
+    base = _fill_baseline(baseline, signals).with_floor(SCALE_FLOORS)
     present = signals["face.present"].to_numpy(bool) if "face.present" in signals else \
         signals["face.eye_open_l"].notna().to_numpy()
 
@@ -450,7 +450,7 @@ def _affect(cue: dict[str, np.ndarray], signals: pd.DataFrame, present: np.ndarr
     return valence, arousal, confidence
 
 
-def _complete(baseline: Baseline | None, signals: pd.DataFrame) -> Baseline:
+def _fill_baseline(baseline: Baseline | None, signals: pd.DataFrame) -> Baseline:
     """The person's baseline, with any face column it lacks fitted on this video."""
     own = Baseline.fit([signals[[c for c in SIGNALS if c in signals.columns]]])
     if baseline is None:
