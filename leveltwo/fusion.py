@@ -41,7 +41,7 @@ import pandas as pd
 from codebook.errors import InputError
 from codebook.vocabulary import MODALITIES
 from leveltwo.additive import EarlyStopping, resolve_device, sigmoid
-from leveltwo.base import Detector
+from leveltwo.base import COMMON_CONSTRAINTS, Detector, Interval, validate_params
 
 WEIGHTS = "model.safetensors"
 PREFIX_MODALITY = {"face": "face", "body": "body", "audio": "audio", "text": "language"}
@@ -112,6 +112,16 @@ class FusionDetector(Detector):
     kind = "fusion"
     weights_file = WEIGHTS
     fitted_attributes = ("columns_", "net_")
+    _parameter_constraints = {
+        **COMMON_CONSTRAINTS,
+        "hidden": [Interval(int, 1, None)],
+        "fused": [Interval(int, 1, None)],
+        "crop_s": [Interval(float, 0, None, "neither")],
+        "batch_videos": [Interval(int, 1, None)],
+        "lr": [Interval(float, 0, None, "neither")],
+        "weight_decay": [Interval(float, 0, None)],
+        "fps": [Interval(float, 0, None, "neither")],
+    }
     description = ("Comparator: the BAH papers' supervised multimodal baseline (per-modality temporal "
                    "encoders fused by concatenation) on level-one output.")
 
@@ -158,6 +168,7 @@ class FusionDetector(Detector):
 
         from leveltwo.metrics import average_precision
 
+        validate_params(self)
         if labels is None or len(labels) != len(tables):
             raise ValueError("one label array per table is required")
         for t, y in zip(tables, labels):

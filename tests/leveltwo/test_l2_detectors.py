@@ -240,3 +240,19 @@ def test_missing_modality_is_not_evidence():
     assert np.all(ex[body].to_numpy() == 0)
     pairs = [c for c in ex.columns if c.startswith("pair.") and "B" in c[5:]]
     assert np.all(ex[pairs].to_numpy() == 0)
+
+
+@pytest.mark.parametrize("name", list(DETECTORS))
+def test_fit_validates_every_hyper_parameter(name, corpus):
+    """scikit-learn's ``_parameter_constraints`` style (issue 20): every hyper-parameter has a
+    declared set of accepted values, and fit refuses a bad one by name before any work."""
+    model = DETECTORS[name]()
+    assert set(type(model)._parameter_constraints) == set(model.get_params())
+    tables, labels, _ = corpus["val"]
+    bad = {"window_s": -1.0, "seed": -3, "device": "tpu", "verbose": "yes"}
+    for param, value in bad.items():
+        with pytest.raises(ValueError, match=f"{param} must be .*got {value!r}"):
+            DETECTORS[name]().set_params(**{param: value}).fit(tables, labels)
+    if "epochs" in model.get_params():
+        with pytest.raises(ValueError, match=r"epochs must be an int in \[1, inf\], got 2.5"):
+            DETECTORS[name]().set_params(epochs=2.5).fit(tables, labels)
