@@ -127,3 +127,21 @@ def test_help_mentions_every_kind_train_offers(capsys):
     for kind in kinds:
         assert kind in train.split("options:")[0], kind  # the description, above the option list
     assert "--kind fusion" in top and "--kind fusion" in train
+
+
+def test_text_affect_columns_are_listed_in_the_order_written():
+    """One order for text-affect's columns in the code, its --help and the README (issue 20)."""
+    import re
+    from pathlib import Path
+
+    from reports.commands import text_affect
+
+    order = list(text_affect.OUTPUT_COLUMNS)
+    assert order == ["valence", "p_change", "p_neutral", "p_sustain", "stance", "confidence"]
+    helped = [line.split()[0] for line in text_affect.EXAMPLES.split("examples:")[0].splitlines()[1:]
+              if line.startswith("  ") and not line.startswith("   ") and line.split()[0] in order]
+    assert helped == order
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    paragraph = readme.split("**`text-affect` output columns**", 1)[1].split("\n\n", 1)[0]
+    named = [c for c in re.findall(r"`(\w+)`", paragraph) if c in order]
+    assert list(dict.fromkeys(named)) == order
