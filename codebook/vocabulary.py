@@ -56,7 +56,7 @@ class Inconsistency:
     definition: str
 
 
-def _key(text: str) -> str:
+def _normalise_spelling(text: str) -> str:
     """Normalise a cue spelling: lower case, letters and digits only."""
     return re.sub(r"[^a-z0-9]", "", text.lower())
 
@@ -71,7 +71,7 @@ class Vocabulary:
         index = {}
         for cue in self.cues:
             for spelling in (cue.id, cue.short, cue.name, *cue.aliases):
-                index.setdefault((cue.modality, _key(spelling)), cue)
+                index.setdefault((cue.modality, _normalise_spelling(spelling)), cue)
         object.__setattr__(self, "_by_id", {c.id: c for c in self.cues})
         object.__setattr__(self, "_index", index)
 
@@ -102,17 +102,17 @@ class Vocabulary:
             return self._by_id[text]
         mods = [modality] if modality else list(MODALITIES)
         for m in mods:
-            cue = self._index.get((m, _key(text)))
+            cue = self._index.get((m, _normalise_spelling(text)))
             if cue is not None:
                 return cue
         return None
 
     def inconsistency(self, pair: str) -> Inconsistency | None:
         """The inconsistency pair for 'FL', 'lf', 'face-language', ... or None."""
-        key = _key(pair)
+        key = _normalise_spelling(pair)
         for inc in self.inconsistencies:
-            names = {_key(inc.id), _key(inc.id[::-1]), _key(inc.name),
-                     _key("".join(reversed(inc.name.split("-"))))}
+            names = {_normalise_spelling(inc.id), _normalise_spelling(inc.id[::-1]), _normalise_spelling(inc.name),
+                     _normalise_spelling("".join(reversed(inc.name.split("-"))))}
             if key in names:
                 return inc
         return None

@@ -134,3 +134,13 @@ def squash(z: np.ndarray, threshold: float, width: float = 1.0) -> np.ndarray:
     z = np.asarray(z, np.float32)
     with np.errstate(over="ignore", invalid="ignore"):
         return (1.0 / (1.0 + np.exp(-(z - threshold) / width))).astype(np.float32)
+
+
+def weighted_quantile(values: np.ndarray, weights: np.ndarray, q: float) -> float:
+    """The ``q`` quantile of ``values`` when each value counts ``weights`` times (lower value on a
+    tie: the first whose cumulative weight share reaches ``q``). Speaker-balanced rates use it:
+    each frame weighs 1 / (its speaker's frames)."""
+    values = np.asarray(values, np.float64)
+    order = np.argsort(values, kind="stable")
+    cum = np.cumsum(np.asarray(weights, np.float64)[order]) / np.sum(weights)
+    return float(values[order][min(np.searchsorted(cum, q, side="left"), values.size - 1)])

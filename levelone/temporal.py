@@ -23,29 +23,94 @@ def _odd(n: int) -> int:
 
 
 def hold(x: np.ndarray, n: int) -> np.ndarray:
-    """Running maximum over a centred window of ``n`` frames (keeps a brief event visible)."""
+    """Running maximum over a centred window of ``n`` frames (keeps a brief event visible).
+
+    Parameters
+    ----------
+    x : ndarray, shape (n,)
+        per-frame activation (NaN read as 0)
+    n : int
+        window length in frames (made odd)
+
+    Returns
+    -------
+    ndarray, shape (n,)
+        running maximum, float64
+    """
     return ndimage.maximum_filter1d(_filled(x), _odd(n), mode="nearest")
 
 
 def sustained(x: np.ndarray, n: int) -> np.ndarray:
-    """Grey opening: keeps only activation held for at least ``n`` frames (a blink is not a closure)."""
+    """Grey opening: keeps only activation held for at least ``n`` frames (a blink is not a closure).
+
+    Parameters
+    ----------
+    x : ndarray, shape (n,)
+        per-frame activation (NaN read as 0)
+    n : int
+        minimum duration in frames (made odd)
+
+    Returns
+    -------
+    ndarray, shape (n,)
+        ``x`` where it holds for ``n`` frames or more, float64
+    """
     n = _odd(n)
     return ndimage.maximum_filter1d(ndimage.minimum_filter1d(_filled(x), n, mode="nearest"), n, mode="nearest")
 
 
 def tophat(x: np.ndarray, n: int) -> np.ndarray:
-    """White top-hat: the part of ``x`` in excursions shorter than ``n`` frames (brief events only)."""
+    """White top-hat: the part of ``x`` in excursions shorter than ``n`` frames (brief events only).
+
+    Parameters
+    ----------
+    x : ndarray, shape (n,)
+        per-frame activation (NaN read as 0)
+    n : int
+        longest brief excursion in frames
+
+    Returns
+    -------
+    ndarray, shape (n,)
+        the part of ``x`` in excursions shorter than ``n`` frames, >= 0
+    """
     return np.clip(_filled(x) - sustained(x, n), 0, None)
 
 
 def gradient(x: np.ndarray, axis: int = -1) -> np.ndarray:
-    """``np.gradient`` per frame that also accepts a trace of 0 or 1 frames (zeros)."""
+    """``np.gradient`` per frame that also accepts a trace of 0 or 1 frames (zeros).
+
+    Parameters
+    ----------
+    x : ndarray
+        per-frame values, any shape
+    axis : int
+        the frame axis
+
+    Returns
+    -------
+    ndarray, same shape as ``x``
+        change per frame (units of ``x`` per frame)
+    """
     x = np.asarray(x, np.float64)
     return np.gradient(x, axis=axis) if x.shape[axis] > 1 else np.zeros_like(x)
 
 
 def robust_z(x: np.ndarray, floor: float = 1e-6) -> np.ndarray:
-    """(x - median) / (1.4826 MAD) over the finite values of ``x`` itself."""
+    """(x - median) / (1.4826 MAD) over the finite values of ``x`` itself.
+
+    Parameters
+    ----------
+    x : ndarray, shape (n,)
+        a signal in any unit (NaN allowed)
+    floor : float
+        smallest scale, in the units of ``x``
+
+    Returns
+    -------
+    ndarray, shape (n,)
+        robust z-scores (dimensionless); all NaN when ``x`` has no finite value
+    """
     x = np.asarray(x, np.float64)
     v = x[np.isfinite(x)]
     if v.size == 0:
@@ -55,7 +120,20 @@ def robust_z(x: np.ndarray, floor: float = 1e-6) -> np.ndarray:
 
 
 def smooth(x: np.ndarray, n: int) -> np.ndarray:
-    """Centred moving average over ``n`` frames, NaN-aware (NaN where there is no data)."""
+    """Centred moving average over ``n`` frames, NaN-aware (NaN where there is no data).
+
+    Parameters
+    ----------
+    x : ndarray, shape (n,)
+        a signal in any unit (NaN: no data)
+    n : int
+        window length in frames
+
+    Returns
+    -------
+    ndarray, shape (n,)
+        centred moving average in the units of ``x``; NaN where ``x`` is NaN
+    """
     x = np.asarray(x, np.float64)
     n = min(n, len(x))
     if n <= 1:
@@ -70,7 +148,18 @@ def smooth(x: np.ndarray, n: int) -> np.ndarray:
 
 
 def interpolate_gaps(x: np.ndarray) -> np.ndarray:
-    """Linear interpolation over NaN gaps (edges held); all-NaN stays all-NaN."""
+    """Linear interpolation over NaN gaps (edges held); all-NaN stays all-NaN.
+
+    Parameters
+    ----------
+    x : ndarray, shape (n,)
+        a signal in any unit with NaN gaps
+
+    Returns
+    -------
+    ndarray, shape (n,)
+        ``x`` with gaps linearly filled, edges held
+    """
     x = np.asarray(x, np.float64)
     ok = np.isfinite(x)
     if ok.all() or not ok.any():
@@ -80,7 +169,19 @@ def interpolate_gaps(x: np.ndarray) -> np.ndarray:
 
 
 def jitter(x: np.ndarray) -> float:
-    """Robust SD of frame-to-frame changes: the tracker's noise level on this signal."""
+    """Robust SD of frame-to-frame changes: the tracker's noise level on this signal.
+
+    Parameters
+    ----------
+    x : ndarray, shape (n,)
+        a tracked signal in any unit
+
+    Returns
+    -------
+    float
+        robust SD of its frame-to-frame change, in the units of ``x`` per frame (0 with < 2 finite
+        frames)
+    """
     d = np.diff(np.asarray(x, np.float64))
     d = d[np.isfinite(d)]
     return float(MAD_TO_SD * np.median(np.abs(d - np.median(d)))) if d.size else 0.0
@@ -90,6 +191,18 @@ def swings(x: np.ndarray, threshold: float) -> list[tuple[int, int]]:
     """Monotone excursions of at least ``threshold`` between turning points (zig-zag), as (start, end) frames.
 
     NaN breaks the trace. A head shake of "no" is a run of such swings in alternating directions.
+
+    Parameters
+    ----------
+    x : ndarray, shape (n,)
+        an angle trace in degrees (any unit works; NaN breaks the trace)
+    threshold : float
+        smallest excursion, in the units of ``x``
+
+    Returns
+    -------
+    list of (int, int)
+        (start_frame, end_frame) of each monotone swing, in order
     """
     out: list[tuple[int, int]] = []
     x = np.asarray(x, np.float64)
@@ -126,6 +239,24 @@ def oscillation(x: np.ndarray, fps: float, threshold: float, window_s: float = 1
 
     ``x`` is a (n,) angle trace; returns a (n,) float count. Two swings inside 1.5 s are one
     back-and-forth, the signature of a shake (yaw) or a nod (pitch).
+
+    Parameters
+    ----------
+    x : ndarray, shape (n,)
+        an angle trace in degrees
+    fps : float
+        frame rate, frames per second
+    threshold : float
+        smallest swing, degrees
+    window_s : float
+        centred counting window, seconds
+    max_swing_s : float
+        a slower swing is a drift, not a gesture, seconds
+
+    Returns
+    -------
+    ndarray, shape (n,)
+        number of fast swings overlapping each frame's window (float64)
     """
     n = len(x)
     count = np.zeros(n)
@@ -143,6 +274,26 @@ def periodicity(x: np.ndarray, fps: float, window_s: float = 3.0, hop_s: float =
 
     The window's linear trend is removed first; values are interpolated from a hop grid to frames.
     NaN-free input expected (see :func:`interpolate_gaps`).
+
+    Parameters
+    ----------
+    x : ndarray, shape (n,)
+        a NaN-free signal in any unit
+    fps : float
+        frame rate, frames per second
+    window_s : float
+        analysis window, seconds
+    hop_s : float
+        hop between windows, seconds
+    band_hz : (float, float)
+        rhythm band searched (low, high), Hz
+
+    Returns
+    -------
+    ndarray, shape (n,)
+        autocorrelation peak in the band, in [0, 1] (0: no rhythm)
+    ndarray, shape (n,)
+        standard deviation of the detrended window, in the units of ``x``
     """
     x = np.asarray(x, np.float64)
     n = len(x)

@@ -25,6 +25,7 @@ def inv_softplus(y: np.ndarray) -> np.ndarray:
 
 
 def sigmoid(x: np.ndarray) -> np.ndarray:
+    """The logistic function, clipped to +-60 logits (no overflow); level two's one sigmoid."""
     return 1.0 / (1.0 + np.exp(-np.clip(x, -60, 60)))
 
 
@@ -36,6 +37,30 @@ class FitResult:
     seconds_per_epoch: float = 0.0
     device: str = "cpu"
     targets: object = None  # the constraint targets the fit used (the detector's ``targets_``)
+
+
+class EarlyStopping:
+    """Early stopping on validation AP, shared by every torch-trained detector.
+
+    Keeps the state of the epoch with the best validation AP (an improvement is more than
+    ``min_delta``) and says stop after ``patience`` epochs without one. Without validation data
+    (``has_val`` False) the last epoch's state is kept and training never stops early.
+    """
+
+    def __init__(self, patience: int, has_val: bool, min_delta: float = 1e-6):
+        self.patience, self.has_val, self.min_delta = patience, has_val, min_delta
+        self.best_ap, self.best_epoch, self.best_state, self.stale = -1.0, 0, None, 0
+
+    def update(self, epoch: int, val_ap: float | None, snapshot: Callable[[], object]) -> bool:
+        """Record one epoch (``snapshot()`` is called only when its state is kept); True: stop now."""
+        if not self.has_val:
+            self.best_epoch, self.best_state = epoch, snapshot()
+            return False
+        if val_ap > self.best_ap + self.min_delta:
+            self.best_ap, self.best_epoch, self.best_state, self.stale = val_ap, epoch, snapshot(), 0
+        else:
+            self.stale += 1
+        return self.stale >= self.patience
 
 
 def resolve_device(device: str = "auto") -> str:
@@ -99,9 +124,6 @@ def fit_additive(model, feats: Sequence[Features], labels: Sequence[np.ndarray],
     """Train ``model``'s additive network; returns its weights and the per-epoch history."""
     import torch
 
-    from leveltwo.constraint import group_matrices, targets_from, constraint_loss
-    from leveltwo.metrics import average_precision
-
     device = resolve_device(model.device)
     threads = torch.get_num_threads()
     if device == "cpu":
@@ -149,7 +171,7 @@ def _fit(model, feats, labels, val_feats, val_labels, progress, device) -> FitRe
     scaler = torch.amp.GradScaler("cuda", enabled=use_amp and amp_dtype == torch.float16)
 
     history: list[dict] = []
-    best_ap, best_epoch, best_state, stale = -1.0, 0, None, 0
+    stopper = EarlyStopping(model.patience, has_val)
     times = []
     n = len(y)
     # Small corpora still get ~16 optimiser steps per epoch (one 4096 batch would be one step).
@@ -184,20 +206,15 @@ def _fit(model, feats, labels, val_feats, val_labels, progress, device) -> FitRe
             with torch.no_grad():
                 vp = torch.sigmoid(net(VX, VZ)[0].float()).cpu().numpy()
             row["val_ap"] = average_precision(vy, vp)
-            if row["val_ap"] > best_ap + 1e-6:
-                best_ap, best_epoch, best_state, stale = row["val_ap"], epoch, net_params(net), 0
-            else:
-                stale += 1
-        else:
-            best_epoch, best_state = epoch, net_params(net)
+        stop = stopper.update(epoch, row.get("val_ap"), lambda: net_params(net))
         history.append(row)
         if progress is not None:
             progress(row)
         elif model.verbose:
             print(_format_row(row), flush=True)
-        if has_val and stale >= model.patience:
+        if stop:
             break
-    return FitResult(best_state, history, best_epoch, float(np.mean(times)), device, targets)
+    return FitResult(stopper.best_state, history, stopper.best_epoch, float(np.mean(times)), device, targets)
 
 
 def _format_row(row: dict) -> str:

@@ -3,8 +3,10 @@
 - ``__init__`` only stores its keyword arguments, the hyper-parameters; :meth:`Detector.get_params`
   and :meth:`Detector.set_params` read their names from the ``__init__`` signature, so a new
   hyper-parameter cannot be forgotten in either (or in the saved card).
-- ``fit(tables, labels, val_tables=None, val_labels=None)`` computes the windowed features and calls
-  the subclass's ``fit_features``; it returns ``self``. Learned state ends in ``_`` and never
+- ``fit(tables, labels, val_tables=None, val_labels=None)`` validates the hyper-parameters against
+  the class's ``_parameter_constraints`` (scikit-learn's style: a name -> accepted values, checked
+  at ``fit``, not deep inside a helper), computes the windowed features and calls the subclass's
+  ``fit_features``; it returns ``self``. Learned state ends in ``_`` and never
   overwrites a hyper-parameter (the ConflictDetector's fitted constraint targets are ``targets_``).
 - :meth:`Detector.check_is_fitted` guards ``predict_proba``, ``explain``, ``card`` and ``save``
   (:class:`NotFittedError`, a ``ValueError`` and ``AttributeError`` like scikit-learn's).
@@ -22,6 +24,7 @@ from __future__ import annotations
 
 import inspect
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar, Sequence
 
@@ -32,6 +35,76 @@ from codebook.errors import InputError
 from codebook.version import __version__, major
 from leveltwo.features import Features, context_names, frame_features, term_names
 from leveltwo.modeldir import library_versions, read_card, read_weights, short_hash, write_model_dir
+
+
+@dataclass(frozen=True)
+class Interval:
+    """Accepted numbers: of ``kind`` (int or float; an int is accepted for float), between ``low``
+    and ``high`` (None: unbounded), ``closed`` on "both", "left", "right" or "neither" side."""
+    kind: type
+    low: float | None
+    high: float | None
+    closed: str = "both"
+
+    def accepts(self, v: Any) -> bool:
+        if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)):
+            return False
+        if self.kind is int and not isinstance(v, (int, np.integer)):
+            return False
+        if not np.isfinite(v):
+            return False
+        lo_ok = self.low is None or (v >= self.low if self.closed in ("both", "left") else v > self.low)
+        hi_ok = self.high is None or (v <= self.high if self.closed in ("both", "right") else v < self.high)
+        return bool(lo_ok and hi_ok)
+
+    def __str__(self) -> str:
+        left = "[" if self.closed in ("both", "left") else "("
+        right = "]" if self.closed in ("both", "right") else ")"
+        lo = "-inf" if self.low is None else self.low
+        hi = "inf" if self.high is None else self.high
+        return f"{'an int' if self.kind is int else 'a number'} in {left}{lo}, {hi}{right}"
+
+
+def _accepts(rule: Any, v: Any) -> bool:
+    if isinstance(rule, Interval):
+        return rule.accepts(v)
+    if rule is None:
+        return v is None
+    if isinstance(rule, type):
+        return isinstance(v, rule)
+    if isinstance(rule, (set, frozenset, tuple)):
+        return isinstance(v, (str, bool, int)) and v in rule
+    raise TypeError(f"unknown parameter constraint {rule!r}")
+
+
+def _describe(rule: Any) -> str:
+    if rule is None:
+        return "None"
+    if isinstance(rule, type):
+        return f"a {rule.__name__}"
+    if isinstance(rule, (set, frozenset, tuple)):
+        return "one of " + ", ".join(repr(x) for x in sorted(rule, key=str))
+    return str(rule)
+
+
+def validate_params(estimator: "Detector") -> None:
+    """ValueError naming the hyper-parameter, the accepted values and the value given, for every
+    hyper-parameter ``_parameter_constraints`` declares (each a list of accepted rules)."""
+    for name, rules in estimator._parameter_constraints.items():
+        value = getattr(estimator, name)
+        if not any(_accepts(rule, value) for rule in rules):
+            raise ValueError(f"{type(estimator).__name__}: {name} must be "
+                             f"{' or '.join(_describe(r) for r in rules)}, got {value!r}")
+
+
+COMMON_CONSTRAINTS: dict[str, list] = {
+    "window_s": [Interval(float, 0, None, "neither")],
+    "epochs": [Interval(int, 1, None)],
+    "patience": [Interval(int, 1, None)],
+    "seed": [Interval(int, 0, None)],
+    "device": [{"auto", "cpu", "cuda"}],
+    "verbose": [bool],
+}
 
 
 class NotFittedError(ValueError, AttributeError):
@@ -49,6 +122,9 @@ class Detector:
     card_kinds: ClassVar[tuple[str, ...]] = ()  # the card kinds load accepts (default: (kind,))
     weights_file: ClassVar[str] = ""  # the weights file inside a model directory
     fitted_attributes: ClassVar[tuple[str, ...]] = ("term_names_", "context_names_")
+    # hyper-parameter -> accepted values (any of the rules: an Interval, a set of options, a type,
+    # None); checked by fit (validate_params). A subclass lists every hyper-parameter it has.
+    _parameter_constraints: ClassVar[dict[str, list]] = {}
 
     # -- hyper-parameters ------------------------------------------------------------------
     @classmethod
@@ -96,6 +172,7 @@ class Detector:
     def fit(self, tables: Sequence, labels: Sequence[np.ndarray], val_tables: Sequence | None = None,
             val_labels: Sequence[np.ndarray] | None = None) -> "Detector":
         """Fit on FrameTables and their per-frame 0/1 labels (validation for early stopping). Returns self."""
+        validate_params(self)
         feats = [self.features(t) for t in tables]
         vfeats = [self.features(t) for t in val_tables] if val_tables else None
         return self.fit_features(feats, labels, vfeats, val_labels)
@@ -138,6 +215,33 @@ class Detector:
         """Detector-specific card fields."""
         return {}
 
+    def _card_features(self) -> dict[str, Any]:
+        """What the model reads, as card fields (default: the windowed features' term and context names)."""
+        return {"term_names": list(self.term_names_), "context_names": list(self.context_names_)}
+
+    def _restore_features(self, card: dict, directory: Path) -> None:
+        """Restore (and check) what the model reads from its card; InputError when this ahcue differs."""
+        names, ctx = list(card.get("term_names", [])), list(card.get("context_names", []))
+        if names != term_names() or ctx != context_names(self.mode):
+            raise InputError(directory / "card.json", "the model's feature names differ from this ahcue's vocabulary "
+                                                      "(trained with another version)")
+        self.term_names_, self.context_names_ = names, ctx
+
+    def _tune_threshold(self, val_probs: Sequence[np.ndarray] | None,
+                        val_labels: Sequence[np.ndarray] | None) -> None:
+        """``threshold_``: AVGF1-tuned on validation when it holds both classes (its report goes to
+        ``metrics_['val']``), else 0.5. Shared by every detector's ``fit``."""
+        self.threshold_ = 0.5
+        if val_probs is None or val_labels is None:
+            return
+        from leveltwo.metrics import report, tune_threshold
+
+        y = np.concatenate(val_labels)
+        if 0 < y.sum() < y.size:
+            self.threshold_ = tune_threshold(y, np.concatenate(val_probs))
+            self.metrics_["val"] = report(val_labels, val_probs, [int(np.max(v)) for v in val_labels],
+                                          self.threshold_)
+
     def _load_extra(self, card: dict) -> None:
         """Restore detector-specific fitted state from the card."""
 
@@ -160,8 +264,8 @@ class Detector:
         kind = getattr(self, "kind_", self.kind)
         card = {"kind": kind, "id": f"{kind}-{short_hash(weights)}", "trained": bool(getattr(self, "trained_", True)),
                 "ahcue_version": __version__, "versions": library_versions(),
-                "hyper_parameters": self._params_to_card(), "term_names": list(self.term_names_),
-                "context_names": list(self.context_names_), "threshold": float(getattr(self, "threshold_", 0.5)),
+                "hyper_parameters": self._params_to_card(), **self._card_features(),
+                "threshold": float(getattr(self, "threshold_", 0.5)),
                 "metrics": getattr(self, "metrics_", {}), "training_data": getattr(self, "training_data_", ""),
                 "description": getattr(self, "description_", "")}
         if hasattr(self, "segment_durations_"):  # A/H segment durations of the training annotations
@@ -185,11 +289,7 @@ class Detector:
         check_version(card, d)
         data = read_weights(d, card)
         model = cls(**cls._params_from_card(dict(card.get("hyper_parameters", {}))))
-        names, ctx = list(card.get("term_names", [])), list(card.get("context_names", []))
-        if names != term_names() or ctx != context_names(model.mode):
-            raise InputError(d / "card.json", "the model's feature names differ from this ahcue's vocabulary "
-                                              "(trained with another version)")
-        model.term_names_, model.context_names_ = names, ctx
+        model._restore_features(card, d)
         model._set_weights(data, card, d)
         model.threshold_ = float(card.get("threshold", 0.5))
         model.metrics_ = card.get("metrics", {})

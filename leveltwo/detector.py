@@ -25,8 +25,9 @@ import pandas as pd
 
 from codebook.errors import InputError
 from leveltwo.additive import sigmoid, softplus
-from leveltwo.base import Detector
-from leveltwo.features import Features, check_labels
+from leveltwo.base import COMMON_CONSTRAINTS, Detector, Interval, validate_params
+from leveltwo.constraint import Targets
+from leveltwo.features import MODES, Features, check_labels
 
 WEIGHTS = "model.safetensors"
 PARAM_NAMES = ("raw_w", "bias", "ctx_w1", "ctx_b1", "ctx_w2", "ctx_b2", "ctx_mu", "ctx_sd", "ctx_scale")
@@ -45,6 +46,17 @@ class ConflictDetector(Detector):
     card_kinds = ("conflict", "codebook-prior")
     weights_file = WEIGHTS
     fitted_attributes = ("params_", "term_names_", "context_names_")
+    _parameter_constraints = {
+        **COMMON_CONSTRAINTS,
+        "context_s": [Interval(float, 0, None, "neither")],
+        "mode": [set(MODES)],
+        "hidden": [Interval(int, 1, None)],
+        "context_scale": [Interval(float, 0, None)],
+        "batch_size": [Interval(int, 1, None)],
+        "lr": [Interval(float, 0, None, "neither")],
+        "constraint_weight": [Interval(float, 0, None)],
+        "targets": [None, Targets],
+    }
 
     def __init__(self, window_s: float = 2.0, context_s: float = 4.0, mode: str = "centred", hidden: int = 16,
                  context_scale: float = 2.0, epochs: int = 30, batch_size: int = 4096, lr: float = 0.02,
@@ -75,6 +87,7 @@ class ConflictDetector(Detector):
         """
         from leveltwo.additive import fit_additive
 
+        validate_params(self)  # also here: leveltwo.train calls fit_features directly
         check_labels(feats, labels)
         if val_feats is not None:
             check_labels(val_feats, val_labels)
@@ -87,15 +100,8 @@ class ConflictDetector(Detector):
         self.device_ = result.device
         self.trained_ = True
         self.metrics_ = {"best_epoch": result.best_epoch, "seconds_per_epoch": result.seconds_per_epoch}
-        self.threshold_ = 0.5
-        if val_feats is not None:
-            from leveltwo.metrics import report, tune_threshold
-            vp = [self.predict_proba_features(f) for f in val_feats]
-            y = np.concatenate(val_labels)
-            if 0 < y.sum() < y.size:
-                self.threshold_ = tune_threshold(y, np.concatenate(vp))
-                self.metrics_["val"] = report(val_labels, vp, [int(np.max(v)) for v in val_labels],
-                                              self.threshold_)
+        self._tune_threshold([self.predict_proba_features(f) for f in val_feats] if val_feats is not None else None,
+                             val_labels)
         return self
 
     # -- inference -------------------------------------------------------------------------

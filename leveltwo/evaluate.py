@@ -88,17 +88,34 @@ def write_evaluation(outdir: str | Path, result: dict, preds: pd.DataFrame, forc
     return d
 
 
+# What each video-level aggregation means, for the terminal (leveltwo.metrics.aggregate computes them).
+AGGREGATION_MEANING = {
+    "majority": "share of frames at or over the threshold, video positive when most are",
+    "mean_logits": "sigmoid of the mean frame logit",
+    "mean_probability": "mean frame probability",
+    "sliding_max_24": "highest mean over any 24 consecutive frames (BAH's, prediction.json's)",
+}
+
+
 def summary(result: dict) -> str:
-    """A few lines for the terminal."""
-    lines = [f"{result['split']['description']}", f"model {result['model']['id']} ({result['model']['kind']})"]
+    """A few lines for the terminal: frame-level scores (every frame of the split pooled), then
+    video-level ones (one score per video), each aggregation's line saying what it is."""
+    n_videos = result["split"].get("videos")
+    lines = [f"{result['split']['description']}", f"model {result['model']['id']} ({result['model']['kind']})",
+             "frame level: every frame of the split pooled; video level: one A/H probability per video "
+             f"({n_videos} videos) from its frames, by each aggregation below, scored against the video labels"]
     for name in ("fixed_0.5", "tuned"):
         if name not in result:
             continue
         f = result[name]["frame"]
-        lines.append(f"[{name} thr {f['threshold']:.2f}] frame AVGF1 {f['avgf1']:.4f}  AP {f['ap']:.4f}  WAR {f['war']:.4f}")
+        what = "threshold 0.5" if name == "fixed_0.5" else "the model's validation-tuned threshold"
+        lines.append(f"[{name} thr {f['threshold']:.2f}: {what}] frame AVGF1 {f['avgf1']:.4f}  AP {f['ap']:.4f}  "
+                     f"WAR {f['war']:.4f}")
         for how, v in result[name]["video"].items():
+            meaning = AGGREGATION_MEANING.get(how, how)
             if "error" in v:
-                lines.append(f"    video {how:17s} n/a ({v['error']})")
+                lines.append(f"    video-level {how:17s} n/a ({v['error']})  [{meaning}]")
             else:
-                lines.append(f"    video {how:17s} AVGF1 {v['avgf1']:.4f}  AP {v['ap']:.4f}  WAR {v['war']:.4f}")
+                lines.append(f"    video-level {how:17s} AVGF1 {v['avgf1']:.4f}  AP {v['ap']:.4f}  "
+                             f"WAR {v['war']:.4f}  [{meaning}]")
     return "\n".join(lines)

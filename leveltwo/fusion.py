@@ -39,10 +39,9 @@ import numpy as np
 import pandas as pd
 
 from codebook.errors import InputError
-from codebook.version import __version__
 from codebook.vocabulary import MODALITIES
-from leveltwo.additive import resolve_device, sigmoid
-from leveltwo.modeldir import library_versions, read_card, read_weights, short_hash, write_model_dir
+from leveltwo.additive import EarlyStopping, resolve_device, sigmoid
+from leveltwo.base import COMMON_CONSTRAINTS, Detector, Interval, validate_params
 
 WEIGHTS = "model.safetensors"
 PREFIX_MODALITY = {"face": "face", "body": "body", "audio": "audio", "text": "language"}
@@ -103,10 +102,28 @@ def build_net(channels: dict[str, int], hidden: int, kernel: int, fused: int):
     return FusionNet()
 
 
-class FusionDetector:
-    """Per-modality temporal encoders fused by concatenation, with the detectors' shared interface."""
+class FusionDetector(Detector):
+    """Per-modality temporal encoders fused by concatenation, on the detectors' shared base
+    (:class:`leveltwo.base.Detector`): hyper-parameters from the signature, the shared card,
+    ``save``/``load``, early stopping (:class:`leveltwo.additive.EarlyStopping`) and threshold tuning.
+    It reads FrameTable columns, not windowed features, so it overrides ``fit``, ``predict_proba``
+    and ``explain`` and says what it reads in the card's ``input_columns``."""
 
     kind = "fusion"
+    weights_file = WEIGHTS
+    fitted_attributes = ("columns_", "net_")
+    _parameter_constraints = {
+        **COMMON_CONSTRAINTS,
+        "hidden": [Interval(int, 1, None)],
+        "fused": [Interval(int, 1, None)],
+        "crop_s": [Interval(float, 0, None, "neither")],
+        "batch_videos": [Interval(int, 1, None)],
+        "lr": [Interval(float, 0, None, "neither")],
+        "weight_decay": [Interval(float, 0, None)],
+        "fps": [Interval(float, 0, None, "neither")],
+    }
+    description = ("Comparator: the BAH papers' supervised multimodal baseline (per-modality temporal "
+                   "encoders fused by concatenation) on level-one output.")
 
     def __init__(self, window_s: float = 2.0, hidden: int = 16, fused: int = 32, epochs: int = 30,
                  crop_s: float = 10.0, batch_videos: int = 16, lr: float = 3e-3, weight_decay: float = 1e-4,
@@ -124,10 +141,6 @@ class FusionDetector:
         self.seed = seed
         self.device = device
         self.verbose = verbose
-
-    def get_params(self) -> dict:
-        return {k: getattr(self, k) for k in ("window_s", "hidden", "fused", "epochs", "crop_s", "batch_videos",
-                                              "lr", "weight_decay", "patience", "fps", "seed")}
 
     @property
     def kernel(self) -> int:
@@ -153,8 +166,9 @@ class FusionDetector:
             val_labels: Sequence[np.ndarray] | None = None) -> "FusionDetector":
         import torch
 
-        from leveltwo.metrics import average_precision, report, tune_threshold
+        from leveltwo.metrics import average_precision
 
+        validate_params(self)
         if labels is None or len(labels) != len(tables):
             raise ValueError("one label array per table is required")
         for t, y in zip(tables, labels):
@@ -191,7 +205,8 @@ class FusionDetector:
             crop = max(self.kernel * 2, int(round(self.crop_s * self.fps)))
             lengths = np.array([len(y) for y in ys])
             steps = max(1, int(math.ceil(lengths.sum() / (crop * self.batch_videos))))
-            history, best_ap, best_state, best_epoch, stale, times = [], -1.0, None, 0, 0, []
+            history, times = [], []
+            stopper = EarlyStopping(self.patience, has_val)
             for epoch in range(1, self.epochs + 1):
                 t0 = time.perf_counter()
                 net.train()
@@ -215,41 +230,27 @@ class FusionDetector:
                     net.eval()
                     vp = np.concatenate([sigmoid(self._forward(x)) for x in vxs])
                     row["val_ap"] = average_precision(np.concatenate(val_labels), vp)
-                    if row["val_ap"] > best_ap + 1e-6:
-                        best_ap, best_epoch, stale = row["val_ap"], epoch, 0
-                        best_state = {k: v.detach().cpu().clone() for k, v in net.state_dict().items()}
-                    else:
-                        stale += 1
-                else:
-                    best_epoch, best_state = epoch, {k: v.detach().cpu().clone() for k, v in net.state_dict().items()}
+                stop = stopper.update(epoch, row.get("val_ap"),
+                                      lambda: {k: v.detach().cpu().clone() for k, v in net.state_dict().items()})
                 history.append(row)
                 if self.verbose:
                     val_ap = f"  val AP {row['val_ap']:.4f}" if has_val else ""
                     print(f"epoch {epoch:3d}  loss {row['loss']:.4f}{val_ap}", flush=True)
-                if has_val and stale >= self.patience:
+                if stop:
                     break
-            net.load_state_dict(best_state)
+            net.load_state_dict(stopper.best_state)
             self.net_ = net.to("cpu").eval()
         finally:
             torch.set_num_threads(threads)
         self.device_ = device
         self.history_ = history
         self.trained_ = True
-        self.metrics_ = {"best_epoch": best_epoch, "seconds_per_epoch": float(np.mean(times)),
+        self.metrics_ = {"best_epoch": stopper.best_epoch, "seconds_per_epoch": float(np.mean(times)),
                          "train_seconds": float(np.sum(times))}
-        self.threshold_ = 0.5
-        if has_val:
-            vp = [self.predict_proba(t) for t in val_tables]
-            yv = np.concatenate(val_labels)
-            self.threshold_ = tune_threshold(yv, np.concatenate(vp))
-            self.metrics_["val"] = report(val_labels, vp, [int(np.max(v)) for v in val_labels], self.threshold_)
+        self._tune_threshold([self.predict_proba(t) for t in val_tables] if has_val else None, val_labels)
         return self
 
     # -- inference -----------------------------------------------------------------------------
-    def _check_fitted(self) -> None:
-        if not hasattr(self, "net_"):
-            raise RuntimeError("FusionDetector is not fitted")
-
     def _forward(self, x: dict[str, np.ndarray]) -> np.ndarray:
         import torch
 
@@ -259,7 +260,7 @@ class FusionDetector:
         return out[0].float().cpu().numpy().astype(np.float64)
 
     def logit(self, table) -> np.ndarray:
-        self._check_fitted()
+        self.check_is_fitted()
         return self._forward(self._inputs(table))
 
     def predict_proba(self, table) -> np.ndarray:
@@ -269,7 +270,7 @@ class FusionDetector:
     def explain(self, table) -> pd.DataFrame:
         """Shapley values of the four modality blocks (reference: training mean) and the reference
         output ``bias``; each row sums to the logit exactly, but the attribution is approximate."""
-        self._check_fitted()
+        self.check_is_fitted()
         x = self._inputs(table)
         zero = {m: np.zeros_like(a) for m, a in x.items()}
         n = len(MODALITIES)
@@ -290,7 +291,7 @@ class FusionDetector:
         cols["bias"] = value[(0,) * n]
         return pd.DataFrame(cols)
 
-    # -- persistence ---------------------------------------------------------------------------
+    # -- persistence (the base's card, save and load; these hooks fill in what is fusion's own) -------
     def _tensors(self) -> dict[str, np.ndarray]:
         out = {f"net.{k}": v.detach().cpu().numpy().astype(np.float32) for k, v in self.net_.state_dict().items()}
         for m in MODALITIES:
@@ -303,64 +304,42 @@ class FusionDetector:
 
         return save({k: np.ascontiguousarray(v) for k, v in self._tensors().items()})
 
-    def card(self) -> dict:
-        self._check_fitted()
-        card = {"kind": self.kind, "trained": True, "ahcue_version": __version__, "hyper_parameters": self.get_params(),
-                "input_columns": self.columns_, "threshold": float(self.threshold_),
-                "metrics": getattr(self, "metrics_", {}), "history": getattr(self, "history_", []),
-                "training_data": getattr(self, "training_data_", ""), "versions": library_versions(),
-                "explanation": "approximate",
+    def _card_features(self) -> dict:
+        return {"input_columns": self.columns_}
+
+    def _card_extra(self) -> dict:
+        return {"history": getattr(self, "history_", []), "explanation": "approximate",
                 "explanation_method": "exact Shapley values over the four modality blocks, reference = training "
                                       "mean; the attribution depends on that reference (approximate)",
-                "description": "Comparator: the BAH papers' supervised multimodal baseline (per-modality temporal "
-                               "encoders fused by concatenation) on level-one output."}
-        if hasattr(self, "segment_durations_"):
-            card["segment_durations"] = self.segment_durations_
-        card["id"] = f"fusion-{short_hash(self._weights_bytes())}"
-        return card
+                "description": self.description}
 
-    def save(self, directory: str | Path, force: bool = False) -> Path:
-        self._check_fitted()
-        return write_model_dir(directory, WEIGHTS, self._weights_bytes(), self.card(), force=force)
+    def _restore_features(self, card: dict, directory: Path) -> None:
+        cols = card.get("input_columns") or {}
+        if set(cols) != set(MODALITIES):
+            raise InputError(directory / "card.json", "input_columns must list every modality")
+        self.columns_ = {m: list(cols[m]) for m in MODALITIES}
 
-    @classmethod
-    def load(cls, directory: str | Path) -> "FusionDetector":
+    def _set_weights(self, data: bytes, card: dict, directory: Path) -> None:
         import torch
         from safetensors import SafetensorError
         from safetensors.numpy import load
 
-        d = Path(directory)
-        card = read_card(d)
-        if card["kind"] != "fusion":
-            raise InputError(d, f"model kind {card['kind']!r} is not a fusion model")
-        data = read_weights(d, card)
         try:
             tensors = load(data)
         except (SafetensorError, ValueError) as err:
-            raise InputError(d / WEIGHTS, f"not a valid safetensors file ({err})") from None
-        hp = dict(card.get("hyper_parameters", {}))
-        model = cls(**{k: v for k, v in hp.items() if k in cls().get_params()})
-        cols = card.get("input_columns") or {}
-        if set(cols) != set(MODALITIES):
-            raise InputError(d / "card.json", "input_columns must list every modality")
-        model.columns_ = {m: list(cols[m]) for m in MODALITIES}
+            raise InputError(directory / WEIGHTS, f"not a valid safetensors file ({err})") from None
         try:
-            model.mu_ = {m: tensors[f"norm.{m}.mu"] for m in MODALITIES}
-            model.sd_ = {m: tensors[f"norm.{m}.sd"] for m in MODALITIES}
-            net = build_net({m: len(c) for m, c in model.columns_.items()}, model.hidden, model.kernel, model.fused)
+            self.mu_ = {m: tensors[f"norm.{m}.mu"] for m in MODALITIES}
+            self.sd_ = {m: tensors[f"norm.{m}.sd"] for m in MODALITIES}
+            net = build_net({m: len(c) for m, c in self.columns_.items()}, self.hidden, self.kernel, self.fused)
             net.load_state_dict({k[4:]: torch.from_numpy(v.copy()) for k, v in tensors.items() if k.startswith("net.")})
         except (KeyError, RuntimeError) as err:
-            raise InputError(d / WEIGHTS, f"tensor names or shapes do not match card.json ({str(err)[:120]})") from None
-        model.net_ = net.eval()
-        model.threshold_ = float(card.get("threshold", 0.5))
-        model.metrics_ = card.get("metrics", {})
-        model.history_ = card.get("history", [])
-        model.trained_ = True
-        model.training_data_ = card.get("training_data", "")
-        if "segment_durations" in card:
-            model.segment_durations_ = card["segment_durations"]
-        model.card_ = card
-        return model
+            raise InputError(directory / WEIGHTS,
+                             f"tensor names or shapes do not match card.json ({str(err)[:120]})") from None
+        self.net_ = net.eval()
+
+    def _load_extra(self, card: dict) -> None:
+        self.history_ = card.get("history", [])
 
 
 def _crops(xs, ys, lengths, crop: int, n: int, rng: np.random.Generator):

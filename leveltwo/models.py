@@ -57,21 +57,20 @@ def default_model_dir() -> Path:
 def detector_classes() -> tuple[type, ...]:
     """Every level-two detector class (each a :class:`leveltwo.base.Detector`); add new ones here."""
     from leveltwo.detector import ConflictDetector
+    from leveltwo.fusion import FusionDetector
     from leveltwo.llm import LLMDetector
     from leveltwo.xgb import XGBDetector
 
-    return (ConflictDetector, XGBDetector, LLMDetector)
+    return (ConflictDetector, XGBDetector, FusionDetector, LLMDetector)
 
 
 def load_model(directory: str | Path | None = None):
     """A detector from a model directory (kind from its card); None gives the shipped default."""
-    from leveltwo.fusion import FusionDetector
     from leveltwo.modeldir import read_card
 
     d = default_model_dir() if directory is None else Path(directory)
     card = read_card(d)
     kinds = {k: cls for cls in detector_classes() for k in (cls.card_kinds or (cls.kind,))}
-    kinds["fusion"] = FusionDetector  # a comparator with its own persistence, not (yet) on the Detector base
     if card["kind"] not in kinds:
         raise InputError(d / "card.json", f"unknown model kind {card['kind']!r}")
     return kinds[card["kind"]].load(d)
@@ -88,16 +87,13 @@ def prior_calibration() -> dict:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
-def _sigmoid(x: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-np.clip(x, -60, 60)))
-
-
 def _clip_shift(logits: np.ndarray, threshold: float, aggregation: str) -> float:
     """Smallest bias shift (logits) under which the clip's video score stays below ``threshold``."""
+    from leveltwo.additive import sigmoid
     from leveltwo.metrics import aggregate
 
     def flagged(d: float) -> bool:
-        return aggregate(_sigmoid(logits - d), aggregation, threshold) >= threshold
+        return aggregate(sigmoid(logits - d), aggregation, threshold) >= threshold
 
     if not flagged(0.0):
         return 0.0
@@ -114,12 +110,12 @@ def frame_rate_shift(logits: dict[str, list[np.ndarray]], threshold: float = 0.5
                      frame_rate: float = QUIET_FRAME_RATE) -> float:
     """Bias shift (logits, may be < 0) that brings the speaker-balanced frame positive rate of
     ``logits`` (speaker -> per-clip frame logits) down to ``frame_rate``."""
+    from levelone.baseline import weighted_quantile
+
     per = [(np.concatenate(v), 1.0 / max(sum(len(x) for x in v), 1)) for v in logits.values() if v]
     values = np.concatenate([v for v, _ in per])
     weights = np.concatenate([np.full(v.size, w) for v, w in per])
-    order = np.argsort(values, kind="stable")
-    cum = np.cumsum(weights[order]) / weights.sum()
-    q = float(values[order][min(np.searchsorted(cum, 1.0 - frame_rate), values.size - 1)])
+    q = weighted_quantile(values, weights, 1.0 - frame_rate)
     return q - float(np.log(threshold / (1 - threshold)))
 
 

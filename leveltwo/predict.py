@@ -57,6 +57,7 @@ import numpy as np
 
 from codebook.version import __version__
 from codebook.vocabulary import MODALITIES, PAIRS
+from leveltwo.additive import sigmoid
 from leveltwo.explain import explain_segment, modality_evidence, pair_evidence
 from leveltwo.features import missing_modalities
 from leveltwo.metrics import aggregate
@@ -549,7 +550,7 @@ def predict_video(model, table, annotation=None, threshold: float | None = None,
     contrib = model.explain(table, words=words) if words is not None and getattr(model, "reads_words", False) \
         else model.explain(table)
     logit = contrib.to_numpy(np.float64).sum(axis=1)
-    p = 1.0 / (1.0 + np.exp(-np.clip(logit, -60, 60)))
+    p = sigmoid(logit)
     video_p = aggregate(p, aggregation, thr)
     label = int(video_p >= (0.5 if aggregation == "majority" else thr))
     segments = []

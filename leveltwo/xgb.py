@@ -20,8 +20,8 @@ import pandas as pd
 
 from codebook.errors import InputError
 from leveltwo.additive import sigmoid
-from leveltwo.base import Detector
-from leveltwo.features import Features, check_labels
+from leveltwo.base import COMMON_CONSTRAINTS, Detector, Interval, validate_params
+from leveltwo.features import MODES, Features, check_labels
 
 WEIGHTS = "model.json"
 
@@ -36,6 +36,17 @@ class XGBDetector(Detector):
     kind = "xgboost"
     weights_file = WEIGHTS
     fitted_attributes = ("booster_", "term_names_", "context_names_")
+    _parameter_constraints = {
+        **{k: v for k, v in COMMON_CONSTRAINTS.items() if k not in ("epochs", "patience")},
+        "context_s": [Interval(float, 0, None, "neither")],
+        "mode": [set(MODES)],
+        "n_estimators": [Interval(int, 1, None)],
+        "max_depth": [Interval(int, 1, None)],
+        "learning_rate": [Interval(float, 0, None, "neither")],
+        "subsample": [Interval(float, 0, 1, "right")],
+        "early_stopping_rounds": [Interval(int, 1, None)],
+        "n_jobs": [Interval(int, 1, None)],
+    }
 
     def __init__(self, window_s: float = 2.0, context_s: float = 4.0, mode: str = "centred",
                  n_estimators: int = 400, max_depth: int = 4, learning_rate: float = 0.1,
@@ -59,6 +70,7 @@ class XGBDetector(Detector):
 
         import xgboost as xgb
 
+        validate_params(self)  # also here: leveltwo.train calls fit_features directly
         check_labels(feats, labels)
         self.term_names_ = list(feats[0].term_names)
         self.context_names_ = list(feats[0].context_names)
@@ -91,14 +103,8 @@ class XGBDetector(Detector):
         self.booster_ = booster
         self.trained_ = True
         self.metrics_ = {"n_trees": booster.num_boosted_rounds(), "train_seconds": seconds}
-        self.threshold_ = 0.5
-        if val_feats is not None:
-            from leveltwo.metrics import report, tune_threshold
-            vp = [self.predict_proba_features(f) for f in val_feats]
-            yv = np.concatenate(val_labels)
-            if 0 < yv.sum() < yv.size:
-                self.threshold_ = tune_threshold(yv, np.concatenate(vp))
-                self.metrics_["val"] = report(val_labels, vp, [int(np.max(v)) for v in val_labels], self.threshold_)
+        self._tune_threshold([self.predict_proba_features(f) for f in val_feats] if val_feats is not None else None,
+                             val_labels)
         return self
 
     def _dmatrix(self, feats: Features):

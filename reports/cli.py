@@ -25,6 +25,7 @@ EXAMPLES = """examples:
   ahcue analyze clip.flv -o out/clip --annotations clip.eaf --pdf
   ahcue report out/interview                         re-render report.html in place
   ahcue train /data/BAH --kind conflict -o models/conflict
+  ahcue train /data/BAH --kind fusion -o models/fusion      the comparator (also: --kind xgboost)
   ahcue compare /data/BAH --model models/conflict --split test -o eval/compare
   ahcue codebook show "Filler sound"
 
@@ -50,9 +51,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"ahcue {version()}",
                         help="print the installed version and exit")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for module, name, help_ in COMMANDS:
+    for module in COMMANDS:
         mod = _command_module(module)
-        p = sub.add_parser(name, help=help_, description=help_, epilog=getattr(mod, "EXAMPLES", None),
+        p = sub.add_parser(mod.NAME, help=mod.HELP, description=mod.HELP, epilog=getattr(mod, "EXAMPLES", None),
                            formatter_class=argparse.RawDescriptionHelpFormatter)
         p.set_defaults(_module=module)
         mod.add_arguments(p)

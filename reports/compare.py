@@ -56,6 +56,7 @@ METRICS = ("modality_precision", "modality_recall", "modality_f1", *(f"cue_hit@{
 MODES = ("segment", "span")
 SOURCES = ("model", "shuffled", "activation", "frequency")
 CI_METRICS = (*(f"cue_hit@{k}" for k in KS), "cue_mrr")
+CI_MIN_SEGMENTS = 10  # fewer segments than this: the summary says its intervals say little
 
 
 @dataclass
@@ -344,6 +345,24 @@ def _shuffle_note(cases: Sequence[SegmentCase], mode: str) -> str | None:
     return None
 
 
+def _uninformative_notes(results: dict, n_segments: int) -> list[str]:
+    """What the numbers cannot tell: a shuffled control that scores exactly as the model (the
+    comparison cannot tell the explanations from chance), and bootstrap intervals from fewer than
+    ``CI_MIN_SEGMENTS`` segments (an interval such as 1.00-1.00 from 2 segments says nothing)."""
+    notes = []
+    for mode, res in results.items():
+        model, control = res.get("model", {}), res.get("shuffled", {})
+        pairs = [(m, c) for m, c in ((model.get(k), control.get(k)) for k in METRICS)
+                 if isinstance(m, float) and isinstance(c, float) and not math.isnan(m) and not math.isnan(c)]
+        if pairs and all(math.isclose(m, c, abs_tol=1e-9) for m, c in pairs):
+            notes.append(f"{mode} mode: the shuffled control scores the same as the model on every metric: "
+                         "this comparison cannot tell the explanations from chance")
+    if 0 < n_segments < CI_MIN_SEGMENTS:
+        notes.append(f"the 95% intervals come from only {n_segments} segment(s) (fewer than {CI_MIN_SEGMENTS}): "
+                     "too few to say how far the numbers would move on other segments")
+    return notes
+
+
 def evaluate(cases: Sequence[SegmentCase], seed: int = 0, vocabulary: Vocabulary | None = None,
              min_share: float = 0.1, overlaps: Sequence[tuple[int, int]] = (),
              n_shuffles: int = 20) -> tuple[list[dict], dict]:
@@ -410,7 +429,7 @@ def evaluate(cases: Sequence[SegmentCase], seed: int = 0, vocabulary: Vocabulary
         "temporal_iou": _mean([r["temporal_iou"] for r in rows]),
         "frame_iou": (sum(i for i, _ in overlaps) / max(1, sum(u for _, u in overlaps))) if overlaps else math.nan,
         "seed": seed, "n_shuffles": max(1, n_shuffles), "min_share": min_share,
-        "notes": [f"{m} mode: {n}" for m, n in notes.items() if n],
+        "notes": [f"{m} mode: {n}" for m, n in notes.items() if n] + _uninformative_notes(results, len(cases)),
         "modes": results,
     }
     return rows, summary

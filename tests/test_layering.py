@@ -103,3 +103,61 @@ def test_runtime_never_imports_the_training_area():
     allowed = training | {"reports.commands.calibrate", "reports.commands.train_text"}
     offenders = sorted((m, d) for m, deps in g.items() if m not in allowed for d in deps & training)
     assert offenders == []
+
+
+# Floors inside levelone (issue 20): a module imports only from its own floor or below. Ground:
+# the per-person baseline, column declarations, parameters, temporal helpers, population norms,
+# decoding and the FrameTable contract; then the modality packages; then the pipeline over them.
+LEVELONE_FLOORS = {
+    "baseline": 0, "columns": 0, "params": 0, "temporal": 0, "affectnorms": 0, "media": 0, "frametable": 0,
+    "face": 1, "body": 1, "audio": 1, "language": 1,
+    "pipeline": 2,
+}
+# The one exception: the FrameTable schema collects the producers' COLUMNS, imported lazily inside
+# frametable.schema() (the producers import nothing of frametable, so there is no cycle).
+SCHEMA_FUNCTION = ("levelone.frametable", "schema")
+
+
+def levelone_floor(module: str) -> int | None:
+    parts = module.split(".")
+    return LEVELONE_FLOORS.get(parts[1]) if parts[0] == "levelone" and len(parts) > 1 else None
+
+
+def imports_inside(module: str, function: str, known: set[str]) -> set[str]:
+    """Project modules imported inside the top-level function ``function`` of ``module``."""
+    path = package_modules()[module]
+    tree = ast.parse(path.read_text(), str(path))
+    body = next(n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == function)
+    one = ast.Module(body=[body], type_ignores=[])
+    found: set[str] = set()
+    for node in ast.walk(one):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            for name in [f"{node.module}.{a.name}" for a in node.names] + [node.module]:
+                while name and name not in known:
+                    name = name.rpartition(".")[0]
+                if name:
+                    found.add(name)
+    return found
+
+
+def upward_inside_levelone(g: dict[str, set[str]], exempt: set[tuple[str, str]]) -> list[tuple[str, str]]:
+    return sorted((m, d) for m, deps in g.items() for d in deps
+                  if (m, d) not in exempt and levelone_floor(m) is not None and levelone_floor(d) is not None
+                  and levelone_floor(d) > levelone_floor(m))
+
+
+def test_no_upward_import_inside_levelone():
+    """baseline/columns/params/temporal/media < face/body/audio/language < pipeline: no arrow points
+    up a floor, except the schema's lazy import of the producers."""
+    g = graph()
+    module, function = SCHEMA_FUNCTION
+    lazy = imports_inside(module, function, set(g))
+    assert {"levelone.face.cues", "levelone.pipeline.vision"} <= lazy  # the exception is what it says
+    exempt = {(module, d) for d in lazy}
+    assert upward_inside_levelone(g, exempt) == []
+    # every levelone package has a floor, so a new one must be placed
+    unplaced = {m.split(".")[1] for m in g if m.startswith("levelone.") and levelone_floor(m) is None}
+    assert unplaced <= {"training", "democorpus"}, unplaced
+    # and the check sees a planted upward arrow
+    assert upward_inside_levelone({**g, "levelone.temporal": g["levelone.temporal"] | {"levelone.face.cues"}},
+                                  exempt) == [("levelone.temporal", "levelone.face.cues")]

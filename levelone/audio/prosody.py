@@ -68,7 +68,24 @@ def _frame_blocks(y: np.ndarray, frame_length: int, hop: int, block_hops: int | 
 
 
 def rms_db(y: np.ndarray, sr: int = SR, hop_s: float = HOP_S, frame_s: float = 0.032) -> np.ndarray:
-    """RMS energy per hop in dB re full scale (floor -120 dB), shape (1 + len(y) // hop,)."""
+    """RMS energy per hop in dB re full scale (floor -120 dB), shape (1 + len(y) // hop,).
+
+    Parameters
+    ----------
+    y : ndarray, shape (n_samples,)
+        mono waveform, float in [-1, 1]
+    sr : int
+        sample rate, Hz
+    hop_s : float
+        hop between analysis frames, seconds (0.01 s: 100 hops per second)
+    frame_s : float
+        analysis frame length, seconds
+
+    Returns
+    -------
+    ndarray, shape (1 + n_samples // hop,)
+        RMS level per hop, dB re full scale (floor -120 dB)
+    """
     hop, fl = int(sr * hop_s), int(sr * frame_s)
     return np.concatenate([(10.0 * np.log10(np.mean(fr.astype(np.float64) ** 2, axis=0) + 1e-12)).astype(np.float32)
                            for fr in _frame_blocks(np.asarray(y, np.float32), fl, hop)])
@@ -81,6 +98,30 @@ def yin(y: np.ndarray, sr: int = SR, fmin: float = FMIN, fmax: float = FMAX,
 
     Returns two float32 arrays of shape (n_hop,); f0 is given for every hop (meaningful only where
     the aperiodicity is low). Frames are centred like librosa (hop k at k * hop_s seconds).
+
+    Parameters
+    ----------
+    y : ndarray, shape (n_samples,)
+        mono waveform, float in [-1, 1]
+    sr : int
+        sample rate, Hz
+    fmin : float
+        lowest f0 searched, Hz
+    fmax : float
+        highest f0 searched, Hz
+    frame_length : int
+        analysis frame, samples
+    hop_s : float
+        hop between analysis frames, seconds (0.01 s: 100 hops per second)
+    threshold : float
+        YIN's absolute threshold on the cumulative mean normalised difference
+
+    Returns
+    -------
+    ndarray, shape (n_hop,)
+        f0 per hop, Hz (float32; meaningful where the aperiodicity is low)
+    ndarray, shape (n_hop,)
+        aperiodicity per hop in [0, 1] (float32; 1 for silent hops)
     """
     hop = int(sr * hop_s)
     min_p = int(np.floor(sr / fmax))
@@ -127,7 +168,18 @@ def _yin_block(fr: np.ndarray, sr: int, frame_length: int, min_p: int, max_p: in
 
 
 def noise_floor_db(level_db: np.ndarray) -> tuple[float, float]:
-    """(floor, peak) of a recording in dB: its 5th and 99th percentile hop levels."""
+    """(floor, peak) of a recording in dB: its 5th and 99th percentile hop levels.
+
+    Parameters
+    ----------
+    level_db : ndarray, shape (n_hop,)
+        hop levels, dB re full scale (from :func:`rms_db`)
+
+    Returns
+    -------
+    (float, float)
+        (floor, peak) in dB: the 5th and 99th percentile of the non-silent hops
+    """
     v = level_db[level_db > -119]
     if v.size == 0:
         return -120.0, -120.0
@@ -137,14 +189,42 @@ def noise_floor_db(level_db: np.ndarray) -> tuple[float, float]:
 def energy_threshold_db(level_db: np.ndarray) -> float:
     """Level above which a hop can be speech: 6 dB above the floor and within 35 dB of the peak.
     When the recording has no quiet part (floor near peak: speech throughout), anything within
-    10 dB of the peak counts."""
+    10 dB of the peak counts.
+
+    Parameters
+    ----------
+    level_db : ndarray, shape (n_hop,)
+        hop levels, dB re full scale
+
+    Returns
+    -------
+    float
+        the level above which a hop can be speech, dB re full scale
+    """
     floor, peak = noise_floor_db(level_db)
     return max(min(floor + 6.0, peak - 10.0), peak - 35.0, -60.0)
 
 
 def voicing(f0: np.ndarray, aperiodicity: np.ndarray, level_db: np.ndarray,
             max_aperiodicity: float = 0.3) -> np.ndarray:
-    """Voiced hops (bool): periodic, f0 inside the search range, and above the energy threshold."""
+    """Voiced hops (bool): periodic, f0 inside the search range, and above the energy threshold.
+
+    Parameters
+    ----------
+    f0 : ndarray, shape (n_hop,)
+        f0 per hop, Hz (from :func:`yin`)
+    aperiodicity : ndarray, shape (n_hop,)
+        YIN aperiodicity per hop, [0, 1]
+    level_db : ndarray, shape (n_hop,)
+        hop levels, dB re full scale
+    max_aperiodicity : float
+        largest aperiodicity of a voiced hop
+
+    Returns
+    -------
+    ndarray of bool, shape (n_hop,)
+        voiced hops
+    """
     v = (aperiodicity < max_aperiodicity) & (level_db > energy_threshold_db(level_db))
     v &= (f0 > FMIN * 1.02) & (f0 < FMAX * 0.98)
     # a lone voiced or unvoiced hop is a decision error more often than speech
@@ -181,7 +261,28 @@ def speech_mask(voiced: np.ndarray, level_db: np.ndarray, hop_s: float = HOP_S,
                 hang_s: float = 0.08, min_gap_s: float = 0.15, min_speech_s: float = 0.1) -> np.ndarray:
     """Speech hops (bool): voiced hops, extended over adjacent energetic hops (unvoiced consonants)
     by up to ``hang_s``, gaps shorter than ``min_gap_s`` closed, stretches under ``min_speech_s``
-    dropped."""
+    dropped.
+
+    Parameters
+    ----------
+    voiced : ndarray of bool, shape (n_hop,)
+        voiced hops (from :func:`voicing`)
+    level_db : ndarray, shape (n_hop,)
+        hop levels, dB re full scale
+    hop_s : float
+        hop between analysis frames, seconds (0.01 s: 100 hops per second)
+    hang_s : float
+        extension over energetic unvoiced hops, seconds
+    min_gap_s : float
+        shorter gaps are closed, seconds
+    min_speech_s : float
+        shorter stretches are dropped, seconds
+
+    Returns
+    -------
+    ndarray of bool, shape (n_hop,)
+        speech hops
+    """
     if not voiced.any():
         return np.zeros_like(voiced)
     hang = max(1, int(round(hang_s / hop_s)))
@@ -198,6 +299,26 @@ def speech_mask_silero(y: np.ndarray, sr: int = SR, hop_s: float = HOP_S, min_ga
     A trained detector: on the GRID clip id2_vcd_swwp2s it marks 96 % of the aligned word time
     and none of the leading/trailing silence (energy + voicing: 86 % and 0-9 %), and it is what
     separates speech from household noise, which an energy floor cannot. ``y`` must be 16 kHz.
+
+    Parameters
+    ----------
+    y : ndarray, shape (n_samples,)
+        mono waveform at 16 kHz, float in [-1, 1]
+    sr : int
+        sample rate, Hz (16000)
+    hop_s : float
+        hop between analysis frames, seconds (0.01 s: 100 hops per second)
+    min_gap_s : float
+        shorter gaps are closed, seconds
+    min_speech_s : float
+        shorter stretches are dropped, seconds
+    pad_s : float
+        padding around each segment, seconds
+
+    Returns
+    -------
+    ndarray of bool, shape (1 + n_samples // hop,)
+        speech hops
     """
     from faster_whisper.vad import VadOptions, get_speech_timestamps
     if sr != 16000:
@@ -212,14 +333,35 @@ def speech_mask_silero(y: np.ndarray, sr: int = SR, hop_s: float = HOP_S, min_ga
 
 
 def silero_available() -> bool:
-    """Whether faster-whisper (and so its Silero VAD) is installed."""
+    """Whether faster-whisper (and so its Silero VAD) is installed.
+
+    Returns
+    -------
+    bool
+        whether faster-whisper (and its Silero VAD) is installed
+    """
     import importlib.util
     return importlib.util.find_spec("faster_whisper") is not None
 
 
 def pauses(speech: np.ndarray, hop_s: float = HOP_S, min_s: float = 0.15) -> list[tuple[float, float]]:
     """Silent gaps inside speech as (start_s, end_s): between two speech stretches, >= ``min_s``.
-    Leading and trailing silence is not a pause."""
+    Leading and trailing silence is not a pause.
+
+    Parameters
+    ----------
+    speech : ndarray of bool, shape (n_hop,)
+        speech hops
+    hop_s : float
+        hop between analysis frames, seconds (0.01 s: 100 hops per second)
+    min_s : float
+        shortest pause, seconds
+
+    Returns
+    -------
+    list of (float, float)
+        (start_s, end_s) of each silent gap inside speech, seconds
+    """
     out = []
     for a, b in _runs(~speech):
         if a > 0 and b < speech.size and (b - a) * hop_s >= min_s - 1e-9:
@@ -237,7 +379,26 @@ def syllable_nuclei(vowel_db: np.ndarray, voiced: np.ndarray, hop_s: float = HOP
     LibriSpeech clips it finds 70-95 % of them (it merges unstressed syllables), and it
     under-reacts to fast speech: the same clip played 1.3x faster reads only ~1.1x faster,
     0.7x reads ~0.8x. Rate cues compare against the person's own rate, so a constant undercount
-    cancels; the compression makes the fast cue conservative."""
+    cancels; the compression makes the fast cue conservative.
+
+    Parameters
+    ----------
+    vowel_db : ndarray, shape (n_hop,)
+        vowel-band (300-2500 Hz) level per hop, dB
+    voiced : ndarray of bool, shape (n_hop,)
+        voiced hops
+    hop_s : float
+        hop between analysis frames, seconds (0.01 s: 100 hops per second)
+    prominence_db : float
+        smallest peak prominence, dB
+    min_distance_s : float
+        closest two nuclei, seconds
+
+    Returns
+    -------
+    ndarray of int
+        hop indices of the syllable nuclei, ascending
+    """
     from scipy.signal import find_peaks  # here, not at the top: the FrameTable schema imports this module
 
     smooth = uniform_filter1d(vowel_db.astype(np.float64), max(1, int(round(0.02 / hop_s))))
@@ -247,13 +408,41 @@ def syllable_nuclei(vowel_db: np.ndarray, voiced: np.ndarray, hop_s: float = HOP
 
 
 def semitones(f0: np.ndarray, ref_hz: float = 100.0) -> np.ndarray:
-    """Pitch in semitones relative to ``ref_hz``."""
+    """Pitch in semitones relative to ``ref_hz``.
+
+    Parameters
+    ----------
+    f0 : ndarray
+        pitch, Hz (any shape; NaN or <= 0 give NaN)
+    ref_hz : float
+        the 0-semitone reference, Hz
+
+    Returns
+    -------
+    ndarray, same shape as ``f0``
+        pitch in semitones re ``ref_hz``
+    """
     return (12.0 * np.log2(np.maximum(f0, _EPS) / ref_hz)).astype(np.float32)
 
 
 def pitch_jitter(f0: np.ndarray, voiced: np.ndarray, max_jump_st: float = 3.0) -> np.ndarray:
     """Absolute hop-to-hop pitch change in semitones where both hops are voiced, else NaN.
-    Jumps above ``max_jump_st`` are octave errors or voicing edges, not tremor, and are dropped."""
+    Jumps above ``max_jump_st`` are octave errors or voicing edges, not tremor, and are dropped.
+
+    Parameters
+    ----------
+    f0 : ndarray, shape (n_hop,)
+        f0 per hop, Hz
+    voiced : ndarray of bool, shape (n_hop,)
+        voiced hops
+    max_jump_st : float
+        larger jumps are dropped, semitones
+
+    Returns
+    -------
+    ndarray, shape (n_hop,)
+        absolute hop-to-hop pitch change, semitones (NaN where not both hops are voiced)
+    """
     st = semitones(f0)
     j = np.full(f0.shape, np.nan, np.float32)
     d = np.abs(np.diff(st))
@@ -270,7 +459,30 @@ def spectral_shape(y: np.ndarray, sr: int = SR, hop_s: float = HOP_S, n_fft: int
     Flatness near 1 is broadband noise (breath). The log-mel bands, with each hop's mean removed,
     describe spectral *shape*: a held vowel or nasal ("uhh", "mmm") keeps them steady, words move
     them (band standard deviation ~0.4-3 dB for a held vowel, 4-13 dB for words on jfk.flac and
-    the LibriSpeech clips)."""
+    the LibriSpeech clips).
+
+    Parameters
+    ----------
+    y : ndarray, shape (n_samples,)
+        mono waveform, float in [-1, 1]
+    sr : int
+        sample rate, Hz
+    hop_s : float
+        hop between analysis frames, seconds (0.01 s: 100 hops per second)
+    n_fft : int
+        FFT length, samples
+    n_mels : int
+        mel bands
+
+    Returns
+    -------
+    ndarray, shape (n_hop,)
+        spectral flatness per hop, [0, 1]
+    ndarray, shape (n_mels, n_hop)
+        log-mel spectrum with each hop's mean removed, dB
+    ndarray, shape (n_hop,)
+        vowel-band (300-2500 Hz) level per hop, dB
+    """
     import librosa
     hop = int(sr * hop_s)
     mel = librosa.filters.mel(sr=sr, n_fft=n_fft, n_mels=n_mels, fmin=100.0, fmax=min(6000.0, sr / 2))
@@ -292,7 +504,32 @@ def breaths(voiced: np.ndarray, speech: np.ndarray, level_db: np.ndarray, flatne
             hop_s: float = HOP_S, min_s: float = 0.3, max_s: float = 1.5,
             min_flatness: float = 0.1) -> np.ndarray:
     """Breath-like hops (bool): unvoiced stretches of ``min_s``-``max_s`` outside speech, at least
-    6 dB above the silence floor and broadband (spectral flatness >= ``min_flatness``)."""
+    6 dB above the silence floor and broadband (spectral flatness >= ``min_flatness``).
+
+    Parameters
+    ----------
+    voiced : ndarray of bool, shape (n_hop,)
+        voiced hops
+    speech : ndarray of bool, shape (n_hop,)
+        speech hops
+    level_db : ndarray, shape (n_hop,)
+        hop levels, dB re full scale
+    flatness : ndarray, shape (n_hop,)
+        spectral flatness per hop, [0, 1]
+    hop_s : float
+        hop between analysis frames, seconds (0.01 s: 100 hops per second)
+    min_s : float
+        shortest breath, seconds
+    max_s : float
+        longest breath, seconds
+    min_flatness : float
+        least flatness of a breath, [0, 1]
+
+    Returns
+    -------
+    ndarray of bool, shape (n_hop,)
+        breath-like hops
+    """
     floor, _ = noise_floor_db(level_db)
     cand = (~voiced) & (~speech) & (level_db > floor + 6.0) & (flatness >= min_flatness)
     cand = _close(cand, 5)
@@ -312,7 +549,36 @@ def fillers(voiced: np.ndarray, speech: np.ndarray, f0: np.ndarray, logmel: np.n
     ``min_pause_s`` on both sides.
 
     Whisper drops "um"/"uh"; this finds the held vowel/nasal itself. A short flat word said alone
-    can look the same: the language cue combines it with the transcript."""
+    can look the same: the language cue combines it with the transcript.
+
+    Parameters
+    ----------
+    voiced : ndarray of bool, shape (n_hop,)
+        voiced hops
+    speech : ndarray of bool, shape (n_hop,)
+        speech hops
+    f0 : ndarray, shape (n_hop,)
+        f0 per hop, Hz
+    logmel : ndarray, shape (n_mels, n_hop)
+        level-normalised log-mel spectrum, dB
+    hop_s : float
+        hop between analysis frames, seconds (0.01 s: 100 hops per second)
+    min_s : float
+        shortest filler, seconds
+    max_s : float
+        longest filler, seconds
+    max_range_st : float
+        largest 10-90 % pitch range, semitones
+    max_band_std_db : float
+        largest mean log-mel band standard deviation, dB
+    min_pause_s : float
+        silence needed on both sides, seconds
+
+    Returns
+    -------
+    ndarray of bool, shape (n_hop,)
+        filler-sound hops
+    """
     out = np.zeros_like(speech)
     gap = int(round(min_pause_s / hop_s))
     st = semitones(f0)
@@ -341,7 +607,26 @@ def spectral_tempo(logmel: np.ndarray, speech: np.ndarray, window: int, hop_s: f
 
     A tempo measure that follows time-stretching: articulation moves the spectrum from sound to
     sound, and speech slowed by ffmpeg's ``atempo=0.7`` makes each move take 1/0.7 as long, so this
-    falls to ~0.7x, where counting syllable nuclei (:func:`syllable_nuclei`) reads ~0.8x."""
+    falls to ~0.7x, where counting syllable nuclei (:func:`syllable_nuclei`) reads ~0.8x.
+
+    Parameters
+    ----------
+    logmel : ndarray, shape (n_mels, n_hop)
+        level-normalised log-mel spectrum, dB
+    speech : ndarray of bool, shape (n_hop,)
+        speech hops
+    window : int
+        centred window, hops
+    hop_s : float
+        hop between analysis frames, seconds (0.01 s: 100 hops per second)
+    smooth_s : float
+        smoothing of the bands, seconds
+
+    Returns
+    -------
+    ndarray, shape (n_hop,)
+        spectral change during speech, dB per second (NaN outside speech or under 0.5 s of it)
+    """
     k = max(1, int(round(smooth_s / hop_s)))
     lm = uniform_filter1d(logmel.astype(np.float64), k, axis=1)
     change = np.r_[0.0, np.abs(np.diff(lm, axis=1)).mean(axis=0)] / hop_s
@@ -360,7 +645,27 @@ def voiced_rate(voiced: np.ndarray, speech: np.ndarray, window: int, hop_s: floa
 
     A tempo measure that follows time-stretching exactly: ffmpeg's ``atempo=0.7`` lengthens every
     voiced stretch by 1/0.7 and keeps their number, so this rate falls to 0.7x, where syllable
-    nuclei (:func:`syllable_nuclei`) read ~0.8x because slower speech shows more small peaks."""
+    nuclei (:func:`syllable_nuclei`) read ~0.8x because slower speech shows more small peaks.
+
+    Parameters
+    ----------
+    voiced : ndarray of bool, shape (n_hop,)
+        voiced hops
+    speech : ndarray of bool, shape (n_hop,)
+        speech hops
+    window : int
+        centred window, hops
+    hop_s : float
+        hop between analysis frames, seconds (0.01 s: 100 hops per second)
+    min_run_s : float
+        shortest voiced stretch counted, seconds
+
+    Returns
+    -------
+    ndarray, shape (n_hop,)
+        voiced stretches starting per second of speech, 1/s (NaN outside speech or under 0.5 s of
+        it)
+    """
     onsets = np.zeros(voiced.size)
     for a, b in _runs(voiced):
         if (b - a) * hop_s >= min_run_s:
@@ -384,6 +689,22 @@ def active_speech(speech: np.ndarray, level_db: np.ndarray, range_db: float = AC
     A VAD pads its segments and bridges short gaps, so "speech" includes near-silent hops (digital
     silence reads -120 dBFS); averaging decibels over them makes a pause look like a drop in
     loudness. Like the active speech level of ITU-T P.56, the level is taken over active hops only.
+
+    Parameters
+    ----------
+    speech : ndarray of bool, shape (n_hop,)
+        speech hops
+    level_db : ndarray, shape (n_hop,)
+        hop levels, dB re full scale
+    range_db : float
+        active hops are within this of the loud end, dB
+    loud_quantile : float
+        quantile of the speech levels taken as its loud end, [0, 1]
+
+    Returns
+    -------
+    ndarray of bool, shape (n_hop,)
+        speech hops that carry sound
     """
     if not speech.any():
         return speech
@@ -460,6 +781,24 @@ def audio_signals(y: np.ndarray, sr: int, fps: float, n_frames: int, vad: str = 
     - ``audio.gap_len_s``: the same duration at the middle frame of each pause only (NaN
       elsewhere), so that a baseline over it is the person's per-pause statistics.
     - ``audio.breath``, ``audio.filler``: fraction of the frame in a breath / filler-sound event.
+
+    Parameters
+    ----------
+    y : ndarray, shape (n_samples,)
+        mono waveform, float in [-1, 1] (resampled to 16 kHz when ``sr`` differs)
+    sr : int
+        sample rate of ``y``, Hz
+    fps : float
+        video frame rate, frames per second
+    n_frames : int
+        video frames: the number of rows
+    vad : str
+        ``auto``, ``silero`` or ``energy``
+
+    Returns
+    -------
+    DataFrame, n_frames rows
+        the ``audio.*`` signals listed above, on the video frame axis
     """
     y = to_mono(y) if y is not None else np.zeros(0, np.float32)
     if y.size == 0 or not np.any(np.abs(y) > 1e-5) or n_frames <= 0:
@@ -558,7 +897,18 @@ class AudioCueParams:
 
 
 def audio_params(calibration: dict | None = None) -> AudioCueParams:
-    """The audio parameters in force: ``calibration`` (default: the shipped one) over the code defaults."""
+    """The audio parameters in force: ``calibration`` (default: the shipped one) over the code defaults.
+
+    Parameters
+    ----------
+    calibration : dict or None
+        a calibration (default: the shipped ``calibration.json``)
+
+    Returns
+    -------
+    AudioCueParams
+        the audio parameters in force
+    """
     return from_section(AudioCueParams, "audio", calibration)
 
 
@@ -581,7 +931,24 @@ RATE_COLUMN = "audio.tempo"
 def level_change_db(signals: pd.DataFrame, baseline: Baseline, fps: float, window_s: float) -> np.ndarray:
     """Speech level averaged over a centred window of ``window_s`` minus the person's usual speech
     level (dB; NaN where the window holds no speech). Per-frame levels swing by syllable; a change in
-    loudness is a stretch of speech, so it is judged on the window's mean in decibels."""
+    loudness is a stretch of speech, so it is judged on the window's mean in decibels.
+
+    Parameters
+    ----------
+    signals : DataFrame, n_frames rows
+        ``audio.*`` signals
+    baseline : Baseline
+        the person's baseline
+    fps : float
+        frame rate, frames per second
+    window_s : float
+        centred window, seconds
+
+    Returns
+    -------
+    ndarray, shape (n_frames,)
+        windowed speech level minus the person's usual level, dB (NaN without speech)
+    """
     db = signals["audio.speech_db"].to_numpy(np.float64) if "audio.speech_db" in signals else np.full(len(signals), np.nan)
     usual = baseline.median.get("audio.speech_db", np.nan)
     local = _window_mean(db, max(1, int(round(window_s * fps))))
@@ -597,7 +964,24 @@ def rate_ratio(signals: pd.DataFrame, baseline: Baseline, fps: float, params: "A
     baseline does not become the norm. The baseline is the person's (over all their recordings) or,
     without one, this recording's own (:func:`_baseline_for`). Defined over the whole speech span,
     short pauses included (a slowed stretch is slow across its pauses too); NaN before the first and
-    after the last speech."""
+    after the last speech.
+
+    Parameters
+    ----------
+    signals : DataFrame, n_frames rows
+        ``audio.*`` signals
+    baseline : Baseline
+        the person's baseline
+    fps : float
+        frame rate, frames per second
+    params : AudioCueParams
+        the audio parameters
+
+    Returns
+    -------
+    ndarray, shape (n_frames,)
+        windowed speech tempo / the person's usual tempo (dimensionless; NaN outside speech)
+    """
     from scipy.stats import norm
 
     col = RATE_COLUMN if RATE_COLUMN in signals else "audio.rate"
@@ -611,7 +995,20 @@ def rate_ratio(signals: pd.DataFrame, baseline: Baseline, fps: float, params: "A
 
 
 def pause_threshold_s(baseline: Baseline, min_pause_s: float = MIN_PAUSE_S) -> float:
-    """Pause threshold (s): the person's median silent gap inside speech, at least ``min_pause_s``."""
+    """Pause threshold (s): the person's median silent gap inside speech, at least ``min_pause_s``.
+
+    Parameters
+    ----------
+    baseline : Baseline
+        the person's baseline
+    min_pause_s : float
+        the least threshold, seconds
+
+    Returns
+    -------
+    float
+        pause threshold, seconds
+    """
     return max(min_pause_s, baseline.median.get("audio.gap_len_s", 0.0))
 
 
@@ -624,6 +1021,25 @@ def audio_cues(signals: pd.DataFrame, baseline: Baseline | None, fps: float,
     (:func:`prosodic_arousal`), and ``affect.audio.valence``, always NaN.
     Event cues (pause, breath) are 0 outside events when the recording has speech; continuous cues
     are NaN where their signal is undefined; everything is NaN (confidence 0) without speech.
+
+    Parameters
+    ----------
+    signals : DataFrame, n_frames rows
+        ``audio.*`` signals (:func:`audio_signals`)
+    baseline : Baseline or None
+        the person's baseline (None: this recording's own)
+    fps : float
+        frame rate, frames per second
+    params : AudioCueParams or None
+        default: :func:`audio_params`
+    calibration : dict or None
+        default: the shipped calibration
+
+    Returns
+    -------
+    DataFrame, n_frames rows
+        ``cue.audio.*`` in [0, 1], ``affect.audio.arousal`` in [-1, 1], ``affect.audio.confidence``
+        in [0, 1], ``affect.audio.valence`` (NaN)
     """
     p = audio_params(calibration) if params is None else params
     n = len(signals)
@@ -674,7 +1090,20 @@ AROUSAL_MAX_CONFIDENCE = 0.6  # prosody's confidence at full speech support
 
 def arousal_reference(personal: Baseline, speech_s: float) -> Baseline:
     """Per-signal reference for arousal: the person's median and scale blended with the population's
-    (:data:`levelone.affectnorms.AUDIO_POPULATION_MEDIAN`) until ``AUDIO_FULL_S`` seconds of speech."""
+    (:data:`levelone.affectnorms.AUDIO_POPULATION_MEDIAN`) until ``AUDIO_FULL_S`` seconds of speech.
+
+    Parameters
+    ----------
+    personal : Baseline
+        the person's baseline
+    speech_s : float
+        seconds of their speech it rests on
+
+    Returns
+    -------
+    Baseline
+        per-signal reference, blended with the population's
+    """
     med, scale = {}, {}
     for c in AROUSAL_SIGNALS:
         own_s = np.inf if c in RECORDING_RELATIVE else speech_s
@@ -700,6 +1129,24 @@ def prosodic_arousal(signals: pd.DataFrame, personal: Baseline, fps: float,
     all six within -0.04..+0.16, 1 of 5 signs right), no better than chance as valence. So
     ``affect.audio.valence`` is NaN and level two reads the voice's arousal (benchmarks/affect.py).
     Voice quality (spectral tilt) is not among the signals yet: no raw column carries it.
+
+    Parameters
+    ----------
+    signals : DataFrame, n_frames rows
+        ``audio.*`` signals
+    personal : Baseline
+        the person's baseline
+    fps : float
+        frame rate, frames per second
+    given : Baseline or None
+        a reference to use as it is (default: :func:`arousal_reference`)
+
+    Returns
+    -------
+    ndarray, shape (n_frames,)
+        arousal in [-1, 1] (NaN with too little speech)
+    ndarray, shape (n_frames,)
+        confidence in [0, 1]
     """
     speech = signals["audio.speech"].fillna(0.0).to_numpy(np.float64) if "audio.speech" in signals \
         else np.zeros(len(signals))

@@ -25,7 +25,7 @@ import pandas as pd
 from scipy import ndimage
 
 from levelone.columns import ColumnSpec, affect_columns, cue_columns, signal_columns
-from levelone.baseline import Baseline, squash
+from levelone.baseline import MAD_TO_SD, Baseline, squash
 from levelone.temporal import (gradient, hold, interpolate_gaps, jitter, oscillation, periodicity, robust_z,
                                smooth, sustained)
 from levelone.params import apply_operating_points, from_section
@@ -170,7 +170,8 @@ def _col(df: pd.DataFrame, c: str) -> np.ndarray:
     return df[c].to_numpy(np.float64) if c in df.columns else np.full(len(df), np.nan)
 
 
-def _complete(baseline: Baseline | None, signals: pd.DataFrame) -> Baseline:
+def _fill_baseline(baseline: Baseline | None, signals: pd.DataFrame) -> Baseline:
+    """The person's baseline for the body and head columns, with any it lacks fitted on this video."""
     cols = [c for c in signals.columns if (c.startswith("body.") or c in ("face.yaw", "face.pitch", "face.roll"))
             and pd.api.types.is_float_dtype(signals[c])]
     own = Baseline.fit([signals[cols]]) if cols else Baseline()
@@ -215,7 +216,7 @@ def motion_scale(motion: np.ndarray, weight: np.ndarray | None = None) -> float:
         sp = ok & (np.nan_to_num(weight) >= 0.5)
         if sp.sum() >= 10:
             ok = sp
-    return float(1.4826 * np.median(np.abs(m[ok]))) if ok.any() else 0.0
+    return float(MAD_TO_SD * np.median(np.abs(m[ok]))) if ok.any() else 0.0
 
 
 def dominance(a: np.ndarray, b: np.ndarray, fps: float, p: "BodyCueParams") -> np.ndarray:
@@ -277,7 +278,7 @@ def body_cues(signals: pd.DataFrame, baseline: Baseline | None, fps: float,
     p = body_params(calibration) if params is None else params
     w = p.width_z
     n = len(signals)
-    base = _complete(baseline, signals)
+    base = _fill_baseline(baseline, signals)
     face_ok = _col(signals, "face.yaw")
     face_ok = np.isfinite(face_ok) if "face.present" not in signals else signals["face.present"].to_numpy(bool)
     body_ok = np.isfinite(_col(signals, "body.shoulder_width")) if "body.present" not in signals \

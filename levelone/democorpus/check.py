@@ -38,6 +38,9 @@ def head_pose_track(path: str | Path) -> tuple[np.ndarray, np.ndarray, np.ndarra
     import mediapipe as mp
 
     from levelone.face.headpose import head_pose
+    from levelone.face.mediapipe_runtime import ignore_protobuf_deprecation
+
+    ignore_protobuf_deprecation()
 
     found, pts = [], []
     with av.open(str(path)) as c, mp.solutions.face_mesh.FaceMesh(

@@ -83,7 +83,18 @@ class FaceCueParams:
 
 
 def face_params(calibration: dict | None = None) -> FaceCueParams:
-    """The face parameters in force: ``calibration`` (default: the shipped one) over the code defaults."""
+    """The face parameters in force: ``calibration`` (default: the shipped one) over the code defaults.
+
+    Parameters
+    ----------
+    calibration : dict or None
+        a calibration (default: the shipped ``calibration.json``)
+
+    Returns
+    -------
+    FaceCueParams
+        the face parameters in force
+    """
     return from_section(FaceCueParams, "face", calibration)
 
 # MediaPipe face-mesh indices (r = the person's right, on the image's left).
@@ -148,20 +159,63 @@ def _dist(p: np.ndarray, a, b) -> np.ndarray:
 
 
 def eye_openness(landmarks: np.ndarray, eye: dict) -> np.ndarray:
-    """Eyelid gap / eye width for one eye, (n,): mean of three vertical lid pairs, 3D distances."""
+    """Eyelid gap / eye width for one eye, (n,): mean of three vertical lid pairs, 3D distances.
+
+    Parameters
+    ----------
+    landmarks : ndarray, shape (n, 478, 3)
+        face-mesh landmarks (any consistent unit)
+    eye : dict
+        the eye's landmark indices (``LEFT_EYE``/``RIGHT_EYE``)
+
+    Returns
+    -------
+    ndarray, shape (n,)
+        eyelid gap / eye width (dimensionless)
+    """
     gap = np.mean([_dist(landmarks, u, l) for u, l in zip(eye["upper"], eye["lower"])], axis=0)
     return gap / _dist(landmarks, eye["outer"], eye["inner"])
 
 
 def interocular(landmarks: np.ndarray) -> np.ndarray:
-    """Distance between the two eye centres (corner midpoints), (n,), in the landmarks' units."""
+    """Distance between the two eye centres (corner midpoints), (n,), in the landmarks' units.
+
+    Parameters
+    ----------
+    landmarks : ndarray, shape (n, 478, 3)
+        face-mesh landmarks
+
+    Returns
+    -------
+    ndarray, shape (n,)
+        inter-ocular distance (IOD), in the landmarks' units
+    """
     c_r = landmarks[:, [EYE_R["outer"], EYE_R["inner"]]].mean(1)
     c_l = landmarks[:, [EYE_L["outer"], EYE_L["inner"]]].mean(1)
     return np.linalg.norm(c_l - c_r, axis=-1)
 
 
 def brow_heights(head: np.ndarray, iod: np.ndarray, brow: dict, eye: dict) -> tuple[np.ndarray, np.ndarray]:
-    """(inner, outer) brow height above the eye-corner midpoint, head frame, IOD units."""
+    """(inner, outer) brow height above the eye-corner midpoint, head frame, IOD units.
+
+    Parameters
+    ----------
+    head : ndarray, shape (n, 478, 3)
+        landmarks in the head frame
+    iod : ndarray, shape (n,)
+        inter-ocular distance per frame
+    brow : dict
+        the brow's landmark indices
+    eye : dict
+        the eye's landmark indices
+
+    Returns
+    -------
+    ndarray, shape (n,)
+        inner brow height above the eye-corner midpoint, IOD units
+    ndarray, shape (n,)
+        outer brow height, IOD units
+    """
     eye_y = head[:, [eye["outer"], eye["inner"]], 1].mean(1)
     inner = head[:, list(brow["inner"]), 1].mean(1) - eye_y
     outer = head[:, list(brow["outer"]), 1].mean(1) - eye_y
@@ -169,7 +223,22 @@ def brow_heights(head: np.ndarray, iod: np.ndarray, brow: dict, eye: dict) -> tu
 
 
 def iris_offset(head: np.ndarray, eye: dict) -> tuple[np.ndarray, np.ndarray]:
-    """Iris centre minus eye-corner midpoint in the head frame, (x, y) in eye widths."""
+    """Iris centre minus eye-corner midpoint in the head frame, (x, y) in eye widths.
+
+    Parameters
+    ----------
+    head : ndarray, shape (n, 478, 3)
+        landmarks in the head frame (with iris points)
+    eye : dict
+        the eye's landmark indices
+
+    Returns
+    -------
+    ndarray, shape (n,)
+        horizontal iris offset from the eye-corner midpoint, eye widths
+    ndarray, shape (n,)
+        vertical offset, eye widths
+    """
     mid = head[:, [eye["outer"], eye["inner"]]].mean(1)
     width = np.linalg.norm(head[:, eye["outer"]] - head[:, eye["inner"]], axis=-1)
     off = head[:, eye["iris"]] - mid
@@ -177,7 +246,20 @@ def iris_offset(head: np.ndarray, eye: dict) -> tuple[np.ndarray, np.ndarray]:
 
 
 def mouth_measures(head: np.ndarray, iod: np.ndarray) -> dict[str, np.ndarray]:
-    """Mouth-corner lift, width, inner-lip opening, lip thickness and protrusion (IOD units)."""
+    """Mouth-corner lift, width, inner-lip opening, lip thickness and protrusion (IOD units).
+
+    Parameters
+    ----------
+    head : ndarray, shape (n, 478, 3)
+        landmarks in the head frame
+    iod : ndarray, shape (n,)
+        inter-ocular distance per frame
+
+    Returns
+    -------
+    dict of str to ndarray, shape (n,)
+        corner lift, width, inner-lip opening, lip thickness, protrusion; IOD units
+    """
     corners = head[:, [MOUTH_R, MOUTH_L]]
     centre = head[:, [LIP_UPPER_IN, LIP_LOWER_IN]].mean(1)
     lift = corners[:, :, 1].mean(1) - centre[:, 1]
@@ -197,6 +279,18 @@ def face_signals(landmarks: np.ndarray, frame_size: tuple[int, int] | None = Non
 
     ``frame_size`` = (width, height) of the frames the landmarks are in, for ``face.cx/cy/size``
     (NaN without it). All-NaN landmark rows give all-NaN signal rows.
+
+    Parameters
+    ----------
+    landmarks : ndarray, shape (n, 478, 3)
+        face-mesh landmarks, x and y in pixels (NaN rows: no face)
+    frame_size : (int, int) or None
+        (width, height) of the frames, pixels
+
+    Returns
+    -------
+    DataFrame, n rows
+        every ``face.*`` raw signal, float32
     """
     lm = np.asarray(landmarks, np.float64)
     if lm.ndim != 3 or lm.shape[1:] != (478, 3):
@@ -248,6 +342,20 @@ def blink_rate_excess(closed: np.ndarray, fps: float, window_s: float = 3.0) -> 
 
     ``closed`` is a (n,) closure activation; a blink is an upward crossing of 0.5. Returns the
     ratio (1 = the person's usual rate here); NaN-free.
+
+    Parameters
+    ----------
+    closed : ndarray, shape (n,)
+        eye-closure activation in [0, 1]
+    fps : float
+        frame rate, frames per second
+    window_s : float
+        centred window, seconds
+
+    Returns
+    -------
+    ndarray, shape (n,)
+        blinks in the window / the video's usual count for that length (1: usual)
     """
     c = np.nan_to_num(closed, nan=0.0) > 0.5
     onsets = np.flatnonzero(c[1:] & ~c[:-1]) + 1
@@ -270,10 +378,29 @@ def face_cues(signals: pd.DataFrame, baseline: Baseline | None, fps: float,
     ``SPEECH_COLUMNS``, which gates *hanging* and *mouth*). ``baseline`` is the person's
     :class:`Baseline`; columns it lacks are normalised against this video. NaN where no face.
     ``params``/``calibration`` default to the shipped calibration (:mod:`levelone.params`).
+
+    Parameters
+    ----------
+    signals : DataFrame, n rows
+        ``face.*`` signals (:func:`face_signals`), optionally a speech column
+    baseline : Baseline or None
+        the person's baseline (None: this video's own)
+    fps : float
+        frame rate, frames per second
+    params : FaceCueParams or None
+        default: :func:`face_params`
+    calibration : dict or None
+        default: the shipped calibration
+
+    Returns
+    -------
+    DataFrame, n rows
+        ``cue.face.*`` in [0, 1], ``affect.face.valence|arousal`` in [-1, 1],
+        ``affect.face.confidence`` in [0, 1]
     """
     p = face_params(calibration) if params is None else params
     w = p.width_z
-    base = _complete(baseline, signals).with_floor(SCALE_FLOORS)
+    base = _fill_baseline(baseline, signals).with_floor(SCALE_FLOORS)
     present = signals["face.present"].to_numpy(bool) if "face.present" in signals else \
         signals["face.eye_open_l"].notna().to_numpy()
 
@@ -362,6 +489,18 @@ def declare_neutral(baseline: Baseline, signals: pd.DataFrame) -> Baseline:
     For a recording known to show the person's neutral face (a calibration recording, CREMA-D's
     neutral clip): its median reading becomes the person's neutral whatever its length, instead of
     being blended with the population's as an unlabelled short recording is.
+
+    Parameters
+    ----------
+    baseline : Baseline
+        the person's baseline
+    signals : DataFrame
+        ``face.*`` signals of the neutral recording
+
+    Returns
+    -------
+    Baseline
+        a copy whose facial-affect reference is that recording's reading
     """
     cols = [f"face.expr_{e}" for e in EMOTIONS]
     probs = signals[cols].to_numpy(np.float64)
@@ -383,6 +522,24 @@ def expression_reference(baseline: Baseline | None, signals: pd.DataFrame, fps: 
     them, else from this video), blended with the population's
     (:data:`levelone.affectnorms.FACE_POPULATION`) until the person has ``FACE_FULL_S`` seconds
     of face (:func:`levelone.affectnorms.blend_reference`).
+
+    Parameters
+    ----------
+    baseline : Baseline or None
+        the person's baseline
+    signals : DataFrame
+        ``face.*`` signals of this video
+    fps : float
+        frame rate, frames per second
+    mapping : callable
+        class probabilities -> valence or arousal
+    population : float or None
+        the population's reading (default: ``FACE_POPULATION``)
+
+    Returns
+    -------
+    float
+        the reading of the person's neutral face, in [-1, 1]
     """
     cols = [f"face.expr_{e}" for e in EMOTIONS]
     key = "arousal" if mapping is expression_arousal else "valence"
@@ -450,7 +607,7 @@ def _affect(cue: dict[str, np.ndarray], signals: pd.DataFrame, present: np.ndarr
     return valence, arousal, confidence
 
 
-def _complete(baseline: Baseline | None, signals: pd.DataFrame) -> Baseline:
+def _fill_baseline(baseline: Baseline | None, signals: pd.DataFrame) -> Baseline:
     """The person's baseline, with any face column it lacks fitted on this video."""
     own = Baseline.fit([signals[[c for c in SIGNALS if c in signals.columns]]])
     if baseline is None:

@@ -116,13 +116,13 @@ def assemble(raw: pd.DataFrame, baseline: Baseline, meta: FrameMeta,
         parts.append(out[keep])
     data = pd.concat(parts, axis=1)
     data = data.loc[:, ~data.columns.duplicated(keep="last")]
-    data = _complete(data)
+    data = _add_missing_columns(data)
     table = FrameTable(data, replace(meta, missing=missing))
     validate(table)
     return table
 
 
-def _complete(data: pd.DataFrame) -> pd.DataFrame:
+def _add_missing_columns(data: pd.DataFrame) -> pd.DataFrame:
     """Add every required column that is absent and fix dtypes: NaN cues, confidence 0."""
     extra = {}
     for col in required_columns():

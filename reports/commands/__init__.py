@@ -1,7 +1,7 @@
 """One module per `ahcue` sub-command.
 
-Each module defines ``NAME`` (the sub-command), ``HELP`` (one line), ``add_arguments(parser)`` and
-``run(args) -> int``. Modules are imported only when their command runs, so `ahcue --help` stays
+Each module defines ``NAME`` (the sub-command), ``HELP`` (one line), ``EXAMPLES``,
+``add_arguments(parser)`` and ``run(args) -> int``; :data:`COMMANDS` lists the modules in help order. Modules are imported only when their command runs, so `ahcue --help` stays
 fast and no model loads at import time.
 """
 
@@ -26,18 +26,7 @@ def add_person_arguments(parser: argparse.ArgumentParser) -> None:
                              "facial affect")
 
 
-# (module, command name, one-line help). Order is the order `ahcue --help` lists them.
-COMMANDS: list[tuple[str, str, str]] = [
-    ("analyze", "analyze", "everything for one video: features, prediction, ELAN file, report"),
-    ("extract", "extract", "level one: a video, a folder of videos or a BAH root to FrameTables"),
-    ("train", "train", "train a conflict detector (or the xgboost baseline) on a BAH root"),
-    ("evaluate", "evaluate", "score a model on a BAH split with BAH's exact metrics"),
-    ("predict", "predict", "A/H prediction for one video with a trained or the default model"),
-    ("report", "report", "re-render report.html from an existing analyze output folder"),
-    ("compare", "compare", "compare the model's explanations with the annotators' cues"),
-    ("codebook", "codebook", "the cue vocabulary (list, show) and cue statistics (stats)"),
-    ("text_affect", "text-affect", "score a table of texts with the text valence and stance models"),
-    ("train_text", "train-text", "train the text valence and stance heads on the shared public data"),
-    ("calibrate", "calibrate", "calibrate cue thresholds and the default model on real reference speech"),
-    ("demo_corpus", "demo-corpus", "generate a small BAH-format corpus from real media (test fixture)"),
-]
+# The command modules, in the order `ahcue --help` lists them. Each module's ``NAME`` and ``HELP``
+# are the one source of the sub-command's name and one-line help (reports/cli.py reads them).
+COMMANDS: tuple[str, ...] = ("analyze", "extract", "train", "evaluate", "predict", "report", "compare", "codebook",
+                             "text_affect", "train_text", "calibrate", "demo_corpus")

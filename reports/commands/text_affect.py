@@ -1,7 +1,7 @@
 """`ahcue text-affect`: score any table of texts with the text valence and stance heads.
 
-Keeps the input columns and adds ``valence, p_change, p_neutral, p_sustain, confidence, stance``
-(see :mod:`levelone.language.textaffect` and :data:`COLUMN_HELP`). With ``--speaker-column`` the
+Keeps the input columns and adds ``valence, p_change, p_neutral, p_sustain, stance, confidence``
+in that order, every number rounded to ``DECIMALS`` places whichever scorer made it (see :mod:`levelone.language.textaffect` and :data:`COLUMN_HELP`). With ``--speaker-column`` the
 rows are a conversation in order (one per ``--conversation-column`` value, if given) and each row's
 stance sees the turns before it; ``--self`` names the speaker whose talk is scored (other rows are
 context).
@@ -13,7 +13,8 @@ from pathlib import Path
 
 NAME = "text-affect"
 HELP = "score a table of texts with the text valence and stance models"
-OUTPUT_COLUMNS = ("valence", "p_change", "p_neutral", "p_sustain", "confidence", "stance")
+OUTPUT_COLUMNS = ("valence", "p_change", "p_neutral", "p_sustain", "stance", "confidence")  # README's order
+DECIMALS = 4  # of every score written (VADER's compound score has 4: the model's numbers match it)
 STANCES = ("change", "neutral", "sustain")
 EXAMPLES = """output columns (added after the input's own):
   valence     -1 (negative) .. +1 (positive); empty for an empty text
@@ -97,6 +98,8 @@ def conversation(table, args: argparse.Namespace) -> list:
 
 
 def run(args: argparse.Namespace) -> int:
+    import numpy as np
+
     from codebook.atomic import atomic_path, check_writable
 
     out = check_writable(args.output, args.force)
@@ -117,9 +120,9 @@ def run(args: argparse.Namespace) -> int:
     else:
         scores = scorer.score(table[args.column].tolist(), contexts)
     result = table.copy()
-    for col in OUTPUT_COLUMNS[:-1]:
-        result[col] = scores[col].to_numpy()
-    result["stance"] = stance_labels(scores)
+    labels = stance_labels(scores)
+    for col in OUTPUT_COLUMNS:
+        result[col] = labels if col == "stance" else scores[col].to_numpy(np.float64).round(DECIMALS)
     with atomic_path(out) as tmp:
         result.to_csv(tmp, index=False)
     print(f"{out}: {len(result)} rows scored")

@@ -6,10 +6,11 @@ from __future__ import annotations
 import argparse
 
 NAME = "train"
-HELP = "train a conflict detector (or the xgboost baseline) on a BAH root"
+HELP = "train a detector on a BAH root: --kind conflict (default), xgboost, fusion or llm"
 EXAMPLES = """examples:
   ahcue train /data/BAH --kind conflict -o models/conflict --constraint-weight 0.1
   ahcue train /data/BAH --kind xgboost -o models/xgb
+  ahcue train /data/BAH --kind fusion -o models/fusion      the comparator (per-modality encoders)
   ahcue train /data/BAH --kind llm -o models/llm   (needs pip install 'ahcue[llm]')"""
 
 

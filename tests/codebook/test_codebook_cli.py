@@ -15,7 +15,7 @@ from codebook.stats import CueStatistics
 
 @pytest.fixture
 def ahcue(monkeypatch, capsys):
-    monkeypatch.setattr(reports.cli, "COMMANDS", [c for c in reports.cli.COMMANDS if c[0] == "codebook"])
+    monkeypatch.setattr(reports.cli, "COMMANDS", [c for c in reports.cli.COMMANDS if c == "codebook"])
 
     def run(*args):
         code = reports.cli.main(["codebook", *map(str, args)])

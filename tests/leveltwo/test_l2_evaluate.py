@@ -8,7 +8,7 @@ import pytest
 
 from codebook.errors import InputError
 from leveltwo.dataset import Split, _align
-from leveltwo.evaluate import evaluate_split, summary, write_evaluation
+from leveltwo.evaluate import AGGREGATION_MEANING, evaluate_split, summary, write_evaluation
 from leveltwo.metrics import AGGREGATIONS, average_precision
 from leveltwo.models import load_model
 from synthetic import make_corpus
@@ -32,7 +32,14 @@ def test_evaluate_writes_everything(tmp_path):
     assert average_precision(back["label"], back["p1"]) == pytest.approx(result["fixed_0.5"]["frame"]["ap"], abs=1e-4)
     assert json.loads((tmp_path / "metrics.json").read_text())["split"]["videos"] == 6
     assert (tmp_path / "pr_curve.png").read_bytes()[:4] == b"\x89PNG"
-    assert "frame AVGF1" in summary(result)
+    text = summary(result)
+    assert "frame AVGF1" in text
+    # every video-level line is labelled as such and says what its aggregation is (issue 20)
+    video_lines = [line for line in text.splitlines() if line.strip().startswith("video")]
+    assert len(video_lines) == 2 * len(AGGREGATIONS)
+    assert all(line.strip().startswith("video-level ") and line.rstrip().endswith("]") for line in video_lines)
+    assert "highest mean over any 24 consecutive frames" in text and "(6 videos)" in text
+    assert set(AGGREGATION_MEANING) == set(AGGREGATIONS)
     with pytest.raises(InputError):
         write_evaluation(tmp_path, result, preds)
 

@@ -9,11 +9,18 @@ from reports.commands import COMMANDS
 
 
 def test_help_lists_every_command(capsys):
+    import importlib
+
     assert main([]) == 2
     out = capsys.readouterr().out
-    for _, name, _ in COMMANDS:
-        assert name in out
+    for module in COMMANDS:
+        mod = importlib.import_module(f"reports.commands.{module}")
+        assert mod.NAME.replace("-", "_") == module and mod.NAME in out  # the module is named for its command
     assert "examples:" in out
+    subs = dict(_subparsers(build_parser()))
+    for module in COMMANDS:
+        mod = importlib.import_module(f"reports.commands.{module}")
+        assert subs[mod.NAME].description == mod.HELP  # one source: the module's own NAME and HELP
 
 
 def test_help_is_fast_and_loads_no_models():
@@ -106,3 +113,35 @@ print("after", file=sys.stderr)
     res = subprocess.run([sys.executable, "-c", code], capture_output=True)
     assert res.returncode == 0, res.stderr
     assert res.stderr == b"real error line\nbar 50%\rafter\n"
+
+
+def test_help_mentions_every_kind_train_offers(capsys):
+    """`train --kind fusion` was offered but named in no help (issue 20, CLI papercuts)."""
+    assert main([]) == 2
+    top = " ".join(capsys.readouterr().out.split())
+    with pytest.raises(SystemExit):
+        main(["train", "--help"])
+    train = " ".join(capsys.readouterr().out.split())
+    kinds = next(a for _, p in _subparsers(build_parser()) if p.prog.endswith(" train")
+                 for a in p._actions if "--kind" in a.option_strings).choices
+    for kind in kinds:
+        assert kind in train.split("options:")[0], kind  # the description, above the option list
+    assert "--kind fusion" in top and "--kind fusion" in train
+
+
+def test_text_affect_columns_are_listed_in_the_order_written():
+    """One order for text-affect's columns in the code, its --help and the README (issue 20)."""
+    import re
+    from pathlib import Path
+
+    from reports.commands import text_affect
+
+    order = list(text_affect.OUTPUT_COLUMNS)
+    assert order == ["valence", "p_change", "p_neutral", "p_sustain", "stance", "confidence"]
+    helped = [line.split()[0] for line in text_affect.EXAMPLES.split("examples:")[0].splitlines()[1:]
+              if line.startswith("  ") and not line.startswith("   ") and line.split()[0] in order]
+    assert helped == order
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    paragraph = readme.split("**`text-affect` output columns**", 1)[1].split("\n\n", 1)[0]
+    named = [c for c in re.findall(r"`(\w+)`", paragraph) if c in order]
+    assert list(dict.fromkeys(named)) == order

@@ -183,3 +183,23 @@ def test_shuffled_control_is_omitted_where_it_would_equal_the_model():
     rows, summary = evaluate(cases_for_video(wide), seed=0)
     assert math.isnan(summary["modes"]["segment"]["shuffled"]["cue_hit@1"])
     assert "same explanation" in summary["notes"][0]
+
+
+def test_says_when_the_comparison_cannot_tell_anything():
+    """Two segments with the same annotated cue and explanations that differ only below the top:
+    the shuffled control scores exactly as the model, and the intervals come from 2 segments. The
+    summary (and the terminal table) says both (issue 20: `compare --split test` on a tiny corpus)."""
+    anns = [annotated(100, 199, "body.shake"), annotated(300, 399, "body.shake")]
+    segs = [segment(100, 199, FPS, 0.8, [("body.shake", 0.6), ("body.nod", 0.1)]),
+            segment(300, 399, FPS, 0.8, [("body.shake", 0.6), ("face.gaze", 0.1)])]
+    rows, summary = evaluate(cases_for_video(prediction(segs, anns)), seed=0)
+    seg = summary["modes"]["segment"]
+    assert seg["shuffled"]["cue_mrr"] == seg["model"]["cue_mrr"] == 1.0  # the control is computed, and equal
+    notes = " ".join(summary["notes"])
+    assert "segment mode: the shuffled control scores the same as the model on every metric" in notes
+    assert "only 2 segment(s)" in notes
+    assert "cannot tell the explanations from chance" in summary_table(summary)
+    # four distinct segments, the control far below the model: no such note about the control
+    rows, summary = evaluate(cases_for_video(perfect_case()), seed=0)
+    assert not any("scores the same as the model" in n for n in summary["notes"])
+    assert any("only 4 segment(s)" in n for n in summary["notes"])

@@ -322,6 +322,13 @@ def _cli(module, argv):
     return module.run(parser.parse_args(argv))
 
 
+def _max_decimals(path) -> int:
+    """The most decimal places of any score in a text-affect output CSV (read as text)."""
+    table = pd.read_csv(path, dtype=str, keep_default_na=False)
+    cells = [v for c in ("valence", "p_change", "p_neutral", "p_sustain", "confidence") for v in table[c] if v]
+    return max(len(v.partition(".")[2]) for v in cells)
+
+
 def test_text_affect_command(scored, tmp_path, capsys):
     from reports.commands import text_affect
 
@@ -331,7 +338,9 @@ def test_text_affect_command(scored, tmp_path, capsys):
     out = tmp_path / "out.csv"
     assert _cli(text_affect, [str(src), "--column", "utt", "--context-column", "q", "-o", str(out)]) == 0
     got = pd.read_csv(out)
-    assert list(got.columns) == ["id", "utt", "q", *ta.COLUMNS, "stance"]
+    assert list(got.columns) == ["id", "utt", "q", "valence", "p_change", "p_neutral", "p_sustain", "stance",
+                                 "confidence"]  # README's and --help's order
+    assert _max_decimals(out) == 4  # the model's scores at the lexicon's precision
     assert got.loc[0, "valence"] > 0.3 and got.loc[2, "valence"] < -0.3
     for i in (0, 2):  # the label is the most probable stance
         probs = {s: got.loc[i, f"p_{s}"] for s in ("change", "neutral", "sustain")}
@@ -342,6 +351,7 @@ def test_text_affect_command(scored, tmp_path, capsys):
         _cli(text_affect, [str(src), "--column", "utt", "-o", str(out)])
     assert _cli(text_affect, [str(src), "--column", "utt", "-o", str(out), "--force", "--lexicon"]) == 0
     assert pd.read_csv(out)["p_change"].isna().all() and pd.read_csv(out)["stance"].isna().all()
+    assert _max_decimals(out) == 4
     with pytest.raises(InputError, match="no column 'text'"):
         _cli(text_affect, [str(src), "--column", "text", "-o", str(tmp_path / "x.csv")])
     bad = tmp_path / "bad.csv"

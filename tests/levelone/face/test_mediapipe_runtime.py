@@ -1,0 +1,34 @@
+"""protobuf's GetPrototype deprecation (raised through mediapipe) is filtered at its source, and
+only it (issue 20: `ahcue demo-corpus` printed it)."""
+from __future__ import annotations
+
+import subprocess
+import sys
+
+TRIGGER = ("import warnings; from google.protobuf import symbol_database, descriptor_pb2; {setup}"
+           "symbol_database.Default().GetPrototype(descriptor_pb2.FileDescriptorProto.DESCRIPTOR); "
+           "warnings.warn('another warning still shows', UserWarning)")
+
+
+def _stderr(setup: str) -> str:
+    code = TRIGGER.format(setup=setup)
+    return subprocess.run([sys.executable, "-W", "default", "-c", code], capture_output=True, text=True,
+                          check=True).stderr
+
+
+def test_the_protobuf_deprecation_is_ignored_and_nothing_else():
+    assert "GetPrototype() is deprecated" in _stderr("")  # the control: protobuf does warn
+    quiet = _stderr("from levelone.face.mediapipe_runtime import ignore_protobuf_deprecation; "
+                    "ignore_protobuf_deprecation(); ")
+    assert "GetPrototype() is deprecated" not in quiet
+    assert "another warning still shows" in quiet
+
+
+def test_demo_corpus_face_finder_prints_no_protobuf_warning():
+    """demo-corpus's MediaPipe face detector (on scikit-image's astronaut, its own source image)
+    runs with every warning shown (-W default) and protobuf's deprecation never appears."""
+    code = ("from skimage import data; from levelone.democorpus.face import find_face; "
+            "x, y, w = find_face(data.astronaut()); print(round(w))")
+    done = subprocess.run([sys.executable, "-W", "default", "-c", code], capture_output=True, text=True, check=True)
+    assert 80 < int(done.stdout.strip().splitlines()[-1]) < 130  # the face was found (about 104 px wide)
+    assert "GetPrototype" not in done.stderr
