@@ -582,8 +582,9 @@ class ReportVideo:
 
 
 def _player_section(prediction: Prediction, table, voc: Vocabulary, options: ReportOptions,
-                    video: ReportVideo | None) -> str:
-    """The video beside the interactive timeline (inline SVG), with the timeline's caption."""
+                    video: ReportVideo | None, beside_video: str = "") -> str:
+    """The video beside the interactive timeline (inline SVG), with the timeline's caption;
+    ``beside_video`` is an escaped fragment shown under the video (the transcript's place)."""
     from reports.figures import timeline_cues, timeline_svg
 
     shown, left_out = timeline_cues(prediction, table, options.active_threshold, options.min_active_frames,
@@ -624,7 +625,7 @@ def _player_section(prediction: Prediction, table, voc: Vocabulary, options: Rep
                f"they call a side positive or negative; the voice has arousal only (dashed). {rows_caption} Bottom: "
                "A/H score per frame with the threshold (dashed). Amber bands: predicted A/H segments, numbered as "
                f"the cards below.{annot_caption} Colours: the Okabe-Ito colour-blind-safe palette.</figcaption>")
-    return (f'<h2>Video and timeline</h2><div class="player"><div class="screen">{screen}{keys}</div>'
+    return (f'<h2>Video and timeline</h2><div class="player"><div class="screen">{screen}{keys}{beside_video}</div>'
             f'<figure class="chart">{svg}<div id="cue-tip" class="tip" role="tooltip" hidden></div>'
             f'{caption}</figure></div>')
 
