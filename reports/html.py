@@ -3,9 +3,9 @@
 The report leads with the answer and says what the number behind it is (a score on a 0-1 scale,
 from which model, trained on A/H data or the untrained codebook prior); scores within
 ``ReportOptions.borderline_margin`` of the threshold read "borderline"; a video without a face and
-without words, or without a person, reads "cannot assess", with why. Then the video beside an interactive timeline (every
-cue active anywhere), one card per predicted segment explained in the codebook's own cue vocabulary
-(the cues active in it, ranked by their share of the evidence, with the whole evidence broken down
+without words, or without a person, reads "cannot assess", with why. Then the video beside an
+interactive timeline (every cue active anywhere), one card per predicted segment explained in the
+codebook's own cue vocabulary (the cues active in it, ranked by their share of the evidence, with the whole evidence broken down
 to 100%), the annotators' segments, a glossary of every cue and pair shown, what evidence was
 missing and what the model is. It is rendered only from ``prediction.json`` and the FrameTable
 (``features.parquet``), so ``ahcue report`` re-renders without running any model.
@@ -238,7 +238,8 @@ def within_terms(seg: Segment) -> list[tuple[str, str, float]]:
     return out
 
 
-def cues_active_in(table, start_frame: int, end_frame: int, options: ReportOptions = OPTIONS) -> list[tuple[str, float, float]]:
+def cues_active_in(table, start_frame: int, end_frame: int,
+                   options: ReportOptions = OPTIONS) -> list[tuple[str, float, float]]:
     """(cue id, mean activation, active fraction) of every cue active on at least
     ``min_active_fraction`` of frames start..end in the FrameTable, most active first."""
     if table is None:
@@ -273,7 +274,8 @@ def _cue_rows(seg: Segment, voc: Vocabulary, options: ReportOptions, table=None,
         why = ("This model weighs whole modalities, not single cues, so no cue has a share of its own"
                if approximate else "None of them carried a share of the model's evidence")
         if active:
-            rows = "".join(f"<tr><td><strong>{_e(_name(c, voc))}</strong> <span class=\"mod\">{_e(c.split('.')[0])}</span></td>"
+            rows = "".join(f"<tr><td><strong>{_e(_name(c, voc))}</strong> "
+                           f"<span class=\"mod\">{_e(c.split('.')[0])}</span></td>"
                            f"<td class=\"num\">{act:.2f}</td><td class=\"num\">{100 * frac:.0f}%</td></tr>"
                            for c, act, frac in active)
             return (f'<p class="thin">{_e(why)}; the cues active in this segment were:</p>'
@@ -352,7 +354,8 @@ def _annotated_section(prediction: Prediction, voc: Vocabulary) -> str:
         cues = [f"{_name(c, voc)} ({m})" if c in voc else f"{c} ({m})" for m, ids in seg.cues.items() for c in ids]
         pairs = [(voc.inconsistency(p).name if voc.inconsistency(p) else p) for p in seg.pairs]
         rows.append(f'<tr tabindex="0" data-seek-s="{float(seg.start_s):.3f}"><td>{span(seg.start_s, seg.end_s)}</td>'
-                    f"<td>{_e(', '.join(cues) or DASH)}</td><td>{_e(', '.join(str(p) for p in pairs) or DASH)}</td></tr>")
+                    f"<td>{_e(', '.join(cues) or DASH)}</td>"
+                    f"<td>{_e(', '.join(str(p) for p in pairs) or DASH)}</td></tr>")
     body = "".join(rows) or '<tr><td colspan="3">The annotators marked no A/H segment.</td></tr>'
     return ('<h2>What the annotators marked</h2><table class="annotated"><thead><tr><th>Time</th><th>Cues</th>'
             f"<th>Conflicting modalities</th></tr></thead><tbody>{body}</tbody></table>")
@@ -516,7 +519,8 @@ def baseline_words(baseline: dict) -> str:
         except (TypeError, ValueError):
             odd.append(f"{src}: not measured against this person's own baseline alone")
             continue
-        groups.setdefault((need, norms), []).append(f"{src} ({have:.0f} s {BASELINE_EVIDENCE.get(str(src), 'of evidence')})")
+        evidence = BASELINE_EVIDENCE.get(str(src), "of evidence")
+        groups.setdefault((need, norms), []).append(f"{src} ({have:.0f} s {evidence})")
     clauses = []
     for (need, norms), items in groups.items():
         names = items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
@@ -551,7 +555,8 @@ def _headline_section(prediction: Prediction, table, options: ReportOptions) -> 
     detail += _e(baseline_words(dict(prediction.baseline or {})))
     what = what_the_score_is(prediction) if ok else (
         "No score is given: what the model would compute here rests on too little evidence to mean anything.")
-    approx = (f'<div class="approx">Explanations are approximate. {_e(APPROXIMATE.removeprefix("Its explanations are approximate "))}</div>'
+    why = APPROXIMATE.removeprefix("Its explanations are approximate ")
+    approx = (f'<div class="approx">Explanations are approximate. {_e(why)}</div>'
               if prediction.model.explanation == "approximate" and ok else "")
     return (f'<section class="headline{state}" id="headline">'
             f'<div class="answer">{_e(headline(prediction, table, options))}</div>'
@@ -582,8 +587,9 @@ class ReportVideo:
 
 
 def _player_section(prediction: Prediction, table, voc: Vocabulary, options: ReportOptions,
-                    video: ReportVideo | None) -> str:
-    """The video beside the interactive timeline (inline SVG), with the timeline's caption."""
+                    video: ReportVideo | None, beside_video: str = "") -> str:
+    """The video beside the interactive timeline (inline SVG), with the timeline's caption;
+    ``beside_video`` is an escaped fragment shown under the video (the transcript's place)."""
     from reports.figures import timeline_cues, timeline_svg
 
     shown, left_out = timeline_cues(prediction, table, options.active_threshold, options.min_active_frames,
@@ -624,7 +630,7 @@ def _player_section(prediction: Prediction, table, voc: Vocabulary, options: Rep
                f"they call a side positive or negative; the voice has arousal only (dashed). {rows_caption} Bottom: "
                "A/H score per frame with the threshold (dashed). Amber bands: predicted A/H segments, numbered as "
                f"the cards below.{annot_caption} Colours: the Okabe-Ito colour-blind-safe palette.</figcaption>")
-    return (f'<h2>Video and timeline</h2><div class="player"><div class="screen">{screen}{keys}</div>'
+    return (f'<h2>Video and timeline</h2><div class="player"><div class="screen">{screen}{keys}{beside_video}</div>'
             f'<figure class="chart">{svg}<div id="cue-tip" class="tip" role="tooltip" hidden></div>'
             f'{caption}</figure></div>')
 

@@ -24,7 +24,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 NESTED_DATA = ("levelone/data/sample/sample.mp4", "levelone/data/sample/sample.yml",
                "levelone/data/sample/sample_annotations.csv", "leveltwo/data/model.safetensors",
-               "codebook/data/vocabulary.yaml", "reports/data/report.css")
+               "codebook/data/vocabulary.yaml", "reports/data/report.css", "reports/data/report.js")
 
 
 def _tracked_tree(dest: Path) -> Path:

@@ -296,6 +296,11 @@ def test_report_page_seeks_follows_playback_and_fits_1280(tmp_path, browser):
     browser.js("document.querySelector('svg.timeline .lane[data-cue=\"body.shake\"]').focus()")
     tip = browser.js("(() => { const t = document.getElementById('cue-tip'); return [t.hidden, t.textContent]; })()")
     assert tip[0] is False and "Head shake" in tip[1] and "The head turns from side to side" in tip[1]
+    browser.js("document.activeElement.blur()")
+    lx, ly = _centre(browser, 'svg.timeline .lane[data-cue="face.gaze"] .lane-bg')
+    browser.send("Input.dispatchMouseEvent", type="mouseMoved", x=lx, y=ly)  # hover, no click
+    tip = browser.js("(() => { const t = document.getElementById('cue-tip'); return [t.hidden, t.textContent]; })()")
+    assert tip[0] is False and "Gaze shift" in tip[1] and "The eyes, not the head, move" in tip[1]
     # 5. keys: Enter on a focused card seeks; right arrow steps 5 s; space plays
     browser.js("document.getElementById('segment-2').focus()")
     browser.key("Enter", "Enter", "\r", 13)
@@ -311,6 +316,11 @@ def test_report_page_seeks_follows_playback_and_fits_1280(tmp_path, browser):
         td.scrollIntoView({block: 'center'}); const r = td.getBoundingClientRect(); return [r.left, r.right]; })""")
     assert len(cells) == 4 and all(0 <= a and b <= WIDTH for a, b in cells), cells
     assert browser.js("document.documentElement.scrollWidth") <= WIDTH
+    # 7. printed (--pdf), the page is static: no video, no playhead, one column
+    browser.send("Emulation.setEmulatedMedia", media="print")
+    assert browser.js("getComputedStyle(document.querySelector('.player .screen')).display") == "none"
+    assert browser.js("getComputedStyle(document.getElementById('playhead')).display") == "none"
+    browser.send("Emulation.setEmulatedMedia", media="")
     _page_only_loads(browser, html, SAMPLE / "sample.mp4")
 
 
