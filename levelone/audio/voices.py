@@ -84,7 +84,8 @@ def envelope(level_db: np.ndarray) -> np.ndarray:
 
 def sync(mouth: np.ndarray, level: np.ndarray, window: int, max_lag: int, min_share: float) -> np.ndarray:
     """(n,) correlation of ``mouth`` with ``level`` over a centred window, best lag in
-    [-max_lag, max_lag] frames; NaN where the window has too little mouth or no variation."""
+    [-max_lag, max_lag] frames; NaN where the window has too little mouth (under ``min_share`` of
+    its frames inside the array) or no variation."""
     n = len(mouth)
     best = np.full(n, np.nan)
     for lag in range(-max_lag, max_lag + 1):
@@ -103,7 +104,7 @@ def sync(mouth: np.ndarray, level: np.ndarray, window: int, max_lag: int, min_sh
             vm = _rolling(m * m, window) * window / cnt - mm ** 2
             vl = _rolling(l * l, window) * window / cnt - ll ** 2
             r = cov / np.sqrt(vm * vl)
-        r[(cnt < min_share * window) | (vm <= 1e-8) | (vl <= 1e-6)] = np.nan
+        r[(cnt < min_share * _rolling(np.ones(n), window) * window) | (vm <= 1e-8) | (vl <= 1e-6)] = np.nan
         best = np.fmax(best, r)
     return best
 
@@ -116,7 +117,7 @@ def movement(mouth: np.ndarray, window: int, min_share: float) -> np.ndarray:
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = _rolling(m, window) * window / cnt
         sd = np.sqrt(np.maximum(_rolling(m * m, window) * window / cnt - mean ** 2, 0.0))
-    sd[cnt < min_share * window] = np.nan
+    sd[cnt < min_share * window] = np.nan  # a full window: a mouth is called still on ample evidence only
     return sd
 
 
