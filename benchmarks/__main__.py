@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-SUITES = ["levelone", "pose_rate", "text", "leveltwo", "analyze", "report"]
+SUITES = ["levelone", "pose_rate", "people", "text", "leveltwo", "analyze", "report"]
 
 
 def machine() -> dict:

@@ -11,10 +11,13 @@ listener's mouth does not. Per frame, over a window of ``window_s`` seconds arou
   root of the frame's RMS amplitude, from ``audio.rms_db``), both with their slow trend removed
   (a centred moving average over ``detrend_s``) so that what is compared is the syllable rhythm,
   not merely that a mouth is open while someone talks (two people reading the same kind of
-  sentence open their mouths at the same moments); the best lag within ``max_lag_s``. Chosen on
-  every ordered pair of the 16 GRID clips (one clip's voice against its own and another
-  speaker's mouth): a 2 s window, no lag and a 0.28 s trend gave 94% of speech frames to the
-  right mouth (``tests/levelone/audio/test_voices.py`` keeps that figure);
+  sentence open their mouths at the same moments); the best lag within ``max_lag_s``. The
+  window never leaves its stretch of speech (runs closer than ``bridge_s`` joined, widened by
+  ``pad_s``), so one turn's voice is not compared with the next speaker's mouth. Chosen on every
+  ordered pair of the 16 GRID clips (one clip's voice against its own speaker's and another
+  speaker's moving mouth, ``benchmarks/voices.py``): a 2 s window, no lag (the correlation
+  changes sign within ~2 frames of lag at the syllable rate, so searching lags helps the wrong
+  mouth as much as the right one) and a 0.28 s trend;
 - how much the participant's mouth moves at all (standard deviation of its opening).
 
 A speech frame is **the participant's** (1) when their mouth follows the voice (correlation
@@ -56,6 +59,8 @@ class VoiceParams:
     still: float = 0.02
     min_mouth_share: float = 0.6  # of the window's frames with a measured mouth
     smooth_s: float = 0.6
+    bridge_s: float = 0.3  # speech less than this apart is one stretch; windows never leave their stretch
+    pad_s: float = 0.2  # ... widened by this much each side (a mouth opens before the sound starts)
     speech_min: float = 0.5  # a frame is speech when this much of it is speech (audio.present's rule)
 
 
@@ -79,7 +84,8 @@ def envelope(level_db: np.ndarray) -> np.ndarray:
 
 def sync(mouth: np.ndarray, level: np.ndarray, window: int, max_lag: int, min_share: float) -> np.ndarray:
     """(n,) correlation of ``mouth`` with ``level`` over a centred window, best lag in
-    [-max_lag, max_lag] frames; NaN where the window has too little mouth or no variation."""
+    [-max_lag, max_lag] frames; NaN where the window has too little mouth (under ``min_share`` of
+    its frames inside the array) or no variation."""
     n = len(mouth)
     best = np.full(n, np.nan)
     for lag in range(-max_lag, max_lag + 1):
@@ -98,7 +104,7 @@ def sync(mouth: np.ndarray, level: np.ndarray, window: int, max_lag: int, min_sh
             vm = _rolling(m * m, window) * window / cnt - mm ** 2
             vl = _rolling(l * l, window) * window / cnt - ll ** 2
             r = cov / np.sqrt(vm * vl)
-        r[(cnt < min_share * window) | (vm <= 1e-8) | (vl <= 1e-6)] = np.nan
+        r[(cnt < min_share * _rolling(np.ones(n), window) * window) | (vm <= 1e-8) | (vl <= 1e-6)] = np.nan
         best = np.fmax(best, r)
     return best
 
@@ -111,7 +117,7 @@ def movement(mouth: np.ndarray, window: int, min_share: float) -> np.ndarray:
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = _rolling(m, window) * window / cnt
         sd = np.sqrt(np.maximum(_rolling(m * m, window) * window / cnt - mean ** 2, 0.0))
-    sd[cnt < min_share * window] = np.nan
+    sd[cnt < min_share * window] = np.nan  # a full window: a mouth is called still on ample evidence only
     return sd
 
 
@@ -128,33 +134,44 @@ def attribute(speech: np.ndarray, level_db: np.ndarray, mouths: np.ndarray, fps:
     if not speech.any():
         return out
     mouths = np.asarray(mouths, np.float64).reshape(-1, n)
-    window = max(3, int(round(params.window_s * fps)))
-    lag = int(round(params.max_lag_s * fps))
     trend = int(round(params.detrend_s * fps))
     level = detrend(envelope(level_db), trend)
-    r = np.array([sync(detrend(m, trend), level, window, lag, params.min_mouth_share) for m in mouths])
-    r_self = r[0]
-    r_other = np.full(n, np.nan)
-    for other in r[1:]:
-        r_other = np.fmax(r_other, other)
-    move = movement(mouths[0], window, params.min_mouth_share)
-    decision = np.full(n, 0.5)
-    fin_o = np.isfinite(r_other)
-    mine = (r_self >= params.min_sync) & (~fin_o | (r_self >= np.where(fin_o, r_other, 0) + params.margin))
-    theirs = (r_other >= params.min_sync) & (~np.isfinite(r_self) | (r_other >= np.where(np.isfinite(r_self), r_self, 0)
-                                                                     + params.margin))
-    still = np.isfinite(move) & (move <= params.still)
-    decision[mine] = 1.0
-    decision[~mine & (theirs | still)] = 0.0
-    k = max(1, int(round(params.smooth_s * fps)) | 1)
-    # smooth inside speech only: silence must not pull a decision either way
-    smoothed = decision.copy()
-    idx = np.flatnonzero(speech)
-    runs = np.split(idx, np.flatnonzero(np.diff(idx) > 1) + 1)
-    for run in runs:
-        smoothed[run] = median_filter(decision[run], size=min(k, len(run) | 1), mode="nearest")
-    out[speech] = smoothed[speech]
+    own = mouths[0]  # as measured: "still" is about how much the mouth moves at all
+    mouths = np.array([detrend(m, trend) for m in mouths])
+    pad = int(round(params.pad_s * fps))
+    for a, b in stretches(speech, int(round(params.bridge_s * fps))):
+        lo, hi = max(0, a - pad), min(n, b + pad)
+        window = max(3, min(int(round(params.window_s * fps)), hi - lo))
+        lag = int(round(params.max_lag_s * fps))
+        r = np.array([sync(m[lo:hi], level[lo:hi], window, lag, params.min_mouth_share) for m in mouths])
+        r_self = r[0]
+        r_other = np.full(hi - lo, np.nan)
+        for other in r[1:]:
+            r_other = np.fmax(r_other, other)
+        move = movement(own[lo:hi], window, params.min_mouth_share)
+        decision = np.full(hi - lo, 0.5)
+        fin_s, fin_o = np.isfinite(r_self), np.isfinite(r_other)
+        mine = (r_self >= params.min_sync) & (~fin_o | (r_self >= np.where(fin_o, r_other, 0) + params.margin))
+        theirs = (r_other >= params.min_sync) & (~fin_s | (r_other >= np.where(fin_s, r_self, 0) + params.margin))
+        still = np.isfinite(move) & (move <= params.still)
+        decision[mine] = 1.0
+        decision[~mine & (theirs | still)] = 0.0
+        inside = speech[lo:hi]
+        k = max(1, int(round(params.smooth_s * fps)) | 1)
+        d = decision[inside]
+        out[lo:hi][inside] = median_filter(d, size=min(k, len(d) | 1), mode="nearest")
     return out
+
+
+def stretches(speech: np.ndarray, bridge: int) -> list[tuple[int, int]]:
+    """[start, end) frame runs of speech, runs less than ``bridge`` frames apart joined."""
+    idx = np.flatnonzero(speech)
+    if idx.size == 0:
+        return []
+    breaks = np.flatnonzero(np.diff(idx) > bridge + 1)
+    starts = np.concatenate([[idx[0]], idx[breaks + 1]])
+    ends = np.concatenate([idx[breaks], [idx[-1]]]) + 1
+    return list(zip(starts.tolist(), ends.tolist()))
 
 
 def self_column(audio: pd.DataFrame, mouths: np.ndarray, fps: float, params: VoiceParams = VoiceParams()) -> np.ndarray:
