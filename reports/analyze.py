@@ -208,7 +208,9 @@ def analyze(video: str | Path, out_dir: str | Path, transcript: str | Path | Non
     t = stage(1)
     from leveltwo.tta import adapt as adapt_model
 
-    model = adapt_model(load_detector(model_dir, kind), adapt)
+    from leveltwo.models import load_model
+
+    model = adapt_model(load_model(model_dir, kind), adapt)
     timings["model"] = time.perf_counter() - t
 
     t = stage(2)
@@ -231,27 +233,17 @@ def analyze(video: str | Path, out_dir: str | Path, transcript: str | Path | Non
 
 
 def check_model_dir(model_dir: str | Path | None) -> None:
-    """A given ``--model`` must be a folder (the kind is checked when it loads)."""
-    if model_dir is None:
-        return
-    path = Path(model_dir)
-    if not path.exists():
-        raise InputError(path, "model folder not found")
-    if not path.is_dir():
-        raise InputError(path, "not a model folder (expected a directory written by `ahcue train`)")
+    """A given ``--model`` must be a folder (checked before any heavy work; the kind is checked when it loads)."""
+    if model_dir is not None and (not Path(model_dir).exists() or not Path(model_dir).is_dir()):
+        from leveltwo.models import load_model
+        load_model(model_dir)  # raises the InputError naming the folder
 
 
 def load_detector(model_dir: str | Path | None, kind: str | None = None):
-    """The detector in ``model_dir`` (None: the shipped codebook prior); ``kind`` must match its card."""
+    """:func:`leveltwo.models.load_model` (kept for the commands that import it from here)."""
     from leveltwo.models import load_model
 
-    check_model_dir(model_dir)
-    model = load_model(model_dir)
-    if kind is not None:
-        actual = (getattr(model, "card_", None) or model.card()).get("kind")
-        if actual != kind:
-            raise InputError(model_dir or "default model", f"is a {actual!r} model, not {kind!r} (--kind)")
-    return model
+    return load_model(model_dir, kind)
 
 
 class StageLog:
