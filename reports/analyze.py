@@ -39,7 +39,7 @@ def load_annotation(spec: str | Path, fps: float, n_frames: int | None, video: s
     an ELAN file that links media must link this video. Annotations running past the end of the
     video are refused (:func:`check_annotation`).
     """
-    from codebook.annotations import read_annotation
+    from codebook.annotation_files import read_annotation
 
     ann = read_annotation(spec, fps, n_frames, video, video_id)
     check_annotation(ann, spec, fps, n_frames, video)
