@@ -67,6 +67,7 @@ class AsrParams:
     min_loop_repeats: int = 3  # an n-gram said this many times in a row is a loop
     max_loop_ngram: int = 4  # longest n-gram checked for loops
     min_voiced_share: float = 0.5  # share of a word's span that must lie inside voiced speech
+    most_uncertain_share: float = 0.5  # above this share of uncertain words the note says so
     vad_threshold: float = 0.5  # Silero VAD speech probability
     vad_min_silence_s: float = 0.5  # silences shorter than this stay inside a voiced span
     vad_pad_s: float = 0.1  # padding around each voiced span
@@ -327,7 +328,7 @@ def recognise(audio_or_path: str | os.PathLike | np.ndarray, sr: int = SAMPLE_RA
     notes = [t.note] if t.note else []
     if switched:
         notes.append(f"code-switching: speech in {', '.join(switched)} beside {language}; words there are uncertain")
-    if t.words and t.uncertain_share > 0.5:
+    if t.words and t.uncertain_share > params.most_uncertain_share:
         notes.append(f"most of this transcript is uncertain ({t.uncertain_share:.0%} of words): "
                      "it gives little or no language evidence")
     return Transcription(t.source, t.model, t.language, t.language_probability, t.words, t.voiced, "; ".join(notes),
