@@ -64,12 +64,23 @@ def detector_classes() -> tuple[type, ...]:
     return (ConflictDetector, XGBDetector, FusionDetector, LLMDetector)
 
 
-def load_model(directory: str | Path | None = None):
-    """A detector from a model directory (kind from its card); None gives the shipped default."""
+def load_model(directory: str | Path | None = None, kind: str | None = None):
+    """A detector from a model directory (kind from its card); None gives the shipped default.
+
+    ``kind`` (e.g. the CLI's ``--kind``) must match the card's kind. A given directory that is
+    missing or not a folder is an :class:`InputError` naming it.
+    """
     from leveltwo.modeldir import read_card
 
+    if directory is not None:
+        if not Path(directory).exists():
+            raise InputError(directory, "model folder not found")
+        if not Path(directory).is_dir():
+            raise InputError(directory, "not a model folder (expected a directory written by `ahcue train`)")
     d = default_model_dir() if directory is None else Path(directory)
     card = read_card(d)
+    if kind is not None and card["kind"] != kind:
+        raise InputError(directory or "default model", f"is a {card['kind']!r} model, not {kind!r} (--kind)")
     kinds = {k: cls for cls in detector_classes() for k in (cls.card_kinds or (cls.kind,))}
     if card["kind"] not in kinds:
         raise InputError(d / "card.json", f"unknown model kind {card['kind']!r}")

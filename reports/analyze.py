@@ -30,15 +30,6 @@ OUTPUTS = ("features.parquet", "prediction.json", "segments.eaf", "report.html")
 STAGES = ("level one: features and transcript", "level two: model", "level two: prediction", "ELAN export", "report")
 
 
-def _find_video(entries: dict, video: Path) -> str | None:
-    """The BAH annotation key naming this video file (by file name, then by stem)."""
-    for match in (lambda k: Path(k).name == video.name, lambda k: Path(k).stem == video.stem):
-        keys = [k for k in entries if match(str(k))]
-        if len(keys) == 1:
-            return keys[0]
-    return None
-
-
 def load_annotation(spec: str | Path, fps: float, n_frames: int | None, video: str | Path,
                     video_id: str | None = None):
     """The annotators' record of one video from ``.eaf``, ``.csv`` or BAH's annotation YAML.
@@ -48,7 +39,9 @@ def load_annotation(spec: str | Path, fps: float, n_frames: int | None, video: s
     an ELAN file that links media must link this video. Annotations running past the end of the
     video are refused (:func:`check_annotation`).
     """
-    ann = _read_annotation(spec, fps, n_frames, video, video_id)
+    from codebook.annotation_files import read_annotation
+
+    ann = read_annotation(spec, fps, n_frames, video, video_id)
     check_annotation(ann, spec, fps, n_frames, video)
     return ann
 
@@ -65,65 +58,6 @@ def check_annotation(ann, spec, fps: float, n_frames: int | None, video: str | P
             raise InputError(path, f"an annotated segment ({seg.start_s:.1f}-{seg.end_s:.1f} s) runs past the end "
                                    f"of {Path(str(video)).name} ({duration:.1f} s): are these annotations "
                                    "for another video?")
-
-
-def _eaf_media_names(path: Path) -> list[str]:
-    """File names of the media an ELAN file links (empty when it links none)."""
-    from pympi.Elan import Eaf
-
-    try:
-        descriptors = Eaf(str(path)).media_descriptors
-    except Exception:  # unreadable here: read_eaf reports it properly
-        return []
-    names = []
-    for d in descriptors:
-        url = d.get("RELATIVE_MEDIA_URL") or d.get("MEDIA_URL") or ""
-        if url:
-            names.append(Path(url.replace("file://", "")).name)
-    return names
-
-
-def _same_video(name: str, video: Path, video_id: str | None) -> bool:
-    name = Path(str(name)).name
-    return name in (video.name, str(video)) or Path(name).stem in (video.stem, video_id)
-
-
-def _read_annotation(spec: str | Path, fps: float, n_frames: int | None, video: str | Path,
-                     video_id: str | None = None):
-    from codebook.annotations import read_csv
-    from codebook.bah import annotation_from_entry, load_yaml
-    from codebook.eaf import read_eaf
-
-    text = str(spec)
-    key = None
-    if "::" in text:
-        text, key = text.split("::", 1)
-    path = Path(text)
-    video = Path(video)
-    vid = video_id or video.stem
-    if not path.is_file():
-        raise InputError(path, "annotation file not found")
-    suffix = path.suffix.lower()
-    if suffix == ".eaf":
-        media = _eaf_media_names(path)
-        if media and not any(_same_video(m, video, vid) for m in media):
-            raise InputError(path, f"links {media[0]!r}, not {video.name!r}: annotations for another video")
-        return read_eaf(path, fps, video_id=vid, n_frames=n_frames)
-    if suffix == ".csv":
-        videos = read_csv(path, fps)
-        chosen = [a for a in videos if _same_video(a.video_id, video, vid)]
-        if len(chosen) != 1:
-            raise InputError(path, f"no rows for video id {vid!r} (ids: {', '.join(a.video_id for a in videos[:5])})")
-        return chosen[0]
-    if suffix in (".yaml", ".yml"):
-        entries = load_yaml(path)
-        if not isinstance(entries, dict):
-            raise InputError(path, "not a BAH annotation YAML (expected a mapping keyed by video path)")
-        key = key or _find_video(entries, video)
-        if key is None or key not in entries:
-            raise InputError(path, f"no entry for {video.name!r} (name it as FILE::KEY)")
-        return annotation_from_entry(key, entries[key], fps=fps, source=path)
-    raise InputError(path, "annotations must be .eaf, .csv or BAH's annotation .yaml")
 
 
 @dataclass(frozen=True)
@@ -211,7 +145,9 @@ def analyze(video: str | Path, out_dir: str | Path, transcript: str | Path | Non
     t = stage(1)
     from leveltwo.tta import adapt as adapt_model
 
-    model = adapt_model(load_detector(model_dir, kind), adapt)
+    from leveltwo.models import load_model
+
+    model = adapt_model(load_model(model_dir, kind), adapt)
     timings["model"] = time.perf_counter() - t
 
     t = stage(2)
@@ -235,27 +171,17 @@ def analyze(video: str | Path, out_dir: str | Path, transcript: str | Path | Non
 
 
 def check_model_dir(model_dir: str | Path | None) -> None:
-    """A given ``--model`` must be a folder (the kind is checked when it loads)."""
-    if model_dir is None:
-        return
-    path = Path(model_dir)
-    if not path.exists():
-        raise InputError(path, "model folder not found")
-    if not path.is_dir():
-        raise InputError(path, "not a model folder (expected a directory written by `ahcue train`)")
+    """A given ``--model`` must be a folder (checked before any heavy work; the kind is checked when it loads)."""
+    if model_dir is not None and (not Path(model_dir).exists() or not Path(model_dir).is_dir()):
+        from leveltwo.models import load_model
+        load_model(model_dir)  # raises the InputError naming the folder
 
 
 def load_detector(model_dir: str | Path | None, kind: str | None = None):
-    """The detector in ``model_dir`` (None: the shipped codebook prior); ``kind`` must match its card."""
+    """:func:`leveltwo.models.load_model` (kept for the commands that import it from here)."""
     from leveltwo.models import load_model
 
-    check_model_dir(model_dir)
-    model = load_model(model_dir)
-    if kind is not None:
-        actual = (getattr(model, "card_", None) or model.card()).get("kind")
-        if actual != kind:
-            raise InputError(model_dir or "default model", f"is a {actual!r} model, not {kind!r} (--kind)")
-    return model
+    return load_model(model_dir, kind)
 
 
 class StageLog:

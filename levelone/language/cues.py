@@ -370,8 +370,14 @@ def unworded_signals(words: Sequence[Word], voiced: Sequence[tuple[float, float]
     for a, b in voiced:
         fa, fb = _frame_span(a, b, fps, n_frames)
         speech[fa:fb] = 1.0
-    k = np.ones(max(1, int(round(window_s * fps))), np.float32)
-    rate = np.convolve(erased * speech, k, "same") / np.maximum(np.convolve(speech, k, "same"), 1.0)
+    half = max(1, int(round(window_s * fps))) // 2
+
+    def window_sum(x: np.ndarray) -> np.ndarray:  # centred moving sum, exactly n_frames long
+        c = np.concatenate([[0.0], np.cumsum(x, dtype=np.float64)])
+        idx = np.arange(n_frames)
+        return c[np.minimum(idx + half + 1, n_frames)] - c[np.maximum(idx - half, 0)]
+
+    rate = window_sum(erased * speech) / np.maximum(window_sum(speech), 1.0)
     return {"text.unworded": erased, "text.unworded_rate": np.clip(rate, 0, 1).astype(np.float32)}
 
 

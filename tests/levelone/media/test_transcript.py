@@ -194,3 +194,19 @@ def test_eaf_speaker_is_a_tier(shared_data):
     name = read_eaf_document(path)[0].id
     words, others = load_conversation(path, speaker=name)
     assert words == load_transcript(path, tier=name) and others == []
+
+
+def test_ahcue_transcript_json_reads_back_without_its_uncertain_words(tmp_path):
+    from levelone.media.transcript import HeardWord, Transcription, load_transcript
+
+    t = Transcription("asr", "whisper-tiny.en", "en", 0.97,
+                      (HeardWord("I", 0.5, 0.7), HeardWord("think", 0.7, 1.0),
+                       HeardWord("thanks", 3.0, 3.3, True, "known hallucination phrase")), ((0.4, 1.1),))
+    path = tmp_path / "transcript.json"
+    path.write_text(json.dumps(t.to_dict()))
+    words = load_transcript(path)
+    assert [(w.text, w.start_s, w.end_s) for w in words] == [("I", 0.5, 0.7), ("think", 0.7, 1.0)]
+    assert Transcription.from_dict(t.to_dict()) == t
+    assert t.uncertain_share == pytest.approx(1 / 3) and [w.text for w in t.evidence_words()] == ["I", "think"]
+    french = Transcription("asr", "whisper-base", "fr", 0.99, t.words)
+    assert french.evidence_words() == [] and french.not_measured() == "language cues not measured: French speech"

@@ -33,6 +33,25 @@ def test_plan_single_video_with_sidecar_transcript(shared_data, tmp_path):
     assert plan(video, explicit).jobs[0].transcript == explicit
 
 
+def test_sidecar_json_that_is_not_a_transcript_is_passed_over_and_said(shared_data, tmp_path, capsys):
+    """`ahcue predict x.mp4 --json > x.json`: the shell creates x.json (empty, then a prediction)."""
+    video = tmp_path / "x.mpg"
+    shutil.copy(shared_data / "video" / "grid" / CLIP, video)
+    side = tmp_path / "x.json"
+    side.write_text("")
+    assert plan(video).jobs[0].transcript is None
+    assert "not reading" in capsys.readouterr().err
+    side.write_text('{"ahcue_version": "1", "probability": 0.4, "segments": []}')
+    assert plan(video).jobs[0].transcript is None
+    assert "an ahcue prediction, not a transcript" in capsys.readouterr().err
+    side.write_text('{"segments": [{"start_s": 1.0, "end_s": 2.0, "probability": 0.7}]}')
+    assert plan(video).jobs[0].transcript is None
+    assert "not a transcript" in capsys.readouterr().err
+    side.write_text('[{"word": "bin", "start": 0.5, "end": 0.8}]')
+    assert plan(video).jobs[0].transcript == side
+    assert f"transcript: {side}" in capsys.readouterr().err
+
+
 def test_plan_folder_recurses_skips_hidden_and_names_by_relative_path(shared_data, tmp_path):
     grid = shared_data / "video" / "grid"
     (tmp_path / "sub").mkdir()
