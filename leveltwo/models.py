@@ -215,8 +215,9 @@ def codebook_prior(stats=None, quiet: dict | float | None = None):
 def _shift_words(cal: dict) -> str:
     """What the quiet shift is made of, in words (the card must not claim more than was measured)."""
     if "measured_shift_logit" in cal:
-        return (f"{cal['measured_shift_logit']:.3f} measured so that real reference speakers talking normally "
-                f"stay quiet, plus a {cal['heldout_margin_logit']:.3f} margin measured with speakers held out")
+        return (f"{cal['measured_shift_logit']:.3f} measured as the most sensitive shift that keeps real reference "
+                f"speakers talking normally quiet (negative: the bias rises), plus a "
+                f"{cal['heldout_margin_logit']:.3f} margin measured with speakers held out")
     if not cal:
         return "none: no prior calibration"
     return "as given"

@@ -7,9 +7,10 @@ only calls :func:`quiet_calibration` and writes what it returns to
 
 The shift has two parts, both measured:
 
-- **measured shift** (:func:`leveltwo.models.quiet_bias_shift` with no margin): the smallest bias
-  shift that keeps the speaker-balanced frame positive rate of the reference speakers at or under
-  ``QUIET_FRAME_RATE`` and none of their clips flagged (``sliding_max_24 >= 0.5``);
+- **measured shift**: the smallest bias shift that keeps the speaker-balanced frame positive rate
+  of the reference speakers at or under ``QUIET_FRAME_RATE`` and none of their clips flagged
+  (``sliding_max_24 >= 0.5``). It is negative (the bias *rises*) when the reference speakers stay
+  quiet with room to spare: the operating point is the most sensitive one specificity allows;
 - **held-out margin**: what that rule, fitted without a speaker, falls short of keeping that
   speaker's own clips unflagged, at most over speakers (leave one speaker out). It is the error the
   rule makes on a person it has not seen, so it is added once to the shift fitted on everyone.
@@ -27,8 +28,11 @@ import numpy as np
 
 from leveltwo.models import QUIET_AGGREGATION, QUIET_FRAME_RATE, clip_quiet_shift, frame_rate_shift
 
-RULE = ("bias shift = max(0, shift keeping the speaker-balanced frame positive rate of the reference speakers "
-        "<= 2%, largest shift keeping any of their clips unflagged by sliding_max_24 >= 0.5) + held-out margin "
+EDGE_LOGIT = 1e-6  # a frame exactly at the threshold counts as positive: stay just above it
+
+RULE = ("bias shift = max(shift keeping the speaker-balanced frame positive rate of the reference speakers "
+        "<= 2%, largest shift keeping any of their clips unflagged by sliding_max_24 >= 0.5), negative when the "
+        "bias can rise (the most sensitive operating point that keeps them quiet) + held-out margin "
         "(how far that rule fitted without a speaker falls short of keeping that speaker's clips unflagged, "
         "the largest over speakers); held-out numbers are nested: each speaker scored with shift and margin "
         "fitted without them")
@@ -38,18 +42,39 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-np.clip(x, -60, 60)))
 
 
+def signed_clip_shift(logits: np.ndarray, threshold: float = 0.5, aggregation: str = QUIET_AGGREGATION,
+                      bound: float = 64.0) -> float:
+    """The smallest bias shift (logits, negative = bias raised) that keeps one clip's video score
+    under ``threshold``: below it the clip is flagged, at or above it not."""
+    from leveltwo.metrics import aggregate
+
+    def flagged(d: float) -> bool:
+        return aggregate(_sigmoid(logits - d), aggregation, threshold) >= threshold
+
+    if flagged(0.0):
+        return clip_quiet_shift(logits, threshold, aggregation)
+    lo, hi = -bound, 0.0  # not flagged at hi
+    if not flagged(lo):
+        return lo
+    for _ in range(40):
+        mid = (lo + hi) / 2
+        lo, hi = (mid, hi) if flagged(mid) else (lo, mid)
+    return hi
+
+
 class _Shifts:
     """Per-clip shifts computed once; the shift of any speaker subset from them."""
 
     def __init__(self, logits: Mapping[str, list[np.ndarray]], threshold: float, frame_rate: float,
                  aggregation: str):
         self.logits, self.threshold, self.frame_rate = dict(logits), threshold, frame_rate
-        self.need = {s: max((clip_quiet_shift(x, threshold, aggregation) for x in v), default=0.0)
+        self.need = {s: max((signed_clip_shift(x, threshold, aggregation) for x in v), default=-np.inf)
                      for s, v in self.logits.items()}
 
     def measured(self, speakers: list[str]) -> float:
-        frame = frame_rate_shift({s: self.logits[s] for s in speakers}, self.threshold, self.frame_rate)
-        return float(max(0.0, frame, max((self.need[s] for s in speakers), default=0.0)))
+        """The most sensitive shift (may be negative) keeping ``speakers`` quiet."""
+        frame = frame_rate_shift({s: self.logits[s] for s in speakers}, self.threshold, self.frame_rate) + EDGE_LOGIT
+        return float(max(frame, max((self.need[s] for s in speakers), default=-np.inf)))
 
     def margin(self, speakers: list[str]) -> float:
         """The largest held-out shortfall of the measured rule over ``speakers``."""
@@ -106,4 +131,4 @@ def prior_logits(tables) -> dict[str, list[np.ndarray]]:
     return out
 
 
-__all__ = ["quiet_calibration", "prior_logits", "RULE"]
+__all__ = ["quiet_calibration", "prior_logits", "signed_clip_shift", "RULE"]

