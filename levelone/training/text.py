@@ -718,7 +718,7 @@ def train(shared: Path, seed: int = 0, batch_size: int = 64, log: Callable[[str]
                         "offsets_utterance_only": _r(model.offset_plain),
                         "stored": "tuned layer + head in float16 (loaded on the packaged encoder's lower layers)"}
         context = "the preceding turns of the session, both speakers, tagged 'other:'/'self:', truncated from the left"
-    log(f"stance: macro-F1 {stance['macro_f1_mean']} with context, {stance['macro_f1_mean_utterance_only']} alone")
+    log(f"stance: macro-F1 {stance['macro_f1_mean']} shipped, {stance['macro_f1_mean_utterance_only']} alone")
     flags = f"{' --keep-valence' if keep_valence else ''}{' --stance fine-tuned' if model is not None else ''}"
     card = {
         "name": "ahcue text heads",
