@@ -374,7 +374,7 @@ def train_stance_heads(shared: Path, enc, seed: int, batch_size: int, log: Calla
 
     rows = sa.ROWS
     t0, c0 = time.perf_counter(), time.process_time()
-    data = sa.stance_data(shared, cache_dir, sa.ENCODERS, log,
+    data = sa.stance_data(shared, cache_dir, sa.needed_encoders(rows), log,
                           context=tuple(sorted({r.context for r in rows if r.context})))
     encode = {"wall_s": round(time.perf_counter() - t0, 1), "cpu_s": round(time.process_time() - c0, 1),
               **data["encoding"]}
@@ -435,8 +435,8 @@ def train_stance_heads(shared: Path, enc, seed: int, batch_size: int, log: Calla
     return s_head, c_head, section
 
 
-SHIPPED_ROW = "mpnet+readable"  # the utterance head (levelone.training.stance_ablations.ROWS)
-SHIPPED_CONTEXT_ROW = "mpnet+context+readable"  # the context head, shipped only where context transfers
+SHIPPED_ROW = "minilm+readable"  # the utterance head (levelone.training.stance_ablations.ROWS)
+SHIPPED_CONTEXT_ROW = "minilm+context+readable+question"  # the context head, shipped only where context transfers
 CONTEXT_MIN_GAIN = 0.01  # macro-F1 a context head must add on held-out conversations (mean over folds)
 CONTEXT_MIN_FOLDS = 4  # ... and in this many of the N_FOLDS folds
 
@@ -718,7 +718,7 @@ def train(shared: Path, seed: int = 0, batch_size: int = 64, log: Callable[[str]
                         "offsets_utterance_only": _r(model.offset_plain),
                         "stored": "tuned layer + head in float16 (loaded on the packaged encoder's lower layers)"}
         context = "the preceding turns of the session, both speakers, tagged 'other:'/'self:', truncated from the left"
-    log(f"stance: macro-F1 {stance['macro_f1_mean']} with context, {stance['macro_f1_mean_utterance_only']} alone")
+    log(f"stance: macro-F1 {stance['macro_f1_mean']} shipped, {stance['macro_f1_mean_utterance_only']} alone")
     flags = f"{' --keep-valence' if keep_valence else ''}{' --stance fine-tuned' if model is not None else ''}"
     card = {
         "name": "ahcue text heads",

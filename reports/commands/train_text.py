@@ -84,6 +84,7 @@ def run(args: argparse.Namespace) -> int:
     st = card["metrics"]["stance"]
     va = card["metrics"]["valence"]
     print(f"valence spearman {va['spearman_mean']} (VADER {va['vader_spearman_mean']}); "
-          f"stance macro-F1 {st['macro_f1_mean']} with context, {st['macro_f1_mean_utterance_only']} alone")
+          f"stance macro-F1 {st['macro_f1_mean']} shipped ({'with' if st['context_helps'] else 'without'} context), "
+          f"{st['macro_f1_mean_utterance_only']} on the utterance alone")
     print("wrote " + ", ".join(map(str, paths)))
     return 0

@@ -12,10 +12,10 @@ import pytest
 from codebook.errors import InputError
 from levelone.language import textaffect as ta
 from levelone.training import text as tt
-STANCE_FLOOR = 0.52  # measured 0.524 (shipped frozen-vector logistic head, the utterance alone)
-STANCE_CONTEXT_FLOOR = 0.525  # measured 0.529 (the shipped context head: utterance + last 10 turns)
-FINE_TUNED_FLOOR = 0.50  # measured 0.504 / 0.510 (fine-tuned top layer, not shipped)
-AMBIVALENCE_AUC_FLOOR = 0.60  # measured 0.607 (windows of 30 s) and 0.681 (sessions), shipped context head
+# Conversation-grouped folds (levelone.training.conversations); the card's figures:
+STANCE_FLOOR = 0.52  # measured 0.529 (shipped: MiniLM vector + readable cue counts, the utterance)
+WINDOW_AUC_FLOOR = 0.60  # measured 0.625 (30 s windows holding change AND sustain talk)
+SESSION_AUC_FLOOR = 0.64  # measured 0.667 (the 84 of 133 sessions holding both)
 
 
 def _no_network(*args, **kwargs):
@@ -132,41 +132,44 @@ def test_lexicon_affect_same_interface():
 
 
 def test_shipped_heads_match_card():
+    from levelone.language.readable import UTTERANCE_FEATURES
+    from levelone.training.stance_ablations import ROWS
+
     card = json.loads(ta.CARD_FILE.read_text())
     heads = ta.TextHeads.load()
+    st = card["metrics"]["stance"]
     assert heads.valence.n_in == card["encoder"]["dim"] == 384
-    assert heads.stance.n_in == 384
+    row = next(r for r in ROWS if r.name == card["heads"]["stance"]["row"] == tt.SHIPPED_ROW)
+    assert heads.stance_inputs == tt.stance_inputs(row) == ta.StanceInputs("minilm", readable=True)
+    assert heads.stance.n_in == card["heads"]["stance"]["n_inputs"] == 384 + len(UTTERANCE_FEATURES)
     assert card["encoder"]["package_version"] == ta.encoder_version()
-    assert (heads.stance_ctx is not None) == card["metrics"]["stance"]["context_helps"]
-    assert heads.stance_ctx.n_in == 3 * 384  # utterance + what each speaker said in the last turns
-    assert card["metrics"]["stance"]["fine_tuned"]["shipped"] is False  # it measured worse (see the card)
+    # the context head ships only where it helped on held-out conversations; here it did not
+    assert (heads.stance_ctx is not None) == st["context_helps"] is False
+    assert st["fine_tuned"]["shipped"] is False and "macro_f1_mean" not in st["fine_tuned"]  # no leaky figure
     assert card["seed"] == 0 and "ahcue train-text" in card["command"]
     assert {f["path"].rsplit("/", 1)[-1] for f in card["data"]["valence"]["files"]} == set(tt.VADER_FILES.values())
     assert all(f["bytes"] > 0 for f in card["data"]["valence"]["files"] + card["data"]["stance"]["files"])
 
 
 def test_card_metrics_meet_targets():
+    from levelone.training.stance_ablations import LEARNING_CURVE_SHARES, ROWS
+
     metrics = json.loads(ta.CARD_FILE.read_text())["metrics"]
     val = metrics["valence"]
     assert len(val["spearman_per_fold"]) == len(val["vader_spearman_per_fold"]) == 5
     # ours beats VADER's lexicon on every held-out fold, not only on average
     assert all(o > v for o, v in zip(val["spearman_per_fold"], val["vader_spearman_per_fold"]))
-    assert val["spearman_mean"] > val["vader_spearman_mean"] + 0.05
+    assert val["spearman_mean"] >= 0.65 and val["spearman_mean"] > val["vader_spearman_mean"] + 0.05
     st = metrics["stance"]
-    assert set(st["per_class_f1"]) == set(ta.STANCE_CLASSES)
-    assert min(st["per_class_f1"].values()) > 0.3
-    assert all(len(v["macro_f1_per_fold"]) == 5 for v in st["variants"])
-    assert st["target_macro_f1"] == 0.60
-    ft = st["fine_tuned"]  # the fine-tuned experiment: every fold, class and both settings recorded
-    assert len(ft["folds"]) == 5 and all(len(v["macro_f1_per_fold"]) == 5 for v in ft["settings"].values())
-    assert set(ft["settings"]) == {"10_turns", "utterance_only"} and set(ft["per_class_f1"]) == set(ta.STANCE_CLASSES)
-    assert np.asarray(ft["confusion_pooled"]).sum() == 4817 and "ahcue train-text" in ft["command"]
-    ab = st["ablations"]  # the screen that says what would reach the target: every row on the same folds
-    assert all(len(r["macro_f1_per_fold"]) == 5 for r in ab["frozen_vectors_logistic_head_5_folds"])
-    assert len(ab["fine_tuned_top4_utterance_5_folds"]["macro_f1_per_fold"]) == 5
-    curve = ab["learning_curve_fold_0"]["fine_tuned_top4_utterance"]
-    assert [r["share_of_training_sessions"] for r in curve] == [0.25, 0.5, 1.0]
-    assert max(r["macro_f1_mean"] for r in ab["frozen_vectors_logistic_head_5_folds"]) < st["target_macro_f1"]
+    assert "by conversation" in st["split"] and st["groups"]["groups"] == 84
+    assert set(st["per_class_f1"]) == set(ta.STANCE_CLASSES) and min(st["per_class_f1"].values()) > 0.3
+    rows = st["ablations"]["rows"]  # every row is one that benchmarks/stance_ablations.py reproduces
+    assert [r["row"] for r in rows] == [r.name for r in ROWS]
+    assert all(len(r["macro_f1_per_fold"]) == 5 and np.asarray(r["confusion_pooled"]).sum() == 4817 for r in rows)
+    assert st["target_macro_f1"] == 0.60 and max(r["macro_f1_mean"] for r in rows) < st["target_macro_f1"]
+    curve = st["learning_curve"]["shares_of_training_conversations"]
+    assert list(curve) == [f"{s:g}" for s in LEARNING_CURVE_SHARES]
+    assert curve["1"]["mean_training_utterances"] > curve["0.25"]["mean_training_utterances"] * 3
 
 
 def _f1_per_class(confusion) -> np.ndarray:
@@ -183,41 +186,39 @@ def test_card_headline_numbers_follow_from_its_records():
     assert val["spearman_mean"] == pytest.approx(np.mean(val["spearman_per_fold"]), abs=5e-5)
     assert val["vader_spearman_mean"] == pytest.approx(np.mean(val["vader_spearman_per_fold"]), abs=5e-5)
     st = metrics["stance"]
-    variants = {v["variant"]: v for v in st["variants"]}
-    for v in variants.values():
-        assert v["macro_f1_mean"] == pytest.approx(np.mean(v["macro_f1_per_fold"]), abs=5e-5), v["variant"]
-    assert st["macro_f1_mean_utterance_only"] == variants["logistic"]["macro_f1_mean"]
-    assert st["macro_f1_mean"] == variants["logistic+context10"]["macro_f1_mean"]
-    assert st["context_helps"] == (st["macro_f1_mean"] > st["macro_f1_mean_utterance_only"])
-    ft = st["fine_tuned"]
-    for name, key in (("10_turns", "macro_f1_mean"), ("utterance_only", "macro_f1_mean_utterance_only")):
-        folds = ft["settings"][name]["macro_f1_per_fold"]
-        assert ft["settings"][name]["macro_f1_mean"] == pytest.approx(np.mean(folds), abs=5e-5)
-        assert ft[key] == ft["settings"][name]["macro_f1_mean"]
-    f1 = _f1_per_class(ft["confusion_pooled"])
-    np.testing.assert_allclose([ft["per_class_f1"][c] for c in ("change", "neutral", "sustain")], f1, atol=5e-5)
+    rows = {r["row"]: r for r in st["ablations"]["rows"]}
+    for r in rows.values():
+        assert r["macro_f1_mean"] == pytest.approx(np.mean(r["macro_f1_per_fold"]), abs=5e-5), r["row"]
+    shipped = rows[tt.SHIPPED_ROW]
+    assert st["macro_f1_mean"] == pytest.approx(shipped["macro_f1_mean"], abs=5e-5)
+    f1 = _f1_per_class(shipped["confusion_pooled"])
+    np.testing.assert_allclose([st["per_class_f1"][c] for c in ta.STANCE_CLASSES], f1, atol=5e-3)
 
 
 def test_card_stance_floor():
-    """Grouped 5-fold macro-F1 floors at what was measured (the 0.60 target is not reached: the
-    shipped frozen-vector heads 0.529 with context, 0.524 alone; the fine-tuned top layer 0.504
-    with context, 0.510 alone), and ambivalence in talk separates windows holding change AND
-    sustain talk from the rest.
-
-    These floors guard the shipped card only: training (``ahcue train-text``, minutes of CPU and
-    the AnnoMI/VADER data) is not re-run in CI, so they catch a regenerated card that measured
-    worse, not a change in the training code. The numbers they read are means recomputed from
-    the card's per-fold records (as checked in the test above)."""
+    """Macro-F1 on conversation-grouped folds floors at what was measured (the 0.60 target is not
+    reached), and ambivalence in talk separates windows and sessions holding change AND sustain
+    talk from the rest."""
     st = json.loads(ta.CARD_FILE.read_text())["metrics"]["stance"]
-    variants = {v["variant"]: float(np.mean(v["macro_f1_per_fold"])) for v in st["variants"]}
-    alone, context = variants["logistic"], variants["logistic+context10"]
-    assert alone >= STANCE_FLOOR
-    assert context >= max(STANCE_CONTEXT_FLOOR, alone) and st["context_helps"]
-    ft = st["fine_tuned"]["settings"]
-    assert min(np.mean(s["macro_f1_per_fold"]) for s in ft.values()) >= FINE_TUNED_FLOOR
+    assert st["macro_f1_mean"] == st["macro_f1_mean_utterance_only"] >= STANCE_FLOOR
     amb = st["talk_ambivalence"]
-    assert amb["window_level"]["30s"]["auc"] >= AMBIVALENCE_AUC_FLOOR and amb["window_level"]["30s"]["positives"] > 100
-    assert amb["conversation_level"]["auc"] >= AMBIVALENCE_AUC_FLOOR
+    assert amb["window_level"]["30s"]["auc"] >= WINDOW_AUC_FLOOR and amb["window_level"]["30s"]["positives"] > 100
+    assert st["session_auc"] == amb["conversation_level"]["auc"] >= SESSION_AUC_FLOOR
+    assert amb["conversation_level"]["sessions_with_both"] == 84
+
+
+@pytest.mark.slow
+def test_card_ablation_row_is_reproduced(shared_data, tmp_path):
+    """The shipped row, recomputed from the data (MiniLM vectors, readable counts, honest folds),
+    gives the card's numbers."""
+    from levelone.training import stance_ablations as sa
+
+    card = {r["row"]: r for r in json.loads(ta.CARD_FILE.read_text())["metrics"]["stance"]["ablations"]["rows"]}
+    row = next(r for r in sa.ROWS if r.name == tt.SHIPPED_ROW)
+    got = sa.evaluate_row(row, sa.stance_data(shared_data, tmp_path, ("minilm",), context=()), seed=0)
+    # float64 L-BFGS: only the thread count's summation order may move the 4th decimal
+    assert got["macro_f1_per_fold"] == pytest.approx(card[row.name]["macro_f1_per_fold"], abs=2e-3)
+    assert got["session_auc"] == pytest.approx(card[row.name]["session_auc"], abs=2e-3)
 
 
 def test_context_vectors_average_each_speaker_over_the_last_turns():
@@ -237,24 +238,16 @@ def test_context_vectors_average_each_speaker_over_the_last_turns():
     assert ta.context_vectors(encode, turns, 2, n_turns=0).sum() == 0
 
 
-def test_context_head_reads_the_conversation_and_falls_back_to_the_utterance(scored):
+def test_without_a_context_head_the_conversation_changes_nothing(scored):
+    """The shipped heads hold no context head (context did not help on held-out conversations):
+    level one and text-affect score the utterance alone, whatever conversation they are given."""
     model, _, _, _ = scored
-    heads = model.heads
-    assert heads.stance_ctx is not None and heads.stance_ctx.n_in == 3 * model.encoder.dim
+    assert model.heads.stance_ctx is None
     texts = ["Yeah, I guess I could try cutting down a bit.", "I don't see a problem with it."]
-    alone = model.score(texts)
     turns = [[(False, "How do you feel about your drinking?"), (True, "It worries me sometimes.")],
              [(False, "What do you enjoy about smoking?")]]
-    with_ctx = model.score(texts, turns=turns)
-    none_known = model.score(texts, turns=[[], [(False, " ")]])
-    cols = ["p_change", "p_neutral", "p_sustain"]
-    assert np.abs(with_ctx[cols].to_numpy() - alone[cols].to_numpy()).max() > 1e-3  # the context head ran
-    np.testing.assert_allclose(none_known[cols].to_numpy(), alone[cols].to_numpy(), atol=1e-9)
-    np.testing.assert_allclose(with_ctx["valence"], alone["valence"], atol=1e-9)  # valence reads the utterance only
-    x = model.encoder.encode(texts)
-    c = ta.context_vectors(model.encoder.encode, turns, model.encoder.dim)
-    np.testing.assert_allclose(with_ctx[cols].to_numpy(), ta.softmax(heads.stance_ctx.forward(np.hstack([x, c]))),
-                               atol=1e-5)
+    alone, with_turns = model.score(texts), model.score(texts, turns=turns)
+    np.testing.assert_allclose(with_turns.to_numpy(float), alone.to_numpy(float), atol=1e-9)
 
 
 def test_heads_roundtrip(tmp_path):
@@ -372,13 +365,19 @@ def test_train_text_refuses_to_overwrite_before_work(tmp_path):
         _cli(train_text, ["--output", str(tmp_path / "new"), "--data", str(tmp_path / "nope")])
 
 
-def test_level_one_gives_the_stance_model_the_interviewer_as_context(scored):
-    """A transcript with the interviewer's turns: the person's sentences after the interviewer spoke
-    are scored with the context head, the ones before alone; the interviewer's words are no cue."""
+def test_level_one_gives_the_stance_model_the_interviewer_as_context(scored, tmp_path):
+    """A transcript with the interviewer's turns: with heads that hold a context head, the person's
+    sentences after the interviewer spoke are scored with it, the ones before alone; the
+    interviewer's words are no cue."""
     from levelone.language.cues import conversation_context, text_signals
     from levelone.media.transcript import Turn, spread_words
 
-    model = scored[0]
+    d = scored[0].encoder.dim
+    rng = np.random.default_rng(5)
+    heads = ta.TextHeads(scored[0].heads.valence, scored[0].heads.stance,
+                         ta.Head((rng.normal(size=(3, 3 * d)).astype(np.float32),), (np.zeros(3, np.float32),)),
+                         scored[0].heads.stance_inputs, ta.StanceInputs("minilm", context="minilm"))
+    model = ta.TextAffect(heads=heads.save(tmp_path / "ctx.safetensors"))
     fps, n = 10.0, 120
     words = spread_words("I smoke a pack a day.", 0.0, 2.0) + spread_words("I guess I could cut down.", 6.0, 8.0)
     others = [Turn("counsellor", 3.0, 5.0, "What would you like to change about smoking?")]
