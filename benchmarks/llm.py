@@ -177,6 +177,30 @@ def _cost(timings: list[dict]) -> dict:
             "generated_tokens_per_s": round(sum(t["predicted_tokens"] or 0 for t in timings) / max(gm / 1000, 1e-9), 1)}
 
 
+def sample_task(model: str, seed: int) -> dict:
+    """Cost per minute of video: the detector over the bundled 20.7 s sample clip with its transcript."""
+    from levelone.frametable import read
+    from levelone.media.transcript import load_conversation
+    from levelone.pipeline.extract import extract
+    from leveltwo.llm import LLMDetector
+
+    folder = REPO / "levelone" / "data" / "sample"
+    video, transcript = folder / "sample.mp4", folder / "sample.yml"
+    table = read(extract(video, transcript=transcript, asr=False, progress=False)[0])
+    words = load_conversation(transcript)[0]
+    det = LLMDetector(model=model, seed=seed)
+    t0 = time.perf_counter()
+    pairs = det.answers(table, words)
+    dt = time.perf_counter() - t0
+    minutes = table.meta.duration_s / 60
+    computed = [a.timings for _, a in pairs if a.timings]
+    return {"video_s": round(table.meta.duration_s, 2), "window_s": det.effective_window_s(), "windows": len(pairs),
+            "answers": [{"start_s": round(w.start_frame / table.fps, 2), "p_ah": a.p_ah, "cues": list(a.cues)}
+                        for w, a in pairs],
+            "cost": _cost(computed),
+            "seconds_per_minute_of_video": round(dt / minutes, 1) if len(computed) == len(pairs) else None}
+
+
 def demo_task(root: str, model: str, seed: int) -> dict:
     """System test on an extracted demo corpus: LLM vs conflict vs xgboost on the test split."""
     import numpy as np
@@ -232,6 +256,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--session-words", type=int, default=700, help="client words shown per session prompt")
     ap.add_argument("--test-share", type=float, default=0.2, help="share of AnnoMI conversations held out")
     ap.add_argument("--demo-root", default=None, help="an extracted `ahcue demo-corpus` root (system test)")
+    ap.add_argument("--sample", action="store_true", help="cost per minute of video on the bundled sample clip")
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args(argv)
 
@@ -240,6 +265,9 @@ def main(argv: list[str] | None = None) -> int:
     require_llm()
     res = {"model": model_identity(args.model), "machine": platform.processor() or platform.machine(),
            "threads": int(os.environ.get("AHCUE_THREADS", 2)), "load_average_start": os.getloadavg()}
+    if args.sample:
+        res["sample"] = sample_task(args.model, args.seed)
+        print(json.dumps(res["sample"]), flush=True)
     if args.annomi:
         d, test = annomi_split(args.seed, args.test_share)
         res["annomi_split"] = (f"own conversation-grouped split: {len(test)} of {d['conv'].nunique()} conversations "
