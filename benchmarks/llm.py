@@ -59,17 +59,12 @@ def annomi_split(seed: int, test_share: float):
     return d, test
 
 
-def _chat(prompt_file: str, **fields) -> tuple[str, str]:
-    text = (REPO / "leveltwo" / "data" / prompt_file).read_text(encoding="utf-8")
-    _, rest = text.split("### system\n", 1)
-    system, user = rest.split("### user\n", 1)
-    return system.strip(), user.strip().format(**fields)
+def _chat(version: str, **fields) -> tuple[str, str]:
+    """(system, user) of the packaged prompt ``leveltwo/data/llm_prompt_<version>.txt``, filled in."""
+    from leveltwo.llm import load_prompt
 
-
-def _prompt_hash(prompt_file: str) -> str:
-    import hashlib
-
-    return hashlib.sha256((REPO / "leveltwo" / "data" / prompt_file).read_bytes()).hexdigest()
+    system, user = load_prompt(version)
+    return system, user.format(**fields)
 
 
 def utterance_task(d, test: set, n: int, seed: int, model: str) -> dict:
@@ -78,7 +73,7 @@ def utterance_task(d, test: set, n: int, seed: int, model: str) -> dict:
     import pandas as pd
     from sklearn.metrics import f1_score
 
-    from leveltwo.llm import chatml, complete, label_probabilities
+    from leveltwo.llm import chatml, complete, label_probabilities, prompt_sha256
 
     d = d.reset_index(drop=True)
     prev = d.groupby("conv")["utterance_text"].shift(1).fillna("")
@@ -91,10 +86,10 @@ def utterance_task(d, test: set, n: int, seed: int, model: str) -> dict:
     gbnf = 'root ::= ( "change" | "neutral" | "sustain" ) "\\"}"\n'
     preds, probs, timings, cached = [], [], [], 0
     for _, row in sample.iterrows():
-        system, user = _chat("llm_prompt_annomi_v1.txt", context=json.dumps(str(row["context"])[:600]) or '""',
+        system, user = _chat("annomi_v1", context=json.dumps(str(row["context"])[:600]),
                              utterance=json.dumps(str(row["utterance_text"])))
         r = complete(model, chatml(system, user, '{"talk": "'), gbnf,
-                     key_extra={"prompt_sha256": _prompt_hash("llm_prompt_annomi_v1.txt")})
+                     key_extra={"prompt_sha256": prompt_sha256("annomi_v1")})
         p = label_probabilities(r["top"], LABELS)
         probs.append([p[c] for c in LABELS])
         preds.append(r["text"].split('"')[0])
@@ -126,7 +121,7 @@ def session_task(d, test: set, n: int, seed: int, model: str, max_words: int) ->
     import numpy as np
     from sklearn.metrics import roc_auc_score
 
-    from leveltwo.llm import chatml, complete, label_probabilities
+    from leveltwo.llm import chatml, complete, label_probabilities, prompt_sha256
 
     rows = []
     for conv, g in d[d["conv"].isin(test)].groupby("conv"):
@@ -149,9 +144,9 @@ def session_task(d, test: set, n: int, seed: int, model: str, max_words: int) ->
             lines.append(f"- {u}")
             count += w
         words.append(count)
-        system, user = _chat("llm_prompt_session_v1.txt", utterances="\n".join(lines) or "- (nothing)")
+        system, user = _chat("session_v1", utterances="\n".join(lines) or "- (nothing)")
         r = complete(model, chatml(system, user, '{"ambivalent": "'), gbnf,
-                     key_extra={"prompt_sha256": _prompt_hash("llm_prompt_session_v1.txt")}, n_ctx=4096)
+                     key_extra={"prompt_sha256": prompt_sha256("session_v1")}, n_ctx=4096)
         y.append(label)
         s.append(label_probabilities(r["top"], ("yes", "no"))["yes"])
         if r["cached"]:
@@ -203,8 +198,6 @@ def sample_task(model: str, seed: int) -> dict:
 
 def demo_task(root: str, model: str, seed: int) -> dict:
     """System test on an extracted demo corpus: LLM vs conflict vs xgboost on the test split."""
-    import numpy as np
-
     from leveltwo.dataset import extract_tables, load_split
     from leveltwo.llm import train_llm
     from leveltwo.metrics import report
@@ -235,7 +228,6 @@ def demo_task(root: str, model: str, seed: int) -> dict:
         m = fn()
         probs = [m.predict_proba(t) for t in te.tables]
         out[name] = _scores(report(te.labels, probs, te.video_labels, m.threshold_), m.threshold_)
-    del np
     return out
 
 

@@ -174,6 +174,38 @@ def test_loading_refuses_a_changed_prompt(planted, cache, tmp_path, monkeypatch)
         load_model(d)
 
 
+def test_compare_scores_the_named_cues_against_annotators(planted, cache):
+    """The cues the LLM named are judged by compare's hit@k / MRR like any model's explanation."""
+    from leveltwo.predict import AnnotatedSegment, predict_video
+    from reports.compare import cases_for_video, evaluate, note_explanation
+
+    table, labels, seg, words = planted
+    det = LLMDetector(model=SMALL, window_s=10.0, device="cpu").fit([table], [labels], words=[words])
+    pred = predict_video(det, table, words=words)
+    assert pred.model.explanation == "model-stated"
+    ann = AnnotatedSegment(seg.start_frame / table.fps, (seg.end_frame + 1) / table.fps, seg.start_frame,
+                           seg.end_frame, {"language": ("language.hedging",)})
+    contrib = det.explain(table, words)
+    rows, summary = evaluate(cases_for_video(pred, [ann], contrib, table.data))
+    # span mode by hand: the named cues ranked by their positive contributions over the annotated frames
+    span = contrib.iloc[seg.start_frame:seg.end_frame + 1]
+    summed = span[[c for c in span.columns if c.startswith("cue.")]].clip(lower=0).sum()
+    mine = float(summed["cue.language.hedging"])
+    mrr = rows[0]["span.cue_mrr"]
+    if mine <= 0:  # never named where it was annotated: no hit at any k
+        assert mrr == 0.0 and all(rows[0][f"span.cue_hit@{k}"] == 0.0 for k in (1, 3, 5))
+    else:  # its rank lies among the cues it ties with (ties are broken by activation, then id)
+        above = int((summed > mine + 1e-9).sum())
+        ties = int((abs(summed - mine) <= 1e-9).sum())
+        rank = round(1 / mrr)
+        assert above < rank <= above + ties
+        for k in (1, 3, 5):
+            assert rows[0][f"span.cue_hit@{k}"] == float(rank <= k)
+    assert summary["modes"]["span"]["model"]["cue_mrr"] == rows[0]["span.cue_mrr"]
+    note_explanation(summary, det.card())
+    assert summary["explanation"] == "model-stated" and "language model named" in summary["notes"][0]
+
+
 @pytest.mark.slow
 def test_real_qwen_model_joins_and_answers(planted, tmp_path, monkeypatch):
     """The packaged 1.5B model: its 22 parts joined in order into the cache, answering a few windows."""
