@@ -59,17 +59,12 @@ def annomi_split(seed: int, test_share: float):
     return d, test
 
 
-def _chat(prompt_file: str, **fields) -> tuple[str, str]:
-    text = (REPO / "leveltwo" / "data" / prompt_file).read_text(encoding="utf-8")
-    _, rest = text.split("### system\n", 1)
-    system, user = rest.split("### user\n", 1)
-    return system.strip(), user.strip().format(**fields)
+def _chat(version: str, **fields) -> tuple[str, str]:
+    """(system, user) of the packaged prompt ``leveltwo/data/llm_prompt_<version>.txt``, filled in."""
+    from leveltwo.llm import load_prompt
 
-
-def _prompt_hash(prompt_file: str) -> str:
-    import hashlib
-
-    return hashlib.sha256((REPO / "leveltwo" / "data" / prompt_file).read_bytes()).hexdigest()
+    system, user = load_prompt(version)
+    return system, user.format(**fields)
 
 
 def utterance_task(d, test: set, n: int, seed: int, model: str) -> dict:
@@ -78,7 +73,7 @@ def utterance_task(d, test: set, n: int, seed: int, model: str) -> dict:
     import pandas as pd
     from sklearn.metrics import f1_score
 
-    from leveltwo.llm import chatml, complete, label_probabilities
+    from leveltwo.llm import chatml, complete, label_probabilities, prompt_sha256
 
     d = d.reset_index(drop=True)
     prev = d.groupby("conv")["utterance_text"].shift(1).fillna("")
@@ -91,10 +86,10 @@ def utterance_task(d, test: set, n: int, seed: int, model: str) -> dict:
     gbnf = 'root ::= ( "change" | "neutral" | "sustain" ) "\\"}"\n'
     preds, probs, timings, cached = [], [], [], 0
     for _, row in sample.iterrows():
-        system, user = _chat("llm_prompt_annomi_v1.txt", context=json.dumps(str(row["context"])[:600]) or '""',
+        system, user = _chat("annomi_v1", context=json.dumps(str(row["context"])[:600]),
                              utterance=json.dumps(str(row["utterance_text"])))
         r = complete(model, chatml(system, user, '{"talk": "'), gbnf,
-                     key_extra={"prompt_sha256": _prompt_hash("llm_prompt_annomi_v1.txt")})
+                     key_extra={"prompt_sha256": prompt_sha256("annomi_v1")})
         p = label_probabilities(r["top"], LABELS)
         probs.append([p[c] for c in LABELS])
         preds.append(r["text"].split('"')[0])
@@ -126,7 +121,7 @@ def session_task(d, test: set, n: int, seed: int, model: str, max_words: int) ->
     import numpy as np
     from sklearn.metrics import roc_auc_score
 
-    from leveltwo.llm import chatml, complete, label_probabilities
+    from leveltwo.llm import chatml, complete, label_probabilities, prompt_sha256
 
     rows = []
     for conv, g in d[d["conv"].isin(test)].groupby("conv"):
@@ -149,9 +144,9 @@ def session_task(d, test: set, n: int, seed: int, model: str, max_words: int) ->
             lines.append(f"- {u}")
             count += w
         words.append(count)
-        system, user = _chat("llm_prompt_session_v1.txt", utterances="\n".join(lines) or "- (nothing)")
+        system, user = _chat("session_v1", utterances="\n".join(lines) or "- (nothing)")
         r = complete(model, chatml(system, user, '{"ambivalent": "'), gbnf,
-                     key_extra={"prompt_sha256": _prompt_hash("llm_prompt_session_v1.txt")}, n_ctx=4096)
+                     key_extra={"prompt_sha256": prompt_sha256("session_v1")}, n_ctx=4096)
         y.append(label)
         s.append(label_probabilities(r["top"], ("yes", "no"))["yes"])
         if r["cached"]:
@@ -177,10 +172,32 @@ def _cost(timings: list[dict]) -> dict:
             "generated_tokens_per_s": round(sum(t["predicted_tokens"] or 0 for t in timings) / max(gm / 1000, 1e-9), 1)}
 
 
+def sample_task(model: str, seed: int) -> dict:
+    """Cost per minute of video: the detector over the bundled 20.7 s sample clip with its transcript."""
+    from levelone.frametable import read
+    from levelone.media.transcript import load_conversation
+    from levelone.pipeline.extract import extract
+    from leveltwo.llm import LLMDetector
+
+    folder = REPO / "levelone" / "data" / "sample"
+    video, transcript = folder / "sample.mp4", folder / "sample.yml"
+    table = read(extract(video, transcript=transcript, asr=False, progress=False)[0])
+    words = load_conversation(transcript)[0]
+    det = LLMDetector(model=model, seed=seed)
+    t0 = time.perf_counter()
+    pairs = det.answers(table, words)
+    dt = time.perf_counter() - t0
+    minutes = table.meta.duration_s / 60
+    computed = [a.timings for _, a in pairs if a.timings]
+    return {"video_s": round(table.meta.duration_s, 2), "window_s": det.effective_window_s(), "windows": len(pairs),
+            "answers": [{"start_s": round(w.start_frame / table.fps, 2), "p_ah": a.p_ah, "cues": list(a.cues)}
+                        for w, a in pairs],
+            "cost": _cost(computed),
+            "seconds_per_minute_of_video": round(dt / minutes, 1) if len(computed) == len(pairs) else None}
+
+
 def demo_task(root: str, model: str, seed: int) -> dict:
     """System test on an extracted demo corpus: LLM vs conflict vs xgboost on the test split."""
-    import numpy as np
-
     from leveltwo.dataset import extract_tables, load_split
     from leveltwo.llm import train_llm
     from leveltwo.metrics import report
@@ -211,7 +228,6 @@ def demo_task(root: str, model: str, seed: int) -> dict:
         m = fn()
         probs = [m.predict_proba(t) for t in te.tables]
         out[name] = _scores(report(te.labels, probs, te.video_labels, m.threshold_), m.threshold_)
-    del np
     return out
 
 
@@ -232,6 +248,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--session-words", type=int, default=700, help="client words shown per session prompt")
     ap.add_argument("--test-share", type=float, default=0.2, help="share of AnnoMI conversations held out")
     ap.add_argument("--demo-root", default=None, help="an extracted `ahcue demo-corpus` root (system test)")
+    ap.add_argument("--sample", action="store_true", help="cost per minute of video on the bundled sample clip")
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args(argv)
 
@@ -240,6 +257,9 @@ def main(argv: list[str] | None = None) -> int:
     require_llm()
     res = {"model": model_identity(args.model), "machine": platform.processor() or platform.machine(),
            "threads": int(os.environ.get("AHCUE_THREADS", 2)), "load_average_start": os.getloadavg()}
+    if args.sample:
+        res["sample"] = sample_task(args.model, args.seed)
+        print(json.dumps(res["sample"]), flush=True)
     if args.annomi:
         d, test = annomi_split(args.seed, args.test_share)
         res["annomi_split"] = (f"own conversation-grouped split: {len(test)} of {d['conv'].nunique()} conversations "

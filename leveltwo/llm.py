@@ -38,6 +38,7 @@ Models (optional extra ``ahcue[llm]``; nothing is downloaded at run time):
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib
 import importlib.util
@@ -246,12 +247,6 @@ class Answer:
     text: str
     timings: dict = field(default_factory=dict, compare=False)
 
-    def to_json(self) -> dict:
-        return {"p_ah": self.p_ah, "ah": self.ah, "cues": list(self.cues), "text": self.text, "timings": self.timings}
-
-    @classmethod
-    def from_json(cls, d: dict) -> "Answer":
-        return cls(float(d["p_ah"]), bool(d["ah"]), tuple(d["cues"]), str(d["text"]), dict(d.get("timings", {})))
 
 
 def _fmt_words(words: Sequence | None, start_s: float, end_s: float, max_words: int) -> str:
@@ -360,13 +355,20 @@ def words_for_table(table) -> list | None:
 
 
 def _bah_transcript(root: Path, video: Path) -> Path | None:
+    return _bah_transcripts(str(root)).get(str(video.resolve()))
+
+
+@functools.lru_cache(maxsize=8)
+def _bah_transcripts(root: str) -> dict[str, Path]:
+    """Resolved video path -> transcript file of every video of a BAH root (read once per root)."""
     from codebook.bah import BAHDataset
 
+    out = {}
     for v in BAHDataset(root).videos():
-        if Path(v.path).resolve() == video.resolve():
-            tr = v.transcript_path
-            return Path(tr) if tr is not None and Path(tr).is_file() else None
-    return None
+        tr = v.transcript_path
+        if tr is not None and Path(tr).is_file():
+            out[str(Path(v.path).resolve())] = Path(tr)
+    return out
 
 
 # ------------------------------------------------------------------ the engine
@@ -630,12 +632,6 @@ class LLMDetector(Detector):
                                    "licence_notice": spec.licence if spec else "",
                                    "prompt_version": self.prompt_version,
                                    "window_s": round(self.effective_window_s(), 4)}}
-
-
-def usage(answers: Sequence[Answer]) -> dict[str, float]:
-    """Summed token counts and milliseconds of a set of answers (computed ones carry timings)."""
-    keys = ("prompt_tokens", "prompt_ms", "predicted_tokens", "predicted_ms", "wall_ms")
-    return {k: float(sum((a.timings.get(k) or 0) for a in answers)) for k in keys}
 
 
 def train_llm(train, val, *, model: str = DEFAULT_MODEL, seed: int = 0, device: str = "auto",

@@ -29,8 +29,11 @@ def cache(tmp_path, monkeypatch):
 @pytest.fixture(scope="module")
 def planted():
     """A 20 s synthetic video with one planted cue segment, and words spoken inside and outside it."""
-    rng = np.random.default_rng(3)
-    table, labels, segs = make_video(rng, 480, "p001_v1", plant=("cue.language.hedging",), n_segments=1)
+    for seed in range(100):  # the first seed whose planted segment starts after the first 8 s
+        table, labels, segs = make_video(np.random.default_rng(seed), 480, "p001_v1",
+                                         plant=("cue.language.hedging",), n_segments=1)
+        if segs and segs[0].start_frame >= 8 * table.fps:
+            break
     seg = segs[0]
     fps = table.fps
     words = [Word("I", 0.5, 0.7), Word("like", 0.8, 1.0), Word("walking", 1.0, 1.4),
@@ -51,9 +54,12 @@ def test_prompt_holds_the_windows_words_and_active_cues(planted):
     assert '"I like walking"' in wins[0].prompt
     # the planted cue is listed with the codebook's name and definition where it is active
     hedging = "- language.hedging (Hedging): "
-    covering = [w for w in wins if seg.start_frame <= w.start_frame and w.end_frame <= seg.end_frame + 1]
+    def overlap(w):  # share of the window's frames inside the planted segment
+        return max(0, min(w.end_frame, seg.end_frame + 1) - max(w.start_frame, seg.start_frame)) / (w.end_frame - w.start_frame)
+
+    covering = [w for w in wins if overlap(w) >= 0.5]
     assert covering and all(hedging in w.prompt and "language.hedging" in w.shown for w in covering)
-    quiet = [w for w in wins if w.end_frame <= seg.start_frame or w.start_frame > seg.end_frame]
+    quiet = [w for w in wins if overlap(w) == 0]
     assert quiet and all(hedging not in w.prompt for w in quiet)
     assert "- face: valence" in wins[0].prompt and "confidence 0.60" in wins[0].prompt
     # without a transcript the prompt says so; it never guesses words
@@ -166,6 +172,38 @@ def test_loading_refuses_a_changed_prompt(planted, cache, tmp_path, monkeypatch)
     monkeypatch.setattr(llm, "prompt_sha256", lambda version="v1": "f" * 64)
     with pytest.raises(InputError, match="differs from the one the model was tuned with"):
         load_model(d)
+
+
+def test_compare_scores_the_named_cues_against_annotators(planted, cache):
+    """The cues the LLM named are judged by compare's hit@k / MRR like any model's explanation."""
+    from leveltwo.predict import AnnotatedSegment, predict_video
+    from reports.compare import cases_for_video, evaluate, note_explanation
+
+    table, labels, seg, words = planted
+    det = LLMDetector(model=SMALL, window_s=10.0, device="cpu").fit([table], [labels], words=[words])
+    pred = predict_video(det, table, words=words)
+    assert pred.model.explanation == "model-stated"
+    ann = AnnotatedSegment(seg.start_frame / table.fps, (seg.end_frame + 1) / table.fps, seg.start_frame,
+                           seg.end_frame, {"language": ("language.hedging",)})
+    contrib = det.explain(table, words)
+    rows, summary = evaluate(cases_for_video(pred, [ann], contrib, table.data))
+    # span mode by hand: the named cues ranked by their positive contributions over the annotated frames
+    span = contrib.iloc[seg.start_frame:seg.end_frame + 1]
+    summed = span[[c for c in span.columns if c.startswith("cue.")]].clip(lower=0).sum()
+    mine = float(summed["cue.language.hedging"])
+    mrr = rows[0]["span.cue_mrr"]
+    if mine <= 0:  # never named where it was annotated: no hit at any k
+        assert mrr == 0.0 and all(rows[0][f"span.cue_hit@{k}"] == 0.0 for k in (1, 3, 5))
+    else:  # its rank lies among the cues it ties with (ties are broken by activation, then id)
+        above = int((summed > mine + 1e-9).sum())
+        ties = int((abs(summed - mine) <= 1e-9).sum())
+        rank = round(1 / mrr)
+        assert above < rank <= above + ties
+        for k in (1, 3, 5):
+            assert rows[0][f"span.cue_hit@{k}"] == float(rank <= k)
+    assert summary["modes"]["span"]["model"]["cue_mrr"] == rows[0]["span.cue_mrr"]
+    note_explanation(summary, det.card())
+    assert summary["explanation"] == "model-stated" and "language model named" in summary["notes"][0]
 
 
 @pytest.mark.slow
