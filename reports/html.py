@@ -409,6 +409,15 @@ CARD_FIELDS = (("description", "what it is"), ("training_data", "trained on"), (
                ("created", "created"), ("ahcue_version", "ahcue version"))
 APPROXIMATE = ("Its explanations are approximate (attributions estimated after the fact, not the model's own "
                "terms): read the shares per modality as a guide, not a measurement.")
+MODEL_STATED = ("Its explanations are the codebook cues a language model named for each window: the model's own "
+                "words, not a measured share of evidence.")
+# Explanations that are not exact shares (model.explanation): what the headline box says up front,
+# and what the model section says.
+EXPLANATION_NOTES = {
+    "approximate": ("Explanations are approximate. " + APPROXIMATE.removeprefix("Its explanations are approximate "),
+                    APPROXIMATE),
+    "model-stated": ("Explanations are the model's own words: the cues a language model named, not a measured "
+                     "share of evidence.", MODEL_STATED)}
 
 
 def _is_number(text: str) -> bool:
@@ -428,8 +437,8 @@ def _model_section(prediction: Prediction) -> str:
                 "not trained on data.")
     else:
         what = "A detector trained on annotated videos; its data and its scores are listed below."
-    if model.explanation == "approximate":
-        what += " " + APPROXIMATE
+    if model.explanation in EXPLANATION_NOTES:
+        what += " " + EXPLANATION_NOTES[model.explanation][1]
     if model.adaptation != "none":
         what += (" It adapted to this person at test time; that adjustment is its own term"
                  " ('adaptation') in the explanation.")
@@ -555,9 +564,9 @@ def _headline_section(prediction: Prediction, table, options: ReportOptions) -> 
     detail += _e(baseline_words(dict(prediction.baseline or {})))
     what = what_the_score_is(prediction) if ok else (
         "No score is given: what the model would compute here rests on too little evidence to mean anything.")
-    why = APPROXIMATE.removeprefix("Its explanations are approximate ")
-    approx = (f'<div class="approx">Explanations are approximate. {_e(why)}</div>'
-              if prediction.model.explanation == "approximate" and ok else "")
+    approx = ""
+    if prediction.model.explanation in EXPLANATION_NOTES and ok:
+        approx = f'<div class="approx">{_e(EXPLANATION_NOTES[prediction.model.explanation][0])}</div>'
     return (f'<section class="headline{state}" id="headline">'
             f'<div class="answer">{_e(headline(prediction, table, options))}</div>'
             f'<div class="what">{_e(what)}</div>{approx}<div class="detail">{detail}</div>{annotated_line}</section>')

@@ -580,3 +580,19 @@ def test_video_too_large_to_embed_or_missing_is_said(tmp_path):
     assert _video_src(html) is None and "was not found from here, so this report cannot play it" in html
     with pytest.raises(InputError, match="video not found, so --video copy cannot put it in the report"):
         write_report(gone, video="copy")
+
+
+def test_model_stated_explanations_are_said_to_be_the_models_own_words(case):
+    """A zero-shot language model's explanations are the cues it named (``model.explanation ==
+    'model-stated'``): the headline box and the model section say so, before any segment card."""
+    from dataclasses import replace
+
+    table, pred = case
+    pred = replace(pred, model=replace(pred.model, explanation="model-stated"))
+    import html as htmllib
+
+    page = htmllib.unescape(render_report(pred, table))
+    box = page[page.index('id="headline"'):page.index("</section>", page.index('id="headline"'))]
+    assert "the model's own words" in box and "not a measured share of evidence" in box
+    assert page.index("the model's own words") < page.index("<h2>Segments</h2>")
+    assert "Explanations are approximate" not in page
