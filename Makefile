@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PACKAGES := ffmpeg espeak-ng chromium procps
 
-.PHONY: setup system-packages venv demo test bench clean
+.PHONY: setup system-packages venv demo lint test bench clean
 
 ## setup: system packages (apt), then the virtual environment with every Python dependency
 setup: system-packages venv
@@ -30,8 +30,12 @@ demo:
 	  --annotations levelone/data/sample/sample_annotations.csv -o out/sample --force
 	@echo "open out/sample/report.html"
 
-## test: the whole test suite, slow end-to-end tests included (this is what CI runs)
-test:
+## lint: ruff (pyflakes + pycodestyle errors; configuration in pyproject.toml)
+lint:
+	$(BIN)/python -m ruff check .
+
+## test: the linter, then the whole test suite, slow end-to-end tests included (this is what CI runs)
+test: lint
 	$(BIN)/python -m pytest
 
 bench:
