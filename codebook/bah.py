@@ -79,7 +79,8 @@ for _loader in (TupleSafeLoader, TupleTextLoader):
 # refuse the rest (``!!python/object/apply:...`` and friends) as the safe loader does.
 for _tag in ("str", "int", "float", "bool", "null", "timestamp", "binary"):
     TupleTextLoader.add_constructor(f"tag:yaml.org,2002:{_tag}", lambda loader, node: loader.construct_scalar(node))
-TupleTextLoader.add_constructor("tag:yaml.org,2002:seq", lambda loader, node: loader.construct_sequence(node, deep=True))
+TupleTextLoader.add_constructor("tag:yaml.org,2002:seq",
+                                lambda loader, node: loader.construct_sequence(node, deep=True))
 TupleTextLoader.add_constructor("tag:yaml.org,2002:map", lambda loader, node: loader.construct_mapping(node, deep=True))
 TupleTextLoader.add_constructor(None, _refuse)
 
@@ -401,7 +402,8 @@ class BAHDataset:
         for lineno, line in self._lines(path):
             fields = line.split(",", 2)
             if len(fields) < 3:
-                raise InputError(path, f"expected 'video_path,label,transcript', found {len(fields)} field(s)", line=lineno)
+                raise InputError(path, f"expected 'video_path,label,transcript', found {len(fields)} field(s)",
+                                 line=lineno)
             rel, label_text, transcript = fields
             try:
                 label = int(float(label_text.strip()))  # "1" or "1.0"

@@ -190,7 +190,8 @@ def tier_roles(tier_names: Iterable[str], tier_map: Mapping[str, str] | None = N
             role = next((r for r, pat in _GUESSES if re.search(pat, low)), None)
         if role is not None:
             if role not in ROLES:
-                raise InputError(None, f"tier map: unknown role {role!r} for tier {name!r} (use one of {', '.join(ROLES)})")
+                raise InputError(None, f"tier map: unknown role {role!r} for tier {name!r} "
+                                       f"(use one of {', '.join(ROLES)})")
             roles[name] = role
     return roles
 

@@ -80,7 +80,7 @@ def resolve_device(device: str = "auto") -> str:
 def _stack(feats: Sequence[Features], labels: Sequence[np.ndarray]):
     x = np.concatenate([f.terms for f in feats]).astype(np.float32)
     z = np.concatenate([f.context for f in feats]).astype(np.float32)
-    y = np.concatenate([np.asarray(l, np.float32) for l in labels])
+    y = np.concatenate([np.asarray(lab, np.float32) for lab in labels])
     return x, z, y
 
 
@@ -219,4 +219,5 @@ def _fit(model, feats, labels, val_feats, val_labels, progress, device) -> FitRe
 
 def _format_row(row: dict) -> str:
     val = f"  val AP {row['val_ap']:.4f}" if "val_ap" in row else ""
-    return f"epoch {row['epoch']:3d}  loss {row['loss']:.4f}  constraint {row['constraint']:.4f}{val}  ({row['seconds']:.1f} s)"
+    return (f"epoch {row['epoch']:3d}  loss {row['loss']:.4f}  constraint {row['constraint']:.4f}{val}  "
+            f"({row['seconds']:.1f} s)")

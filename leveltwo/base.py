@@ -274,7 +274,8 @@ class Detector:
         return card
 
     def save(self, directory: str | Path, force: bool = False) -> Path:
-        """Write the weights file and ``card.json`` (with the weights' SHA-256); refuse to overwrite unless ``force``."""
+        """Write the weights file and ``card.json`` (with the weights' SHA-256); refuse to overwrite
+        unless ``force``."""
         self.check_is_fitted()
         data = self._weights_bytes()
         return write_model_dir(directory, self.weights_file, data, self._card(data), force=force)

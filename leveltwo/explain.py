@@ -20,12 +20,12 @@ import numpy as np
 import pandas as pd
 
 from codebook.vocabulary import MODALITIES, PAIRS, load_vocabulary
+from levelone.frametable import WITHIN_AMBIVALENCE
 from leveltwo.features import AFFECT_DIMENSIONS, incongruence, opposition, pair_modalities, term_modality, term_pair
 
 # How a modality is named in a pair's description, and how each direction of a dimension reads.
 MODALITY_WORD = {"face": "face", "language": "words", "audio": "voice", "body": "body"}
 DIRECTION_WORD = {"valence": ("negative", "positive"), "arousal": ("subdued", "upbeat")}
-from levelone.frametable import WITHIN_AMBIVALENCE
 
 # How explanations name a within-modality term when level one measured its ambivalence directly.
 WITHIN_NAMES: dict[str, tuple[str, str]] = {

@@ -220,7 +220,8 @@ def frame_features(table: FrameTable, window_s: float = 2.0, context_s: float = 
                     tuple(names), tuple(context_names(mode)))
 
 
-def affect_stats(table: FrameTable, modality: str, n: int, lo: int, hi: int) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+def affect_stats(table: FrameTable, modality: str, n: int, lo: int,
+                 hi: int) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """Per affect dimension the modality has: windowed (mean value v̄, mean confidence c̄, spread · c̄).
 
     Frames where the dimension is NaN carry no weight (confidence 0 there); a dimension with no

@@ -44,8 +44,8 @@ part of its frames where the cue is active (>= 0.5). The video label is ``probab
 (for 'majority' the vote fraction >= 0.5). ``modality_evidence`` is each modality's summed term
 contributions per frame (its cues and its within-modality term, plus half of each pair and
 incongruent term it belongs to); ``pair_evidence`` each pair's (its disagreement term and its
-incongruent cue pairs); ``context_evidence`` the temporal-context term's. ``transcript`` quotes the words of the phrases the segment touches exactly as
-transcribed (a phrase ends at a pause of ``phrase_gap_s``).
+incongruent cue pairs); ``context_evidence`` the temporal-context term's. ``transcript`` quotes
+the words of the phrases the segment touches exactly as transcribed (a phrase ends at a pause of ``phrase_gap_s``).
 """
 from __future__ import annotations
 
@@ -476,7 +476,8 @@ class Prediction(_Record):
                                           for m, v in dict(known["modality_evidence"]).items()}
             known["segments"] = tuple(Segment.from_dict(s) for s in known["segments"])
             if known.get("pair_evidence") is not None:
-                known["pair_evidence"] = {k: tuple(float(x) for x in v) for k, v in dict(known["pair_evidence"]).items()}
+                known["pair_evidence"] = {k: tuple(float(x) for x in v)
+                                          for k, v in dict(known["pair_evidence"]).items()}
             if known.get("context_evidence") is not None:
                 known["context_evidence"] = tuple(float(x) for x in known["context_evidence"])
             if known.get("transcript") is not None:

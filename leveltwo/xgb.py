@@ -75,7 +75,7 @@ class XGBDetector(Detector):
         self.term_names_ = list(feats[0].term_names)
         self.context_names_ = list(feats[0].context_names)
         x = np.concatenate([f.matrix() for f in feats])
-        y = np.concatenate([np.asarray(l, np.float32) for l in labels])
+        y = np.concatenate([np.asarray(lab, np.float32) for lab in labels])
         n_pos = float(y.sum())
         if n_pos == 0 or n_pos == len(y):
             raise ValueError("training labels need both A/H and non-A/H frames")

@@ -156,9 +156,9 @@ def _yin_block(fr: np.ndarray, sr: int, frame_length: int, min_p: int, max_p: in
     cols = np.arange(cmnd.shape[1])
     # parabolic refinement
     p = np.clip(period, 1, cmnd.shape[0] - 2)
-    l, c, r = cmnd[p - 1, cols], cmnd[p, cols], cmnd[p + 1, cols]
-    denom = l - 2 * c + r
-    shift = np.where(np.abs(denom) > _EPS, 0.5 * (l - r) / np.where(denom == 0, 1, denom), 0.0)
+    left, c, r = cmnd[p - 1, cols], cmnd[p, cols], cmnd[p + 1, cols]
+    denom = left - 2 * c + r
+    shift = np.where(np.abs(denom) > _EPS, 0.5 * (left - r) / np.where(denom == 0, 1, denom), 0.0)
     shift = np.where((period == p) & (np.abs(shift) <= 1), shift, 0.0)
     f0 = sr / (min_p + period + shift)
     aper = np.clip(cmnd[period, cols], 0, 1)
@@ -732,8 +732,8 @@ def _to_frames(x: np.ndarray, hop_frame: np.ndarray, n_frames: int) -> np.ndarra
 
 
 SIGNAL_COLUMNS = ("audio.rms_db", "audio.speech_db", "audio.speech", "audio.voiced", "audio.f0_st",
-                  "audio.f0_var_st", "audio.jitter_st", "audio.rate", "audio.tempo", "audio.gap_s", "audio.gap_len_s", "audio.breath",
-                  "audio.filler")
+                  "audio.f0_var_st", "audio.jitter_st", "audio.rate", "audio.tempo", "audio.gap_s", "audio.gap_len_s",
+                  "audio.breath", "audio.filler")
 # The FrameTable columns this module writes (collected by levelone.frametable.schema): audio_signals'
 # output, (unit, low, high) as in its docstring, and audio_cues' output.
 SIGNAL_UNITS: dict[str, tuple[str, float | None, float | None]] = {
@@ -863,7 +863,8 @@ def audio_signals(y: np.ndarray, sr: int, fps: float, n_frames: int, vad: str = 
         "audio.gap_len_s": _to_frames(gap_len, hop_frame, n_frames),
         "audio.breath": _to_frames(breaths(voiced, speech, level, flat).astype(np.float64), hop_frame, n_frames),
         # a trained VAD may not call a held "uhh" speech: fillers are looked for in speech or voicing
-        "audio.filler": _to_frames(fillers(voiced, speech | voiced, f0, logmel).astype(np.float64), hop_frame, n_frames),
+        "audio.filler": _to_frames(fillers(voiced, speech | voiced, f0, logmel).astype(np.float64), hop_frame,
+                                   n_frames),
     })
     df.insert(0, "audio.present", (df["audio.speech"].fillna(0.0) >= 0.5).to_numpy())
     return df
@@ -949,7 +950,8 @@ def level_change_db(signals: pd.DataFrame, baseline: Baseline, fps: float, windo
     ndarray, shape (n_frames,)
         windowed speech level minus the person's usual level, dB (NaN without speech)
     """
-    db = signals["audio.speech_db"].to_numpy(np.float64) if "audio.speech_db" in signals else np.full(len(signals), np.nan)
+    db = signals["audio.speech_db"].to_numpy(np.float64) if "audio.speech_db" in signals \
+        else np.full(len(signals), np.nan)
     usual = baseline.median.get("audio.speech_db", np.nan)
     local = _window_mean(db, max(1, int(round(window_s * fps))))
     span = np.isfinite(signals["audio.gap_s"].to_numpy(np.float64)) if "audio.gap_s" in signals else np.isfinite(db)

@@ -338,8 +338,8 @@ def body_cues(signals: pd.DataFrame, baseline: Baseline | None, fps: float,
     cue["scratch"] = hold(near * squash(wspeed, p.scratch_speed_sw_per_s, p.scratch_speed_sw_per_s / 3),
                           frames(p.scratch_hold_s))
     # restless: rhythmic torso or head motion (autocorrelation peak in the band over a window)
-    traces = [tx / np.nanmedian(sw) if np.isfinite(sw).any() else tx, interpolate_gaps(_col(signals, "face.roll")) / 10.0,
-              interpolate_gaps(_col(signals, "face.yaw")) / 10.0]
+    traces = [tx / np.nanmedian(sw) if np.isfinite(sw).any() else tx,
+              interpolate_gaps(_col(signals, "face.roll")) / 10.0, interpolate_gaps(_col(signals, "face.yaw")) / 10.0]
     rest = np.zeros(n)
     for tr in traces:
         if not np.isfinite(tr).all():

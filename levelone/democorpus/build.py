@@ -170,7 +170,8 @@ def _video_name(pid: str, q: int, when: tuple[int, int, int, int, int, int], spa
 
 # ----------------------------------------------------------------------------- the script
 def _plan_tokens(rng: np.random.Generator, q: int, label: int, target_s: float, rate: int, synth,
-                 style: Style = REFERENCE) -> tuple[list, list[tuple[float, float]], np.ndarray, list[tuple[int, int, object]]]:
+                 style: Style = REFERENCE
+                 ) -> tuple[list, list[tuple[float, float]], np.ndarray, list[tuple[int, int, object]]]:
     """Choose sentences (and planted templates for label 1) until the answer lasts ``target_s``.
 
     Returns the tokens, their spans, the audio track and, per planted block, the token index
@@ -514,7 +515,8 @@ def generate(out_root: str | os.PathLike, participants: int = 3, seed: int = 0,
             if questions is None and len(set(labels)) == 1:  # one of each per person
                 j = max(range(len(qs)), key=lambda k: AH_PRIOR[qs[k]] * (1 if labels[k] == 0 else -1))
                 labels[j] = 1 - labels[j]
-            when = [2024, 10, 2 + i, 14 + int(prng.integers(0, 5)), int(prng.integers(0, 35)), int(prng.integers(0, 60))]
+            when = [2024, 10, 2 + i, 14 + int(prng.integers(0, 5)), int(prng.integers(0, 35)),
+                    int(prng.integers(0, 60))]
             for q, label in zip(qs, labels):
                 vrng = np.random.default_rng([seed, i, q])
                 target = float(vrng.uniform(lo, hi))

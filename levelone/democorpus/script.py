@@ -17,7 +17,8 @@ QUESTIONS: dict[int, str] = {
     1: "[Neutral] Tell us about an activity you commonly do after waking up.",
     2: "[Positive] Talk about an activity that brings you joy, for example, a hobby. Tell us why.",
     3: "[Negative] Talk about an activity you dislike doing. Tell us why.",
-    4: "[Ambivalent] Tell us about something you enjoy doing but wish you stopped doing, or something you don't do but wish you did.",
+    4: ("[Ambivalent] Tell us about something you enjoy doing but wish you stopped doing, "
+        "or something you don't do but wish you did."),
     5: "[Willing] Tell us about an activity you are almost always willing to do.",
     6: "[Resistant] Tell us about something people around you do, but that you would not be willing to do.",
     7: "[Hesitant] Tell us about something you could have done already but haven't done yet.",

@@ -173,7 +173,7 @@ def eye_openness(landmarks: np.ndarray, eye: dict) -> np.ndarray:
     ndarray, shape (n,)
         eyelid gap / eye width (dimensionless)
     """
-    gap = np.mean([_dist(landmarks, u, l) for u, l in zip(eye["upper"], eye["lower"])], axis=0)
+    gap = np.mean([_dist(landmarks, up, low) for up, low in zip(eye["upper"], eye["lower"])], axis=0)
     return gap / _dist(landmarks, eye["outer"], eye["inner"])
 
 
@@ -441,14 +441,16 @@ def face_cues(signals: pd.DataFrame, baseline: Baseline | None, fps: float,
     z_lift, z_width = z("face.mouth_lift"), z("face.mouth_width")
     cue["smile"] = squash(0.6 * z_lift + 0.4 * z_width, p.smile_z, w)
     cue["pout"] = squash(0.5 * (-z_width) + 0.5 * (-z_lift) + 0.25 * np.fmax(z("face.lip_protrusion"), 0), p.pout_z, w)
-    lips_closed = squash(-(signals["face.lip_open"].to_numpy(np.float64) - p.lips_closed_iod) / p.lips_closed_width_iod, 0.0)
+    lips_closed = squash(-(signals["face.lip_open"].to_numpy(np.float64) - p.lips_closed_iod) / p.lips_closed_width_iod,
+                         0.0)
     cue["lip_press"] = squash(-z("face.lip_thickness"), p.lip_press_z, w) * lips_closed
     z_lipopen = np.fmax(z("face.lip_open"), z("face.jaw_open"))
     cue["hanging"] = sustained(squash(z_lipopen, p.hanging_z, w) * quiet, frames(p.hanging_hold_s))
     shape = np.stack([z("face.lip_open"), z_width, z_lift])
     speed = np.sqrt((gradient(shape, axis=1) ** 2).sum(0)) * fps  # baseline units per second
     explained = np.fmax.reduce([cue["smile"], cue["pout"], cue["lip_press"]])
-    cue["mouth"] = hold(squash(robust_z(speed), p.mouth_speed_z, p.mouth_speed_width_z) * quiet * (1 - explained), frames(p.mouth_hold_s))
+    cue["mouth"] = hold(squash(robust_z(speed), p.mouth_speed_z, p.mouth_speed_width_z) * quiet * (1 - explained),
+                        frames(p.mouth_hold_s))
     cue["nose"] = squash(np.fmax(np.abs(z("face.nose_brow")), np.abs(z("face.nostril_width"))), p.nose_z, w)
     cue = apply_operating_points(cue, "face", calibration)
 

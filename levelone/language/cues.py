@@ -452,7 +452,8 @@ def text_signals(words: Sequence[Word], fps: float, n_frames: int, scorer: Score
     change = np.max(np.vstack([data[f"text.{c}"] for c in CHANGE] + [majority(data["text.p_change"])]), axis=0)
     sustain = np.max(np.vstack([data[f"text.{c}"] for c in SUSTAIN] + [majority(data["text.p_sustain"])]), axis=0)
     data.update(unworded_signals(words, voiced, fps, n_frames))
-    data["text.stance_conflict"] = np.minimum(maximum_filter1d(change, win), maximum_filter1d(sustain, win)).astype(np.float32)
+    data["text.stance_conflict"] = np.minimum(maximum_filter1d(change, win),
+                                              maximum_filter1d(sustain, win)).astype(np.float32)
     df = pd.DataFrame({"text.present": present})
     for c in cols:
         df[c] = data[c].astype(np.float32)

@@ -82,7 +82,8 @@ class BertBlock(_torch().nn.Module):
         super().__init__()
         nn = torch.nn
         self.heads = heads
-        self.query, self.key, self.value = nn.Linear(hidden, hidden), nn.Linear(hidden, hidden), nn.Linear(hidden, hidden)
+        self.query, self.key, self.value = (nn.Linear(hidden, hidden), nn.Linear(hidden, hidden),
+                                            nn.Linear(hidden, hidden))
         self.attn_out, self.attn_norm = nn.Linear(hidden, hidden), nn.LayerNorm(hidden, eps=eps)
         self.inner, self.out = nn.Linear(hidden, inner), nn.Linear(inner, hidden)
         self.out_norm = nn.LayerNorm(hidden, eps=eps)

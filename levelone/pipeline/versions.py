@@ -28,8 +28,8 @@ PIPELINE_VERSION = "1"  # the pipeline's own contribution to the cache key
 # (levelone.body.cues.pose_signals): all run inside vision.
 SIGNAL_MODULES = ("levelone.media.video", "levelone.pipeline.vision", "levelone.body.pose", "levelone.face.cues",
                   "levelone.face.headpose", "levelone.face.affect", "levelone.body.cues", "levelone.audio.prosody",
-                  "levelone.media.transcript", "levelone.media.asr", "levelone.language.cues", "levelone.language.textaffect",
-                  "levelone.face.people", "levelone.audio.voices")
+                  "levelone.media.transcript", "levelone.media.asr", "levelone.language.cues",
+                  "levelone.language.textaffect", "levelone.face.people", "levelone.audio.voices")
 CUE_MODULES = ("levelone.face.cues", "levelone.body.cues", "levelone.audio.prosody", "levelone.language.cues",
                "levelone.temporal", "levelone.params", "levelone.baseline", "levelone.pipeline.assemble",
                "codebook.vocabulary", "levelone.affectnorms", "levelone.face.affect")

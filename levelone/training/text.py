@@ -164,7 +164,8 @@ STANCE_EVAL_TURNS: tuple[int, ...] = (0,)  # settings scored besides the shipped
 def _key(*parts) -> str:
     h = hashlib.sha256()
     for p in parts:
-        h.update((p if isinstance(p, str) else json.dumps(p, sort_keys=True, default=str)).encode("utf-8", "surrogatepass"))
+        h.update((p if isinstance(p, str) else json.dumps(p, sort_keys=True, default=str))
+                 .encode("utf-8", "surrogatepass"))
         h.update(b"\x00")
     return h.hexdigest()[:24]
 
@@ -253,7 +254,8 @@ def tuned_fold(hf_model, items: dict[int, list], y: np.ndarray, groups: np.ndarr
         itr = itr[np.isin(groups[itr], keep)]
     ctx, plain = items[train_turns], items[0]
     t0 = time.perf_counter()
-    net, hist = st.train_net(hf_model, [ctx[i] for i in itr], [plain[i] for i in itr] if cfg.context_dropout > 0 else [],
+    net, hist = st.train_net(hf_model, [ctx[i] for i in itr],
+                             [plain[i] for i in itr] if cfg.context_dropout > 0 else [],
                              y[itr], ([ctx[i] for i in iva], y[iva]), cfg, seed, class_weights(y[itr]), macro_f1,
                              log=log)
     out = {"train_s": round(time.perf_counter() - t0, 1), "n_train": int(len(itr)), "n_inner": int(len(iva)),
@@ -572,7 +574,8 @@ def train_stance(shared: Path, seed: int = 0, log: Callable[[str], None] = print
             model = st.StanceModel(net, inputs, layer,
                                    tune_offsets(np.array(r[f"inner_logits_{inputs.context_turns}"]), yi),
                                    tune_offsets(np.array(r["inner_logits_0"]), yi))
-            model.final_fit = {k: r[k] for k in ("train_s", "n_train", "n_inner", "inner_macro_f1_per_epoch", "best_epoch")}
+            model.final_fit = {k: r[k] for k in ("train_s", "n_train", "n_inner", "inner_macro_f1_per_epoch",
+                                                 "best_epoch")}
             model.final_fit["cpu_s"] = round(time.process_time() - c0, 1)
             if path is not None:
                 model.save(path, {"final_fit": json.dumps(model.final_fit)})

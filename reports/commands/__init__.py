@@ -1,8 +1,9 @@
 """One module per `ahcue` sub-command.
 
 Each module defines ``NAME`` (the sub-command), ``HELP`` (one line), ``EXAMPLES``,
-``add_arguments(parser)`` and ``run(args) -> int``; :data:`COMMANDS` lists the modules in help order. Modules are imported only when their command runs, so `ahcue --help` stays
-fast and no model loads at import time.
+``add_arguments(parser)`` and ``run(args) -> int``; :data:`COMMANDS` lists the modules in help
+order. Modules are imported only when their command runs, so `ahcue --help` stays fast and no
+model loads at import time.
 """
 
 import argparse

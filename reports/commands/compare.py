@@ -34,7 +34,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="with --prediction: the annotators' .eaf, .csv or BAH .yaml (FILE or FILE::KEY)")
     parser.add_argument("-o", "--output", metavar="OUTDIR",
                         help="write comparison.csv, comparison.json and comparison.png here")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the shuffled control and the bootstrap (default 0)")
+    parser.add_argument("--seed", type=int, default=0,
+                        help="seed of the shuffled control and the bootstrap (default 0)")
     parser.add_argument("--workers", type=int, default=1, metavar="N", help="level-one worker processes (dataset form)")
     parser.add_argument("--cache-dir", metavar="DIR", help="level-one cache folder (dataset form)")
     parser.add_argument("--no-asr", action="store_true", help="do not transcribe videos without a transcript")

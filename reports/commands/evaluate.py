@@ -15,7 +15,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", metavar="DIR",
                         help="a model folder written by `ahcue train` (default: the shipped codebook prior)")
     parser.add_argument("--kind", metavar="KIND", help="require the model to be of this kind")
-    parser.add_argument("--split", default="test", choices=("train", "val", "test"), help="split to score (default: test)")
+    parser.add_argument("--split", default="test", choices=("train", "val", "test"),
+                        help="split to score (default: test)")
     parser.add_argument("-o", "--output", required=True, metavar="OUTDIR",
                         help="folder for metrics.json, predictions.csv and figures")
     parser.add_argument("--adapt", choices=("none", "tta"), default="none",

@@ -1,8 +1,9 @@
 """`ahcue text-affect`: score any table of texts with the text valence and stance heads.
 
 Keeps the input columns and adds ``valence, p_change, p_neutral, p_sustain, stance, confidence``
-in that order, every number rounded to ``DECIMALS`` places whichever scorer made it (see :mod:`levelone.language.textaffect` and :data:`COLUMN_HELP`). With ``--speaker-column`` the
-rows are a conversation in order (one per ``--conversation-column`` value, if given) and each row's
+in that order, every number rounded to ``DECIMALS`` places whichever scorer made it (see
+:mod:`levelone.language.textaffect` and :data:`COLUMN_HELP`). With ``--speaker-column`` the rows
+are a conversation in order (one per ``--conversation-column`` value, if given) and each row's
 stance sees the turns before it; ``--self`` names the speaker whose talk is scored (other rows are
 context).
 """

@@ -26,14 +26,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-o", "--output", required=True, metavar="DIR", help="model folder to write")
     parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto",
                         help="where to train (default: auto, CUDA when present)")
-    parser.add_argument("--epochs", type=int, default=30, help="maximum epochs (conflict, fusion; early stopping on val AP)")
+    parser.add_argument("--epochs", type=int, default=30,
+                        help="maximum epochs (conflict, fusion; early stopping on val AP)")
     parser.add_argument("--constraint-weight", type=float, default=0.1,
                         help="weight of the codebook constraint; the weight-0 ablation is always trained too")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     parser.add_argument("--workers", type=int, default=1, metavar="N", help="level-one extraction processes")
     parser.add_argument("--cache-dir", default=None, metavar="DIR",
                         help="level-one cache (default: inside the dataset root)")
-    parser.add_argument("--no-asr", action="store_true", help="never transcribe; videos without transcripts lack language")
+    parser.add_argument("--no-asr", action="store_true",
+                        help="never transcribe; videos without transcripts lack language")
     parser.add_argument("--force", action="store_true", help="overwrite an existing model directory")
     parser.add_argument("--quiet", action="store_true", help="no progress display and no summary")
 

@@ -33,7 +33,8 @@ ANNOTATIONS_YAML = f"""\
 {V1}:
   global_ah: 1
   frame_annotation:
-{''.join(f"  - - {V1}/frame-{k}.jpg{chr(10)}    - {int(2 <= k <= 5 or 8 <= k <= 10)}{chr(10)}" for k in [10, 11] + list(range(10)))}
+{''.join(f"  - - {V1}/frame-{k}.jpg{chr(10)}    - {int(2 <= k <= 5 or 8 <= k <= 10)}{chr(10)}"
+         for k in [10, 11] + list(range(10)))}
   fr_detailed_ah:
   - [2, 5]
   - [8, 10]

@@ -38,11 +38,12 @@ def sections(doc: str) -> dict[str, list[str]]:
 @pytest.mark.parametrize("module,name,fn", list(public_functions()), ids=lambda v: v if isinstance(v, str) else "")
 def test_public_signal_function_has_numpydoc(module, name, fn):
     doc = sections(fn.__doc__ or "")
-    assert "Returns" in doc and any(l.strip() for l in doc["Returns"]), f"{module}.{name}: no Returns"
+    assert "Returns" in doc and any(line.strip() for line in doc["Returns"]), f"{module}.{name}: no Returns"
     params = [p for p in inspect.signature(fn).parameters]
-    documented = [l.split(" : ")[0] for l in doc.get("Parameters", []) if " : " in l and not l.startswith(" ")]
+    documented = [line.split(" : ")[0] for line in doc.get("Parameters", [])
+                  if " : " in line and not line.startswith(" ")]
     assert documented == params, f"{module}.{name}: Parameters {documented} != signature {params}"
-    entries = [l for l in doc.get("Parameters", []) + doc["Returns"] if not l.startswith(" ") and l.strip()]
+    entries = [line for line in doc.get("Parameters", []) + doc["Returns"] if not line.startswith(" ") and line.strip()]
     described = " ".join(doc.get("Parameters", []) + doc["Returns"])
     assert not params or any(w in described for w in UNIT_WORDS), f"{module}.{name}: no unit or shape named"
     assert entries

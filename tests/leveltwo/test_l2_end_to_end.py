@@ -26,8 +26,8 @@ def trained(demo_corpus, demo_tables, tmp_path_factory):
     assert main(["train", str(demo_corpus), "--kind", "xgboost", "-o", str(d / "xgb"), "--device", "cpu",
                  *common]) == 0
     for name in ("conflict", "xgb"):
-        assert main(["evaluate", str(demo_corpus), "--model", str(d / name), "--split", "test", "-o", str(d / f"eval-{name}"),
-                     *common]) == 0
+        assert main(["evaluate", str(demo_corpus), "--model", str(d / name), "--split", "test",
+                     "-o", str(d / f"eval-{name}"), *common]) == 0
     return d
 
 
@@ -111,8 +111,8 @@ def test_fusion_comparator_and_tta_from_the_cli(trained, demo_corpus):
     for name in ("conflict", "fusion"):
         durations = json.loads((d / name / "card.json").read_text())["segment_durations"]
         assert durations["mean_s"] > 0 and durations["min_duration_s"] < durations["mean_s"]
-    assert main(["evaluate", str(demo_corpus), "--model", str(d / "fusion"), "--split", "test", "-o", str(d / "eval-fusion"),
-                 *common]) == 0
+    assert main(["evaluate", str(demo_corpus), "--model", str(d / "fusion"), "--split", "test",
+                 "-o", str(d / "eval-fusion"), *common]) == 0
     fusion = json.loads((d / "eval-fusion" / "metrics.json").read_text())
     chance = fusion["tuned"]["frame"]["n_positive"] / fusion["tuned"]["frame"]["n"]
     assert fusion["tuned"]["frame"]["ap"] > chance  # it beats chance (BAH's AP; a system test)

@@ -89,7 +89,8 @@ def make_prediction(table: FrameTable, segments: list[Segment], threshold: float
     prob = np.full(n, 0.2)
     for s in segments:
         prob[s.start_frame:s.end_frame + 1] = s.probability
-    evidence = {m: tuple(round(float(v), 4) for v in np.nan_to_num(table.data[f"affect.{m}.confidence"].to_numpy()) * 0.1)
+    evidence = {m: tuple(round(float(v), 4)
+                         for v in np.nan_to_num(table.data[f"affect.{m}.confidence"].to_numpy()) * 0.1)
                 for m in MODALITIES}
     p = float(prob.max()) if probability is None else probability
     return Prediction(

@@ -39,8 +39,8 @@ def analysed(shared_data, tmp_path_factory):
         stem = src.stem
         shutil.copy(src, folder / f"{stem}__orig.mpg")
         for name, opts in VARIANTS.items():
-            subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-i", str(src), *opts, str(folder / f"{stem}__{name}.mp4")],
-                           check=True)
+            subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-i", str(src), *opts,
+                            str(folder / f"{stem}__{name}.mp4")], check=True)
     result = run(plan(folder), workers=1, asr=False, progress=False, cache_dir=folder / ".cache")
     assert not result.failures, result.failures
     model = load_model(None)

@@ -69,7 +69,8 @@ def test_speech_related_head_motion_is_neither(axis):
     n = int(10 * FPS)
     t = np.arange(n) / FPS
     main = 4.0 * (np.sin(2 * np.pi * 1.5 * t + rng.uniform(0, 6)) + 0.6 * np.sin(2 * np.pi * 1.3 * t)) + _trace(n, rng)
-    other = 1.5 * (np.sin(2 * np.pi * 2.2 * t + rng.uniform(0, 6)) + 0.75 * np.sin(2 * np.pi * 0.9 * t)) + _trace(n, rng)
+    other = 1.5 * (np.sin(2 * np.pi * 2.2 * t + rng.uniform(0, 6)) + 0.75 * np.sin(2 * np.pi * 0.9 * t)) \
+        + _trace(n, rng)
     yaw, pitch = (other, main) if axis == "pitch" else (main, other)
     cue_name = "nod" if axis == "pitch" else "shake"
     params = body_params()

@@ -29,7 +29,7 @@ class TupleLoader(yaml.SafeLoader):
     """A safe loader that accepts Whisper's ``!!python/tuple`` (what BAH's readers must do)."""
 
 
-TupleLoader.add_constructor("tag:yaml.org,2002:python/tuple", lambda l, n: tuple(l.construct_sequence(n)))
+TupleLoader.add_constructor("tag:yaml.org,2002:python/tuple", lambda loader, n: tuple(loader.construct_sequence(n)))
 
 
 @pytest.fixture(scope="module")
@@ -182,7 +182,7 @@ def test_splits_are_bah_shaped_and_participant_disjoint(demo_corpus, planted, an
             n_frames += planted[key]["n_frames"]
             n_pos += sum(lab for _, lab in annotations[key]["frame_annotation"])
         assert len(frame_lines) == n_frames
-        assert sum(int(l.rsplit(",", 1)[1]) for l in frame_lines) == n_pos
+        assert sum(int(line.rsplit(",", 1)[1]) for line in frame_lines) == n_pos
         assert (demo_corpus / "cropped-aligned-faces" / frame_lines[0].rsplit(",", 1)[0]).is_file()
     assert all(len(s) == 1 for s in owners.values()) and len(owners) == 4
     assert any(line.count(",") > 2 for line in (demo_corpus / "split" / "train.txt").read_text().splitlines()), \

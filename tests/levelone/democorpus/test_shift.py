@@ -8,7 +8,7 @@ import shutil
 import numpy as np
 import pytest
 
-from levelone.democorpus.build import (FPS, REFERENCE, SHIFT_STYLES, PlantedSegment, _motion_track, _plan_tokens,
+from levelone.democorpus.build import (REFERENCE, SHIFT_STYLES, PlantedSegment, _motion_track, _plan_tokens,
                                        _split_for, shift_test_count, style_for)
 
 

@@ -103,8 +103,8 @@ def _series(mesh: np.ndarray, n: int, seed: int = 0) -> np.ndarray:
 
 
 def _close_eye(lm: np.ndarray, eye: dict) -> None:
-    for u, l in zip(eye["upper"], eye["lower"]):
-        lm[..., u, :2] = lm[..., l, :2]
+    for up, low in zip(eye["upper"], eye["lower"]):
+        lm[..., up, :2] = lm[..., low, :2]
 
 
 def _cues(lm: np.ndarray) -> pd.DataFrame:

@@ -1,8 +1,6 @@
 """The fine-tuned stance model's parts, ambivalence in talk, and how level two and explanations use it."""
 from __future__ import annotations
 
-import dataclasses
-import json
 
 import numpy as np
 import pandas as pd
@@ -45,7 +43,8 @@ def test_blocks_reproduce_the_packaged_encoder_and_kv_path_matches(enc):
     types = st.pad_batch([p[1] for p in pairs])
     mask = st.pad_batch([[1] * len(p[0]) for p in pairs]).bool()
     with torch.inference_mode():
-        hs = enc.model(input_ids=ids, token_type_ids=types, attention_mask=mask.long(), output_hidden_states=True).hidden_states
+        hs = enc.model(input_ids=ids, token_type_ids=types, attention_mask=mask.long(),
+                       output_hidden_states=True).hidden_states
         low = st.LowerEncoder(enc.model, 5)(ids, types, mask)
         assert float((low - hs[5])[mask].abs().max()) < 1e-4
         states = st.lower_states(enc.model, [p[0] for p in pairs], [p[1] for p in pairs], 5, dtype=torch.float32)

@@ -103,7 +103,8 @@ def test_json_words_and_segments(tmp_path):
     words = load_transcript(_write(tmp_path, "w.json", json.dumps(flat)))
     assert words == [Word("hello", 0.5, 0.9), Word("world", 1.0, 1.4)]
     segs = {"segments": [{"text": " I can't.", "start": 2.0, "end": 3.0,
-                          "words": [{"word": " I", "start": 2.0, "end": 2.2}, {"word": " can't.", "start": 2.2, "end": 2.8}]},
+                          "words": [{"word": " I", "start": 2.0, "end": 2.2},
+                                    {"word": " can't.", "start": 2.2, "end": 2.8}]},
                          {"text": "no words here", "start": 0.0, "end": 1.5}]}
     words = load_transcript(_write(tmp_path, "s.json", json.dumps(segs)))
     assert [w.text for w in words] == ["no", "words", "here", "I", "can't."]

@@ -11,7 +11,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from levelone.pipeline.cache import EDGE_BYTES, Cache, cache_key, default_cache_dir, file_fingerprint, read_raw_meta, safe_name
+from levelone.pipeline.cache import (EDGE_BYTES, Cache, cache_key, default_cache_dir, file_fingerprint, read_raw_meta,
+                                     safe_name)
 from levelone.pipeline.extract import RawSignals, VideoJob, module_version, plan, run
 
 
@@ -177,7 +178,8 @@ def test_default_cache_dir_precedence(tmp_path, monkeypatch):
     assert default_cache_dir(tmp_path) == tmp_path / "env"
 
 
-@pytest.mark.parametrize("name,expected", [("P1_Question_1_2024-10-02 16-19-36_Video", "P1_Question_1_2024-10-02_16-19-36_Video"),
+@pytest.mark.parametrize("name,expected", [("P1_Question_1_2024-10-02 16-19-36_Video",
+                                            "P1_Question_1_2024-10-02_16-19-36_Video"),
                                            ("sub/clip", "sub_clip"), ("..", "video")])
 def test_safe_name(name, expected):
     assert safe_name(name) == expected
