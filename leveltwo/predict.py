@@ -443,12 +443,16 @@ def predict_video(model, table, annotation=None, threshold: float | None = None,
                   **segment_options) -> Prediction:
     """Predict one FrameTable with ``model``; ``threshold`` defaults to the model's tuned one.
 
-    ``words`` (``levelone.media.transcript.Word`` list) fills each segment's transcript; ``annotation``
+    ``words`` (``levelone.media.transcript.Word`` list) fills each segment's transcript (less the
+    words the FrameTable's ``audio.self`` gives to someone else); ``annotation``
     (``codebook.annotations.VideoAnnotation``) adds the annotated A/H segments for comparison;
     ``source`` overrides the video path the FrameTable records; ``has_audio`` records whether the
     file has an audio track (so a report can tell "no audio track" from "no speech").
     """
     fps = table.fps
+    if words and "audio.self" in table.data:  # someone else's words are never quoted as the person's
+        from levelone.audio.voices import split_words
+        words = split_words(list(words), table.data["audio.self"].to_numpy(np.float64), fps)[0]
     thr = float(getattr(model, "threshold_", 0.5) if threshold is None else threshold)
     contrib = model.explain(table)
     logit = contrib.to_numpy(np.float64).sum(axis=1)
