@@ -535,9 +535,10 @@ def predict_video(model, table, annotation=None, threshold: float | None = None,
                   **segment_options) -> Prediction:
     """Predict one FrameTable with ``model``; ``threshold`` defaults to the model's tuned one.
 
-    ``words`` (``levelone.media.transcript.Word`` list) fills each segment's transcript; by default
-    the certain words of the transcript level one recorded (``table.meta.transcript``), which
-    also becomes the prediction's ``transcript`` section; ``annotation``
+    ``words`` (``levelone.media.transcript.Word`` list) fills each segment's transcript (less the
+    words the FrameTable's ``audio.self`` gives to someone else); by default the certain words of
+    the transcript level one recorded (``table.meta.transcript``), which also becomes the
+    prediction's ``transcript`` section; ``annotation``
     (``codebook.annotations.VideoAnnotation``) adds the annotated A/H segments for comparison;
     ``source`` overrides the video path the FrameTable records; ``has_audio`` records whether the
     file has an audio track (so a report can tell "no audio track" from "no speech").
@@ -546,6 +547,9 @@ def predict_video(model, table, annotation=None, threshold: float | None = None,
     heard = _heard(table)
     if words is None and heard is not None:
         words = [w for w in heard.words if not w.uncertain]
+    if words and "audio.self" in table.data:  # someone else's words are never quoted as the person's
+        from levelone.audio.voices import split_words
+        words = split_words(list(words), table.data["audio.self"].to_numpy(np.float64), fps)[0]
     thr = float(getattr(model, "threshold_", 0.5) if threshold is None else threshold)
     # a detector that reads the person's words (the LLM comparator) gets them; others read only the table
     contrib = model.explain(table, words=words) if words is not None and getattr(model, "reads_words", False) \

@@ -14,6 +14,7 @@ EXAMPLES = """examples:
   ahcue analyze clip.flv -o out/clip --transcript clip.srt --annotations clip.eaf --pdf
   ahcue analyze clip.mp4 -o out/clip --model models/conflict --kind conflict --force
   ahcue analyze clip.mp4 -o out/clip --video copy    report.html plays a copy kept beside it
+  ahcue analyze zoom_call.mp4 -o out/call --person right # two faces: analyse the one on the right
 
 Any container ffmpeg decodes works (.mp4 .mov .mkv .webm .avi .mpg .flv .m4v .wmv .3gp .ts .ogv ...).
 Annotation CSV columns: video_id, start_s, end_s (required); label (1 = A/H, default 1); face,

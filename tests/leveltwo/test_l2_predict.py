@@ -141,3 +141,26 @@ def test_cli_predict(video, tmp_path, capsys):
     assert main(["predict", str(path), "-o", str(out)]) == 2  # exists, no --force
     assert "already exists" in capsys.readouterr().err
     assert main(["predict", str(tmp_path / "missing.parquet")]) == 2
+
+
+def test_someone_elses_words_are_not_quoted_as_the_persons(video):
+    """Words the FrameTable's ``audio.self`` gives to someone else leave the segments' quotes."""
+    from dataclasses import replace as dc_replace
+
+    from levelone.frametable import FrameTable
+    from levelone.media.transcript import Word
+
+    table, _, planted = video
+    seg = planted[0]
+    t0, t1 = seg.start_frame / 24.0, (seg.end_frame + 1) / 24.0
+    words = [Word("mine", t0 + 0.1, t0 + 0.4), Word("theirs", t0 + 1.0, t0 + 1.4)]
+    plain = predict_video(load_model(None), table, threshold=1e-6, words=words)  # one segment: the whole video
+    assert any("theirs" in s.transcript for s in plain.segments)
+    own = np.full(len(table.data), np.nan, np.float32)
+    own[int(round((t0 + 0.1) * 24)):int(round((t0 + 0.4) * 24)) + 1] = 1.0
+    own[int(round((t0 + 1.0) * 24)):int(round((t0 + 1.4) * 24)) + 1] = 0.0
+    data = table.data.copy()
+    data["audio.self"] = own
+    split = predict_video(load_model(None), FrameTable(data, dc_replace(table.meta)), threshold=1e-6, words=words)
+    quoted = " ".join(s.transcript for s in split.segments)
+    assert "mine" in quoted and "theirs" not in quoted
