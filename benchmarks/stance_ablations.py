@@ -4,8 +4,9 @@ Cross-validates each input recipe of :data:`levelone.training.stance_ablations.R
 all-mpnet-base-v2 sentence vectors, context vectors, readable cue counts, the kind of the
 preceding interviewer turn) with the class-weighted logistic head and in-fold offsets, on AnnoMI
 folds grouped by conversation, and the learning curve of the shipped row. Sentence vectors are
-cached in ``--cache-dir`` (cold: MiniLM ~2 CPU min, mpnet ~6 CPU min on the 4,817 utterances
-plus MiniLM on ~9,000 context texts); each row then costs seconds of CPU.
+cached in ``--cache-dir`` (cold, one thread: MiniLM on the 4,817 utterances and 7,253 context
+texts, and with ``--mpnet`` all-mpnet-base-v2 on the utterances, 162 CPU s; the JSON's
+``encoding`` records each); each row then costs 5-30 CPU s. Use ``--threads 1`` on a loaded machine.
 
     python benchmarks/stance_ablations.py --cache-dir /tmp/tt --json out.json
 """

@@ -109,7 +109,7 @@ class Row:
     c: float = 1.0  # inverse L2 strength of the logistic head
 
 
-# Context vectors come from MiniLM only: all-mpnet-base-v2 on the ~9,000 distinct context texts
+# Context vectors come from MiniLM only: all-mpnet-base-v2 on the 7,253 distinct context texts
 # took longer than the shared 2-core machine allowed in this round (utterances: 4,817 texts).
 ROWS: tuple[Row, ...] = (
     Row("minilm", ("minilm",)),
@@ -119,8 +119,9 @@ ROWS: tuple[Row, ...] = (
     Row("readable+question only", (), readable=True, question=True),
 )
 # Rows on all-mpnet-base-v2 vectors (the five-wheel encoder, levelone.language.mpnet): run by
-# `benchmarks/stance_ablations.py --mpnet`; not part of `train-text`'s table while its encoding
-# (~320 CPU s for AnnoMI's utterances, one thread) does not fit the shared machine's budget.
+# `benchmarks/stance_ablations.py --mpnet` (encoding AnnoMI's utterances: 162 CPU s, one thread).
+# Not in `train-text`'s table: they are not shipped (+0.008 macro-F1 over minilm+readable, within
+# fold noise, and a lower sessions AUC; benchmarks/README), and the card's run stays minutes.
 MPNET_ROWS: tuple[Row, ...] = (
     Row("mpnet", ("mpnet",)),
     Row("mpnet+readable", ("mpnet",), readable=True),
