@@ -47,7 +47,8 @@ def main(argv: list[str] | None = None) -> int:
             rows[f.stem] = {"error": str(err)}
     ok = [r for r in rows.values() if "error" not in r]
     summary = {"clips": len(rows), "compared": len(ok),
-               "max_probability_change": max((abs(r["probability_after"] - r["probability_before"]) for r in ok), default=0),
+               "max_probability_change": max((abs(r["probability_after"] - r["probability_before"]) for r in ok),
+                                             default=0),
                "max_frame_change": max((r["max_frame_change"] for r in ok), default=0),
                "labels_changed": sum(not r["same_label"] for r in ok),
                "segment_cues_changed": sum(not r["same_segment_cues"] for r in ok)}

@@ -103,7 +103,8 @@ def voices() -> dict:
         info = probe(c)
         _, people = vision_people(c, info)
         a = audio_signals(read_audio(c, sr=16000), 16000, info.fps, info.n_frames)
-        data[c.name] = (people.mouths[0], a["audio.speech"].to_numpy(np.float64), a["audio.rms_db"].to_numpy(np.float64),
+        data[c.name] = (people.mouths[0], a["audio.speech"].to_numpy(np.float64),
+                        a["audio.rms_db"].to_numpy(np.float64),
                         info.fps)
     speaker, listener = [], []
     for a, b in itertools.permutations(data, 2):
@@ -123,10 +124,12 @@ def voices() -> dict:
         alone.append(np.mean(r[s] == 0))
     sp_, li_ = np.array(speaker), np.array(listener)
     return {"clips": len(data), "pairs": len(speaker),
-            "speaker_analysed": {"participant": round(float(sp_[:, 0].mean()), 3), "someone_else": round(float(sp_[:, 1].mean()), 3),
+            "speaker_analysed": {"participant": round(float(sp_[:, 0].mean()), 3),
+                                 "someone_else": round(float(sp_[:, 1].mean()), 3),
                                  "unsure": round(float(sp_[:, 2].mean()), 3),
                                  "pairs_at_least_90pct_right": round(float(np.mean(sp_[:, 0] >= 0.9)), 3)},
-            "listener_analysed": {"someone_else": round(float(li_[:, 0].mean()), 3), "participant": round(float(li_[:, 1].mean()), 3),
+            "listener_analysed": {"someone_else": round(float(li_[:, 0].mean()), 3),
+                                  "participant": round(float(li_[:, 1].mean()), 3),
                                   "unsure": round(float(li_[:, 2].mean()), 3)},
             "alone_taken_away_max": round(float(np.max(alone)), 3)}
 

@@ -74,7 +74,8 @@ def schema() -> dict[str, ColumnSpec]:
     from levelone.pipeline import vision
 
     out: dict[str, ColumnSpec] = {}
-    for spec in (*AXIS_COLUMNS, *vision.COLUMNS, *face.COLUMNS, *body.COLUMNS, *prosody.COLUMNS, *voices.COLUMNS, *language.COLUMNS):
+    for spec in (*AXIS_COLUMNS, *vision.COLUMNS, *face.COLUMNS, *body.COLUMNS, *prosody.COLUMNS, *voices.COLUMNS,
+                 *language.COLUMNS):
         if spec.name in out:
             raise ValueError(f"{spec.name} declared by both {out[spec.name].producer} and {spec.producer}")
         out[spec.name] = spec

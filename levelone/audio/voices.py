@@ -96,13 +96,13 @@ def sync(mouth: np.ndarray, level: np.ndarray, window: int, max_lag: int, min_sh
             e[-lag:] = level[:n + lag]
         ok = np.isfinite(mouth) & np.isfinite(e)
         w = ok.astype(np.float64)
-        m, l = np.where(ok, mouth, 0.0), np.where(ok, e, 0.0)
+        m, loud = np.where(ok, mouth, 0.0), np.where(ok, e, 0.0)
         cnt = _rolling(w, window) * window
         with np.errstate(invalid="ignore", divide="ignore"):
-            mm, ll = _rolling(m, window) * window / cnt, _rolling(l, window) * window / cnt
-            cov = _rolling(m * l, window) * window / cnt - mm * ll
+            mm, ll = _rolling(m, window) * window / cnt, _rolling(loud, window) * window / cnt
+            cov = _rolling(m * loud, window) * window / cnt - mm * ll
             vm = _rolling(m * m, window) * window / cnt - mm ** 2
-            vl = _rolling(l * l, window) * window / cnt - ll ** 2
+            vl = _rolling(loud * loud, window) * window / cnt - ll ** 2
             r = cov / np.sqrt(vm * vl)
         r[(cnt < min_share * _rolling(np.ones(n), window) * window) | (vm <= 1e-8) | (vl <= 1e-6)] = np.nan
         best = np.fmax(best, r)
@@ -185,7 +185,8 @@ def self_column(audio: pd.DataFrame, mouths: np.ndarray, fps: float, params: Voi
         k = min(n, m.shape[1])
         fit[:, :k] = m[:, :k]
         m = fit
-    return attribute(audio["audio.speech"].to_numpy(np.float64), audio["audio.rms_db"].to_numpy(np.float64), m, fps, params)
+    return attribute(audio["audio.speech"].to_numpy(np.float64), audio["audio.rms_db"].to_numpy(np.float64), m, fps,
+                     params)
 
 
 # audio signals that belong to whoever is speaking (levelone.audio.prosody's), and the two that

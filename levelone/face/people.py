@@ -120,7 +120,8 @@ class FaceTracker:
             out.append((float((b[0] + b[2]) / 2), seen_s, fr[0] / self.fps, fr[-1] / self.fps, tuple(map(float, b)),
                         mid / self.fps))
         out.sort(key=lambda p: p[0])
-        return [Person(k + 1, seen, first, last, box, still) for k, (_, seen, first, last, box, still) in enumerate(out)]
+        return [Person(k + 1, seen, first, last, box, still)
+                for k, (_, seen, first, last, box, still) in enumerate(out)]
 
 
 def parse_person(value: str | None) -> str | None:

@@ -309,7 +309,8 @@ class TextHeads:
             with safe_open(str(path), framework="numpy") as fh:
                 meta = fh.metadata() or {}
             opt = {n: Head.from_tensors(t, n) for n in ("stance", "stance_ctx") if f"{n}.w0" in t}
-            opt.update({k: StanceInputs.from_json(meta[k]) for k in ("stance_inputs", "stance_ctx_inputs") if k in meta})
+            opt.update({k: StanceInputs.from_json(meta[k])
+                        for k in ("stance_inputs", "stance_ctx_inputs") if k in meta})
             return cls(Head.from_tensors(t, "valence"), **opt)
         except (KeyError, OSError, ValueError, TypeError, SafetensorError) as err:
             raise InputError(path, f"not a text heads file ({err})") from err

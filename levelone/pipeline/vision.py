@@ -211,7 +211,8 @@ def crop_box(region: tuple[float, float, float, float] | None, width: int, heigh
         return 0, 0, width, height
     x0, y0, x1, y1 = region
     return (int(round(x0 * width)), int(round(y0 * height)),
-            max(int(round(x1 * width)), int(round(x0 * width)) + 1), max(int(round(y1 * height)), int(round(y0 * height)) + 1))
+            max(int(round(x1 * width)), int(round(x0 * width)) + 1),
+            max(int(round(y1 * height)), int(round(y0 * height)) + 1))
 
 
 def _crop(rgb: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:

@@ -103,7 +103,8 @@ class Row:
 
     name: str
     encoders: tuple[str, ...]
-    context: str = ""  # encoder of the context vectors (mean per speaker of the last STANCE_CONTEXT_TURNS turns); "" none
+    # encoder of the context vectors (mean per speaker of the last STANCE_CONTEXT_TURNS turns); "" none
+    context: str = ""
     readable: bool = False  # + :func:`levelone.language.readable.utterance_features`
     question: bool = False  # + the other person's preceding turn: open / closed question / statement
     c: float = 1.0  # inverse L2 strength of the logistic head
@@ -169,7 +170,7 @@ def stance_data(shared: Path, cache_dir: Path | None, encoders: tuple[str, ...] 
 
 def evaluate_row(row: Row, data: dict, seed: int) -> dict:
     """Cross-validate ``row`` on the honest folds -> the card's row (with out-of-fold logits)."""
-    from levelone.training.stance_cv import StanceConfig, _r, evaluate_stance, validate_talk_ambivalence
+    from levelone.training.stance_cv import StanceConfig, evaluate_stance, validate_talk_ambivalence
     from levelone.language.textaffect import softmax
 
     x = row_inputs(row, data["vec"], data["feats"])
@@ -204,7 +205,8 @@ def learning_curve(row: Row, data: dict, seed: int, shares: tuple[float, ...] = 
             n_tr.append(len(tr))
         out[f"{share:g}"] = {"macro_f1_mean": _r(np.mean(scores)), "macro_f1_per_fold": _r(scores),
                              "mean_training_utterances": int(np.mean(n_tr))}
-    return {"row": row.name, "offsets": "none (argmax of the class-weighted head)", "shares_of_training_conversations": out}
+    return {"row": row.name, "offsets": "none (argmax of the class-weighted head)",
+            "shares_of_training_conversations": out}
 
 
 def run_ablations(shared: Path, cache_dir: Path | None, seed: int = 0, rows: tuple[Row, ...] = ROWS,

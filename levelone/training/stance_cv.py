@@ -276,6 +276,7 @@ def validate_talk_ambivalence(mi: pd.DataFrame, probs: np.ndarray,
                                          "n": int(len(yy))}
     cy = np.array(conv_y)
     out["conversation_level"] = {"auc": _r(roc_auc_score(cy, conv_s)) if 0 < cy.sum() < len(cy) else None,
-                                 "sessions_with_both": int(cy.sum()), "sessions_with_one_or_none": int(len(cy) - cy.sum()),
+                                 "sessions_with_both": int(cy.sum()),
+                                 "sessions_with_one_or_none": int(len(cy) - cy.sum()),
                                  "window_s": TALK_WINDOW_S}
     return out

@@ -95,7 +95,8 @@ def run(args: argparse.Namespace) -> int:
         if pred.missing_modalities:
             print(f"  no evidence from: {', '.join(pred.missing_modalities)}")
         heard = pred.transcript
-        for line in (() if heard is None else (heard.note, "" if heard.language_cues == "measured" else heard.language_cues)):
+        notes = () if heard is None else (heard.note, "" if heard.language_cues == "measured" else heard.language_cues)
+        for line in notes:
             if line:
                 print(f"  transcript: {line}")
         if args.output:

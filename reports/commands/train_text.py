@@ -46,7 +46,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="keep the shipped valence head and its card section (retrain the stance only)")
     parser.add_argument("--stance", choices=("frozen", "fine-tuned"), default="frozen",
                         help="frozen: logistic heads on frozen sentence vectors and readable cue counts, every "
-                             "ablation row on conversation-grouped folds (shipped); fine-tuned: the encoder's top layer tuned with dialogue context "
+                             "ablation row on conversation-grouped folds (shipped); fine-tuned: the encoder's top "
+                             "layer tuned with dialogue context "
                              "(writes text_stance.safetensors too)")
 
 

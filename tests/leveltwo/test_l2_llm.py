@@ -55,7 +55,8 @@ def test_prompt_holds_the_windows_words_and_active_cues(planted):
     # the planted cue is listed with the codebook's name and definition where it is active
     hedging = "- language.hedging (Hedging): "
     def overlap(w):  # share of the window's frames inside the planted segment
-        return max(0, min(w.end_frame, seg.end_frame + 1) - max(w.start_frame, seg.start_frame)) / (w.end_frame - w.start_frame)
+        inside = min(w.end_frame, seg.end_frame + 1) - max(w.start_frame, seg.start_frame)
+        return max(0, inside) / (w.end_frame - w.start_frame)
 
     covering = [w for w in wins if overlap(w) >= 0.5]
     assert covering and all(hedging in w.prompt and "language.hedging" in w.shown for w in covering)
@@ -65,7 +66,8 @@ def test_prompt_holds_the_windows_words_and_active_cues(planted):
     # without a transcript the prompt says so; it never guesses words
     none = build_windows(table, None, window_s=4.0)
     assert all("(no transcript available for this video)" in w.prompt for w in none)
-    silent = [w for w in wins if not any(w.start_frame / fps < x.end_s and x.start_s < w.end_frame / fps for x in words)]
+    silent = [w for w in wins
+              if not any(w.start_frame / fps < x.end_s and x.start_s < w.end_frame / fps for x in words)]
     assert silent and all("(nothing said)" in w.prompt for w in silent)
 
 

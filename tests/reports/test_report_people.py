@@ -43,7 +43,8 @@ def test_two_people_section_says_who_was_analysed_and_whose_speech_was_set_aside
 
 def test_one_person_alone_is_one_line():
     pred = _two_people()
-    alone = pred.replace(people=People(faces=(pred.people.faces[0],), analysed=1, rule="on screen longest, then largest",
+    alone = pred.replace(people=People(faces=(pred.people.faces[0],), analysed=1,
+                                       rule="on screen longest, then largest",
                                        face_share=1.0, speech={"participant": 1.0, "others": 0.0, "unsure": 0.0},
                                        other_turns=()))
     html = render_people(alone)
