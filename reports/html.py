@@ -480,6 +480,9 @@ def _missing_section(prediction: Prediction, table) -> str:
     has_audio = prediction.has_audio
     words = dict(MISSING_WORDS, audio=NO_AUDIO_TRACK if has_audio is False else
                  MISSING_WORDS["audio"] if has_audio else AUDIO_UNKNOWN)
+    heard = prediction.transcript
+    if heard is not None and heard.language_cues != "measured":  # e.g. French speech: heard, not measured
+        words["language"] = f"{heard.language_cues}; the transcript is under \"What was heard\""
     if head:
         voc = load_vocabulary()
         names = ", ".join(_name(c, voc).lower() for c in head)

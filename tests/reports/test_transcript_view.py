@@ -72,7 +72,8 @@ def test_hostile_strings_are_escaped_and_the_report_shows_the_panel_without_segm
     assert not [t for t, _ in _tags(out) if t in ("img", "script")]
     page = render_report(pred, table)
     assert not pred.segments and 'id="transcript"' in page
-    assert not [a for t, a in _tags(page) if (t == "img" and "onerror" in a) or t == "script"]
+    assert not [a for t, a in _tags(page) if t == "img" and "onerror" in a]
+    assert [t for t, _ in _tags(page)].count("script") == 1  # the report's own player script, nothing injected
 
 
 def test_transcript_section_round_trips_through_prediction_json():
@@ -84,3 +85,17 @@ def test_transcript_section_round_trips_through_prediction_json():
     old = pred.to_dict()
     del old["transcript"]  # a prediction.json from before the section still reads
     assert Prediction.from_json(old).transcript is None
+
+
+def test_missing_language_says_why_when_speech_was_heard_but_not_measured():
+    """French speech is heard and shown, not absent: "What was missing" names the reason, never
+    "no transcript"."""
+    import html as htmllib
+
+    table = make_frametable(absent=("text",))
+    french = _transcript(language="fr", model="whisper-base", language_cues="language cues not measured: French speech")
+    page = htmllib.unescape(render_report(make_prediction(table, [], missing=["language"]).replace(transcript=french),
+                                          table))
+    missing = page[page.index("<h2>What was missing</h2>"):]
+    missing = missing[:missing.index("</div>")]
+    assert "language cues not measured: French speech" in missing and "no transcript" not in missing
