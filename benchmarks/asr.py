@@ -61,7 +61,8 @@ def clips(shared: Path) -> list[dict]:
     out = [{"path": shared / "audio/jfk_whisper/jfk.flac", "language": "en",
             "ref": "And so my fellow Americans ask not what your country can do for you "
                    "ask what you can do for your country"}]
-    out += [{"path": p, "language": "en", "ref": None} for p in sorted((shared / "audio/librispeech_librosa").glob("*.ogg"))]
+    out += [{"path": p, "language": "en", "ref": None}
+            for p in sorted((shared / "audio/librispeech_librosa").glob("*.ogg"))]
     for p in sorted((shared / "video/grid").glob("*.mpg")) + sorted((shared / "video/grid_more").glob("*.mpg")):
         out.append({"path": p, "language": "en", "ref": grid_sentence(p.stem)})
     out += [{"path": p, "language": "en", "ref": "Don't forget a jacket"}

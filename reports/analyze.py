@@ -112,7 +112,8 @@ def analyze(video: str | Path, out_dir: str | Path, transcript: str | Path | Non
         check_writable(out_dir / name, force)
     check_model_dir(model_dir)
     check_video_mode(video, video_mode)
-    job = plan(video, transcript, speaker, neutral, person).jobs[0]  # checks the transcript, neutral recording and person early
+    # checks the transcript, the neutral recording and the person early
+    job = plan(video, transcript, speaker, neutral, person).jobs[0]
     info = probe(video)
     ann = None
     if annotation is not None:

@@ -55,7 +55,7 @@ def _word(w) -> str:
 def render_transcript(prediction) -> str:
     """The transcript panel as an escaped HTML fragment (styled by reports/data/report.css)."""
     t = getattr(prediction, "transcript", None)
-    head = f"<section class=\"transcript\" id=\"transcript\"><h2>What was heard</h2>"
+    head = "<section class=\"transcript\" id=\"transcript\"><h2>What was heard</h2>"
     if t is None:
         return head + ("<p>No transcript: none was given and no speech was recognised (no audio track, "
                        "recognition turned off, or an older prediction.json).</p></section>")

