@@ -48,7 +48,6 @@ import os
 import queue
 import sys
 import threading
-import warnings
 
 from dataclasses import dataclass
 from typing import Callable, Iterator, TypeVar
@@ -109,9 +108,9 @@ def _models():
     reaches the user's terminal; later errors still do (see :func:`_restart`).
     """
     if not _MODELS:
-        # mediapipe 0.10.14 calls a protobuf API deprecated in protobuf 4 on every new result
-        # type; the warning is about mediapipe's code, not the user's input.
-        warnings.filterwarnings("ignore", message=r".*SymbolDatabase.GetPrototype\(\) is deprecated")
+        from levelone.face.mediapipe_runtime import ignore_protobuf_deprecation
+
+        ignore_protobuf_deprecation()  # mediapipe's one known harmless warning, filtered at its source
         with _native_stderr_silenced():
             import mediapipe as mp
 
