@@ -29,11 +29,11 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # before this folder, whose levelone.py would shadow the package
 
-from levelone.baseline import Baseline  # noqa: E402
-from levelone.frametable import FrameMeta  # noqa: E402
-from levelone.params import shipped_calibration  # noqa: E402
-from levelone.pipeline.assemble import assemble, signal_columns  # noqa: E402
-from levelone.training import calibrate as C  # noqa: E402
+from levelone.baseline import Baseline
+from levelone.frametable import FrameMeta
+from levelone.params import shipped_calibration
+from levelone.pipeline.assemble import assemble, signal_columns
+from levelone.training import calibrate as C
 
 CLIP = "video/natural/fgnet_talking_face_franck.mp4"
 QUARTERS = 4

@@ -22,11 +22,16 @@ other speakers only, so no number in the card has seen the speaker it describes.
 """
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 import numpy as np
 
-from leveltwo.models import QUIET_AGGREGATION, QUIET_FRAME_RATE, clip_quiet_shift, frame_rate_shift
+from leveltwo.models import (
+    QUIET_AGGREGATION,
+    QUIET_FRAME_RATE,
+    clip_quiet_shift,
+    frame_rate_shift,
+)
 
 EDGE_LOGIT = 1e-6  # a frame exactly at the threshold counts as positive: stay just above it
 
@@ -131,4 +136,4 @@ def prior_logits(tables) -> dict[str, list[np.ndarray]]:
     return out
 
 
-__all__ = ["quiet_calibration", "prior_logits", "signed_clip_shift", "RULE"]
+__all__ = ["RULE", "prior_logits", "quiet_calibration", "signed_clip_shift"]

@@ -78,7 +78,7 @@ def test_prediction_schema(video):
     assert d["threshold"] == 0.3 and d["label"] in (0, 1)
     for s in d["segments"]:
         assert set(s) == {"start_s", "end_s", "start_frame", "end_frame", "probability", "cues", "modalities",
-                          "pairs", "context_share", "other_share", "transcript"}
+                          "pairs", "context_share", "other_share", "transcript", "within"}
         shares = [c["share"] for c in s["cues"]]
         assert shares == sorted(shares, reverse=True)
         assert all(set(c) == {"id", "modality", "name", "share", "activation", "active_fraction"} for c in s["cues"])
