@@ -29,11 +29,11 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # before this folder, whose levelone.py would shadow the package
 
-from levelone.baseline import Baseline
-from levelone.frametable import FrameMeta
-from levelone.params import shipped_calibration
-from levelone.pipeline.assemble import assemble, signal_columns
-from levelone.training import calibrate as C
+from levelone.baseline import Baseline  # noqa: E402 (after the sys.path line above)
+from levelone.frametable import FrameMeta  # noqa: E402
+from levelone.params import shipped_calibration  # noqa: E402
+from levelone.pipeline.assemble import assemble, signal_columns  # noqa: E402
+from levelone.training import calibrate as C  # noqa: E402
 
 CLIP = "video/natural/fgnet_talking_face_franck.mp4"
 QUARTERS = 4
@@ -71,7 +71,8 @@ def main(argv=None) -> int:
     t0 = time.perf_counter()
     path = Path(args.data) / CLIP
     clip = C.RefClip(path.stem, "natural-" + path.stem, path)
-    raw, fps = C.clip_signals(clip, args.cache_dir, asr=True)  # as `ahcue calibrate` caches it (no audio track: no ASR runs)
+    # as `ahcue calibrate` caches it (no audio track: no ASR runs)
+    raw, fps = C.clip_signals(clip, args.cache_dir, asr=True)
     raw = signal_columns(raw).reset_index(drop=True)
     cal = shipped_calibration()
     funcs = C._cue_functions(cal)

@@ -141,7 +141,8 @@ def run(args: argparse.Namespace) -> int:
     edits_path = Path(args.edits) if args.edits else Path(__file__).resolve().parents[2] / "benchmarks" / \
         "controlled_edits.json"
     if args.edits and not edits_path.is_file():
-        raise InputError(edits_path, "controlled-edit results not found (write them with benchmarks/controlled_edits.py)")
+        raise InputError(edits_path,
+                         "controlled-edit results not found (write them with benchmarks/controlled_edits.py)")
     edits = json.loads(edits_path.read_text(encoding="utf-8"))["cues"] if edits_path.is_file() else {}
     for cue, row in rows.items():
         row["sensitivity"] = sensitivity_row(cue, edits)

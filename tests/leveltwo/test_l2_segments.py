@@ -152,4 +152,5 @@ def test_session_summary_means_the_same_at_any_length():
     assert hour["ah_time_share"] == pytest.approx(one["ah_time_share"], abs=0.002)
     assert one["frames_over_threshold_share"] == hour["frames_over_threshold_share"] == 0.1
     assert [m["probability"] for m in one["strongest"]] == pytest.approx([0.9, 0.7], abs=0.02)
-    assert len(hour["strongest"]) == 5 and hour["strongest"][0]["start_s"] == one["strongest"][0]["start_s"]  # strongest first, then by time
+    # strongest first, then by time
+    assert len(hour["strongest"]) == 5 and hour["strongest"][0]["start_s"] == one["strongest"][0]["start_s"]

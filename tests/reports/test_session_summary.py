@@ -34,4 +34,5 @@ def test_summary_line_in_the_report_seeks_to_each_strongest_moment():
     parser.feed(render_report(pred, table))
     assert 4.0 in parser.seeks and "session-summary" in render_report(pred, table)
     assert render_session_summary(pred.replace(summary=None)) == ""
-    assert summ.describe() == "A/H in 4% of the time, 10.0 segments per 10 min (1 in 1:00.0); strongest at 0:04.0 (0.78)"
+    assert summ.describe() == ("A/H in 4% of the time, 10.0 segments per 10 min (1 in 1:00.0); "
+                               "strongest at 0:04.0 (0.78)")
