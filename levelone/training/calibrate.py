@@ -40,7 +40,7 @@ import pandas as pd
 
 from levelone.frametable import SOURCES, FrameMeta, FrameTable
 from levelone.pipeline.assemble import assemble, load_cue_functions, signal_columns
-from levelone.baseline import MAD_TO_SD, Baseline
+from levelone.baseline import MAD_TO_SD, Baseline, weighted_quantile
 
 VERSION = "1"
 AUDIO_FPS = 25.0  # frame axis for audio-only reference clips
@@ -212,13 +212,6 @@ def clip_table(clip: RefClip, raw: pd.DataFrame, fps: float, calibration: Mappin
     return assemble(raw, personal, meta, _cue_functions(calibration), calibration.get("population", {}))
 
 
-def _weighted_quantile(values: np.ndarray, weights: np.ndarray, q: float) -> float:
-    order = np.argsort(values, kind="stable")
-    v, w = values[order], weights[order]
-    cum = np.cumsum(w) / w.sum()
-    return float(v[min(np.searchsorted(cum, q, side="left"), len(v) - 1)])
-
-
 def fit_operating_points(tables: Mapping[str, FrameTable], speaker_of: Mapping[str, str],
                          target_rate: float = TARGET_RATE) -> dict[str, float]:
     """Per cue id, the activation level exceeded in ``target_rate`` of the frames (each speaker
@@ -237,7 +230,7 @@ def fit_operating_points(tables: Mapping[str, FrameTable], speaker_of: Mapping[s
             per_speaker[s] = per_speaker.get(s, 0) + v.size
         values = np.concatenate([v for v, _ in parts])
         weights = np.concatenate([np.full(v.size, 1.0 / per_speaker[s]) for v, s in parts])
-        level = _weighted_quantile(values, weights, 1.0 - target_rate)
+        level = weighted_quantile(values, weights, 1.0 - target_rate)
         if level > 0.5:
             ops[cue] = round(min(level + 1e-4, 1.0), 4)
     return ops
