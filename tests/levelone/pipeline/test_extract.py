@@ -267,8 +267,9 @@ def test_real_extract_with_asr_places_words_on_the_frames(shared_data, tmp_path)
 
 
 def test_the_interviewer_is_context_not_the_person(shared_data, tmp_path):
-    """A two-speaker transcript with --speaker: the FrameTable holds the client's talk only, and the
-    client's sentence after the counsellor's question is scored with that question as context."""
+    """A two-speaker transcript with --speaker: the FrameTable holds the client's talk only; the
+    counsellor's turn is context for the stance model, which uses it only when the shipped heads
+    hold a context head (they do not: context did not help on held-out conversations, issue 25)."""
     video = shared_data / "video/grid/lbbc2a.mpg"
     client = [{"speaker": "client", "text": "I smoke a pack a day.", "start": 0.0, "end": 0.9},
               {"speaker": "client", "text": "I guess I could cut down.", "start": 2.0, "end": 2.9}]
@@ -289,7 +290,12 @@ def test_the_interviewer_is_context_not_the_person(shared_data, tmp_path):
     first, later = slice(0, int(0.8 * fps)), slice(int(2.1 * fps), int(2.8 * fps))
     p_both, p_alone = both.data["text.p_change"].to_numpy(), alone.data["text.p_change"].to_numpy()
     np.testing.assert_allclose(p_both[first], p_alone[first])
-    assert np.abs(p_both[later] - p_alone[later]).max() > 1e-3
+    from levelone.language.textaffect import TextAffect
+
+    if TextAffect().heads.stance_ctx is None:  # shipped: context did not transfer, the utterance alone is scored
+        np.testing.assert_allclose(p_both[later], p_alone[later])
+    else:  # a context head scores the later sentence with the counsellor's question before it
+        assert np.abs(p_both[later] - p_alone[later]).max() > 1e-3
 
 
 def test_neutral_recording_is_checked_when_planned(shared_data, tmp_path):
