@@ -57,7 +57,7 @@ import pandas as pd
 
 from codebook.errors import InputError
 from codebook.vocabulary import MODALITIES, load_vocabulary
-from leveltwo.base import Detector
+from leveltwo.base import COMMON_CONSTRAINTS, Detector, Interval, validate_params
 from leveltwo.features import context_names, missing_modalities, term_names
 
 WEIGHTS = "llm.json"
@@ -485,6 +485,20 @@ class LLMDetector(Detector):
     mode = "centred"  # feature naming only: the LLM reads no windowed features
     reads_words = True  # predict_video passes the words it has (a transcript or ASR) to explain
 
+    # scikit-learn style: every hyper-parameter's accepted values, checked at fit (issue 20)
+    _parameter_constraints = {
+        **{k: v for k, v in COMMON_CONSTRAINTS.items() if k not in ("epochs", "patience", "window_s")},
+        "model": [str],
+        "window_s": [Interval(float, 0, None, "neither"), None],
+        "prompt_version": [str],
+        "active_threshold": [Interval(float, 0, 1, "both")],
+        "min_active_fraction": [Interval(float, 0, 1, "both")],
+        "max_cues": [Interval(int, 1, None)],
+        "n_ctx": [Interval(int, 1, None)],
+        "threads": [Interval(int, 1, None), None],
+        "cache": [bool],
+    }
+
     def __init__(self, model: str = DEFAULT_MODEL, window_s: float | None = None, prompt_version: str = PROMPT_VERSION,
                  active_threshold: float = 0.5, min_active_fraction: float = 0.2, max_cues: int = 8,
                  n_ctx: int = 2048, threads: int | None = None, device: str = "auto", seed: int = 0,
@@ -547,6 +561,7 @@ class LLMDetector(Detector):
         """Zero-shot: no weights are learned; the decision threshold is tuned on the training frames."""
         from leveltwo.metrics import report, tune_threshold
 
+        validate_params(self)
         if labels is None or len(labels) != len(tables):
             raise ValueError("one label array per table is required")
         for t, y in zip(tables, labels):

@@ -33,13 +33,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from typing import Sequence
+
 import numpy as np
 import pandas as pd
 from scipy.ndimage import median_filter, uniform_filter1d
 
 from levelone.columns import ColumnSpec, signal
 
-VERSION = "1"
+VERSION = "2"  # 2: a transcript file's speakers outrank audio-visual synchrony (declare_speakers)
 
 COLUMNS: tuple[ColumnSpec, ...] = (
     signal("audio.self", "1 participant / 0 someone else / 0.5 unsure", __name__, 0.0, 1.0,
@@ -227,6 +229,26 @@ def keep_participant(audio: pd.DataFrame) -> pd.DataFrame:
     theirs_next = ~np.isfinite(s) & (nxt == 0)
     gaps = [c for c in GAP_COLUMNS if c in out.columns]
     out.loc[theirs_next, gaps] = np.nan
+    return out
+
+
+def declare_speakers(self_col: np.ndarray, fps: float, mine: Sequence = (), theirs: Sequence = ()) -> np.ndarray:
+    """``audio.self`` where a transcript file says who spoke: speech frames inside the person's own
+    words become theirs (1), inside another speaker's turn someone else's (0); elsewhere the
+    audio-visual attribution stands.
+
+    A transcript the user gives is their statement of whose words are whose (BAH's holds only the
+    participant; a diarised one is split by ``--speaker``), so it outranks mouth/voice synchrony,
+    which a still, hidden or badly lit mouth can mislead. ``mine`` and ``theirs`` are anything with
+    ``start_s``/``end_s`` (words, turns). Frames without speech stay NaN.
+    """
+    out = np.array(self_col, np.float64, copy=True)
+    speech = np.isfinite(out)
+    for spans, value in ((theirs, 0.0), (mine, 1.0)):
+        for span in spans:
+            a = max(0, int(np.floor(span.start_s * fps)))
+            b = min(out.size, max(a + 1, int(np.ceil(span.end_s * fps))))
+            out[a:b][speech[a:b]] = value
     return out
 
 

@@ -56,7 +56,7 @@ class LanguageCueParams:
     stance_p: float = 0.5                  # change/sustain probability that counts as mot/no_mot evidence
     stance_width_p: float = 0.1
     unworded_units: float = 1.0            # erased speech: this many baseline units above the usual rate
-    unworded_rate_floor: float = 0.05      # smallest scale of the unworded rate (share of time)
+    unworded_floor_ratio: float = 0.05     # smallest scale of the unworded rate (share of voiced time)
 
 
 def language_params(calibration: dict | None = None) -> LanguageCueParams:
@@ -532,7 +532,7 @@ def erased_speech(signals: pd.DataFrame, baseline: Baseline | None, params: Lang
     own = Baseline.fit([signals], columns=["text.unworded_rate"])
     b = baseline if baseline is not None and "text.unworded_rate" in baseline.median else own
     med = b.median.get("text.unworded_rate", 0.0)
-    scale = max(b.scale.get("text.unworded_rate", 0.0), params.unworded_rate_floor)
+    scale = max(b.scale.get("text.unworded_rate", 0.0), params.unworded_floor_ratio)
     act = squash((rate - med) / scale, params.unworded_units)
     return np.nan_to_num(act * np.nan_to_num(signals["text.unworded"].to_numpy(np.float32))).astype(np.float32)
 

@@ -112,16 +112,22 @@ def _text_signals(words: list, others: list, fps: float, n_frames: int, record) 
                         voiced=record.voiced if record is not None else ())
 
 
-def _whose_speech(audio: pd.DataFrame, mouths: np.ndarray, fps: float, n: int) -> pd.DataFrame:
+def _whose_speech(audio: pd.DataFrame, mouths: np.ndarray, fps: float, n: int,
+                  declared: tuple[list, list] | None = None) -> pd.DataFrame:
     """``audio.self`` added (:mod:`levelone.audio.voices`) and the audio signals of speech that
-    is someone else's taken out (:func:`levelone.audio.voices.keep_participant`)."""
-    from levelone.audio.voices import keep_participant, self_column
+    is someone else's taken out (:func:`levelone.audio.voices.keep_participant`). ``declared``:
+    (the person's words, other speakers' turns) of a given transcript, which outrank the
+    audio-visual attribution (:func:`levelone.audio.voices.declare_speakers`)."""
+    from levelone.audio.voices import declare_speakers, keep_participant, self_column
 
     audio = align_rows(audio, n)
     if "audio.speech" not in audio:
         return audio
     audio = audio.copy()
-    audio["audio.self"] = self_column(audio, mouths, fps)
+    own = self_column(audio, mouths, fps)
+    if declared is not None:
+        own = declare_speakers(own, fps, *declared).astype(own.dtype)
+    audio["audio.self"] = own
     return keep_participant(audio)
 
 
@@ -180,11 +186,12 @@ def raw_signals(job: VideoJob, asr: bool = True, frame_progress: bool = False) -
             person=job.person)
         vision = signal_columns(vision)
         n = len(vision) if len(vision) else info.n_frames
-        audio_part = _whose_speech(signal_columns(audio.result()), people.mouths, float(info.fps), n)
+        declared = (words, others) if words is not None else None  # a given transcript says who spoke
+        audio_part = _whose_speech(signal_columns(audio.result()), people.mouths, float(info.fps), n, declared)
         text_part, record = text.result()
         said = record.evidence_words() if record is not None else []
-        if said and "audio.self" in audio_part:
-            # words someone else said are conversation context, as a diarised transcript's are
+        if said and declared is None and "audio.self" in audio_part:
+            # recognised words someone else said are conversation context, as a diarised transcript's are
             mine, theirs = split_words(said, audio_part["audio.self"].to_numpy(np.float64), float(info.fps))
             if theirs:
                 text_part = _text_signals(mine, sorted([*others, *theirs], key=lambda t: t.start_s),

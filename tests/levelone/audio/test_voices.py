@@ -62,3 +62,20 @@ def test_words_split_into_mine_and_their_turns():
     assert (theirs[0].start_s, theirs[0].end_s) == (0.1, 1.8)
     assert speech_shares(own) == {"participant": 0.5, "others": 0.5, "unsure": 0.0}
     assert other_turns(own, FPS) == [(0.0, 2.0)]
+
+
+def test_a_given_transcript_outranks_the_mouth():
+    """A still mouth while someone speaks reads as someone else (audio-visual synchrony); a
+    transcript the user gives says whose words are whose, and wins: the person's words are theirs,
+    another speaker's turn someone else's, silence stays NaN and the rest keeps its attribution."""
+    from levelone.audio.voices import declare_speakers
+    from levelone.media.transcript import Turn, Word
+
+    fps = 10.0
+    own = np.full(40, np.nan)
+    own[5:35] = 0.0  # speech throughout, attributed to someone else (the mouth stayed still)
+    got = declare_speakers(own, fps, mine=[Word("yes", 0.5, 1.5)], theirs=[Turn("interviewer", 2.0, 2.5, "why")])
+    assert np.all(got[5:15] == 1.0)                                   # the person's declared word
+    assert np.all(got[20:25] == 0.0) and np.all(got[15:20] == 0.0)    # the declared turn, and the rest as it was
+    assert np.isnan(got[:5]).all() and np.isnan(got[35:]).all()       # no speech: no attribution
+    assert np.all(own[5:15] == 0.0)                                   # the input is not modified
