@@ -178,13 +178,6 @@ def check_model_dir(model_dir: str | Path | None) -> None:
         load_model(model_dir)  # raises the InputError naming the folder
 
 
-def load_detector(model_dir: str | Path | None, kind: str | None = None):
-    """:func:`leveltwo.models.load_model` (kept for the commands that import it from here)."""
-    from leveltwo.models import load_model
-
-    return load_model(model_dir, kind)
-
-
 class StageLog:
     """Progress for the terminal or a log: one line per stage with the previous stage's time, and
     the total time at the end (:meth:`done`). Lines, not a redrawn bar, so a log file stays short."""

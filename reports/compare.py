@@ -527,7 +527,7 @@ def compare_dataset(model: str | Path | None, root: str | Path, split: str = "te
     from levelone.pipeline.extract import Plan, plan, run
     from levelone.frametable import read
     from leveltwo.predict import predict_video
-    from reports.analyze import load_detector
+    from leveltwo.models import load_model
 
     if model is not None and str(model) in ("default", "prior"):
         model = None  # the old spelling of "the shipped codebook prior"
@@ -535,7 +535,7 @@ def compare_dataset(model: str | Path | None, root: str | Path, split: str = "te
     videos = ds.videos(None if split == "all" else split)
     if not videos:
         raise InputError(root, f"split {split!r} lists no videos")
-    detector = load_detector(model, kind)
+    detector = load_model(model, kind)
     wanted = {str(Path(v.path)) for v in videos}
     full = plan(root)
     result = run(Plan(full.kind, full.root, [j for j in full.jobs if str(Path(j.path)) in wanted]),
@@ -587,7 +587,8 @@ def compare_prediction(prediction_path: str | Path, annotations: str | Path, mod
     or the default prior when the prediction was made by it). Annotations naming another video, or
     running past its end, are refused."""
     from levelone.frametable import read
-    from reports.analyze import load_annotation, load_detector
+    from leveltwo.models import load_model
+    from reports.analyze import load_annotation
     from reports.html import read_prediction
 
     prediction_path = Path(prediction_path)
@@ -598,7 +599,7 @@ def compare_prediction(prediction_path: str | Path, annotations: str | Path, mod
     contributions = None
     notes = []
     if table is not None and (model is not None or pred.model.kind == "codebook-prior"):
-        contributions = load_detector(model, kind).explain(table)
+        contributions = load_model(model, kind).explain(table)
     else:
         notes.append("span mode needs features.parquet beside prediction.json and the model (pass --model)")
     if table is None:

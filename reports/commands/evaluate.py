@@ -37,14 +37,14 @@ def run(args: argparse.Namespace) -> int:
     from codebook.atomic import check_writable
     from leveltwo.dataset import extract_tables, load_split
     from leveltwo.evaluate import OUTPUTS, evaluate_split, summary, write_evaluation
-    from reports.analyze import load_detector
+    from leveltwo.models import load_model
     from reports.terminal import interactive
 
     for name in OUTPUTS:
         check_writable(Path(args.output) / name, args.force)
     from leveltwo.tta import adapt
 
-    model = adapt(load_detector(args.model, args.kind), args.adapt)
+    model = adapt(load_model(args.model, args.kind), args.adapt)
     tables = extract_tables(args.dataset_root, cache_dir=args.cache_dir, workers=args.workers,
                             asr=not args.no_asr, progress=not (args.quiet or args.json) and interactive())
     split = load_split(args.dataset_root, args.split, tables)

@@ -48,7 +48,7 @@ def run(args: argparse.Namespace) -> int:
     from codebook.errors import InputError
     from levelone.frametable import read
     from leveltwo.predict import predict_video
-    from reports.analyze import load_detector
+    from leveltwo.models import load_model
     from reports.html import active_cues, headline
     from reports.terminal import interactive
 
@@ -61,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(None, "--threshold must be between 0 and 1")
     if args.output:
         check_writable(args.output, args.force)
-    model = load_detector(args.model, args.kind)
+    model = load_model(args.model, args.kind)
     words = None
     has_audio = None
     if src.suffix.lower() == ".parquet":
