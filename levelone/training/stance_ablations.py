@@ -24,27 +24,35 @@ import pandas as pd
 
 from levelone.language.textaffect import STANCE_CLASSES, STANCE_CONTEXT_TURNS
 
-ENCODERS: tuple[str, ...] = ("minilm", "mpnet")
-ENCODER_NAMES = {"minilm": "all-MiniLM-L6-v2", "mpnet": "all-mpnet-base-v2"}
+ENCODERS: tuple[str, ...] = ("minilm", "mpnet", "use")
+ENCODER_NAMES = {"minilm": "all-MiniLM-L6-v2", "mpnet": "all-mpnet-base-v2",
+                 "use": "universal-sentence-encoder-multilingual v3"}
 
 
 def named_encoder(name: str):
-    """A :class:`~levelone.language.textaffect.SentenceEncoder` for ``minilm`` or ``mpnet``."""
+    """A :class:`~levelone.language.textaffect.SentenceEncoder` for ``minilm`` or ``mpnet``; for ``use``
+    the multilingual :class:`~levelone.language.multilingual.UseEncoder`."""
     from levelone.language.textaffect import get_encoder, get_mpnet_encoder
 
     if name == "minilm":
         return get_encoder("cpu")
     if name == "mpnet":
         return get_mpnet_encoder("cpu")
+    if name == "use":
+        from levelone.language.multilingual import get_use_encoder
+
+        return get_use_encoder()
     raise ValueError(f"encoder {name!r} is not one of {ENCODERS}")
 
 
 def encoder_tag(name: str) -> str:
     """Encoder name and package version: part of every cache key."""
     from levelone.language.mpnet import mpnet_version
+    from levelone.language.multilingual import use_version
     from levelone.language.textaffect import encoder_version
 
-    return f"{name}-{mpnet_version() if name == 'mpnet' else encoder_version()}"
+    version = {"mpnet": mpnet_version, "use": use_version}.get(name, encoder_version)()
+    return f"{name}-{version}"
 
 
 def embed_cached(name: str, texts: list[str], cache_dir: Path | None, batch_size: int = 32,
@@ -128,6 +136,15 @@ MPNET_ROWS: tuple[Row, ...] = (
     Row("mpnet+readable", ("mpnet",), readable=True),
     Row("mpnet+context+readable+question", ("mpnet",), context="minilm", readable=True, question=True),
 )
+# Rows on the multilingual encoder (levelone.language.multilingual): the heads level one uses for
+# non-English speech (`ahcue train-text --encoder use`). The utterance alone: the readable counts
+# come from English lexicons, and the conversation did not transfer for the English heads.
+MULTILINGUAL_ROWS: tuple[Row, ...] = (
+    Row("use", ("use",)),
+    Row("use+context", ("use",), context="use"),
+)
+
+
 def needed_encoders(rows: tuple[Row, ...]) -> tuple[str, ...]:
     """The encoders whose vectors ``rows`` read."""
     return tuple(e for e in ENCODERS if any(e in r.encoders or e == r.context for r in rows))

