@@ -833,9 +833,10 @@ def train_multilingual(shared: Path, seed: int = 0, batch_size: int = 64, log: C
                          "are unmeasured (no labelled non-English valence or MI talk is available here)",
         },
         "heads": {
-            "valence": {"model": "ridge regression on the unit vector", "alpha": alpha, "output": "clipped to [-1, 1]"},
-            "stance": {"model": "logistic", "row": MULTILINGUAL_ROW, "inputs": json.loads(heads.stance_inputs.to_json()),
-                       "n_inputs": s_head.n_in, "offsets": _r(s_head.offset),
+            "valence": {"model": "ridge regression on the unit vector", "alpha": alpha,
+                        "output": "clipped to [-1, 1]"},
+            "stance": {"model": "logistic", "row": MULTILINGUAL_ROW,
+                       "inputs": json.loads(heads.stance_inputs.to_json()), "n_inputs": s_head.n_in, "offsets": _r(s_head.offset),
                        "why_utterance_only": "the readable counts come from English lexicons, and context did not "
                                              "transfer for the English heads (issue 25)"},
         },
