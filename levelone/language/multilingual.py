@@ -72,7 +72,8 @@ def unavailable() -> str | None:
     except MissingMultilingual as err:
         return str(err)
     if not MULTI_HEADS_FILE.is_file():
-        return f"{MULTI_HEADS_FILE}: multilingual text heads not found (ahcue train-text --encoder use --update-shipped)"
+        return (f"{MULTI_HEADS_FILE}: multilingual text heads not found "
+                "(ahcue train-text --encoder use --update-shipped)")
     return None
 
 

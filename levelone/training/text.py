@@ -836,7 +836,8 @@ def train_multilingual(shared: Path, seed: int = 0, batch_size: int = 64, log: C
             "valence": {"model": "ridge regression on the unit vector", "alpha": alpha,
                         "output": "clipped to [-1, 1]"},
             "stance": {"model": "logistic", "row": MULTILINGUAL_ROW,
-                       "inputs": json.loads(heads.stance_inputs.to_json()), "n_inputs": s_head.n_in, "offsets": _r(s_head.offset),
+                       "inputs": json.loads(heads.stance_inputs.to_json()), "n_inputs": s_head.n_in,
+                       "offsets": _r(s_head.offset),
                        "why_utterance_only": "the readable counts come from English lexicons, and context did not "
                                              "transfer for the English heads (issue 25)"},
         },
