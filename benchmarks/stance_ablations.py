@@ -32,16 +32,18 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--threads", type=int, default=2, help="torch threads while encoding")
     ap.add_argument("--rows", default=None, help="comma-separated row names (default: all)")
     ap.add_argument("--mpnet", action="store_true", help="add the rows on all-mpnet-base-v2 vectors (MPNET_ROWS)")
+    ap.add_argument("--multilingual", action="store_true",
+                    help="add the rows on the multilingual encoder's vectors (MULTILINGUAL_ROWS)")
     args = ap.parse_args(argv)
 
     import torch
 
-    from levelone.training.stance_ablations import MPNET_ROWS, ROWS, run_ablations
+    from levelone.training.stance_ablations import MPNET_ROWS, MULTILINGUAL_ROWS, ROWS, run_ablations
     from levelone.training.text import SHIPPED_ROW
 
     torch.set_num_threads(args.threads)
     shared = Path(os.environ.get("AHCUE_SHARED_DATA", REPO.parent / "shared" / "data"))
-    every = ROWS + (MPNET_ROWS if args.mpnet else ())
+    every = ROWS + (MPNET_ROWS if args.mpnet else ()) + (MULTILINGUAL_ROWS if args.multilingual else ())
     rows = every if not args.rows else tuple(r for r in every if r.name in args.rows.split(","))
     c0, t0 = time.process_time(), time.perf_counter()
     res = run_ablations(shared, Path(args.cache_dir) if args.cache_dir else None, args.seed, rows,

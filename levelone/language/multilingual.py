@@ -131,9 +131,10 @@ class MultilingualAffect:
 
     scored_by = SCORED_BY
 
-    def __init__(self, heads: str | Path | None = None, threads: int = 2):
+    def __init__(self, heads: str | Path | None = None, threads: int = 2, batch_size: int = ENCODE_CHUNK):
         self._heads_path = Path(heads) if heads is not None else MULTI_HEADS_FILE
         self._threads = int(threads)
+        self.batch_size = int(batch_size)
         self._heads: TextHeads | None = None
 
     @property
@@ -158,7 +159,7 @@ class MultilingualAffect:
         if not texts:
             return out
         heads = self.heads
-        x = self.encoder.encode(texts)
+        x = self.encoder.encode(texts, self.batch_size)
         ok = ~np.isnan(x).any(axis=1)
         if ok.any():
             p = softmax(heads.stance.forward(x[ok]))
