@@ -14,10 +14,13 @@ SentencePiece vocabulary in the wheel, 32 MB): nothing is downloaded. It is an o
 (``multilingual``, installed by ``make setup``); without it non-English speech keeps its language
 cues off and the transcript note says what to install (:func:`missing_message`).
 
-What the heads read: the utterance's 512-d unit vector only. The readable cue counts of the English
-stance head come from English lexicons and the conversation did not transfer (issue 25), so neither
-is used here. Confidence is the evidence factor (words) times the stance certainty, as in
-:class:`~levelone.language.textaffect.TextAffect`, without its English-vocabulary factor.
+What the heads read: the utterance's 512-d unit vector (valence, stance); when the conversation is
+known and the card says context helped on held-out conversations (the English heads' rule), the
+stance also reads the mean vectors per speaker of the last turns, as the English context head
+does (:func:`levelone.language.textaffect.context_vectors`). The English stance head's readable cue
+counts come from English lexicons, so they are not used here. Confidence is the evidence factor
+(words) times the stance certainty, as in :class:`~levelone.language.textaffect.TextAffect`,
+without its English-vocabulary factor.
 """
 from __future__ import annotations
 
@@ -29,8 +32,8 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from levelone.language.textaffect import COLUMNS, DATA_DIR, TextHeads, _text, _words, certainty_factor, \
-    evidence_factor, softmax
+from levelone.language.textaffect import COLUMNS, DATA_DIR, STANCE_CONTEXT_TURNS, TextHeads, _stance_matrix, \
+    _text, _words, certainty_factor, context_vectors, evidence_factor, softmax
 
 VERSION = "1"  # part of the level-one cache key (levelone.pipeline.versions)
 
@@ -125,8 +128,10 @@ class MultilingualAffect:
     """Valence in [-1, 1] and change/neutral/sustain probabilities for texts in any of
     :data:`USE_LANGUAGES`, from heads trained on English data (``ahcue train-text --encoder use``).
 
-    The stance reads the utterance alone: ``contexts``/``turns`` are accepted (the scorer protocol)
-    and not used. Columns as :data:`levelone.language.textaffect.COLUMNS`.
+    ``turns[i]`` (or ``contexts[i]``, what the other person said just before) are the conversation
+    before text ``i``, read by the context head when the heads file holds one; without them, or
+    for a text with nothing said before it, the utterance head scores it alone. Columns as
+    :data:`levelone.language.textaffect.COLUMNS`.
     """
 
     scored_by = SCORED_BY
@@ -158,11 +163,24 @@ class MultilingualAffect:
         out = pd.DataFrame({c: np.full(len(texts), np.nan) for c in COLUMNS})
         if not texts:
             return out
-        heads = self.heads
-        x = self.encoder.encode(texts, self.batch_size)
+        for name, given in (("contexts", contexts), ("turns", turns)):
+            if given is not None and len(given) != len(texts):
+                raise ValueError(f"{len(given)} {name} for {len(texts)} texts")
+        heads, enc = self.heads, self.encoder
+        x = enc.encode(texts, self.batch_size)
         ok = ~np.isnan(x).any(axis=1)
         if ok.any():
-            p = softmax(heads.stance.forward(x[ok]))
+            logits = heads.stance.forward(x[ok])
+            known = turns if turns is not None else \
+                [[(False, _text(c))] for c in contexts] if contexts is not None else None
+            if heads.stance_ctx is not None and known is not None:  # the conversation is known
+                rows = [list(t or ()) for t, k in zip(known, ok) if k]
+                has = np.array([any(_text(t).strip() for _, t in r[-STANCE_CONTEXT_TURNS:]) for r in rows], bool)
+                if has.any():
+                    c = context_vectors(lambda ts: enc.encode(ts, self.batch_size),
+                                        [r for r, h in zip(rows, has) if h], enc.dim)
+                    logits[has] = heads.stance_ctx.forward(_stance_matrix(heads.stance_ctx_inputs, x[ok][has], None, c))
+            p = softmax(logits)
             out.loc[ok, "valence"] = np.clip(heads.valence.forward(x[ok])[:, 0], -1.0, 1.0)
             out.loc[ok, ["p_change", "p_neutral", "p_sustain"]] = p
             out.loc[ok, "confidence"] = evidence_factor(_words(texts))[ok] * certainty_factor(p)

@@ -772,6 +772,7 @@ def train(shared: Path, seed: int = 0, batch_size: int = 64, log: Callable[[str]
 
 
 MULTILINGUAL_ROW = "use"  # the multilingual stance head (levelone.training.stance_ablations.MULTILINGUAL_ROWS)
+MULTILINGUAL_CONTEXT_ROW = "use+context"  # its context head, shipped only where context transfers
 MULTILINGUAL_FILES = ("text_heads_multilingual.safetensors", "text_heads_multilingual.json")
 
 
@@ -780,11 +781,13 @@ def train_multilingual(shared: Path, seed: int = 0, batch_size: int = 64, log: C
     """Valence and stance heads on the multilingual encoder (:mod:`levelone.language.multilingual`),
     trained and measured exactly as the English ones: the same VADER folds and ridge
     (:func:`train_valence`), the same conversation-grouped AnnoMI folds, logistic head and in-fold
-    offsets (:func:`levelone.training.stance_ablations.evaluate_row`). English data only: on other
+    offsets (:func:`levelone.training.stance_ablations.evaluate_row`), the same rule for shipping a
+    context head (:func:`context_transfers`). English data only: on other
     languages the heads rely on the encoder's cross-lingual alignment, unmeasured here.
     -> (heads, card)."""
     from levelone.language.multilingual import (MULTILINGUAL_EXTRA, USE_LANGUAGES, USE_NAME, USE_PACKAGE,
                                                 get_use_encoder)
+    from levelone.language.textaffect import STANCE_CONTEXT_TURNS
     from levelone.training import stance_ablations as sa
     from levelone.training.conversations import series_merges
 
@@ -801,13 +804,17 @@ def train_multilingual(shared: Path, seed: int = 0, batch_size: int = 64, log: C
     res = {r.name: sa.evaluate_row(r, data, seed) for r in rows}
     for r in res.values():
         log(f"stance {r['row']}: macro-F1 {r['macro_f1_mean']}, sessions AUC {r['session_auc']}")
-    row = next(r for r in rows if r.name == MULTILINGUAL_ROW)
+    row, c_row = (next(r for r in rows if r.name == n) for n in (MULTILINGUAL_ROW, MULTILINGUAL_CONTEXT_ROW))
     y, groups, mi = data["y"], data["groups"], data["mi"]
     s_head = fit_stance(sa.row_inputs(row, data["vec"], data["feats"]), y, groups,
                         StanceConfig(context=False, hidden=0, c=row.c), seed)
-    shipped = res[MULTILINGUAL_ROW]
+    plain, with_ctx = res[MULTILINGUAL_ROW], res[MULTILINGUAL_CONTEXT_ROW]
+    helps = context_transfers(plain["macro_f1_per_fold"], with_ctx["macro_f1_per_fold"])  # the English heads' rule
+    c_head = fit_stance(sa.row_inputs(c_row, data["vec"], data["feats"]), y, groups,
+                        StanceConfig(context=True, hidden=0, c=c_row.c), seed) if helps else None
+    shipped = with_ctx if helps else plain
     public = lambda r: {k: v for k, v in r.items() if not k.startswith("_") and k != "oof_logits"}  # noqa: E731
-    heads = TextHeads(valence_head, s_head, None, stance_inputs(row))
+    heads = TextHeads(valence_head, s_head, c_head, stance_inputs(row), stance_inputs(c_row))
     card = {
         "name": "ahcue multilingual text heads",
         "created_utc": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
@@ -838,8 +845,12 @@ def train_multilingual(shared: Path, seed: int = 0, batch_size: int = 64, log: C
             "stance": {"model": "logistic", "row": MULTILINGUAL_ROW,
                        "inputs": json.loads(heads.stance_inputs.to_json()), "n_inputs": s_head.n_in,
                        "offsets": _r(s_head.offset),
-                       "why_utterance_only": "the readable counts come from English lexicons, and context did not "
-                                             "transfer for the English heads (issue 25)"},
+                       "no_readable_counts": "they come from English lexicons",
+                       "stance_ctx": None if c_head is None else
+                       {"model": "logistic", "row": MULTILINGUAL_CONTEXT_ROW,
+                        "inputs": json.loads(heads.stance_ctx_inputs.to_json()), "n_inputs": c_head.n_in,
+                        "offsets": _r(c_head.offset), "context": f"the last {STANCE_CONTEXT_TURNS} turns before "
+                        "the utterance as the mean multilingual sentence vector per speaker"}},
         },
         "metrics": {
             "valence": valence_metrics,
@@ -847,10 +858,20 @@ def train_multilingual(shared: Path, seed: int = 0, batch_size: int = 64, log: C
                 "split": f"{N_FOLDS}-fold StratifiedGroupKFold by conversation (seed {seed}), the English heads' "
                          "folds (video, series merged); logit offsets tuned inside each training part only",
                 "groups": series_merges(_read_annomi(shared, "video_url", "video_title")),
+                "shipped_variant": f"{MULTILINGUAL_ROW} (the utterance)" + (
+                    f"; {MULTILINGUAL_CONTEXT_ROW} when the conversation is known" if helps else ""),
+                "context_helps": bool(helps),
+                "context_rule": f"the English heads' rule: the context head ships only when it beats the utterance "
+                                f"head by at least {CONTEXT_MIN_GAIN} macro-F1 on average and in at least "
+                                f"{CONTEXT_MIN_FOLDS} of {N_FOLDS} held-out folds",
+                "context_gain_per_fold": _r(np.subtract(with_ctx["macro_f1_per_fold"], plain["macro_f1_per_fold"])),
                 "macro_f1_mean": shipped["macro_f1_mean"],
-                "macro_f1_per_fold": shipped["macro_f1_per_fold"],
+                "macro_f1_mean_utterance_only": plain["macro_f1_mean"],
+                "macro_f1_mean_with_context": with_ctx["macro_f1_mean"],
                 "per_class_f1": shipped["per_class_f1_pooled"],
+                "per_class_f1_utterance_only": plain["per_class_f1_pooled"],
                 "session_auc": shipped["session_auc"],
+                "session_auc_utterance_only": plain["session_auc"],
                 "rows": [public(r) for r in res.values()],
             },
             "encoding": {"valence": encoding, "stance": stance_encode},
