@@ -81,7 +81,8 @@ def test_level_one_reads_french_with_the_multilingual_heads():
     assert rec.scored_by == ml.SCORED_BY
     assert len(rec.evidence_words()) == len(rec.words) and rec.not_measured() is None
     assert rec.language_cues() == "language cues from the multilingual encoder, trained on English data: French speech"
-    assert Transcription.from_dict(rec.to_dict()) == rec
+    d = rec.to_dict()
+    assert d["scored_by"] == ml.SCORED_BY and Transcription.from_dict(d).to_dict() == d  # kept in the cache/meta
     # English speech and a language the encoder does not know are left as they were
     english = _french("en")
     assert read_other_language(english) is english and "scored_by" not in english.to_dict()
@@ -103,7 +104,7 @@ def test_missing_package_says_what_to_install(monkeypatch):
 
 def test_text_signals_without_english_lexicons():
     fps, n = 10.0, 100
-    words = _french().evidence_words()
+    words = read_other_language(_french()).evidence_words()
     sig = text_signals(words, fps, n, ml.MultilingualAffect(), voiced=((0.4, 9.6),), lexical=False)
     assert sig["text.present"].any()
     for c in LEXICAL_CUES:
@@ -118,3 +119,14 @@ def test_text_signals_without_english_lexicons():
     # the same words with the lexicons on (what English speech gets): lexical columns are measured
     english = text_signals(words, fps, n, ml.MultilingualAffect(), voiced=((0.4, 9.6),))
     assert not english["text.hedging"].isna().any()
+
+
+def test_the_context_head_reads_the_conversation(scores):
+    frame, _ = scores
+    card = json.loads(ml.MULTI_CARD_FILE.read_text())
+    assert card["metrics"]["stance"]["context_helps"]  # else no context head ships and this test is moot
+    asked = ml.MultilingualAffect().score([CHANGE_FR, SUSTAIN_FR], contexts=["Voulez-vous arrêter de fumer ?"] * 2)
+    alone = frame.loc[2:3, ["p_change", "p_neutral", "p_sustain"]].to_numpy()
+    with_ctx = asked[["p_change", "p_neutral", "p_sustain"]].to_numpy()
+    assert np.abs(with_ctx - alone).max() > 0.05  # the question changed the scores
+    assert with_ctx[0, 0] > with_ctx[1, 0] and with_ctx[1, 2] > with_ctx[0, 2]
