@@ -130,3 +130,25 @@ def test_the_context_head_reads_the_conversation(scores):
     with_ctx = asked[["p_change", "p_neutral", "p_sustain"]].to_numpy()
     assert np.abs(with_ctx - alone).max() > 0.05  # the question changed the scores
     assert with_ctx[0, 0] > with_ctx[1, 0] and with_ctx[1, 2] > with_ctx[0, 2]
+
+
+def _train_text(argv):
+    import argparse
+
+    from reports.commands import train_text
+
+    parser = argparse.ArgumentParser()
+    train_text.add_arguments(parser)
+    return train_text.run(parser.parse_args(argv))
+
+
+def test_train_text_use_checks_before_work(tmp_path, monkeypatch, shared_data):
+    from codebook.errors import InputError
+
+    (tmp_path / "text_heads_multilingual.json").write_text("{}")
+    with pytest.raises(InputError, match="already exists"):
+        _train_text(["--encoder", "use", "--output", str(tmp_path), "--data", str(shared_data)])
+    monkeypatch.setattr(ml, "USE_PACKAGE", "ahcue-no-such-package")
+    with pytest.raises(InputError, match="pip install"):
+        _train_text(["--encoder", "use", "--output", str(tmp_path / "new"), "--data", str(shared_data)])
+    assert not (tmp_path / "new").exists()
