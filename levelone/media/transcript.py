@@ -61,7 +61,7 @@ class HeardWord:
 
 LANGUAGE_NAMES = {"en": "English", "fr": "French", "de": "German", "es": "Spanish", "it": "Italian",
                   "nl": "Dutch", "pt": "Portuguese", "ru": "Russian", "zh": "Chinese", "ja": "Japanese",
-                  "ar": "Arabic", "pl": "Polish", "tr": "Turkish", "sv": "Swedish", "ko": "Korean"}
+                  "ar": "Arabic", "pl": "Polish", "tr": "Turkish", "sv": "Swedish", "ko": "Korean", "th": "Thai"}
 EVIDENCE_LANGUAGES = ("en",)  # languages the lexicons and text models were built for
 
 
