@@ -215,10 +215,12 @@ def codebook_prior(stats=None, quiet: dict | float | None = None):
 
 def _shift_words(cal: dict) -> str:
     """What the quiet shift is made of, in words (the card must not claim more than was measured)."""
-    if "measured_shift_logit" in cal:
-        return (f"{cal['measured_shift_logit']:.3f} measured as the most sensitive shift that keeps real reference "
-                f"speakers talking normally quiet (negative: the bias rises), plus a "
-                f"{cal['heldout_margin_logit']:.3f} margin measured with speakers held out")
+    if "heldout" in cal:
+        h = cal["heldout"]
+        return (f"measured as the most sensitive shift that keeps {h.get('speakers', '?')} real reference "
+                f"speakers talking normally quiet (negative: the bias rises); an unseen speaker is flagged with "
+                f"probability at most {h.get('unseen_speaker_flag_bound', '?')}, "
+                f"{h.get('speakers_flagged', '?')} of them when held out")
     if not cal:
         return "none: no prior calibration"
     return "as given"

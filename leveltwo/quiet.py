@@ -1,28 +1,35 @@
-"""The default model's quiet shift, fitted and checked with reference speakers held out.
+"""The default model's quiet shift, fitted on reference speakers and checked with them held out.
 
 Why here: the shift is a level-two quantity (the codebook prior's logits on level-one FrameTables),
 so it cannot live in ``levelone/training``; ``ahcue calibrate`` (:mod:`reports.commands.calibrate`)
 only calls :func:`quiet_calibration` and writes what it returns to
 ``leveltwo/data/prior_calibration.json``.
 
-The shift has two parts, both measured:
+The shift is the smallest bias shift that keeps the speaker-balanced frame positive rate of the
+reference speakers at or under ``QUIET_FRAME_RATE`` and none of their clips flagged
+(``sliding_max_24 >= 0.5``). It is negative (the bias *rises*) when the reference speakers stay
+quiet with room to spare: the operating point is the most sensitive one specificity allows, and
+the sensitivity side is checked on planted A/H (``benchmarks/planted_sensitivity.py``), not
+fitted to it.
 
-- **measured shift**: the smallest bias shift that keeps the speaker-balanced frame positive rate
-  of the reference speakers at or under ``QUIET_FRAME_RATE`` and none of their clips flagged
-  (``sliding_max_24 >= 0.5``). It is negative (the bias *rises*) when the reference speakers stay
-  quiet with room to spare: the operating point is the most sensitive one specificity allows;
-- **held-out margin**: what that rule, fitted without a speaker, falls short of keeping that
-  speaker's own clips unflagged, at most over speakers (leave one speaker out). It is the error the
-  rule makes on a person it has not seen, so it is added once to the shift fitted on everyone.
+Why no margin on top: for a person the reference speakers never included, the shift keeps them
+unflagged unless their clips need more than every reference speaker's did. With ``n`` speakers
+exchangeable with the new one, that happens with probability at most ``1 / (n + 1)`` (the new
+person is the loudest of ``n + 1``), whatever the distribution (the conformal argument); the
+file records that bound. A margin fitted as the largest leave-one-speaker-out shortfall is the gap
+between the two loudest speakers: it moved by 0.23 logits when one clip's defect was fixed, cost
+every user sensitivity, and still left the loudest speaker flagged when held out (a fitted
+maximum never covers the point it is fitted without).
 
-Choosing the operating point this way takes the highest sensitivity that specificity allows (no
-further margin "to be safe"): the sensitivity side is checked on planted A/H, not fitted to it.
-The held-out figures are nested: speaker ``s`` is scored with the shift and margin fitted on the
-other speakers only, so no number in the card has seen the speaker it describes.
+The held-out figures are nested: speaker ``s`` is scored with the shift fitted on the other
+speakers only, so no number in the card has seen the speaker it describes. At most the loudest
+speaker can be flagged that way; which one it is, and why, is in the card.
 """
 from __future__ import annotations
 
 from collections.abc import Mapping
+
+import math
 
 import numpy as np
 
@@ -33,14 +40,14 @@ from leveltwo.models import (
     frame_rate_shift,
 )
 
+SHIFT_STEP_LOGIT = 1e-4  # the shipped shift's resolution (logits), rounded towards quiet
 EDGE_LOGIT = 1e-6  # a frame exactly at the threshold counts as positive: stay just above it
 
 RULE = ("bias shift = max(shift keeping the speaker-balanced frame positive rate of the reference speakers "
         "<= 2%, largest shift keeping any of their clips unflagged by sliding_max_24 >= 0.5), negative when the "
-        "bias can rise (the most sensitive operating point that keeps them quiet) + held-out margin "
-        "(how far that rule fitted without a speaker falls short of keeping that speaker's clips unflagged, "
-        "the largest over speakers); held-out numbers are nested: each speaker scored with shift and margin "
-        "fitted without them")
+        "bias can rise (the most sensitive operating point that keeps them quiet); a new speaker exchangeable "
+        "with the n reference speakers has a clip flagged with probability <= 1/(n+1) (conformal bound); "
+        "held-out numbers are nested: each speaker scored with the shift fitted without them")
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
@@ -81,20 +88,16 @@ class _Shifts:
         frame = frame_rate_shift({s: self.logits[s] for s in speakers}, self.threshold, self.frame_rate) + EDGE_LOGIT
         return float(max(frame, max((self.need[s] for s in speakers), default=-np.inf)))
 
-    def margin(self, speakers: list[str]) -> float:
-        """The largest held-out shortfall of the measured rule over ``speakers``."""
-        short = [self.need[s] - self.measured([o for o in speakers if o != s]) for s in speakers]
-        return float(max([0.0, *short]))
-
 
 def quiet_calibration(logits: Mapping[str, list[np.ndarray]], threshold: float = 0.5,
                       frame_rate: float = QUIET_FRAME_RATE, aggregation: str = QUIET_AGGREGATION) -> dict:
     """The default model's quiet shift from ``logits`` (speaker -> per-clip frame logits of the
     unshifted codebook prior on held-out reference FrameTables) and its nested held-out check.
 
-    Returns the ``prior_calibration.json`` content: ``quiet_shift_logit`` (= measured + margin),
-    ``measured_shift_logit``, ``heldout_margin_logit``, ``heldout`` (frame positive rate, clips
-    flagged, per speaker) and the ``rule``.
+    Returns the ``prior_calibration.json`` content: ``quiet_shift_logit`` (the measured shift),
+    ``in_sample`` (clips flagged with it: none, by construction, recomputed),
+    ``heldout`` (frame positive rate, clips flagged, per speaker, and the conformal bound on an unseen
+    speaker being flagged) and the ``rule``.
     """
     from leveltwo.metrics import aggregate
 
@@ -106,7 +109,7 @@ def quiet_calibration(logits: Mapping[str, list[np.ndarray]], threshold: float =
     pos = frames = flagged = n_clips = 0
     for spk in speakers:
         rest = [s for s in speakers if s != spk]
-        shift = sh.measured(rest) + sh.margin(rest)
+        shift = sh.measured(rest)
         probs = [_sigmoid(x - shift) for x in logits[spk]]
         f = sum(int((p >= threshold).sum()) for p in probs)
         n = sum(len(p) for p in probs)
@@ -114,11 +117,16 @@ def quiet_calibration(logits: Mapping[str, list[np.ndarray]], threshold: float =
         per_speaker[spk] = {"frame_positive_rate": round(f / max(n, 1), 4), "clips_flagged": g,
                             "clips": len(probs), "shift_logit": round(shift, 4)}
         pos, frames, flagged, n_clips = pos + f, frames + n, flagged + g, n_clips + len(probs)
-    measured, margin = sh.measured(speakers), sh.margin(speakers)
+    shift = math.ceil(sh.measured(speakers) / SHIFT_STEP_LOGIT) * SHIFT_STEP_LOGIT  # rounded up: still quiet
+    in_sample = sum(int(aggregate(_sigmoid(x - shift), aggregation, threshold) >= threshold)
+                    for v in logits.values() for x in v)
     rates = [v["frame_positive_rate"] for v in per_speaker.values()]
-    return {"quiet_shift_logit": round(measured + margin, 4), "measured_shift_logit": round(measured, 4),
-            "heldout_margin_logit": round(margin, 4),
+    return {"quiet_shift_logit": round(shift, 6),
+            "in_sample": {"clips_flagged": in_sample, "clips": n_clips},
             "heldout": {"frame_positive_rate": round(pos / max(frames, 1), 4),
+                        "loudest_speaker": max(speakers, key=lambda k: sh.need[k]),
+                        "speakers_flagged": sum(int(v["clips_flagged"] > 0) for v in per_speaker.values()),
+                        "unseen_speaker_flag_bound": round(1.0 / (len(speakers) + 1), 4),
                         "frame_positive_rate_speaker_mean": round(float(np.mean(rates)), 4),
                         "clips_flagged": flagged, "clips": n_clips, "speakers": len(speakers),
                         "per_speaker": per_speaker},

@@ -43,7 +43,8 @@ from levelone.face.affect import EMOTIONS, expression_arousal, expression_valenc
 from levelone.face.headpose import angles, head_axes, to_head_frame
 from levelone.params import apply_operating_points, from_section
 
-VERSION = "3"  # 3: a declared neutral keeps the baseline's evidence counts
+VERSION = "4"  # 3: a declared neutral keeps the baseline's evidence counts;
+#               4: without any audio the speech-gated mouth cues (hanging, mouth) are not measured
 
 
 @dataclass(frozen=True)
@@ -328,13 +329,21 @@ def face_signals(landmarks: np.ndarray, frame_size: tuple[int, int] | None = Non
     return pd.DataFrame({k: v.astype(np.float32) for k, v in out.items()})
 
 
-def _speech(signals: pd.DataFrame) -> np.ndarray:
-    """Probability-like speech flag (n,) from an audio column beside the face signals, else zeros."""
+def _speech(signals: pd.DataFrame) -> np.ndarray | None:
+    """Probability-like speech flag (n,) from an audio column beside the face signals; None when
+    the recording carries no audio evidence at all (no audio track, or no audio column).
+
+    Then whether the person is talking is unknown, and a talking mouth must not read as a
+    hanging one: absence of audio is never evidence (the 200 s FG-NET conversation, filmed
+    without sound, read ``face.hanging`` in 28% of its frames when no audio counted as silence).
+    """
     for c in SPEECH_COLUMNS:
         if c in signals.columns:
             v = signals[c].to_numpy(np.float64)
+            if c == "audio.present" and not np.nan_to_num(v).any():
+                return None
             return np.nan_to_num(v, nan=0.0).clip(0, 1)
-    return np.zeros(len(signals))
+    return None
 
 
 def blink_rate_excess(closed: np.ndarray, fps: float, window_s: float = 3.0) -> np.ndarray:
@@ -414,7 +423,7 @@ def face_cues(signals: pd.DataFrame, baseline: Baseline | None, fps: float,
         return int(round(seconds * fps))
 
     speech = _speech(signals)
-    quiet = 1.0 - speech
+    quiet = np.zeros(len(signals)) if speech is None else 1.0 - speech
     zo_l, zo_r = z("face.eye_open_l"), z("face.eye_open_r")
     r_l, r_r = ratio("face.eye_open_l"), ratio("face.eye_open_r")
     # closure: both eyes under closed_ratio of their usual openness
@@ -452,6 +461,8 @@ def face_cues(signals: pd.DataFrame, baseline: Baseline | None, fps: float,
     cue["mouth"] = hold(squash(robust_z(speed), p.mouth_speed_z, p.mouth_speed_width_z) * quiet * (1 - explained),
                         frames(p.mouth_hold_s))
     cue["nose"] = squash(np.fmax(np.abs(z("face.nose_brow")), np.abs(z("face.nostril_width"))), p.nose_z, w)
+    if speech is None:  # no audio at all: whether the person talks is unknown, so these are not measured
+        cue["hanging"] = cue["mouth"] = np.full(len(signals), np.nan)
     cue = apply_operating_points(cue, "face", calibration)
 
     out = {f"cue.face.{k}": np.where(present, np.clip(v, 0, 1), np.nan).astype(np.float32)

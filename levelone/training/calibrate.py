@@ -327,7 +327,7 @@ def summary(rows: Mapping[str, dict]) -> dict:
         worst = max(rates, key=rates.get)
         out.update({"cues": len(rates), f"{tag}mean_active_rate": round(float(np.mean(list(rates.values()))), 4),
                     f"{tag}max_active_rate": rates[worst], f"{tag}max_cue": worst,
-                    f"{tag}cues_over_8pct": sorted(c for c, r in rates.items() if r > 0.08)})
+                    f"{tag}cues_over_8pct": sorted(c for c, r in rates.items() if r > TARGET_MAX_CUE_RATE)})
     rates = {c: r["heldout_active_rate_speaker_mean"] for c, r in rows.items()
              if r["heldout_active_rate_speaker_mean"] is not None}
     if rates:

@@ -108,9 +108,11 @@ def _close_eye(lm: np.ndarray, eye: dict) -> None:
 
 
 def _cues(lm: np.ndarray) -> pd.DataFrame:
+    """Face cues of a still face beside an audio track that holds no speech (the mouth cues'
+    speech gate needs audio; without any, they are not measured)."""
     s = face_signals(lm, (512, 512))
     s.insert(0, "face.present", s["face.eye_open_l"].notna())
-    return face_cues(s, Baseline.fit([s]), FPS)
+    return face_cues(s.assign(**{"audio.present": True, "audio.speech": 0.0}), Baseline.fit([s]), FPS)
 
 
 def test_close2_held_closure_but_not_a_blink(astronaut):
@@ -191,3 +193,22 @@ def test_expression_valence_enters_face_affect(astronaut):
     c = face_cues(s, Baseline.fit([s]), FPS)
     assert (c["affect.face.valence"] < -0.3).all()
     assert (c["affect.face.confidence"] > 0.3).all()
+
+
+def test_without_any_audio_the_speech_gated_mouth_cues_are_not_measured(astronaut):
+    """Absence is never evidence: with no audio at all (no track), whether the person talks is
+    unknown, so an open mouth is neither 'hanging' nor 'mouth' (NaN: not measured); with an audio
+    track that holds no speech, the same open mouth reads as hanging."""
+    n, mesh = 240, astronaut[1][0]
+    sig = face_signals(_series(mesh, n), (512, 512))
+    sig.insert(0, "face.present", sig["face.eye_open_l"].notna())
+    base = Baseline.fit([sig.iloc[:120]])
+    for c in ("face.lip_open", "face.jaw_open"):  # the mouth hangs open from 5 s on
+        v = sig[c].to_numpy(np.float64).copy()
+        v[120:] += 8 * float(np.nanstd(v[:120])) + 0.05 * abs(float(np.nanmedian(v[:120])))
+        sig[c] = v.astype(np.float32)
+    silent_track = face_cues(sig.assign(**{"audio.present": True, "audio.speech": 0.0}), base, FPS)
+    no_track = face_cues(sig.assign(**{"audio.present": False}), base, FPS)
+    assert np.nanmax(silent_track["cue.face.hanging"].to_numpy()[150:]) > 0.5
+    assert no_track["cue.face.hanging"].isna().all() and no_track["cue.face.mouth"].isna().all()
+    assert no_track["cue.face.smile"].notna().all()  # the other face cues are measured as before
