@@ -29,8 +29,8 @@ compute time spent on the prompt (prefill) vs generating the answer, from llama.
     AHCUE_THREADS=1 nice -n 10 python benchmarks/llm.py --demo-root /tmp/demo --train-videos 2 --json llm_demo.json
 
 On a loaded machine (more runnable processes than cores) give llama.cpp one thread
-(``AHCUE_THREADS=1``): its worker threads wait for each other by spinning, and measured here a
-two-thread run of the 135M model took 39-59 s per window where one thread took 9 s.
+(``AHCUE_THREADS=1``): its worker threads wait for each other by spinning, which is several times
+slower when other processes hold the cores.
 """
 from __future__ import annotations
 
