@@ -287,6 +287,11 @@ def test_train_evaluate_analyze_compare_from_the_command(demo_corpus, demo_table
     named = {c for a in det.__dict__["_memo"].values() for c in a.cues}
     credited = {c["id"] for s in pred["segments"] for c in s["cues"] if c["share"] > 0}
     assert named and credited <= named  # only cues the model named carry a share
+    from codebook.vocabulary import load_vocabulary
+    from reports.figures import cue_label
+
+    voc = load_vocabulary()  # the report lists every cue the model credited, active in level one or not
+    assert all(html.escape(cue_label(c, voc)) in page for c in credited)
 
     # compare: the named cues against the annotators' with hit@k / MRR
     capsys.readouterr()
