@@ -13,15 +13,24 @@ Two parts, each optional:
   sustain talk vs the others: one prompt per test session with the client's utterances
   (``--sessions``, balanced, truncated to ``--session-words``), session ROC AUC beside the language
   channel's out-of-fold conversation-level AUC from ``text_heads.json``.
-- ``--demo-root ROOT``: a generated, extracted demo corpus (``ahcue demo-corpus``; a system test,
-  not accuracy on people): the LLM comparator's frame AVGF1/AP and video macro-F1 on the test
-  split with the threshold tuned on train, beside the ConflictDetector and xgboost trained on it.
+- ``--demo-root ROOT``: a generated, extracted demo corpus (``ahcue demo-corpus``; **a system test,
+  not accuracy on people**): the LLM comparator beside conflict / xgboost / fusion (``--demo-models``)
+  on the same test split, scored as ``benchmarks/comparators.py`` scores them (frame AVGF1 and AP,
+  video macro-F1, segment F1 with the training annotations' durations). The trained models are fitted
+  on train and tuned on val; the LLM fits nothing, and its threshold is tuned on ``--train-videos``
+  training videos (alternately with and without A/H) so that the 1.5B model's run stays short.
 
 Cost: seconds per utterance and per minute of video, prompt tokens, and the share of the model's
 compute time spent on the prompt (prefill) vs generating the answer, from llama.cpp's timings
 (answers already in the answer cache cost nothing and are left out of the cost figures).
 
     nice -n 10 python benchmarks/llm.py --annomi --utterances 30 --sessions 10 --json llm.json
+    ahcue demo-corpus /tmp/demo --participants 4 --seed 0 --no-long-video && ahcue extract /tmp/demo --no-asr
+    AHCUE_THREADS=1 nice -n 10 python benchmarks/llm.py --demo-root /tmp/demo --train-videos 2 --json llm_demo.json
+
+On a loaded machine (more runnable processes than cores) give llama.cpp one thread
+(``AHCUE_THREADS=1``): its worker threads wait for each other by spinning, which is several times
+slower when other processes hold the cores.
 """
 from __future__ import annotations
 
@@ -196,46 +205,90 @@ def sample_task(model: str, seed: int) -> dict:
             "seconds_per_minute_of_video": round(dt / minutes, 1) if len(computed) == len(pairs) else None}
 
 
-def demo_task(root: str, model: str, seed: int) -> dict:
-    """System test on an extracted demo corpus: LLM vs conflict vs xgboost on the test split."""
+def _train_subset(train, n_videos: int):
+    """The first ``n_videos`` training videos in split order, alternating A/H and non-A/H ones, so the
+    threshold sees both kinds (the LLM fits no weights; the subset only keeps the 1.5B model's cost down)."""
+    from leveltwo.dataset import Split
+
+    ah = [i for i, v in enumerate(train.video_labels) if v]
+    other = [i for i, v in enumerate(train.video_labels) if not v]
+    pick = []
+    while len(pick) < n_videos and (ah or other):
+        for pool in (ah, other):
+            if pool and len(pick) < n_videos:
+                pick.append(pool.pop(0))
+    pick.sort()
+    sub = Split(f"{train.name} (subset of {len(pick)} videos)")
+    for name in ("tables", "labels", "video_labels", "keys", "annotations"):
+        getattr(sub, name).extend(getattr(train, name)[i] for i in pick)
+    return sub
+
+
+def demo_task(root: str, model: str, seed: int, train_videos: int,
+              kinds: tuple[str, ...] = ("conflict", "xgboost", "fusion")) -> dict:
+    """System test on an extracted demo corpus: the LLM comparator beside conflict / xgboost / fusion on
+    the same test split, scored with :func:`benchmarks.comparators.score` (BAH's frame AVGF1 and AP,
+    video macro-F1 over ``sliding_max_24``, segment F1), each at its own tuned threshold: the trained
+    models' on val, the LLM's on ``train_videos`` training videos (:func:`_train_subset`)."""
+    from benchmarks.comparators import _fit, score
     from leveltwo.dataset import extract_tables, load_split
-    from leveltwo.llm import train_llm
-    from leveltwo.metrics import report
-    from leveltwo.train import train_conflict, train_xgboost
+    from leveltwo.llm import LLMDetector
+    from leveltwo.segments import SegmentPrior
 
     tables = extract_tables(root, asr=False, progress=False)
     tr, va, te = (load_split(root, s, tables) for s in ("train", "val", "test"))
-    out = {"train": tr.describe(), "test": te.describe()}
+    prior = SegmentPrior.from_annotations(tr.annotations)
+    sub = _train_subset(tr, train_videos)
     minutes = sum(t.meta.duration_s for t in te.tables) / 60
-    quiet = lambda s: None  # noqa: E731
+    out = {"corpus": str(root), "splits": {s.name: s.describe() for s in (tr, va, te)},
+           "llm_threshold_from": sub.describe(), "models": {}}
+    for kind in kinds:
+        m, seconds = _fit(kind, tr, va, seed, "cpu")
+        out["models"][kind] = dict(_rounded(score(m, te, float(m.threshold_), prior)),
+                                   threshold=round(float(m.threshold_), 3), train_seconds=round(seconds, 1),
+                                   threshold_from="val")
+        print(f"{kind}: trained in {seconds:.1f} s", file=sys.stderr, flush=True)
+    det = LLMDetector(model=model, seed=seed)
+    det.segment_durations_ = prior.to_dict()  # windows as long as the training annotations' A/H segments
     t0 = time.perf_counter()
-    llm = train_llm(tr, va, model=model, seed=seed, progress=quiet)
-    out["llm_fit_seconds"] = round(time.perf_counter() - t0, 1)
+    det.fit(sub.tables, sub.labels)
+    fit_s = time.perf_counter() - t0
+    fit_timings = [a.timings for a in det.__dict__.get("_memo", {}).values() if a.timings]
     t0 = time.perf_counter()
-    answers = []
-    probs = []
-    for t in te.tables:
-        pairs = llm.answers(t)
-        answers += [a for _, a in pairs]
-        probs.append(llm.predict_proba(t))
+    answers = [a for t in te.tables for _, a in det.answers(t)]
     dt = time.perf_counter() - t0
-    out["llm"] = _scores(report(te.labels, probs, te.video_labels, llm.threshold_), llm.threshold_)
     computed = [a.timings for a in answers if a.timings]
-    out["llm"]["cost"] = dict(_cost(computed), windows=len(answers), test_minutes=round(minutes, 3),
-                              seconds_per_minute_of_video=round(dt / max(minutes, 1e-9), 1) if computed else None)
-    for name, fn in (("conflict", lambda: train_conflict(tr, va, seed=seed, device="cpu", progress=quiet)),
-                     ("xgboost", lambda: train_xgboost(tr, va, seed=seed, device="cpu", progress=quiet))):
-        m = fn()
-        probs = [m.predict_proba(t) for t in te.tables]
-        out[name] = _scores(report(te.labels, probs, te.video_labels, m.threshold_), m.threshold_)
+    row = dict(_rounded(score(det, te, float(det.threshold_), prior)), threshold=round(float(det.threshold_), 3),
+               train_seconds=round(fit_s, 1), threshold_from=sub.describe(),
+               window_s=round(det.effective_window_s(), 3))
+    all_timings = fit_timings + computed
+    row["cost"] = dict(_cost(all_timings), test_windows=len(answers), test_minutes=round(minutes, 3),
+                       seconds_per_minute_of_video=(round(dt / max(minutes, 1e-9), 1)
+                                                    if len(computed) == len(answers) else None),
+                       named_cues_per_window=round(sum(len(a.cues) for a in answers) / max(len(answers), 1), 2))
+    out["models"]["llm"] = row
     return out
 
 
-def _scores(rep: dict, thr: float) -> dict:
-    part = rep["tuned"] if "tuned" in rep else rep["fixed_0.5"]
-    f, v = part["frame"], part["video"].get("sliding_max_24", {})
-    return {"threshold": round(float(thr), 3), "frame_avgf1": round(f["avgf1"], 4), "frame_ap": round(f["ap"], 4),
-            "video_macro_f1": round(v["avgf1"], 4) if "avgf1" in v else v.get("error")}
+def _rounded(d):
+    if isinstance(d, dict):
+        return {k: _rounded(v) for k, v in d.items()}
+    if isinstance(d, float):
+        return round(d, 4)
+    return d
+
+
+def demo_markdown(demo: dict, model: str) -> str:
+    """The demo-corpus table: one row per model on the test split."""
+    f = lambda v: "n/a" if not isinstance(v, (int, float)) or v != v else f"{v:.3f}"  # noqa: E731
+    lines = ["| model | threshold from | frame AVGF1 | frame AP | video macro-F1 | segment F1 (learnt) | train s |",
+             "|---|---|---|---|---|---|---|"]
+    for kind, r in demo["models"].items():
+        name = f"llm ({model}, zero-shot)" if kind == "llm" else kind
+        lines.append(f"| {name} | {r['threshold_from']} (thr {r['threshold']:.2f}) | {f(r['frame_avgf1'])} | "
+                     f"{f(r['frame_ap'])} | {f(r['video_macro_f1'])} | {f(r['segments_learnt']['segment_f1'])} | "
+                     f"{r['train_seconds']:.1f} |")
+    return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -248,6 +301,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--session-words", type=int, default=700, help="client words shown per session prompt")
     ap.add_argument("--test-share", type=float, default=0.2, help="share of AnnoMI conversations held out")
     ap.add_argument("--demo-root", default=None, help="an extracted `ahcue demo-corpus` root (system test)")
+    ap.add_argument("--train-videos", type=int, default=2,
+                    help="--demo-root: training videos the LLM's threshold is tuned on (alternately A/H and not)")
+    ap.add_argument("--demo-models", default="conflict,xgboost,fusion",
+                    help="--demo-root: trained models scored beside the LLM on the same test split")
     ap.add_argument("--sample", action="store_true", help="cost per minute of video on the bundled sample clip")
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args(argv)
@@ -274,8 +331,9 @@ def main(argv: list[str] | None = None) -> int:
             "conversation_level_auc": heads.get("talk_ambivalence", {}).get("conversation_level", {}).get("auc"),
             "source": "levelone/data/text_heads.json (5-fold CV grouped by transcript_id, all AnnoMI)"}
     if args.demo_root:
-        res["demo"] = demo_task(args.demo_root, args.model, args.seed)
-        print(json.dumps(res["demo"]), flush=True)
+        res["demo"] = demo_task(args.demo_root, args.model, args.seed, args.train_videos,
+                                tuple(k for k in args.demo_models.split(",") if k))
+        print(demo_markdown(res["demo"], args.model), flush=True)
     res["load_average_end"] = os.getloadavg()
     text = json.dumps(res, indent=2)
     print(text)

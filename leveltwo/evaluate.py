@@ -27,7 +27,8 @@ def evaluate_split(model, split) -> tuple[dict, pd.DataFrame]:
     result = M.report(split.labels, probs, split.video_labels, tuned)
     card = getattr(model, "card_", None) or model.card()
     result["model"] = {"id": card.get("id"), "kind": card["kind"], "trained": card.get("trained", True),
-                       "adaptation": (card.get("adaptation") or {}).get("method", "none")}
+                       "adaptation": (card.get("adaptation") or {}).get("method", "none"),
+                       "threshold_tuned_on": card.get("threshold_tuned_on", "validation")}
     result["split"] = {"name": split.name, "videos": len(split.tables), "frames": split.n_frames,
                        "labels_adjusted": split.adjusted, "description": split.describe()}
     preds = pd.DataFrame({
@@ -108,7 +109,8 @@ def summary(result: dict) -> str:
         if name not in result:
             continue
         f = result[name]["frame"]
-        what = "threshold 0.5" if name == "fixed_0.5" else "the model's validation-tuned threshold"
+        tuned_on = result["model"].get("threshold_tuned_on", "validation")
+        what = "threshold 0.5" if name == "fixed_0.5" else f"the model's threshold, tuned on {tuned_on}"
         lines.append(f"[{name} thr {f['threshold']:.2f}: {what}] frame AVGF1 {f['avgf1']:.4f}  AP {f['ap']:.4f}  "
                      f"WAR {f['war']:.4f}")
         for how, v in result[name]["video"].items():

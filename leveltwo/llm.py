@@ -639,7 +639,7 @@ class LLMDetector(Detector):
 
     def _card_extra(self) -> dict[str, Any]:
         spec = MODELS.get(self.model)
-        return {"explanation": "model-stated",
+        return {"explanation": "model-stated", "threshold_tuned_on": "the training split",
                 "explanation_note": ("the cues the language model named for each window, sharing its margin above "
                                      "the threshold equally: the model's own words, not an exact share of evidence"),
                 "language_model": {"name": self.model, "description": spec.description if spec else "",

@@ -197,9 +197,11 @@ def evidence_breakdown(seg: Segment) -> dict[str, int]:
     return percentages(parts)
 
 
-def active_cues(seg: Segment, options: ReportOptions = OPTIONS) -> list:
-    """The cues active on at least ``min_active_fraction`` of the segment, by share of evidence."""
-    cues = [c for c in seg.cues if c.active_fraction >= options.min_active_fraction]
+def active_cues(seg: Segment, options: ReportOptions = OPTIONS, stated: bool = False) -> list:
+    """The cues active on at least ``min_active_fraction`` of the segment, by share of evidence. With
+    ``stated`` (a model-stated explanation: a language model named its cues), the cues the model named
+    are listed too, first, even where level one did not measure them active: they are its explanation."""
+    cues = [c for c in seg.cues if c.active_fraction >= options.min_active_fraction or (stated and c.share > 0)]
     return sorted(cues, key=lambda c: (-c.share, -c.activation, c.id))
 
 
@@ -263,8 +265,9 @@ def _name(cue_id: str, voc: Vocabulary, fallback: str = "") -> str:
     return cue_label(cue_id, voc) if cue_id in voc else (fallback or cue_id)
 
 
-def _cue_rows(seg: Segment, voc: Vocabulary, options: ReportOptions, table=None, approximate: bool = False) -> str:
-    cues = active_cues(seg, options)
+def _cue_rows(seg: Segment, voc: Vocabulary, options: ReportOptions, table=None, approximate: bool = False,
+              stated: bool = False) -> str:
+    cues = active_cues(seg, options, stated)
     if not cues or approximate and not any(c.share > 0 for c in cues):
         # No cue carries a share (a fusion model weighs whole modalities): list the cues that were
         # active, from the FrameTable, and say why they have no share; never "no cue was active".
@@ -329,7 +332,7 @@ def _pair_rows(seg: Segment, voc: Vocabulary) -> str:
 
 
 def _card(i: int, seg: Segment, voc: Vocabulary, options: ReportOptions, table=None,
-          approximate: bool = False) -> str:
+          approximate: bool = False, stated: bool = False) -> str:
     words = seg.transcript.strip()
     quote = (f'<div class="quote">&ldquo;{_e(words)}&rdquo;</div>' if words
              else '<div class="quote none">No words were recognised in this segment.</div>')
@@ -338,7 +341,8 @@ def _card(i: int, seg: Segment, voc: Vocabulary, options: ReportOptions, table=N
             f'<h3>Segment {i}: {span(seg.start_s, seg.end_s)} <span class="seek">&#9654; play from here</span></h3>'
             f'<div class="when">{seg.duration_s:.1f} s, frames {int(seg.start_frame)}&ndash;{int(seg.end_frame)}; '
             f'mean A/H score {float(seg.probability):.2f}</div>'
-            + quote + _cue_rows(seg, voc, options, table, approximate) + _pair_rows(seg, voc) + _breakdown(seg)
+            + quote + _cue_rows(seg, voc, options, table, approximate, stated) + _pair_rows(seg, voc)
+            + _breakdown(seg)
             + "</section>")
 
 
@@ -650,7 +654,8 @@ def _player_section(prediction: Prediction, table, voc: Vocabulary, options: Rep
 def _segments_section(prediction: Prediction, table, voc: Vocabulary, options: ReportOptions) -> str:
     ok, _ = assessable(prediction, table)
     approximate = prediction.model.explanation == "approximate"
-    cards = "".join(_card(i, s, voc, options, table, approximate) for i, s in enumerate(prediction.segments, start=1)) \
+    stated = prediction.model.explanation == "model-stated"
+    cards = "".join(_card(i, s, voc, options, table, approximate, stated) for i, s in enumerate(prediction.segments, start=1)) \
         or "<p>No segment reached the threshold, so there is nothing to explain segment by segment.</p>"
     if not ok:
         cards = "<p>Not assessed: there is too little evidence to mark or explain segments.</p>"
@@ -663,7 +668,8 @@ def _glossary_section(prediction: Prediction, table, voc: Vocabulary, options: R
     segs, annotated = prediction.segments, prediction.annotated_segments
     shown, _ = timeline_cues(prediction, table, options.active_threshold, options.min_active_frames,
                              options.max_timeline_rows)
-    cues = list(shown) + [c.id for s in segs for c in active_cues(s, options)]
+    stated = prediction.model.explanation == "model-stated"
+    cues = list(shown) + [c.id for s in segs for c in active_cues(s, options, stated)]
     if prediction.model.explanation == "approximate":
         cues += [c for s in segs for c, _, _ in cues_active_in(table, s.start_frame, s.end_frame, options)]
     cues += [c for a in (annotated or ()) for ids in a.cues.values() for c in ids]

