@@ -34,25 +34,56 @@ def _has_audio(path: Path) -> bool:
     return bool(out.stdout.strip())
 
 
-def build_round(natural: Path, work: Path) -> Path:
-    """The natural clips, normalised and joined end to end."""
-    parts = []
+SILENT_PIECE_S = 40.0  # the FG-NET conversation (200 s, no audio track) is cut into pieces this long
+
+
+def _normalise(clip: Path, out: Path, start_s: float | None = None, length_s: float | None = None) -> Path:
+    """``clip`` (or a piece of it) at 640x360, 24 fps, 16 kHz mono; silence where it has no audio."""
     video = (f"scale={WIDTH}:{HEIGHT}:force_original_aspect_ratio=decrease,"
              f"pad={WIDTH}:{HEIGHT}:(ow-iw)/2:(oh-ih)/2,fps={FPS},format=yuv420p")
-    for i, clip in enumerate(sorted(natural.glob("*.mp4"))):
-        out = work / f"part{i:02d}.mp4"
-        if _has_audio(clip):
-            _ffmpeg("-i", str(clip), "-vf", video, "-ar", str(SR), "-ac", "1", "-c:v", "libx264", "-preset",
-                    "veryfast", "-crf", "23", "-c:a", "aac", "-shortest", str(out))
-        else:
-            _ffmpeg("-i", str(clip), "-f", "lavfi", "-i", f"anullsrc=r={SR}:cl=mono", "-vf", video,
-                    "-c:v", "libx264", "-preset", "veryfast", "-crf", "23", "-c:a", "aac", "-shortest", str(out))
-        parts.append(out)
+    cut = (["-ss", f"{start_s:.3f}"] if start_s is not None else []) + \
+        (["-t", f"{length_s:.3f}"] if length_s is not None else [])
+    enc = ["-c:v", "libx264", "-preset", "veryfast", "-crf", "23", "-c:a", "aac", "-shortest", str(out)]
+    if _has_audio(clip):
+        _ffmpeg(*cut, "-i", str(clip), "-vf", video, "-ar", str(SR), "-ac", "1", *enc)
+    else:
+        _ffmpeg(*cut, "-i", str(clip), "-f", "lavfi", "-i", f"anullsrc=r={SR}:cl=mono", "-vf", video, *enc)
+    return out
+
+
+def build_round(natural: Path, work: Path) -> Path:
+    """The natural clips, normalised and joined end to end (about 4.5 minutes).
+
+    The speech clips alternate with 40 s pieces of the silent FG-NET conversation, so that every
+    minute of a longer input holds about the same mix of speech and silence as the first one (a
+    first minute of FG-NET alone would measure no audio analysis at all)."""
+    clips = sorted(natural.glob("*.mp4"))
+    speech = [c for c in clips if _has_audio(c)]
+    silent = [c for c in clips if not _has_audio(c)]
+    pieces: list[tuple[Path, float | None, float | None]] = []
+    for clip in silent:
+        length = _duration(clip)
+        pieces += [(clip, t, min(SILENT_PIECE_S, length - t))
+                   for t in [k * SILENT_PIECE_S for k in range(int(-(-length // SILENT_PIECE_S)))]]
+    order: list[tuple[Path, float | None, float | None]] = []
+    for k in range(max(len(speech), len(pieces))):
+        if k < len(speech):
+            order.append((speech[k], None, None))
+        if k < len(pieces):
+            order.append(pieces[k])
+    parts = [_normalise(clip, work / f"part{i:02d}.mp4", start, length)
+             for i, (clip, start, length) in enumerate(order)]
     listing = work / "parts.txt"
     listing.write_text("".join(f"file '{p.name}'\n" for p in parts))
     joined = work / "round.mp4"
     _ffmpeg("-f", "concat", "-safe", "0", "-i", str(listing), "-c", "copy", str(joined))
     return joined
+
+
+def _duration(path: Path) -> float:
+    out = subprocess.run(["ffprobe", "-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0",
+                          str(path)], capture_output=True, text=True, check=True)
+    return float(out.stdout.strip())
 
 
 def build_input(joined: Path, minutes: float, work: Path) -> Path:

@@ -58,13 +58,18 @@ BLOCK_HOPS = 3000  # hops framed and transformed at once (30 s at 10 ms): memory
 def _frame_blocks(y: np.ndarray, frame_length: int, hop: int, block_hops: int | None = None):
     """:func:`_frames` in blocks of ``block_hops`` columns, so that a long recording's frame matrix
     and its FFTs (about 2 GB for 10 minutes at once) are never held whole; the columns, and so
-    every per-hop result, are the same as one call's."""
+    every per-hop result, are the same as one call's. Each block is cut from ``y`` with the
+    centring zeros added at the recording's two ends only (no padded copy of the whole signal)."""
     block_hops = BLOCK_HOPS if block_hops is None else block_hops
-    pad = np.pad(y, (frame_length // 2, frame_length // 2))
-    n = 1 + (pad.size - frame_length) // hop
+    half = frame_length // 2
+    n = 1 + (y.size + 2 * half - frame_length) // hop
     for start in range(0, max(n, 1), block_hops):
-        idx = np.arange(frame_length)[:, None] + hop * np.arange(start, min(n, start + block_hops))[None, :]
-        yield pad[idx]
+        stop = min(n, start + block_hops)
+        lo, hi = start * hop - half, (stop - 1) * hop + frame_length - half  # samples of y the block reads
+        seg = np.zeros(hi - lo, y.dtype)
+        seg[max(0, -lo):max(0, -lo) + max(0, min(hi, y.size) - max(lo, 0))] = y[max(lo, 0):min(hi, y.size)]
+        idx = np.arange(frame_length)[:, None] + hop * np.arange(stop - start)[None, :]
+        yield seg[idx]
 
 
 def rms_db(y: np.ndarray, sr: int = SR, hop_s: float = HOP_S, frame_s: float = 0.032) -> np.ndarray:

@@ -47,3 +47,28 @@ def test_memory_of_the_audio_analysis_does_not_grow_with_length(long_speech):
     three = peak_mb(long_speech)
     # one whole (1024, n_hop) float64 matrix of 3 minutes is 147 MB; YIN held ~7 of them at once
     assert three < 1.5 * one and three < 150
+
+
+def test_frame_blocks_are_the_whole_padded_matrix_cut_in_blocks():
+    """Blocks are cut from the signal with the centring zeros at its ends only (no padded copy of
+    the whole recording), and give exactly the columns of one padded frame matrix."""
+    rng = np.random.default_rng(3)
+    for n in (0, 1, 159, 1023, 5000, 16077):
+        y = rng.standard_normal(n).astype(np.float32)
+        for frame_length, hop in ((P.FRAME_LENGTH, 160), (513, 160), (7, 3)):
+            whole = P._frames(y, frame_length, hop)
+            blocks = np.concatenate(list(P._frame_blocks(y, frame_length, hop, block_hops=11)), axis=1)
+            np.testing.assert_array_equal(blocks, whole)
+
+
+@pytest.mark.slow
+def test_read_audio_holds_the_waveform_once(shared_data):
+    """Decoding 19 s of speech peaks at about the waveform's own size (a list of pieces joined at
+    the end held it twice)."""
+    clip = shared_data / "video" / "natural" / "marlin_video04.mp4"  # 19 s of speech
+    tracemalloc.start()
+    y = read_audio(clip, sr=P.SR)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert y.size == 304274  # 19.02 s at 16 kHz
+    assert peak < 1.3 * y.nbytes + 200_000
