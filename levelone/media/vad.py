@@ -13,13 +13,15 @@ from __future__ import annotations
 
 import numpy as np
 
+from levelone.media.audio import SignalFile
+
 SR = 16000  # Hz: the only rate the model takes
 WINDOW = 512  # samples per window (32 ms)
 CONTEXT = 64  # samples of the previous window the model sees with each window
 BATCH_WINDOWS = 10000  # windows per model call, as faster-whisper batches them (5.3 minutes)
 
 
-def speech_probabilities(y: np.ndarray) -> np.ndarray:
+def speech_probabilities(y: np.ndarray | SignalFile) -> np.ndarray:
     """Speech probability per 512-sample window, (1 + len(y) // 512,): faster-whisper's
     ``SileroVADModel.__call__`` on its padded waveform, batch by batch.
 
@@ -30,7 +32,8 @@ def speech_probabilities(y: np.ndarray) -> np.ndarray:
     from faster_whisper.vad import get_vad_model
 
     session = get_vad_model().session
-    y = np.asarray(y, np.float32).reshape(-1)
+    if not isinstance(y, SignalFile):  # a file is read a batch at a time, like an array
+        y = np.asarray(y, np.float32).reshape(-1)
     n = y.size // WINDOW + 1
     h = np.zeros((1, 1, 128), np.float32)
     c = np.zeros((1, 1, 128), np.float32)
@@ -50,7 +53,7 @@ def speech_probabilities(y: np.ndarray) -> np.ndarray:
     return np.concatenate(out, axis=0)
 
 
-def speech_timestamps(y: np.ndarray, options) -> list[dict[str, int]]:
+def speech_timestamps(y: np.ndarray | SignalFile, options) -> list[dict[str, int]]:
     """Speech segments ``{"start", "end"}`` in samples, as ``faster_whisper.vad.get_speech_timestamps(y,
     options)`` returns them for 16 kHz audio (``options``: its ``VadOptions``)."""
     threshold = options.threshold
@@ -60,7 +63,7 @@ def speech_timestamps(y: np.ndarray, options) -> list[dict[str, int]]:
     max_speech_samples = SR * options.max_speech_duration_s - WINDOW - 2 * speech_pad_samples
     min_silence_samples = SR * options.min_silence_duration_ms / 1000
     min_silence_samples_at_max_speech = SR * 98 / 1000
-    length = int(np.asarray(y).size)
+    length = int(y.size) if isinstance(y, SignalFile) else int(np.asarray(y).size)
     if neg_threshold is None:
         neg_threshold = max(threshold - 0.15, 0.01)
 

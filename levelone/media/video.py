@@ -256,42 +256,65 @@ def _decode(container, stream):
         yield from packet.decode()
 
 
+def _audio_pieces(path: Path, sr: int):
+    """The first audio stream's samples as float32 mono pieces at ``sr`` Hz, in order, and the
+    stream's expected duration in seconds first (0 when the container does not say); nothing
+    when there is no audio stream."""
+    import av
+
+    with _open(path) as container:
+        if not container.streams.audio:
+            return
+        stream = container.streams.audio[0]
+        resampler = av.AudioResampler(format="flt", layout="mono", rate=sr)
+        yield float(container.duration) / av.time_base if container.duration else 0.0
+        try:
+            for frame in _decode(container, stream):
+                if frame is None:  # a packet the edit list discards
+                    continue
+                for out in resampler.resample(frame):
+                    yield out.to_ndarray().reshape(-1)
+            for out in resampler.resample(None):
+                yield out.to_ndarray().reshape(-1)
+        except av.error.FFmpegError as err:
+            raise InputError(path, f"corrupt audio data ({_first_line(err)})") from None
+
+
 def read_audio(path: str | Path, sr: int = 16000) -> np.ndarray:
     """The first audio stream as float32 mono at ``sr`` Hz; an empty array if there is none.
 
     Decoded into one buffer sized from the container's duration (grown if the stream runs
     longer), never a list of pieces joined at the end: that join held the waveform twice
-    (an hour at 16 kHz: 230 MB each).
+    (an hour at 16 kHz: 230 MB each). :func:`audio_to_file` keeps it on disk instead.
     """
-    import av
+    pieces = _audio_pieces(Path(path), sr)
+    expected_s = next(pieces, None)
+    if expected_s is None:
+        return np.zeros(0, np.float32)
+    buf = np.empty(int(expected_s * sr) + sr, np.float32)  # one second of margin
+    filled = 0
+    for a in pieces:
+        if filled + a.size > buf.size:
+            bigger = np.empty(max(2 * buf.size, filled + a.size), np.float32)
+            bigger[:filled] = buf[:filled]
+            buf = bigger
+        buf[filled:filled + a.size] = a
+        filled += a.size
+    return buf[:filled].copy() if filled < buf.size - sr else buf[:filled]
 
-    path = Path(path)
-    with _open(path) as container:
-        if not container.streams.audio:
-            return np.zeros(0, np.float32)
-        stream = container.streams.audio[0]
-        resampler = av.AudioResampler(format="flt", layout="mono", rate=sr)
-        expected_s = float(container.duration) / av.time_base if container.duration else 0.0
-        buf = np.empty(int(expected_s * sr) + sr, np.float32)  # one second of margin
-        filled = 0
 
-        def put(frames) -> None:
-            nonlocal buf, filled
-            for out in frames:
-                a = out.to_ndarray().reshape(-1)
-                if filled + a.size > buf.size:
-                    bigger = np.empty(max(2 * buf.size, filled + a.size), np.float32)
-                    bigger[:filled] = buf[:filled]
-                    buf = bigger
-                buf[filled:filled + a.size] = a
-                filled += a.size
+def audio_to_file(path: str | Path, target: str | Path, sr: int = 16000):
+    """:func:`read_audio`'s waveform written to ``target`` as it is decoded: a
+    :class:`levelone.media.audio.SignalFile` (empty when there is no audio stream), so a long
+    recording's waveform is never in memory whole."""
+    from levelone.media.audio import SignalFile
 
-        try:
-            for frame in _decode(container, stream):
-                if frame is None:  # a packet the edit list discards
-                    continue
-                put(resampler.resample(frame))
-            put(resampler.resample(None))
-        except av.error.FFmpegError as err:
-            raise InputError(path, f"corrupt audio data ({_first_line(err)})") from None
-        return buf[:filled].copy() if filled < buf.size - sr else buf[:filled]
+    out = SignalFile(target, sr)
+    try:
+        pieces = _audio_pieces(Path(path), sr)
+        next(pieces, None)  # the expected duration: not needed here
+        for a in pieces:
+            out.append(a)
+    finally:
+        out.close()
+    return out

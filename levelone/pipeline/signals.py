@@ -76,13 +76,19 @@ def _scorer():
 def _audio_part(path: Path, fps: float, n_frames: int, has_audio: bool) -> pd.DataFrame:
     if not has_audio:
         return pd.DataFrame({"audio.present": np.zeros(n_frames, bool)})
-    from levelone.audio.prosody import audio_signals
-    from levelone.media.video import read_audio
+    import tempfile
 
-    y = read_audio(path, sr=SAMPLE_RATE)
-    if y.size == 0:
-        return pd.DataFrame({"audio.present": np.zeros(n_frames, bool)})
-    return audio_signals(y, SAMPLE_RATE, fps, n_frames)
+    from levelone.audio.prosody import audio_signals
+    from levelone.media.video import audio_to_file
+
+    # the waveform goes to a temporary file and is analysed a block at a time: in memory it
+    # would be 3.84 MB per minute of recording (230 MB an hour), the one part of the audio
+    # analysis that grew with the length
+    with tempfile.TemporaryDirectory(prefix="ahcue-audio-") as tmp:
+        y = audio_to_file(path, Path(tmp) / "audio.f32", sr=SAMPLE_RATE)
+        if y.size == 0:
+            return pd.DataFrame({"audio.present": np.zeros(n_frames, bool)})
+        return audio_signals(y, SAMPLE_RATE, fps, n_frames)
 
 
 def _text_part(job: VideoJob, words: list | None, others: list, fps: float, n_frames: int, asr: bool,
