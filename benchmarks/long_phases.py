@@ -12,10 +12,16 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import tempfile
 import threading
 import time
 from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+# Run as a script, this folder comes first on sys.path and benchmarks/levelone.py would shadow the
+# levelone package: put the repository first.
+sys.path.insert(0, str(REPO))
 
 
 def _rss_gb() -> float:
