@@ -31,7 +31,7 @@ from scipy.ndimage import maximum_filter1d, uniform_filter1d
 from levelone.columns import ColumnSpec, affect_columns, cue_columns, presence, signal_columns
 from levelone.affectnorms import AUDIO_FULL_S, AUDIO_POPULATION_MEDIAN, AUDIO_POPULATION_SCALE, blend_reference
 from levelone.baseline import Baseline, squash
-from levelone.media.audio import SR, resample, to_mono
+from levelone.media.audio import SR, SignalFile, resample, to_mono
 from levelone.params import apply_operating_points, from_section
 
 HOP_S = 0.01
@@ -58,13 +58,24 @@ BLOCK_HOPS = 3000  # hops framed and transformed at once (30 s at 10 ms): memory
 def _frame_blocks(y: np.ndarray, frame_length: int, hop: int, block_hops: int | None = None):
     """:func:`_frames` in blocks of ``block_hops`` columns, so that a long recording's frame matrix
     and its FFTs (about 2 GB for 10 minutes at once) are never held whole; the columns, and so
-    every per-hop result, are the same as one call's."""
+    every per-hop result, are the same as one call's. Each block is cut from ``y`` with the
+    centring zeros added at the recording's two ends only (no padded copy of the whole signal)."""
     block_hops = BLOCK_HOPS if block_hops is None else block_hops
-    pad = np.pad(y, (frame_length // 2, frame_length // 2))
-    n = 1 + (pad.size - frame_length) // hop
+    half = frame_length // 2
+    n = 1 + (y.size + 2 * half - frame_length) // hop
     for start in range(0, max(n, 1), block_hops):
-        idx = np.arange(frame_length)[:, None] + hop * np.arange(start, min(n, start + block_hops))[None, :]
-        yield pad[idx]
+        stop = min(n, start + block_hops)
+        lo, hi = start * hop - half, (stop - 1) * hop + frame_length - half  # samples of y the block reads
+        seg = np.zeros(hi - lo, y.dtype)
+        seg[max(0, -lo):max(0, -lo) + max(0, min(hi, y.size) - max(lo, 0))] = y[max(lo, 0):min(hi, y.size)]
+        idx = np.arange(frame_length)[:, None] + hop * np.arange(stop - start)[None, :]
+        yield seg[idx]
+
+
+def _signal(y) -> np.ndarray | SignalFile:
+    """``y`` as the block functions read it: a float32 array, or a :class:`SignalFile` as it is
+    (read a block at a time by :func:`_frame_blocks`)."""
+    return y if isinstance(y, SignalFile) else np.asarray(y, np.float32)
 
 
 def rms_db(y: np.ndarray, sr: int = SR, hop_s: float = HOP_S, frame_s: float = 0.032) -> np.ndarray:
@@ -88,7 +99,7 @@ def rms_db(y: np.ndarray, sr: int = SR, hop_s: float = HOP_S, frame_s: float = 0
     """
     hop, fl = int(sr * hop_s), int(sr * frame_s)
     return np.concatenate([(10.0 * np.log10(np.mean(fr.astype(np.float64) ** 2, axis=0) + 1e-12)).astype(np.float32)
-                           for fr in _frame_blocks(np.asarray(y, np.float32), fl, hop)])
+                           for fr in _frame_blocks(_signal(y), fl, hop)])
 
 
 def yin(y: np.ndarray, sr: int = SR, fmin: float = FMIN, fmax: float = FMAX,
@@ -127,7 +138,7 @@ def yin(y: np.ndarray, sr: int = SR, fmin: float = FMIN, fmax: float = FMAX,
     min_p = int(np.floor(sr / fmax))
     max_p = min(int(np.ceil(sr / fmin)), frame_length - 1)
     parts = [_yin_block(fr, sr, frame_length, min_p, max_p, threshold)
-             for fr in _frame_blocks(np.asarray(y, np.float32), frame_length, hop)]
+             for fr in _frame_blocks(_signal(y), frame_length, hop)]
     return (np.concatenate([f for f, _ in parts]).astype(np.float32),
             np.concatenate([a for _, a in parts]).astype(np.float32))
 
@@ -320,14 +331,16 @@ def speech_mask_silero(y: np.ndarray, sr: int = SR, hop_s: float = HOP_S, min_ga
     ndarray of bool, shape (1 + n_samples // hop,)
         speech hops
     """
-    from faster_whisper.vad import VadOptions, get_speech_timestamps
+    from faster_whisper.vad import VadOptions
+
+    from levelone.media.vad import speech_timestamps
     if sr != 16000:
         raise ValueError("the Silero VAD runs at 16 kHz")
     opts = VadOptions(threshold=0.5, min_speech_duration_ms=int(min_speech_s * 1000),
                       min_silence_duration_ms=int(min_gap_s * 1000), speech_pad_ms=int(pad_s * 1000))
     hop = int(sr * hop_s)
     mask = np.zeros(1 + y.size // hop, bool)
-    for seg in get_speech_timestamps(np.ascontiguousarray(y, np.float32), opts, sampling_rate=sr):
+    for seg in speech_timestamps(y, opts):  # faster-whisper's, without two copies of the recording
         mask[seg["start"] // hop:-(-seg["end"] // hop)] = True
     return mask
 
@@ -488,7 +501,7 @@ def spectral_shape(y: np.ndarray, sr: int = SR, hop_s: float = HOP_S, n_fft: int
     mel = librosa.filters.mel(sr=sr, n_fft=n_fft, n_mels=n_mels, fmin=100.0, fmax=min(6000.0, sr / 2))
     window = np.hanning(n_fft)[:, None].astype(np.float32)
     flats, logmels, vowels = [], [], []
-    for fr in _frame_blocks(np.asarray(y, np.float32), n_fft, hop):
+    for fr in _frame_blocks(_signal(y), n_fft, hop):
         power = np.abs(np.fft.rfft(fr * window, axis=0)) ** 2 + 1e-14
         band = power[int(100 * n_fft / sr):int(6000 * n_fft / sr)]
         flats.append((np.exp(np.mean(np.log(band), axis=0)) / np.mean(band, axis=0)).astype(np.float32))
@@ -800,10 +813,17 @@ def audio_signals(y: np.ndarray, sr: int, fps: float, n_frames: int, vad: str = 
     DataFrame, n_frames rows
         the ``audio.*`` signals listed above, on the video frame axis
     """
-    y = to_mono(y) if y is not None else np.zeros(0, np.float32)
-    if y.size == 0 or not np.any(np.abs(y) > 1e-5) or n_frames <= 0:
+    if isinstance(y, SignalFile):  # a long recording on disk, read a block at a time
+        if y.sr != SR or sr != SR:
+            raise ValueError(f"a SignalFile must hold {SR} Hz audio")
+        silent = y.peak <= 1e-5
+    else:
+        y = to_mono(y) if y is not None else np.zeros(0, np.float32)
+        silent = y.size == 0 or not np.any(np.abs(y) > 1e-5)
+    if y.size == 0 or silent or n_frames <= 0:
         return _empty(max(n_frames, 0))
-    y = resample(y, sr, SR)
+    if not isinstance(y, SignalFile):
+        y = resample(y, sr, SR)
     level = rms_db(y)
     f0, aper = yin(y)
     voiced = voicing(f0, aper, level)

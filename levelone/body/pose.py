@@ -273,6 +273,25 @@ class OneEuro:
         self._raw = value.copy()
         return self._value.copy()
 
+    def state(self, prefix: str) -> dict[str, np.ndarray]:
+        """The filter's memory as named arrays (exact), to continue later with :meth:`set_state`."""
+        out = {f"{prefix}rate_hz": np.float64(self._rate_hz)}
+        if self._t is not None:
+            out[f"{prefix}t"] = np.float64(self._t)
+        for name in ("raw", "value", "slope"):
+            v = getattr(self, f"_{name}")
+            if v is not None:
+                out[f"{prefix}{name}"] = np.array(v)
+        return out
+
+    def set_state(self, state: dict[str, np.ndarray], prefix: str) -> None:
+        """Restore what :meth:`state` saved (absent keys: the value was None)."""
+        self._rate_hz = float(state[f"{prefix}rate_hz"])
+        self._t = float(state[f"{prefix}t"]) if f"{prefix}t" in state else None
+        for name in ("raw", "value", "slope"):
+            key = f"{prefix}{name}"
+            setattr(self, f"_{name}", np.array(state[key]) if key in state else None)
+
 
 class PoseTracker:
     """One person's pose through a video: ``process(rgb, t_s)`` -> (33, 4) landmarks or None.
@@ -295,6 +314,28 @@ class PoseTracker:
         self._visibility: np.ndarray | None = None
         self._body.reset()
         self._align.reset()
+
+    def state(self) -> dict[str, np.ndarray]:
+        """Tracking region, visibility and filter memory as named arrays: with :meth:`set_state`
+        a video continues exactly where it stopped (a resumed run, :mod:`levelone.pipeline.checkpoint`)."""
+        out = {**self._body.state("body_"), **self._align.state("align_")}
+        if self._roi is not None:
+            out["roi"] = np.array([self._roi.x, self._roi.y, self._roi.w, self._roi.h, self._roi.rotation],
+                                  np.float64)
+        if self._visibility is not None:
+            out["visibility"] = np.array(self._visibility)
+        return out
+
+    def set_state(self, state: dict[str, np.ndarray]) -> None:
+        """Continue from what :meth:`state` saved."""
+        if "roi" in state:  # x, y are numpy scalars as region() makes them: under NumPy 2's promotion
+            x, y, w, h, rotation = (float(v) for v in state["roi"])  # a Python float would keep
+            self._roi = Rect(np.float64(x), np.float64(y), w, h, rotation)  # float32 math in project()
+        else:
+            self._roi = None
+        self._visibility = np.array(state["visibility"]) if "visibility" in state else None
+        self._body.set_state(state, "body_")
+        self._align.set_state(state, "align_")
 
     def _detect(self, rgb: np.ndarray) -> Rect | None:
         h, w = rgb.shape[:2]

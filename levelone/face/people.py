@@ -104,6 +104,31 @@ class FaceTracker:
                 self._frames.append([frame])
                 self._boxes.append([b])
 
+    def state(self) -> dict[str, np.ndarray]:
+        """The identities followed so far as named arrays (exact), to continue with :meth:`from_state`."""
+        lengths = np.array([len(fr) for fr in self._frames], np.int64)
+        frames = np.array([f for fr in self._frames for f in fr], np.int64)
+        boxes = np.array([b for bx in self._boxes for b in bx], np.float64).reshape(-1, 4)
+        return {"tracker_lengths": lengths, "tracker_frames": frames, "tracker_boxes": boxes,
+                "tracker_numbers": np.array([self.fps, self.keep_s, self.match_widths], np.float64),
+                "tracker_counts": np.array([self._sample_frames, self._step], np.int64)}
+
+    @classmethod
+    def from_state(cls, state: dict[str, np.ndarray]) -> "FaceTracker":
+        """A tracker that continues where the one that gave ``state`` (:meth:`state`) stopped."""
+        fps, keep_s, match_widths = (float(v) for v in state["tracker_numbers"])
+        out = cls(fps, keep_s, match_widths)
+        out.set_state(state)
+        return out
+
+    def set_state(self, state: dict[str, np.ndarray]) -> None:
+        """Continue from what :meth:`state` saved (the identities and counts; settings are kept)."""
+        ends = np.cumsum(state["tracker_lengths"])
+        starts = ends - state["tracker_lengths"]
+        self._frames = [[int(f) for f in state["tracker_frames"][a:b]] for a, b in zip(starts, ends)]
+        self._boxes = [list(state["tracker_boxes"][a:b].copy()) for a, b in zip(starts, ends)]
+        self._sample_frames, self._step = (int(v) for v in state["tracker_counts"])
+
     def n_people(self, min_person_s: float = MIN_PERSON_S) -> int:
         """How many identities have been seen long enough to count as people so far."""
         return sum(len(fr) * self._step / self.fps >= min_person_s for fr in self._frames)

@@ -190,8 +190,14 @@ def scaled_size(width: int, height: int, max_side: int | None) -> tuple[int, int
     return max(2, int(round(width * s / 2)) * 2), max(2, int(round(height * s / 2)) * 2)
 
 
-def iter_frames(path: str | Path, max_side: int | None = None) -> Iterator[tuple[int, float, np.ndarray]]:
+def iter_frames(path: str | Path, max_side: int | None = None,
+                start: int = 0) -> Iterator[tuple[int, float, np.ndarray]]:
     """Stream ``(index, time_s, rgb)`` for every decoded frame, in presentation order.
+
+    ``start``: the first frame yielded (a resumed run). Earlier frames are decoded but not
+    converted: decoding from the start is what keeps every index and time stamp exactly those
+    of a run from frame 0 (seeking lands on key frames and loses the count), at ~1-3 ms a frame
+    against the ~25 ms a frame of the models.
 
     ``rgb`` is a fresh ``(h, w, 3)`` uint8 array, downscaled so its longer side is at most
     ``max_side`` (the scaling happens inside libswscale, from the decoder's planes).
@@ -226,6 +232,9 @@ def iter_frames(path: str | Path, max_side: int | None = None) -> Iterator[tuple
                     time_s = t - t0
                 else:
                     time_s = index / fps
+                if index < start:
+                    index += 1
+                    continue
                 rgb = frame.to_ndarray(format="rgb24", width=out_w, height=out_h)
                 turns = _turns(frame)
                 rgb = np.ascontiguousarray(np.rot90(rgb, turns) if turns else rgb)
@@ -247,27 +256,65 @@ def _decode(container, stream):
         yield from packet.decode()
 
 
-def read_audio(path: str | Path, sr: int = 16000) -> np.ndarray:
-    """The first audio stream as float32 mono at ``sr`` Hz; an empty array if there is none."""
+def _audio_pieces(path: Path, sr: int):
+    """The first audio stream's samples as float32 mono pieces at ``sr`` Hz, in order, and the
+    stream's expected duration in seconds first (0 when the container does not say); nothing
+    when there is no audio stream."""
     import av
 
-    path = Path(path)
     with _open(path) as container:
         if not container.streams.audio:
-            return np.zeros(0, np.float32)
+            return
         stream = container.streams.audio[0]
         resampler = av.AudioResampler(format="flt", layout="mono", rate=sr)
-        chunks: list[np.ndarray] = []
+        yield float(container.duration) / av.time_base if container.duration else 0.0
         try:
             for frame in _decode(container, stream):
                 if frame is None:  # a packet the edit list discards
                     continue
                 for out in resampler.resample(frame):
-                    chunks.append(out.to_ndarray().reshape(-1))
+                    yield out.to_ndarray().reshape(-1)
             for out in resampler.resample(None):
-                chunks.append(out.to_ndarray().reshape(-1))
+                yield out.to_ndarray().reshape(-1)
         except av.error.FFmpegError as err:
             raise InputError(path, f"corrupt audio data ({_first_line(err)})") from None
-        if not chunks:
-            return np.zeros(0, np.float32)
-        return np.concatenate(chunks).astype(np.float32, copy=False)
+
+
+def read_audio(path: str | Path, sr: int = 16000) -> np.ndarray:
+    """The first audio stream as float32 mono at ``sr`` Hz; an empty array if there is none.
+
+    Decoded into one buffer sized from the container's duration (grown if the stream runs
+    longer), never a list of pieces joined at the end: that join held the waveform twice
+    (an hour at 16 kHz: 230 MB each). :func:`audio_to_file` keeps it on disk instead.
+    """
+    pieces = _audio_pieces(Path(path), sr)
+    expected_s = next(pieces, None)
+    if expected_s is None:
+        return np.zeros(0, np.float32)
+    buf = np.empty(int(expected_s * sr) + sr, np.float32)  # one second of margin
+    filled = 0
+    for a in pieces:
+        if filled + a.size > buf.size:
+            bigger = np.empty(max(2 * buf.size, filled + a.size), np.float32)
+            bigger[:filled] = buf[:filled]
+            buf = bigger
+        buf[filled:filled + a.size] = a
+        filled += a.size
+    return buf[:filled].copy() if filled < buf.size - sr else buf[:filled]
+
+
+def audio_to_file(path: str | Path, target: str | Path, sr: int = 16000):
+    """:func:`read_audio`'s waveform written to ``target`` as it is decoded: a
+    :class:`levelone.media.audio.SignalFile` (empty when there is no audio stream), so a long
+    recording's waveform is never in memory whole."""
+    from levelone.media.audio import SignalFile
+
+    out = SignalFile(target, sr)
+    try:
+        pieces = _audio_pieces(Path(path), sr)
+        next(pieces, None)  # the expected duration: not needed here
+        for a in pieces:
+            out.append(a)
+    finally:
+        out.close()
+    return out

@@ -13,7 +13,9 @@ Why it looks like this:
 - **Atomic entries.** Each entry is one Parquet file written through :func:`codebook.atomic.atomic_path`
   (temp file beside the target, then ``os.replace``), so a killed run leaves either the old entry,
   the new one or none — never half a file. A file that does not read back (or whose key does not
-  match) counts as absent and is recomputed.
+  match) counts as absent and is recomputed. An entry being computed keeps its finished chunks in
+  ``partial/<video>.<key>/`` (:mod:`levelone.pipeline.checkpoint`) until it is stored, so an
+  interrupted run resumes where it stopped.
 - **Locks.** Two runs on one cache serialise per key with an exclusive ``fcntl.flock`` on
   ``locks/<key>.lock``. The kernel drops a flock when its holder dies (even by SIGKILL), so a
   crashed run never leaves a stale lock behind; the waiting run then finds the entry (or computes
@@ -92,6 +94,10 @@ class Cache:
 
     def raw_path(self, video_id: str, key: str) -> Path:
         return self.root / "raw" / f"{safe_name(video_id)}.{key[:20]}.parquet"
+
+    def partial_dir(self, video_id: str, key: str) -> Path:
+        """The checkpoints of an unfinished entry (:mod:`levelone.pipeline.checkpoint`), keyed like it."""
+        return self.root / "partial" / f"{safe_name(video_id)}.{key[:20]}"
 
     def frametable_dir(self, tag: str) -> Path:
         return self.root / "frametables" / safe_name(tag)

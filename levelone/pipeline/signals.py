@@ -9,6 +9,7 @@ it checks the cache under the video's lock, computes, and writes the entry atomi
 """
 from __future__ import annotations
 
+import inspect
 import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -22,6 +23,7 @@ import pandas as pd
 from codebook.errors import InputError
 from levelone.pipeline.assemble import align_rows, signal_columns
 from levelone.pipeline.cache import Cache
+from levelone.pipeline.checkpoint import CHECKPOINT_S, Checkpoints
 from levelone.pipeline.inputs import VideoJob
 from levelone.pipeline.results import progress_bar
 
@@ -108,17 +110,23 @@ def read_other_language(record: Transcription) -> Transcription:
 def _audio_part(path: Path, fps: float, n_frames: int, has_audio: bool) -> pd.DataFrame:
     if not has_audio:
         return pd.DataFrame({"audio.present": np.zeros(n_frames, bool)})
-    from levelone.audio.prosody import audio_signals
-    from levelone.media.video import read_audio
+    import tempfile
 
-    y = read_audio(path, sr=SAMPLE_RATE)
-    if y.size == 0:
-        return pd.DataFrame({"audio.present": np.zeros(n_frames, bool)})
-    return audio_signals(y, SAMPLE_RATE, fps, n_frames)
+    from levelone.audio.prosody import audio_signals
+    from levelone.media.video import audio_to_file
+
+    # the waveform goes to a temporary file and is analysed a block at a time: in memory it
+    # would be 3.84 MB per minute of recording (230 MB an hour), the one part of the audio
+    # analysis that grew with the length
+    with tempfile.TemporaryDirectory(prefix="ahcue-audio-") as tmp:
+        y = audio_to_file(path, Path(tmp) / "audio.f32", sr=SAMPLE_RATE)
+        if y.size == 0:
+            return pd.DataFrame({"audio.present": np.zeros(n_frames, bool)})
+        return audio_signals(y, SAMPLE_RATE, fps, n_frames)
 
 
 def _text_part(job: VideoJob, words: list | None, others: list, fps: float, n_frames: int, asr: bool,
-               has_audio: bool) -> tuple[pd.DataFrame, Transcription | None]:
+               has_audio: bool, checkpoints: Checkpoints | None = None) -> tuple[pd.DataFrame, Transcription | None]:
     """Text signals and the transcript record they came from: the given words (``others``: other
     speakers' turns, context only), else ASR (when allowed and there is sound).
 
@@ -127,6 +135,8 @@ def _text_part(job: VideoJob, words: list | None, others: list, fps: float, n_fr
     into words, or speech too short to identify give no text signals. French (or other non-English)
     speech is scored by the multilingual heads when they are installed (:func:`read_other_language`;
     the English lexical cues stay off), and gives no text signals otherwise.
+    A finished recognition is kept in ``checkpoints`` (exact, unrounded), so a resumed run does
+    not transcribe again.
     """
     from levelone.media.transcript import Transcription
 
@@ -135,9 +145,23 @@ def _text_part(job: VideoJob, words: list | None, others: list, fps: float, n_fr
         record = Transcription.from_words(words, job.transcript)
     elif asr and has_audio:
         from levelone.media.asr import recognise
-        record = read_other_language(recognise(job.path))
+        kept = checkpoints.load_json("asr") if checkpoints is not None else None
+        if kept is not None:  # a resumed run: recognised before the interruption
+            heard = Transcription.from_dict(kept)
+        else:
+            heard = recognise(job.path)
+            if checkpoints is not None:
+                checkpoints.save_json("asr", _exact_dict(heard))
+        record = read_other_language(heard)
     evidence = record.evidence_words() if record is not None else []
     return _text_signals(evidence, others, fps, n_frames, record), record
+
+
+def _exact_dict(record: Transcription) -> dict:
+    """``record`` as :meth:`Transcription.from_dict` reads it, times unrounded (``to_dict`` rounds
+    them to the millisecond; a resumed run must see the very same words)."""
+    import dataclasses
+    return dataclasses.asdict(record)
 
 
 def _text_signals(words: list, others: list, fps: float, n_frames: int, record) -> pd.DataFrame:
@@ -196,11 +220,30 @@ def _after(ready: Future, fn: Callable, *args):
     return fn(*args)
 
 
-def raw_signals(job: VideoJob, asr: bool = True, frame_progress: bool = False) -> RawSignals:
+def _frame_bar(bar) -> Callable[[int, int], None]:
+    """Progress callback of the vision pass: moves ``bar``; a resumed run's first call starts
+    the bar at its first unfinished frame, so the rate (and ETA) counts only work done now."""
+    def update(done: int, total: int) -> None:
+        if bar.n == 0 and done > 1:
+            bar.n = bar.last_print_n = bar.initial = done
+            bar.refresh()
+        else:
+            bar.update(done - bar.n)
+    return update
+
+
+def raw_signals(job: VideoJob, asr: bool = True, frame_progress: bool = False,
+                checkpoints: Checkpoints | None = None, checkpoint_s: float = CHECKPOINT_S,
+                progress: Callable[[int, int], None] | None = None) -> RawSignals:
     """Stage 1 for one video: vision on the frames, audio and text in threads beside it.
 
     Rows follow the decoded frames (vision's row count); audio and text rows, computed on the
-    probed frame count, are aligned to it. ``frame_progress`` shows a per-frame bar (one video).
+    probed frame count, are aligned to it. ``frame_progress`` shows a per-frame bar (one video)
+    whose total is the probed frame count, so tqdm's rate and ETA cover the whole video; audio
+    and text run beside the frames, and when they are still running as the frames end, the bar
+    says what it waits for (speech recognition can outlast the frames). ``checkpoints``: where
+    finished chunks of ``checkpoint_s`` seconds are kept and a rerun resumes
+    (:mod:`levelone.pipeline.checkpoint`). ``progress(done, total)``: called after each frame.
     In a fresh process the heavy imports of the audio and text steps overlap vision instead of
     delaying its start.
     """
@@ -216,17 +259,24 @@ def raw_signals(job: VideoJob, asr: bool = True, frame_progress: bool = False) -
     load_models()  # vision's imports and graphs, before any other thread imports anything
     text_needed = bool(words) or (words is None and asr and info.has_audio)
     bar = progress_bar(info.n_frames, frame_progress, job.path.name, unit="frame")
+    move = _frame_bar(bar) if frame_progress else None
+    on_frame = move if progress is None else (progress if move is None else
+                                              (lambda done, total: (move(done, total), progress(done, total))))
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="ahcue-av") as pool, bar:
         ready = pool.submit(_import_heavy, info.has_audio, text_needed)
         audio = pool.submit(_after, ready, _audio_part, job.path, info.fps, info.n_frames, info.has_audio)
-        text = pool.submit(_after, ready, _text_part, job, words, others, info.fps, info.n_frames, asr, info.has_audio)
-        vision, people = vision_people(
-            job.path, info, progress=(lambda done, total: bar.update(done - bar.n)) if frame_progress else None,
-            person=job.person)
+        text = pool.submit(_after, ready, _text_part, job, words, others, info.fps, info.n_frames, asr,
+                           info.has_audio, checkpoints)
+        vision, people = vision_people(job.path, info, progress=on_frame, person=job.person,
+                                       checkpoints=checkpoints, checkpoint_s=checkpoint_s)
         vision = signal_columns(vision)
         n = len(vision) if len(vision) else info.n_frames
         declared = (words, others) if words is not None else None  # a given transcript says who spoke
+        if frame_progress and not audio.done():
+            bar.set_postfix_str("frames done; waiting for the audio analysis")
         audio_part = _whose_speech(signal_columns(audio.result()), people.mouths, float(info.fps), n, declared)
+        if frame_progress and not text.done():
+            bar.set_postfix_str("frames done; waiting for " + ("speech recognition" if words is None else "text"))
         text_part, record = text.result()
         said = record.evidence_words() if record is not None else []
         if said and declared is None and "audio.self" in audio_part:
@@ -245,7 +295,9 @@ def compute_entry(job: VideoJob, cache_root: str, key: str, asr: bool, signals: 
                   frame_progress: bool = False) -> tuple[str, float]:
     """Worker body: compute and store one entry unless a valid one exists (checked under its lock).
 
-    Returns ("cached" | "computed", seconds spent computing).
+    Returns ("cached" | "computed", seconds spent computing). Finished chunks of an interrupted
+    run of :func:`raw_signals` are in ``cache.partial_dir`` (:mod:`levelone.pipeline.checkpoint`):
+    this run resumes from them, and removes them once the entry is stored.
     """
     cache = Cache(cache_root)
     if cache.has_raw(job.video_id, key):
@@ -255,10 +307,15 @@ def compute_entry(job: VideoJob, cache_root: str, key: str, asr: bool, signals: 
             return "cached", 0.0
         cache.clear_stale_temps(cache.raw_path(job.video_id, key))  # left by a killed writer
         t0 = time.perf_counter()
-        raw = signals(job, asr, frame_progress=True) if frame_progress else signals(job, asr)
+        checkpoints = Checkpoints(cache.partial_dir(job.video_id, key))
+        kwargs = {"frame_progress": True} if frame_progress else {}
+        if "checkpoints" in inspect.signature(signals).parameters:  # raw_signals (or a partial of it)
+            kwargs["checkpoints"] = checkpoints
+        raw = signals(job, asr, **kwargs)
         meta = {"video_id": job.video_id, "participant_id": job.participant_id, "source": str(job.path),
                 "fps": raw.fps, "n_frames": raw.n_frames, "transcript": raw.transcript}
         if getattr(raw, "people", None) is not None:
             meta["people"] = raw.people
         cache.store_raw(job.video_id, key, raw.data.reset_index(drop=True), meta)
+        checkpoints.remove()  # the entry is stored: the chunks that led to it are not needed
         return "computed", time.perf_counter() - t0

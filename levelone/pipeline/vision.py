@@ -36,6 +36,10 @@ This is the edge where frames meet models; the geometry lives in :mod:`levelone.
   crops a 256 px region of interest whatever the frame size). How far strided pose moves the
   body cues from pose on every frame is measured by ``benchmarks/pose_rate.py``
   (benchmarks/README.md).
+- **Chunks** of ``CHECKPOINT_S`` (60 s) of media (:mod:`levelone.pipeline.checkpoint`): the face
+  meshes restart at each chunk boundary as at the start of a video, pose and the people tracker
+  carry on; an interrupted run saves each finished chunk and resumes at the first unfinished one
+  with the same output.
 - Three threads per video: the decoder runs ahead (:func:`prefetch`), pose runs on its own
   thread (:class:`PoseThread`) and the face mesh and expression model on the caller's. PyAV,
   MediaPipe and LiteRT release the GIL, so on two cores pose (the costliest model) overlaps the
@@ -44,6 +48,7 @@ This is the edge where frames meet models; the geometry lives in :mod:`levelone.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import queue
 import sys
@@ -62,8 +67,9 @@ from levelone.face.cues import face_signals
 from levelone.face.people import (FaceTracker, Person, choose_person, detect_stride, lip_opening,
                                   person_region)
 from levelone.media.video import VideoInfo, iter_frames, probe
+from levelone.pipeline.checkpoint import CHECKPOINT_S, Checkpoints, chunk_frames
 
-VERSION = "4"  # 4: other people: the participant's region only, mouth openings for the voice
+VERSION = "5"  # 5: the face meshes restart every CHECKPOINT_S (60 s) of media, so a run can resume exactly
 MAX_SIDE = 640
 POSE_STRIDE = 2
 CONFIRM_S = 2.0  # see confirmed_by_face
@@ -164,16 +170,51 @@ def face_boxes(result) -> np.ndarray:
     return np.clip(np.array(out, np.float64).reshape(-1, 4), 0.0, 1.0)
 
 
+def _digest(value) -> str:
+    """A short name for a pass's settings (its checkpoints must not serve another pass)."""
+    return hashlib.sha256(repr(value).encode()).hexdigest()[:12]
+
+
 class MorePeople(Exception):
     """Raised inside :func:`run_models` when a second person has been seen (see :func:`vision_people`)."""
+
+
+MMAP_THRESHOLD_BYTES = 128 * 1024  # glibc's initial mmap threshold, kept fixed (see pin_mmap_threshold)
+
+
+def pin_mmap_threshold(nbytes: int = MMAP_THRESHOLD_BYTES) -> bool:
+    """Keep glibc's malloc from moving large blocks onto the heap: every block of ``nbytes`` or
+    more is its own mapping, handed back to the system when freed. True when set (glibc only).
+
+    By default glibc raises its mmap threshold each time a large block is freed (up to 32 MB),
+    after which the decoded frames (640 x 360 x 3 = 691 KB each, made on the decoder's thread and
+    freed on the models' thread), crops and model tensors come from the threads' heaps, which
+    fragment and keep what they grew: the process grew with the number of frames. Measured
+    in-process by phase (benchmarks/long_phases.py) on 3 minutes of the long-recording input:
+    0.71 GB with the default, 0.59 GB with the threshold fixed (``MALLOC_MMAP_THRESHOLD_``);
+    the cost is a mapping and page faults per large block, small beside the models. Results are
+    unchanged (only where memory comes from).
+    """
+    import ctypes
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        return bool(libc.mallopt(-3, int(nbytes)))  # M_MMAP_THRESHOLD
+    except (OSError, AttributeError):  # not glibc (musl, ...): its allocator's own policy stays
+        return False
 
 
 def load_models() -> None:
     """Import vision's libraries and create its models now, in the calling thread (once per process).
 
     Called before other threads start importing (see :mod:`levelone.pipeline.signals`), so no
-    module is ever imported by two threads at once.
+    module is ever imported by two threads at once. Also fixes glibc's mmap threshold
+    (:func:`pin_mmap_threshold`), so a long video's memory does not grow with its frames.
     """
+    pin_mmap_threshold()
     _models()
     _detector()
     from levelone.face import affect as facial_affect
@@ -311,6 +352,15 @@ class PoseThread:
             job = self._q.get()
             if job is None:
                 return
+            if isinstance(job[0], dict):  # a snapshot request (see snapshot)
+                box, ready = job
+                if self._err is None:
+                    try:
+                        box["state"] = self._pose.state()
+                    except BaseException as err:  # noqa: BLE001 - raised by snapshot()
+                        self._err = err
+                ready.set()
+                continue
             if self._err is not None:
                 continue  # drain after a failure; the error is raised by close()
             i, t_s, rgb = job
@@ -327,6 +377,16 @@ class PoseThread:
     def submit(self, i: int, t_s: float, rgb: np.ndarray) -> None:
         self._q.put((i, t_s, rgb))
 
+    def snapshot(self) -> dict[str, np.ndarray]:
+        """The tracker's state once the frames submitted so far are done (a checkpoint)."""
+        box: dict = {}
+        ready = threading.Event()
+        self._q.put((box, ready))
+        ready.wait()
+        if self._err is not None:
+            raise self._err
+        return box["state"]
+
     def close(self) -> None:
         """Wait for the frames submitted so far; raise what pose raised."""
         self._q.put(None)
@@ -335,11 +395,38 @@ class PoseThread:
             raise self._err
 
 
+def _restore(checkpoints: Checkpoints | None, part: str, per_chunk: int, n: int,
+             arrays: dict[str, np.ndarray]) -> tuple[int, list[pd.DataFrame], dict[str, np.ndarray] | None]:
+    """Read the finished chunks of ``part`` into ``arrays`` (rows in place); returns the first
+    frame still to do, the chunks' face signals and the last chunk's saved state (None: none)."""
+    parts: list[pd.DataFrame] = []
+    if checkpoints is None:
+        return 0, parts, None
+    last = None
+    k = 0
+    while (k + 1) * per_chunk < n:  # the last chunk is never saved: its end is the end of the pass
+        saved = checkpoints.load(part, k)
+        if saved is None:
+            break
+        a, b = k * per_chunk, (k + 1) * per_chunk
+        for name, arr in arrays.items():
+            if name == "mouths":  # (people, n): frames on the second axis
+                arr[:, a:b] = saved[name]
+            else:
+                arr[a:b] = saved[name]
+        cols = [str(c) for c in saved["face_columns"]]
+        parts.append(pd.DataFrame({c: saved[f"face:{c}"] for c in cols}))
+        last, k = saved, k + 1
+    return k * per_chunk, parts, last
+
+
 def run_models(path, info: VideoInfo, progress: Callable[[int, int], None] | None = None,
                max_side: int = MAX_SIDE, pose_stride: int = POSE_STRIDE, *,
                tracker: FaceTracker | None = None, stop_at_people: int | None = None,
                region: tuple[float, float, float, float] | None = None,
-               others: tuple[tuple[float, float, float, float], ...] = ()
+               others: tuple[tuple[float, float, float, float], ...] = (),
+               checkpoints: Checkpoints | None = None, part: str = "whole",
+               checkpoint_s: float = CHECKPOINT_S,
                ) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, tuple[int, int], np.ndarray]:
     """Face signals, pose landmarks (n, 33, 4), expression probabilities (n, 7) and mouth openings per frame.
 
@@ -351,6 +438,13 @@ def run_models(path, info: VideoInfo, progress: Callable[[int, int], None] | Non
     mesh. Returns those, the (width, height) of the frames the landmarks are measured in, and
     (1 + len(others), n) mouth openings (:func:`levelone.face.people.lip_opening`): the analysed
     face's, then each other person's.
+
+    The video is worked through in chunks of ``checkpoint_s`` seconds
+    (:mod:`levelone.pipeline.checkpoint`): the face meshes restart at every chunk boundary (their
+    tracking state cannot be saved), pose and the face tracker carry on. With ``checkpoints``,
+    each finished chunk (but the last) is saved under ``part`` with the trackers' state at its
+    end, and a rerun starts at the first unsaved chunk with that state: the same output as one
+    uninterrupted run.
 
     ``region`` (fractions of the frame) is where the face mesh, expression and pose look (the
     participant's part of the frame; landmarks stay in whole-frame pixels); ``others`` are the
@@ -367,23 +461,55 @@ def run_models(path, info: VideoInfo, progress: Callable[[int, int], None] | Non
     with_expression = True
     _restart(face_mesh, pose)
     n = info.n_frames
-    chunk = np.full((CHUNK, 478, 3), np.nan, np.float32)
-    parts: list[pd.DataFrame] = []
+    per_chunk = chunk_frames(info.fps, checkpoint_s)
+    buf = np.full((CHUNK, 478, 3), np.nan, np.float32)
     body = np.full((n, 33, 4), np.nan, np.float32)
     expr = np.full((n, len(facial_affect.EMOTIONS)), np.nan, np.float32)
     mouths = np.full((1 + len(others), n), np.nan, np.float32)
     pose_done = np.zeros(n, bool)
     size = (info.width, info.height)
+    per_frame = {"body": body, "expr": expr, "pose_done": pose_done, "mouths": mouths}
+    start, parts, saved = _restore(checkpoints, part, per_chunk, n, per_frame)
+    if saved is not None:
+        pose.set_state({k[5:]: v for k, v in saved.items() if k.startswith("pose:")})
+        if tracker is not None:
+            tracker.set_state(saved)
+        size = tuple(int(v) for v in saved["size"])
+    buf_start, chunk_part = start, len(parts)  # frame of buf[0]; first face part of this chunk
 
-    def flush(rows: int) -> None:
-        parts.append(face_signals(chunk[:rows], size))
-        chunk[:] = np.nan
+    def flush(upto: int) -> None:
+        nonlocal buf_start
+        if upto > buf_start:
+            parts.append(face_signals(buf[:upto - buf_start], size))
+            buf[:] = np.nan
+            buf_start = upto
 
+    def end_chunk(i: int, poser: PoseThread) -> None:
+        """Frames up to ``i`` (a chunk boundary) are done: save the chunk, restart the face meshes."""
+        nonlocal chunk_part
+        flush(i)
+        if checkpoints is not None:
+            a = i - per_chunk
+            face = pd.concat(parts[chunk_part:], ignore_index=True)
+            arrays = {"face_columns": np.array(face.columns, dtype=str), "size": np.array(size, np.int64),
+                      **{f"face:{c}": face[c].to_numpy() for c in face.columns},
+                      "body": body[a:i], "expr": expr[a:i], "pose_done": pose_done[a:i], "mouths": mouths[:, a:i],
+                      **{f"pose:{k}": v for k, v in poser.snapshot().items()},
+                      **(tracker.state() if tracker is not None else {})}
+            checkpoints.save(part, i // per_chunk - 1, arrays)
+        chunk_part = len(parts)
+        for mesh in (face_mesh, *other_meshes):
+            _restart_mesh(mesh)
+
+    if progress is not None and start:
+        progress(start, n)
     poser = PoseThread(pose, body, region)
     try:
-        for i, t_s, rgb in prefetch(iter_frames(path, max_side=max_side)):
+        for i, t_s, rgb in prefetch(iter_frames(path, max_side=max_side, start=start)):
             if i >= n:
                 break  # the decoder gave more frames than probing counted: keep the table's length
+            if i % per_chunk == 0 and i > start:
+                end_chunk(i, poser)
             h, w = rgb.shape[:2]
             size = (w, h)
             rgb.flags.writeable = False
@@ -402,27 +528,24 @@ def run_models(path, info: VideoInfo, progress: Callable[[int, int], None] | Non
                     expr[i] = facial_affect.expression(view, lm)
                 lm[:, 0] += x0
                 lm[:, 1] += y0
-                chunk[i % CHUNK] = lm
+                buf[i - buf_start] = lm
                 mouths[0, i] = lip_opening(lm)
             for k, (mesh, other) in enumerate(zip(other_meshes, others)):
                 ox0, oy0, ox1, oy1 = crop_box(other, w, h)
                 olm = face_landmarks(mesh.process(_crop(rgb, (ox0, oy0, ox1, oy1))), ox1 - ox0, oy1 - oy0)
                 if olm is not None:
                     mouths[1 + k, i] = lip_opening(olm)
-            if i % CHUNK == CHUNK - 1:
-                flush(CHUNK)
+            if i + 1 - buf_start == CHUNK:
+                flush(i + 1)
             if progress is not None:
                 progress(i + 1, n)
     finally:
         poser.close()
-    done = CHUNK * len(parts)
-    while done < n:  # the last partial chunk, and NaN rows for frames that never decoded
-        rows = min(CHUNK, n - done)
-        flush(rows)
-        done += rows
+    while buf_start < n:  # the last partial batch, and NaN rows for frames that never decoded
+        flush(min(n, buf_start + CHUNK))
     if pose_stride > 1:
         body = interpolate_skipped(body, pose_done)
-    face = pd.concat(parts, ignore_index=True) if parts else face_signals(chunk[:0], size)
+    face = pd.concat(parts, ignore_index=True) if parts else face_signals(buf[:0], size)
     return face, body, expr, size, mouths
 
 
@@ -474,18 +597,30 @@ def confirmed_by_face(face_present: np.ndarray, fps: float, window_s: float = CO
 
 def vision_people(path, info: VideoInfo | None = None,
                   progress: Callable[[int, int], None] | None = None,
-                  pose_stride: int = POSE_STRIDE, person: str | None = None) -> tuple[pd.DataFrame, PeopleInFrame]:
+                  pose_stride: int = POSE_STRIDE, person: str | None = None, *,
+                  checkpoints: Checkpoints | None = None,
+                  checkpoint_s: float = CHECKPOINT_S) -> tuple[pd.DataFrame, PeopleInFrame]:
     """:func:`vision_signals` and who was in the frame (the module doc says how).
 
     ``person`` is ``--person``'s value (None: on screen longest, then largest). Raises
     :class:`InputError` when it names no one (``right`` with one person, ``3`` with two).
+    ``checkpoints``/``checkpoint_s``: see :func:`run_models`; the list of people found by the
+    scan of a multi-person video is kept there too, so a resumed run goes straight to its
+    second pass.
     """
     info = probe(path) if info is None else info
     tracker = FaceTracker(info.fps or 25.0)
-    try:
-        res = run_models(path, info, progress, pose_stride=pose_stride, tracker=tracker, stop_at_people=2)
-    except MorePeople:
-        res, tracker = None, scan_faces(path, info)
+    scanned = checkpoints.load("scan", 0) if checkpoints is not None else None
+    if scanned is not None:
+        res, tracker = None, FaceTracker.from_state(scanned)
+    else:
+        try:
+            res = run_models(path, info, progress, pose_stride=pose_stride, tracker=tracker, stop_at_people=2,
+                             checkpoints=checkpoints, part="whole", checkpoint_s=checkpoint_s)
+        except MorePeople:
+            res, tracker = None, scan_faces(path, info)
+            if checkpoints is not None:
+                checkpoints.save("scan", 0, tracker.state())
     people = tracker.people()
     chosen, rule = choose_person(people, person, source=str(path))
     region, others = None, []
@@ -493,8 +628,10 @@ def vision_people(path, info: VideoInfo | None = None,
         w, h = info.width or 1, info.height or 1
         region = person_region(people, chosen, w, h)
         others = sorted((p for p in people if p.index != chosen.index), key=lambda p: -p.seen_s)[:MAX_OTHERS]
-        res = run_models(path, info, progress, pose_stride=pose_stride, region=region,
-                         others=tuple(person_region(people, p, w, h) for p in others))
+        regions = tuple(person_region(people, p, w, h) for p in others)
+        res = run_models(path, info, progress, pose_stride=pose_stride, region=region, others=regions,
+                         checkpoints=checkpoints, part="region-" + _digest((region, regions)),
+                         checkpoint_s=checkpoint_s)
     fs, body, expr, size, mouths = res
     face_ok = fs["face.eye_open_l"].notna().to_numpy()
     body = np.where(confirmed_by_face(face_ok, info.fps)[:, None, None], body, np.nan)

@@ -47,3 +47,69 @@ def test_memory_of_the_audio_analysis_does_not_grow_with_length(long_speech):
     three = peak_mb(long_speech)
     # one whole (1024, n_hop) float64 matrix of 3 minutes is 147 MB; YIN held ~7 of them at once
     assert three < 1.5 * one and three < 150
+
+
+def test_frame_blocks_are_the_whole_padded_matrix_cut_in_blocks():
+    """Blocks are cut from the signal with the centring zeros at its ends only (no padded copy of
+    the whole recording), and give exactly the columns of one padded frame matrix."""
+    rng = np.random.default_rng(3)
+    for n in (0, 1, 159, 1023, 5000, 16077):
+        y = rng.standard_normal(n).astype(np.float32)
+        for frame_length, hop in ((P.FRAME_LENGTH, 160), (513, 160), (7, 3)):
+            whole = P._frames(y, frame_length, hop)
+            blocks = np.concatenate(list(P._frame_blocks(y, frame_length, hop, block_hops=11)), axis=1)
+            np.testing.assert_array_equal(blocks, whole)
+
+
+@pytest.mark.slow
+def test_read_audio_holds_the_waveform_once(shared_data):
+    """Decoding 19 s of speech peaks at about the waveform's own size (a list of pieces joined at
+    the end held it twice)."""
+    clip = shared_data / "video" / "natural" / "marlin_video04.mp4"  # 19 s of speech
+    tracemalloc.start()
+    y = read_audio(clip, sr=P.SR)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert y.size == 304274  # 19.02 s at 16 kHz
+    assert peak < 1.3 * y.nbytes + 200_000
+
+
+def test_waveform_on_disk_gives_the_in_memory_result(shared_data, tmp_path):
+    """The waveform kept in a file (levelone.media.audio.SignalFile) and read a block at a time
+    gives exactly the analysis of the whole array."""
+    from levelone.media.video import audio_to_file
+
+    clip = shared_data / "video" / "natural" / "marlin_video04.mp4"  # 19 s of speech
+    y = read_audio(clip, sr=P.SR)
+    on_disk = audio_to_file(clip, tmp_path / "a.f32", sr=P.SR)
+    assert on_disk.size == y.size == 304274
+    np.testing.assert_array_equal(on_disk[1000:5000], y[1000:5000])
+    assert on_disk.peak == float(np.abs(y).max())
+    n_frames = 570  # 19 s at 30 fps
+    expected = P.audio_signals(y, P.SR, 30.0, n_frames)
+    got = P.audio_signals(on_disk, P.SR, 30.0, n_frames)
+    assert expected["audio.speech"].mean() > 0.5  # speech: every step of the analysis ran
+    import pandas as pd
+    pd.testing.assert_frame_equal(got, expected, check_exact=True)
+
+
+@pytest.mark.slow
+def test_audio_step_memory_does_not_grow_with_length(long_speech, tmp_path):
+    """Stage one's audio step (decode + analysis) peaks the same on 1 and 3 minutes: the waveform
+    waits on disk (in memory it would add 3.84 MB per minute)."""
+    import soundfile
+
+    from levelone.pipeline.signals import _audio_part
+
+    def peak_mb(seconds: int) -> float:
+        path = tmp_path / f"speech_{seconds}.wav"
+        soundfile.write(path, long_speech[: P.SR * seconds], P.SR, subtype="FLOAT")
+        _audio_part(path, 25.0, seconds * 25, True)  # imports and model loading, outside the measurement
+        tracemalloc.start()
+        _audio_part(path, 25.0, seconds * 25, True)
+        peak = tracemalloc.get_traced_memory()[1] / 1e6
+        tracemalloc.stop()
+        return peak
+
+    one, three = peak_mb(60), peak_mb(180)
+    assert three < one + 2.0, (one, three)

@@ -1,0 +1,54 @@
+"""The bounded-memory Silero VAD (levelone/media/vad.py) gives faster-whisper's own result on real speech."""
+from __future__ import annotations
+
+import tracemalloc
+
+import numpy as np
+import pytest
+
+from levelone.media.video import read_audio
+
+faster_whisper_vad = pytest.importorskip("faster_whisper.vad")
+
+
+@pytest.fixture(scope="module")
+def speech(shared_data) -> np.ndarray:
+    """Real speech with pauses: JFK (11 s), then a natural clip's speaker (19 s), then JFK again."""
+    jfk = read_audio(shared_data / "audio" / "jfk_whisper" / "jfk.flac", sr=16000)
+    other = read_audio(shared_data / "video" / "natural" / "marlin_video04.mp4", sr=16000)
+    return np.concatenate([jfk, other, jfk])
+
+
+@pytest.mark.parametrize("length", [512 * 40, 512 * 40 + 77, None])  # a whole number of windows, a tail, all
+@pytest.mark.parametrize("options", [dict(threshold=0.5, min_speech_duration_ms=100, min_silence_duration_ms=150,
+                                          speech_pad_ms=30),
+                                     dict(threshold=0.3, min_silence_duration_ms=500, speech_pad_ms=200,
+                                          max_speech_duration_s=4.0)])
+def test_same_segments_as_faster_whisper(speech, length, options, monkeypatch):
+    from levelone.media import vad
+
+    y = speech[:length]
+    opts = faster_whisper_vad.VadOptions(**options)
+    expected = faster_whisper_vad.get_speech_timestamps(y.copy(), opts)  # it writes into its padded copy
+    monkeypatch.setattr(vad, "BATCH_WINDOWS", 300)  # several model calls on 41 s: the LSTM state carries
+    got = vad.speech_timestamps(y, opts)
+    assert len(expected) >= (3 if length is None else 1)  # real speech found: the comparison means something
+    assert got == expected
+
+
+def test_probabilities_equal_and_memory_bounded(speech, monkeypatch):
+    from levelone.media import vad
+
+    y = np.tile(speech, 4)  # 2.8 minutes
+    model = faster_whisper_vad.get_vad_model()
+    padded = np.pad(y, (0, vad.WINDOW - y.size % vad.WINDOW))
+    expected = model(padded)
+    monkeypatch.setattr(vad, "BATCH_WINDOWS", 1000)  # 32 s a call: memory is one batch, whatever the length
+    tracemalloc.start()
+    got = vad.speech_probabilities(y)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    np.testing.assert_array_equal(got, expected)
+    # faster-whisper's own call holds the padded copy and the stacked windows: over 2x the waveform;
+    # here one batch (1000 windows of 576 samples: 2.3 MB, twice while it is made contiguous)
+    assert peak < 0.6 * y.nbytes and peak < 6e6
