@@ -220,7 +220,7 @@ def _shift_words(cal: dict) -> str:
         return (f"measured as the most sensitive shift that keeps {h.get('speakers', '?')} real reference "
                 f"speakers talking normally quiet (negative: the bias rises); an unseen speaker is flagged with "
                 f"probability at most {h.get('unseen_speaker_flag_bound', '?')}, "
-                f"{h.get('speakers_flagged', '?')} of them when held out")
+                f"and {h.get('speakers_flagged', '?')} of the {h.get('speakers', '?')} was flagged when held out")
     if not cal:
         return "none: no prior calibration"
     return "as given"
