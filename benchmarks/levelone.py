@@ -13,7 +13,8 @@ one spoken sentence). Stages, each timed on its own:
   audio and text in a thread beside vision, as in production), models already loaded;
 - ``cold_process``: ``ahcue extract VIDEO`` in a fresh process with an empty cache (imports and
   model loading included: what a user waits for);
-- ``profile``: CPU ms per frame of each vision step alone (decode, face mesh, expression, pose).
+- ``profile``: CPU ms per frame of each vision step alone (decode, face mesh, expression, the
+  face detector that follows other people, pose), per call and per frame at its rate.
 
 Every stage reports CPU ms per frame (all threads) beside wall time: on a shared machine other
 processes stretch wall time, much less the CPU time ahcue's own threads spend.
@@ -190,7 +191,7 @@ def profile_models(name: str, path: Path, frames: int = 240) -> dict:
     """CPU ms per call of each vision step, run one after another on the same decoded frames
     (one step at a time, so each figure is that step alone; the models' own threads included)."""
     from levelone.face import affect
-    from levelone.media.video import iter_frames
+    from levelone.media.video import iter_frames, probe
     from levelone.pipeline import vision
 
     face_mesh, pose = vision._models()
@@ -208,14 +209,23 @@ def profile_models(name: str, path: Path, frames: int = 240) -> dict:
         for rgb, lm in found:
             affect.expression(rgb, lm)
         out["expression"] = (cpu_s() - c0) / max(len(found), 1)
+    detector = vision._detector()
+    c0 = cpu_s()
+    for _, rgb in decoded:
+        detector.process(rgb)
+    out["face_detector_per_call"] = (cpu_s() - c0) / len(decoded)
+    detect_every = vision.detect_stride(probe(path).fps)
+    out["face_detector_per_frame"] = out["face_detector_per_call"] / detect_every
     c0 = cpu_s()
     for t, rgb in decoded:
         pose.process(rgb, t)
+    stride = vision.pose_stride_for(probe(path).fps)
     out["pose_per_call"] = (cpu_s() - c0) / len(decoded)
-    out["pose_per_frame_at_stride"] = out["pose_per_call"] / vision.POSE_STRIDE
+    out["pose_per_frame_at_stride"] = out["pose_per_call"] / stride
     ms = {k: round(1000 * v, 2) for k, v in out.items()}
     print(f"{name:15s} profile CPU ms/frame: " + ", ".join(f"{k} {v}" for k, v in ms.items()), flush=True)
-    return {"clip": name, "frames": len(decoded), "pose_stride": vision.POSE_STRIDE, "cpu_ms": ms}
+    return {"clip": name, "frames": len(decoded), "pose_stride": stride, "face_detector_every": detect_every,
+            "cpu_ms": ms}
 
 
 def bench_dataset(workers: int, repeats: int, asr: bool, engine: str = "pool") -> dict:
