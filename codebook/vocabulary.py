@@ -12,10 +12,9 @@ from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
-import yaml
 
 from codebook.errors import InputError
-from codebook.yamlfile import read_yaml
+from codebook.yamlfile import read_yaml, safe_load
 
 MODALITIES: tuple[str, ...] = ("face", "language", "audio", "body")
 PAIRS: tuple[str, ...] = ("FL", "FA", "FB", "LA", "LB", "AB")
@@ -165,4 +164,4 @@ def load_vocabulary(path: str | Path | None = None) -> Vocabulary:
 @lru_cache(maxsize=1)
 def _packaged() -> Vocabulary:
     ref = resources.files("codebook") / "data" / "vocabulary.yaml"
-    return _parse(yaml.safe_load(ref.read_text(encoding="utf-8")), str(ref))
+    return _parse(safe_load(ref.read_text(encoding="utf-8")), str(ref))

@@ -11,10 +11,9 @@ from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
-import yaml
 
 from codebook.errors import InputError
-from codebook.yamlfile import read_yaml
+from codebook.yamlfile import read_yaml, safe_load
 
 _PUNCT = re.compile(r"^[^\w']+|[^\w']+$")
 
@@ -75,4 +74,4 @@ def load_lexicon(path: str | Path | None = None) -> Lexicon:
 @lru_cache(maxsize=1)
 def _packaged() -> Lexicon:
     ref = resources.files("levelone") / "data" / "lexicon.yaml"
-    return _parse(yaml.safe_load(ref.read_text(encoding="utf-8")), str(ref))
+    return _parse(safe_load(ref.read_text(encoding="utf-8")), str(ref))
