@@ -9,6 +9,7 @@ cache; recorded: peak resident memory (the largest process, and the whole proces
 machine other work shares measures the other work too.
 
     nice -n 10 python benchmarks/long_recordings.py --json benchmarks/long_recordings.json --minutes 1 10 60
+    python benchmarks/long_recordings.py --json F --minutes 10 [--asr]   # speed (issue 24: >= 4x real time)
 """
 from __future__ import annotations
 
@@ -119,15 +120,15 @@ def _tree_rss_bytes(root: int) -> int:
     return total
 
 
-def run_extract(video: Path, work: Path, sample_s: float = 0.5) -> dict:
-    """A fresh ``ahcue extract --no-asr`` on an empty cache: wall seconds, CPU seconds (user + system
+def run_extract(video: Path, work: Path, sample_s: float = 0.5, asr: bool = False) -> dict:
+    """A fresh ``ahcue extract --no-asr`` (``asr``: with speech recognition) on an empty cache: wall seconds, CPU seconds (user + system
     of the process and its children, from ``wait4``: what the work cost whatever else the machine
     ran), peak RSS of the largest process (``ru_maxrss``) and of the whole process tree (sampled
     from /proc every ``sample_s`` seconds)."""
     cache = Path(tempfile.mkdtemp(prefix="cache-", dir=work))
     env = {**os.environ, "PYTHONPATH": str(ROOT), "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
-    cmd = [sys.executable, "-m", "reports.cli", "extract", str(video), "--no-asr", "--cache-dir", str(cache),
-           "-o", str(work / (video.stem + ".parquet")), "--force", "--quiet"]
+    cmd = [sys.executable, "-m", "reports.cli", "extract", str(video), *([] if asr else ["--no-asr"]),
+           "--cache-dir", str(cache), "-o", str(work / (video.stem + ".parquet")), "--force", "--quiet"]
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, env=env, cwd=str(ROOT))
     tree_peak = 0
@@ -179,6 +180,8 @@ def main(argv=None) -> int:
     ap.add_argument("--minutes", type=float, nargs="+", default=[1.0, 10.0, 60.0])
     ap.add_argument("--data", default=os.environ.get("AHCUE_SHARED_DATA", str(ROOT.parent / "shared" / "data")))
     ap.add_argument("--work", default=None, help="folder for the built inputs (default: a temporary one)")
+    ap.add_argument("--asr", action="store_true", help="with speech recognition (default: --no-asr, as with a "
+                                                         "given transcript)")
     args = ap.parse_args(argv)
     work = Path(args.work) if args.work else Path(tempfile.mkdtemp(prefix="ahcue-long-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -187,7 +190,7 @@ def main(argv=None) -> int:
     for m in args.minutes:
         video = build_input(joined, m, work)
         load_before = os.getloadavg()
-        r = {"minutes": m, **run_extract(video, work)}
+        r = {"minutes": m, "asr": args.asr, **run_extract(video, work, asr=args.asr)}
         r["x_real_time"] = round(m * 60 / r["wall_s"], 3)  # media seconds per wall second (> 1: faster)
         r["wall_s_per_media_min"] = round(r["wall_s"] / m, 1)
         r["cpu_s_per_media_min"] = round(r["cpu_s"] / m, 2)
@@ -198,7 +201,8 @@ def main(argv=None) -> int:
               f"(process tree {r['peak_tree_rss_gb']} GB)", flush=True)
         Path(args.json).write_text(json.dumps({
             "input": "natural clips joined (speech clips alternating with 40 s pieces of the silent FG-NET "
-                     "conversation), 640x360 24 fps, ahcue extract --no-asr, empty cache, fresh process",
+                     "conversation), 640x360 24 fps, ahcue extract " + ("with ASR" if args.asr else "--no-asr")
+                     + ", empty cache, fresh process",
             "cpus": os.cpu_count(), "runs": rows, "checks": summarise(rows)}, indent=1) + "\n")
     return 0
 
