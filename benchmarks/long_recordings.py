@@ -121,10 +121,10 @@ def _tree_rss_bytes(root: int) -> int:
 
 
 def run_extract(video: Path, work: Path, sample_s: float = 0.5, asr: bool = False) -> dict:
-    """A fresh ``ahcue extract --no-asr`` (``asr``: with speech recognition) on an empty cache: wall seconds, CPU seconds (user + system
-    of the process and its children, from ``wait4``: what the work cost whatever else the machine
-    ran), peak RSS of the largest process (``ru_maxrss``) and of the whole process tree (sampled
-    from /proc every ``sample_s`` seconds)."""
+    """A fresh ``ahcue extract --no-asr`` (``asr``: with speech recognition) on an empty cache: wall
+    seconds, CPU seconds (user + system of the process and its children, from ``wait4``: what the
+    work cost whatever else the machine ran), peak RSS of the largest process (``ru_maxrss``) and
+    of the whole process tree (sampled from /proc every ``sample_s`` seconds)."""
     cache = Path(tempfile.mkdtemp(prefix="cache-", dir=work))
     env = {**os.environ, "PYTHONPATH": str(ROOT), "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
     cmd = [sys.executable, "-m", "reports.cli", "extract", str(video), *([] if asr else ["--no-asr"]),
