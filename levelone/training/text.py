@@ -366,6 +366,17 @@ def train_valence(shared: Path, enc, seed: int, batch_size: int, log: Callable[[
     return head, alpha, data, metrics, encoding
 
 
+def _fold_figures(plain: dict, with_ctx: dict, shipped: dict) -> dict:
+    """The held-out stance figures both heads' cards report, in one order: the utterance head
+    (``plain``), the context head (``with_ctx``) and the shipped one."""
+    return {"context_gain_per_fold": _r(np.subtract(with_ctx["macro_f1_per_fold"], plain["macro_f1_per_fold"])),
+            "macro_f1_mean": shipped["macro_f1_mean"],
+            "macro_f1_mean_utterance_only": plain["macro_f1_mean"],
+            "macro_f1_mean_with_context": with_ctx["macro_f1_mean"],
+            "per_class_f1": shipped["per_class_f1_pooled"],
+            "per_class_f1_utterance_only": plain["per_class_f1_pooled"]}
+
+
 def train_stance_heads(shared: Path, enc, seed: int, batch_size: int, log: Callable[[str], None],
                        cache_dir: Path | None) -> tuple[Head, Head | None, dict]:
     """Frozen-vector stance heads on honest folds (grouped by conversation,
@@ -415,12 +426,7 @@ def train_stance_heads(shared: Path, enc, seed: int, batch_size: int, log: Calla
                         f"{CONTEXT_MIN_GAIN} macro-F1 on average and in at least {CONTEXT_MIN_FOLDS} of "
                         f"{N_FOLDS} held-out folds (out of domain, on a chatbot MI corpus, the previous "
                         "context head scored 0.496 against 0.561 for the utterance alone: issue 25)",
-        "context_gain_per_fold": _r(np.subtract(with_ctx["macro_f1_per_fold"], plain["macro_f1_per_fold"])),
-        "macro_f1_mean": shipped["macro_f1_mean"],
-        "macro_f1_mean_utterance_only": plain["macro_f1_mean"],
-        "macro_f1_mean_with_context": with_ctx["macro_f1_mean"],
-        "per_class_f1": shipped["per_class_f1_pooled"],
-        "per_class_f1_utterance_only": plain["per_class_f1_pooled"],
+        **_fold_figures(plain, with_ctx, shipped),
         "per_class_f1_with_context": with_ctx["per_class_f1_pooled"],
         "session_auc": shipped["session_auc"],
         "session_auc_note": "ROC AUC over AnnoMI's 133 sessions: does the session hold both change and sustain "
@@ -864,12 +870,7 @@ def train_multilingual(shared: Path, seed: int = 0, batch_size: int = 64, log: C
                 "context_rule": f"the English heads' rule: the context head ships only when it beats the utterance "
                                 f"head by at least {CONTEXT_MIN_GAIN} macro-F1 on average and in at least "
                                 f"{CONTEXT_MIN_FOLDS} of {N_FOLDS} held-out folds",
-                "context_gain_per_fold": _r(np.subtract(with_ctx["macro_f1_per_fold"], plain["macro_f1_per_fold"])),
-                "macro_f1_mean": shipped["macro_f1_mean"],
-                "macro_f1_mean_utterance_only": plain["macro_f1_mean"],
-                "macro_f1_mean_with_context": with_ctx["macro_f1_mean"],
-                "per_class_f1": shipped["per_class_f1_pooled"],
-                "per_class_f1_utterance_only": plain["per_class_f1_pooled"],
+                **_fold_figures(plain, with_ctx, shipped),
                 "session_auc": shipped["session_auc"],
                 "session_auc_utterance_only": plain["session_auc"],
                 "rows": [public(r) for r in res.values()],
