@@ -130,7 +130,8 @@ class Cache:
     def store_raw(self, video_id: str, key: str, data: pd.DataFrame, meta: Mapping[str, Any]) -> Path:
         """Write one raw-signal entry atomically, with ``meta`` (JSON) and the key in its schema."""
         path = self.raw_path(video_id, key)
-        write_pieces(data, path, {RAW_META_KEY: json.dumps({**meta, "key": key, "cache_format": CACHE_FORMAT}).encode()})
+        stored = {**meta, "key": key, "cache_format": CACHE_FORMAT}
+        write_pieces(data, path, {RAW_META_KEY: json.dumps(stored).encode()})
         return path
 
     def load_raw(self, video_id: str, key: str) -> tuple[pd.DataFrame, dict] | None:
