@@ -6,9 +6,9 @@ Nothing here changes a result, only which allocator hands out memory and when it
   mapping, returned to the system when freed (by default the threshold rises after each large
   free and later blocks fragment the threads' heaps, which keep what they grew).
 - :func:`arrow_system_pool`: Arrow allocates through the system allocator (so through the policy
-  above) instead of its bundled mimalloc, which keeps the pages of a freed table for reuse:
-  reading an hour's raw signals (20 MB) left 48 MB resident with mimalloc, 0 with the system
-  allocator (``benchmarks/long_phases.py``).
+  above) instead of its bundled mimalloc, which keeps the pages of a freed table for reuse: the
+  raw signals of a long recording, read once, stayed resident (twice over) after they were gone.
+  Stage two's growth with length, in ``tests/levelone/pipeline/test_stream_assembly.py``.
 - :func:`trim`: hand the free memory of every malloc heap back to the system
   (``malloc_trim``), called between the stages of a video, so what the vision pass freed is not
   still resident while stage two allocates.
