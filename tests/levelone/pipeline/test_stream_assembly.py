@@ -109,7 +109,6 @@ def _stage_two_peak(raw: pd.DataFrame, fps: float, root, name: str) -> float:
     return got["above_mb"]
 
 
-@pytest.mark.slow
 def test_stage_two_memory_grows_only_by_the_cue_arrays(clip_raw, tmp_path):
     """Stage two's peak resident memory in a fresh process, from 8 to 32 minutes of frames (14,400
     and 57,600): it grows by the raw signals and one modality's working arrays only, under 700
