@@ -2,7 +2,7 @@
 
 Runs ``extract(VIDEO, asr=False)`` in this process on an empty cache while a thread samples
 /proc/self/status every 0.1 s; each phase (stage one, the vision pass, what follows it, storing
-the raw signals, stage two: loading, baselines, assembly, writing) records the highest resident
+the raw signals, stage two: loading, baselines, assembly and writing) records the highest resident
 size seen while it ran. Comparing two lengths shows which phase grows (issue 24). Set
 ``MALLOC_MMAP_THRESHOLD_`` in the environment to see glibc's allocator policy at work.
 
@@ -47,7 +47,6 @@ def main(argv=None) -> int:
             time.sleep(0.1)
 
     threading.Thread(target=sample, daemon=True).start()
-    import levelone.frametable as frametable
     import levelone.pipeline.cache as cache
     import levelone.pipeline.extract as extract
     import levelone.pipeline.frametables as frametables
@@ -72,8 +71,7 @@ def main(argv=None) -> int:
     mark(cache.Cache, "store_raw", "store")
     mark(cache.Cache, "load_raw", "load")
     mark(frametables, "fit_baselines", "baselines")
-    mark(frametables, "assemble", "assemble")
-    mark(frametable.FrameTable, "write", "write")
+    mark(frametables, "write_assembled", "assemble")  # cues and the FrameTable written in pieces
     work = Path(tempfile.mkdtemp(prefix="ahcue-phases-"))
     t0 = time.perf_counter()
     extract.extract(args.video, out=work / "table.parquet", cache_dir=work / "cache", asr=False, force=True,

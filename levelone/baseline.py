@@ -41,7 +41,7 @@ class Baseline:
         frames = [f for f in frames if len(f)]
         if not frames:
             return cls()
-        df = pd.concat(frames, ignore_index=True)
+        df = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)  # one recording: no copy
         cols = list(columns) if columns is not None else [
             c for c in df.columns
             if pd.api.types.is_float_dtype(df[c]) and not c.endswith(".present")]

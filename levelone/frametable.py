@@ -203,27 +203,38 @@ def required_columns() -> list[str]:
     return sorted((name for name, spec in schema().items() if spec.required), key=rank)
 
 
+def check_columns(columns: list[str] | pd.DataFrame) -> None:
+    """Check column names against the contract (every required column there, every column
+    declared) and, for a DataFrame (the whole table or a piece of its rows), each column's dtype
+    and range; raise ValueError (a bug in the producer) when broken."""
+    names = list(columns.columns) if isinstance(columns, pd.DataFrame) else list(columns)
+    specs = schema()
+    missing = [c for c in required_columns() if c not in names]
+    if missing:
+        raise ValueError(f"FrameTable lacks columns: {missing[:8]}{'...' if len(missing) > 8 else ''}")
+    undeclared = [c for c in names if c not in specs]
+    if undeclared:
+        raise ValueError(f"FrameTable has columns the schema does not declare: {undeclared[:8]}"
+                         f"{'...' if len(undeclared) > 8 else ''} (declare them in the producer's COLUMNS)")
+    if isinstance(columns, pd.DataFrame):
+        for c in names:
+            problem = specs[c].check(columns[c].to_numpy())
+            if problem:
+                raise ValueError(problem)
+
+
 def validate(ft: FrameTable) -> None:
     """Check the contract; raise ValueError (a bug in the producer) when it is broken.
 
     Every required column is there, every column is declared by the schema and has its dtype and
-    range, the rows are the frames 0..n-1 of the metadata, and the metadata has a frame rate.
+    range (:func:`check_columns`), the rows are the frames 0..n-1 of the metadata, and the
+    metadata has a frame rate.
     """
     df = ft.data
-    specs = schema()
-    missing = [c for c in required_columns() if c not in df.columns]
-    if missing:
-        raise ValueError(f"FrameTable lacks columns: {missing[:8]}{'...' if len(missing) > 8 else ''}")
-    undeclared = [c for c in df.columns if c not in specs]
-    if undeclared:
-        raise ValueError(f"FrameTable has columns the schema does not declare: {undeclared[:8]}"
-                         f"{'...' if len(undeclared) > 8 else ''} (declare them in the producer's COLUMNS)")
+    check_columns(list(df.columns))
     ft.fps  # raises without a valid frame rate
     if len(df) != ft.meta.n_frames:
         raise ValueError(f"FrameTable has {len(df)} rows but meta says {ft.meta.n_frames} frames")
     if not np.array_equal(df["frame"].to_numpy(), np.arange(len(df))):
         raise ValueError("FrameTable 'frame' must be 0..n-1")
-    for c in df.columns:
-        problem = specs[c].check(df[c].to_numpy())
-        if problem:
-            raise ValueError(problem)
+    check_columns(df)

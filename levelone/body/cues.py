@@ -126,26 +126,50 @@ def body_params(calibration: dict | None = None) -> BodyCueParams:
 
 
 # ----------------------------------------------------------------------------- raw pose signals
-def pose_signals(landmarks: np.ndarray, frame_size: tuple[int, int]) -> pd.DataFrame:
+# The landmarks pose_signals reads: the vision pass keeps only these (112 bytes a frame, not 528).
+POSE_POINTS: tuple[int, ...] = (NOSE, SHOULDER_L, SHOULDER_R, WRIST_L, WRIST_R, HIP_L, HIP_R)
+POSE_BLOCK_FRAMES = 4096  # frames turned into signals at a time (float64 working copies stay small)
+
+
+def pose_signals(landmarks: np.ndarray, frame_size: tuple[int, int],
+                 points: tuple[int, ...] | None = None) -> pd.DataFrame:
     """Raw ``body.*`` signals (float32) from (n, 33, 4) pose landmarks: x, y pixels, z, visibility.
 
     Rows whose landmarks are NaN (no pose found) or whose shoulders are not visible are NaN.
+    ``points``: the MediaPipe landmark ids the second axis holds (None: all 33 in order;
+    :data:`POSE_POINTS`: only the ones read here, as the vision pass keeps them). A pose is found
+    or lost whole, so a row's held landmarks are finite exactly when all 33 are. Worked through
+    ``POSE_BLOCK_FRAMES`` rows at a time: every value is computed from its own row, so the
+    result is the same as in one piece, and an hour's landmarks never exist in float64.
     """
+    held = tuple(range(33)) if points is None else tuple(points)
+    lm = np.asarray(landmarks)
+    if lm.ndim != 3 or lm.shape[1:] != (len(held), 4):
+        raise ValueError(f"pose landmarks must be (n, {len(held)}, 4), got {lm.shape}")
+    lacking = [p for p in POSE_POINTS if p not in held]
+    if lacking:
+        raise ValueError(f"pose landmarks lack the points {lacking} that pose_signals reads")
+    at = {p: k for k, p in enumerate(held)}
+    blocks = [_pose_block(lm[a:a + POSE_BLOCK_FRAMES], frame_size, at)
+              for a in range(0, max(len(lm), 1), POSE_BLOCK_FRAMES)]
+    return pd.DataFrame({k: np.concatenate([blk[k] for blk in blocks]) for k in blocks[0]})
+
+
+def _pose_block(landmarks: np.ndarray, frame_size: tuple[int, int], at: dict[int, int]) -> dict[str, np.ndarray]:
+    """:func:`pose_signals` of some rows; ``at`` maps a landmark id to its index on axis 1."""
     lm = np.asarray(landmarks, np.float64)
-    if lm.ndim != 3 or lm.shape[1:] != (33, 4):
-        raise ValueError(f"pose landmarks must be (n, 33, 4), got {lm.shape}")
     w, h = frame_size
     side = float(max(w, h))
     vis = lm[..., 3]
-    ok = np.isfinite(lm).all(axis=(1, 2)) & (vis[:, SHOULDER_L] >= VISIBLE) & (vis[:, SHOULDER_R] >= VISIBLE)
+    ok = np.isfinite(lm).all(axis=(1, 2)) & (vis[:, at[SHOULDER_L]] >= VISIBLE) & (vis[:, at[SHOULDER_R]] >= VISIBLE)
     xy = lm[..., :2].copy()
     xy[..., 1] *= -1.0  # y up
-    sh_l, sh_r, nose = xy[:, SHOULDER_L], xy[:, SHOULDER_R], xy[:, NOSE]
+    sh_l, sh_r, nose = xy[:, at[SHOULDER_L]], xy[:, at[SHOULDER_R]], xy[:, at[NOSE]]
     sw = np.linalg.norm(sh_l - sh_r, axis=-1)
     sw = np.where(sw > 1e-6, sw, np.nan)
     centre = (sh_l + sh_r) / 2
-    hips_ok = (vis[:, HIP_L] >= VISIBLE) & (vis[:, HIP_R] >= VISIBLE)
-    torso = np.where(hips_ok[:, None], (centre + (xy[:, HIP_L] + xy[:, HIP_R]) / 2) / 2, centre)
+    hips_ok = (vis[:, at[HIP_L]] >= VISIBLE) & (vis[:, at[HIP_R]] >= VISIBLE)
+    torso = np.where(hips_ok[:, None], (centre + (xy[:, at[HIP_L]] + xy[:, at[HIP_R]]) / 2) / 2, centre)
     out = {
         "body.shoulder_width": sw / side,
         "body.shoulder_raise_l": (sh_l[:, 1] - nose[:, 1]) / sw,
@@ -153,16 +177,16 @@ def pose_signals(landmarks: np.ndarray, frame_size: tuple[int, int]) -> pd.DataF
         "body.shoulder_y": (centre[:, 1] + h) / side,
         "body.torso_x": torso[:, 0] / side,
         "body.torso_y": (torso[:, 1] + h) / side,
-        "body.wrist_vis_l": vis[:, WRIST_L],
-        "body.wrist_vis_r": vis[:, WRIST_R],
+        "body.wrist_vis_l": vis[:, at[WRIST_L]],
+        "body.wrist_vis_r": vis[:, at[WRIST_R]],
     }
-    for tag, idx in (("l", WRIST_L), ("r", WRIST_R)):
+    for tag, idx in (("l", at[WRIST_L]), ("r", at[WRIST_R])):
         seen = vis[:, idx] >= VISIBLE
         rel = (xy[:, idx] - centre) / sw[:, None]
         out[f"body.wrist_{tag}x"] = np.where(seen, rel[:, 0], np.nan)
         out[f"body.wrist_{tag}y"] = np.where(seen, rel[:, 1], np.nan)
         out[f"body.wrist_face_{tag}"] = np.where(seen, np.linalg.norm(xy[:, idx] - nose, axis=-1) / sw, np.nan)
-    return pd.DataFrame({k: np.where(ok, v, np.nan).astype(np.float32) for k, v in out.items()})
+    return {k: np.where(ok, v, np.nan).astype(np.float32) for k, v in out.items()}
 
 
 # ----------------------------------------------------------------------------- cues

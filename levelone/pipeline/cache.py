@@ -129,13 +129,9 @@ class Cache:
 
     def store_raw(self, video_id: str, key: str, data: pd.DataFrame, meta: Mapping[str, Any]) -> Path:
         """Write one raw-signal entry atomically, with ``meta`` (JSON) and the key in its schema."""
-        table = pa.Table.from_pandas(data, preserve_index=False)
-        md = dict(table.schema.metadata or {})
-        md[RAW_META_KEY] = json.dumps({**meta, "key": key, "cache_format": CACHE_FORMAT}).encode()
-        table = table.replace_schema_metadata(md)
         path = self.raw_path(video_id, key)
-        with atomic_path(path) as tmp:
-            pq.write_table(table, tmp, compression="zstd")
+        stored = {**meta, "key": key, "cache_format": CACHE_FORMAT}
+        write_pieces(data, path, {RAW_META_KEY: json.dumps(stored).encode()})
         return path
 
     def load_raw(self, video_id: str, key: str) -> tuple[pd.DataFrame, dict] | None:
@@ -147,13 +143,47 @@ class Cache:
         if meta is None or meta.get("key") != key:
             return None
         try:
-            return pq.read_table(path).to_pandas(), meta
+            data = read_columns(path)
         except (OSError, pa.ArrowException, ValueError):
             return None
+        return data, meta
 
     def has_raw(self, video_id: str, key: str) -> bool:
         """True when a valid entry exists (reads the whole file: a torn tail must not pass)."""
         return self.load_raw(video_id, key) is not None
+
+
+ROW_GROUP_ROWS = 8192  # rows per Parquet row group of a table written in pieces (write_pieces)
+
+
+def write_pieces(data: pd.DataFrame, path: str | os.PathLike, metadata: Mapping[bytes, bytes],
+                 rows_per_group: int = ROW_GROUP_ROWS) -> None:
+    """Write ``data`` (without its index) to ``path`` atomically, ``rows_per_group`` rows at a
+    time, with ``metadata`` added to the schema's: what ``pq.write_table(pa.Table.from_pandas(data))``
+    writes, read back the same, without a second copy of a long recording's table in Arrow."""
+    with atomic_path(path) as tmp:
+        writer = None
+        try:
+            for a in range(0, max(len(data), 1), rows_per_group):
+                piece = data.iloc[a:a + rows_per_group]
+                if writer is None:
+                    table = pa.Table.from_pandas(piece, preserve_index=False)
+                    schema = table.schema.with_metadata({**(table.schema.metadata or {}), **metadata})
+                    writer = pq.ParquetWriter(tmp, schema, compression="zstd")
+                writer.write_table(pa.Table.from_pandas(piece, schema=schema, preserve_index=False))
+        finally:
+            if writer is not None:
+                writer.close()
+
+
+def read_columns(path: str | os.PathLike) -> pd.DataFrame:
+    """A Parquet file written from a DataFrame without its index, read back one column at a time:
+    the same frame as ``pq.read_table(path).to_pandas()``, but a long recording's signals are held
+    once (reading the whole table first holds them twice, and Arrow's allocator keeps what it took)."""
+    pf = pq.ParquetFile(path)
+    cols = {name: pf.read(columns=[name]).column(0).to_pandas().to_numpy() for name in pf.schema_arrow.names}
+    pa.default_memory_pool().release_unused()
+    return pd.DataFrame(cols, copy=False)
 
 
 def read_raw_meta(path: str | os.PathLike) -> dict | None:

@@ -13,7 +13,8 @@ Two stages, one module per job (the FrameTable contract they produce: levelone/f
 - Stage 2, **assembly**, cheap (:mod:`levelone.pipeline.frametables`): per participant a
   :class:`levelone.baseline.Baseline` over the raw signals of all their videos (a BAH
   root; a single video or a plain folder: the video itself), then the four cue modules -> a
-  validated FrameTable (:mod:`levelone.pipeline.assemble`).
+  validated FrameTable (:mod:`levelone.pipeline.assemble`), written in row groups as each
+  modality's cues are made, so a long recording's table is never held whole.
 
 Transcripts: an explicit file (single video), BAH's Whisper ``.yml`` (BAH root), a sidecar file
 with the video's stem and a known extension (``.srt .vtt .eaf .json .yml``), else offline ASR

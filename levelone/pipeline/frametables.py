@@ -19,9 +19,10 @@ import pyarrow.parquet as pq
 
 from codebook.errors import InputError
 from levelone.frametable import META_KEY, FrameMeta
-from levelone.pipeline.assemble import CueFunction, assemble, fit_baselines, union_columns
+from levelone.pipeline.assemble import CueFunction, fit_baselines, union_columns, write_assembled
 from levelone.pipeline.cache import Cache
 from levelone.pipeline.inputs import VideoJob
+from levelone.pipeline.memory import bound_allocators, trim
 from levelone.pipeline.results import ExtractResult, Failure
 from levelone.pipeline.versions import assembly_key, cue_versions
 
@@ -56,7 +57,13 @@ def run_stage2(jobs: list[VideoJob], keys: dict[str, str], targets: dict[str, Pa
                overwrite: bool, cue_functions: Mapping[str, CueFunction] | None,
                result: ExtractResult, source_of: Callable[[VideoJob], str],
                raw_versions: Mapping[str, str]) -> None:
-    """Per participant: fit the baseline over all their cached signals, assemble and write tables."""
+    """Per participant: fit the baseline over all their cached signals, assemble and write tables.
+
+    Each table is written in pieces (:func:`levelone.pipeline.assemble.write_assembled`), so a long
+    recording's memory here is its raw signals and one modality's cues at a time, not the table.
+    """
+    bound_allocators()
+    trim()  # what stage one freed goes back before the signals are loaded
     versions = cue_versions()
     by_pid: dict[str, list[VideoJob]] = {}
     for job in jobs:
@@ -89,7 +96,8 @@ def run_stage2(jobs: list[VideoJob], keys: dict[str, str], targets: dict[str, Pa
                 continue
             loaded[j.video_id] = entry
         cols = union_columns(d for d, _ in loaded.values())
-        frames = {vid: d.reindex(columns=cols) for vid, (d, _) in loaded.items()}
+        frames = {vid: d if list(d.columns) == cols else d.reindex(columns=cols)
+                  for vid, (d, _) in loaded.items()}
         baselines = fit_baselines(frames, {j.video_id: j.participant_id for j in pjobs})
         if not _declare_neutrals(baselines, pid, [j for j in pjobs if j.neutral], frames, result):
             continue
@@ -104,12 +112,11 @@ def run_stage2(jobs: list[VideoJob], keys: dict[str, str], targets: dict[str, Pa
                              transcript=dict(raw_meta.get("transcript") or {}),
                              people=dict(raw_meta.get("people") or {}))
             try:
-                table = assemble(frames[j.video_id], baselines[pid], meta, cue_functions)
+                with cache.lock(akeys[j.video_id]):  # a concurrent run may write the same table
+                    cache.clear_stale_temps(targets[j.video_id])
+                    write_assembled(frames[j.video_id], baselines[pid], meta, targets[j.video_id], cue_functions)
             except InputError as err:
                 result.failures.append(Failure(str(j.path), err.problem))
                 continue
-            with cache.lock(akeys[j.video_id]):  # a concurrent run may write the same table
-                cache.clear_stale_temps(targets[j.video_id])
-                table.write(targets[j.video_id])
             result.assembled += 1
             result.tables[j.video_id] = targets[j.video_id]

@@ -25,6 +25,7 @@ from levelone.pipeline.assemble import align_rows, signal_columns
 from levelone.pipeline.cache import Cache
 from levelone.pipeline.checkpoint import CHECKPOINT_S, Checkpoints
 from levelone.pipeline.inputs import VideoJob
+from levelone.pipeline.memory import trim
 from levelone.pipeline.results import progress_bar
 
 if TYPE_CHECKING:
@@ -270,6 +271,7 @@ def raw_signals(job: VideoJob, asr: bool = True, frame_progress: bool = False,
         vision, people = vision_people(job.path, info, progress=on_frame, person=job.person,
                                        checkpoints=checkpoints, checkpoint_s=checkpoint_s)
         vision = signal_columns(vision)
+        trim()  # what the frames and models freed goes back before the signals are joined
         n = len(vision) if len(vision) else info.n_frames
         declared = (words, others) if words is not None else None  # a given transcript says who spoke
         if frame_progress and not audio.done():
@@ -286,8 +288,12 @@ def raw_signals(job: VideoJob, asr: bool = True, frame_progress: bool = False,
                 text_part = _text_signals(mine, sorted([*others, *theirs], key=lambda t: t.start_s),
                                           float(info.fps), info.n_frames, record)
         parts = [align_rows(vision, n), audio_part, align_rows(signal_columns(text_part), n)]
+        del vision, audio_part, text_part
     data = pd.concat(parts, axis=1)
-    return RawSignals(data.loc[:, ~data.columns.duplicated()], float(info.fps), int(n),
+    del parts  # the pieces go as soon as they are joined: one copy of the signals, not two
+    if data.columns.duplicated().any():
+        data = data.loc[:, ~data.columns.duplicated()]
+    return RawSignals(data, float(info.fps), int(n),
                       None if record is None else record.to_dict(), people.summary())
 
 

@@ -66,7 +66,7 @@ from typing import Callable, Iterator, TypeVar
 import numpy as np
 import pandas as pd
 
-from levelone.body.cues import pose_signals
+from levelone.body.cues import POSE_POINTS, pose_signals
 from levelone.columns import ColumnSpec, presence, signal
 from levelone.face.affect import EMOTIONS
 from levelone.face.cues import face_signals
@@ -74,6 +74,7 @@ from levelone.face.people import (FaceTracker, Person, choose_person, detect_str
                                   person_region)
 from levelone.media.video import VideoInfo, iter_frames, probe
 from levelone.pipeline.checkpoint import CHECKPOINT_S, Checkpoints, chunk_frames
+from levelone.pipeline.memory import MMAP_THRESHOLD_BYTES, bound_allocators, pin_mmap_threshold  # noqa: F401
 
 VERSION = "6"  # 6: pose at POSE_RATE_HZ (every 3rd frame at 24-25 fps; was every 2nd); 5: meshes restart every 60 s
 MAX_SIDE = 640
@@ -81,6 +82,7 @@ POSE_RATE_HZ = 8.0  # pose samples per second of video (see the module doc and p
 CONFIRM_S = 2.0  # see confirmed_by_face
 CHUNK = 256  # frames of face mesh turned into signals at a time
 PREFETCH_FRAMES = 8  # decoded frames queued ahead of the models (8 x 640x360 RGB = 5.5 MB)
+_HELD = list(POSE_POINTS)  # the pose landmarks kept per frame (pose_signals reads no others)
 MAX_OTHERS = 3  # other people whose mouths are followed (the ones on screen longest)
 DETECTION_MIN_SCORE = 0.5
 
@@ -203,45 +205,18 @@ class MorePeople(Exception):
         self.frame = frame
 
 
-MMAP_THRESHOLD_BYTES = 128 * 1024  # glibc's initial mmap threshold, kept fixed (see pin_mmap_threshold)
-
-
-def pin_mmap_threshold(nbytes: int = MMAP_THRESHOLD_BYTES) -> bool:
-    """Keep glibc's malloc from moving large blocks onto the heap: every block of ``nbytes`` or
-    more is its own mapping, handed back to the system when freed. True when set (glibc only).
-
-    By default glibc raises its mmap threshold each time a large block is freed (up to 32 MB),
-    after which the decoded frames (640 x 360 x 3 = 691 KB each, made on the decoder's thread and
-    freed on the models' thread), crops and model tensors come from the threads' heaps, which
-    fragment and keep what they grew: the process grew with the number of frames. Measured
-    in-process by phase (benchmarks/long_phases.py) on 3 minutes of the long-recording input:
-    0.71 GB with the default, 0.59 GB with the threshold fixed (``MALLOC_MMAP_THRESHOLD_``);
-    the cost is a mapping and page faults per large block, small beside the models. Results are
-    unchanged (only where memory comes from).
-    """
-    import ctypes
-    import sys
-
-    if not sys.platform.startswith("linux"):
-        return False
-    try:
-        libc = ctypes.CDLL("libc.so.6")
-        return bool(libc.mallopt(-3, int(nbytes)))  # M_MMAP_THRESHOLD
-    except (OSError, AttributeError):  # not glibc (musl, ...): its allocator's own policy stays
-        return False
-
-
 def load_models() -> None:
     """Import vision's libraries and create its models now, in the calling thread (once per process).
 
     Called before other threads start importing (see :mod:`levelone.pipeline.signals`), so no
     module is ever imported by two threads at once (:func:`import_models_in_background` may have
     started the imports; Python's import locks make this wait for them). Also fixes glibc's mmap
-    threshold (:func:`pin_mmap_threshold`), so a long video's memory does not grow with its frames.
+    threshold and Arrow's allocator (:func:`levelone.pipeline.memory.bound_allocators`), so a long
+    video's memory does not grow with its frames.
     """
     if _MODELS.get("loaded"):
         return
-    pin_mmap_threshold()
+    bound_allocators()
     _models()
     _detector()
     from levelone.face import affect as facial_affect
@@ -325,13 +300,15 @@ def pose_pixels(landmarks: np.ndarray | None, width: int, height: int) -> np.nda
     return (landmarks * np.array([width, height, width, 1.0], np.float32)).astype(np.float32)
 
 
-def interpolate_skipped(landmarks: np.ndarray, done: np.ndarray) -> np.ndarray:
+def interpolate_skipped(landmarks: np.ndarray, done: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     """Fill frames that were not processed (``done`` False) by linear interpolation in time.
 
     Only gaps *between* two processed frames that both found a pose are filled; a frame next to a
     miss or outside the processed span stays NaN (no evidence is invented across a loss).
+    ``out``: where to write (``landmarks`` itself fills in place: only skipped frames are written
+    and only processed ones read, so the result is the same; default a copy).
     """
-    out = landmarks.copy()
+    out = landmarks.copy() if out is None else out
     idx = np.flatnonzero(done)
     for a, b in zip(idx[:-1], idx[1:]):
         if b - a < 2 or not (np.isfinite(landmarks[a]).all() and np.isfinite(landmarks[b]).all()):
@@ -424,7 +401,7 @@ class PoseThread:
                 if lm is not None:
                     lm[:, 0] += x0
                     lm[:, 1] += y0
-                    self._body[i] = lm
+                    self._body[i] = lm[_HELD]
             except BaseException as err:  # noqa: BLE001 - raised by close()
                 self._err = err
 
@@ -466,6 +443,8 @@ def _restore(checkpoints: Checkpoints | None, part: str, per_chunk: int, n: int,
         for name, arr in arrays.items():
             if name == "mouths":  # (people, n): frames on the second axis
                 arr[:, a:b] = saved[name]
+            elif name == "body" and saved[name].shape[1] != arr.shape[1]:  # all 33 points (before POSE_POINTS)
+                arr[a:b] = saved[name][:, _HELD]
             else:
                 arr[a:b] = saved[name]
         cols = [str(c) for c in saved["face_columns"]]
@@ -483,7 +462,8 @@ def run_models(path, info: VideoInfo, progress: Callable[[int, int], None] | Non
                checkpoints: Checkpoints | None = None, part: str = "whole",
                checkpoint_s: float = CHECKPOINT_S,
                ) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, tuple[int, int], np.ndarray]:
-    """Face signals, pose landmarks (n, 33, 4), expression probabilities (n, 7) and mouth openings per frame.
+    """Face signals, pose landmarks (n, len(POSE_POINTS), 4: the points pose_signals reads), expression
+    probabilities (n, 7) and mouth openings per frame.
 
     The face mesh (478 x 3 floats a frame, 620 MB for an hour at 30 fps) is turned into
     :func:`levelone.face.cues.face_signals` every ``CHUNK`` frames instead of being kept. NaN where
@@ -522,7 +502,7 @@ def run_models(path, info: VideoInfo, progress: Callable[[int, int], None] | Non
     n = info.n_frames
     per_chunk = chunk_frames(info.fps, checkpoint_s)
     buf = np.full((CHUNK, 478, 3), np.nan, np.float32)
-    body = np.full((n, 33, 4), np.nan, np.float32)
+    body = np.full((n, len(POSE_POINTS), 4), np.nan, np.float32)
     expr = np.full((n, len(facial_affect.EMOTIONS)), np.nan, np.float32)
     mouths = np.full((1 + len(others), n), np.nan, np.float32)
     pose_done = np.zeros(n, bool)
@@ -605,7 +585,7 @@ def run_models(path, info: VideoInfo, progress: Callable[[int, int], None] | Non
     while buf_start < n:  # the last partial batch, and NaN rows for frames that never decoded
         flush(min(n, buf_start + CHUNK))
     if pose_stride > 1:
-        body = interpolate_skipped(body, pose_done)
+        interpolate_skipped(body, pose_done, out=body)
     face = pd.concat(parts, ignore_index=True) if parts else face_signals(buf[:0], size)
     return face, body, expr, size, mouths
 
@@ -700,8 +680,9 @@ def vision_people(path, info: VideoInfo | None = None,
                          checkpoint_s=checkpoint_s)
     fs, body, expr, size, mouths = res
     face_ok = fs["face.eye_open_l"].notna().to_numpy()
-    body = np.where(confirmed_by_face(face_ok, info.fps)[:, None, None], body, np.nan)
-    bs = pose_signals(body, size)
+    body[~confirmed_by_face(face_ok, info.fps)] = np.nan  # in place: an hour's landmarks are 10 MB
+    bs = pose_signals(body, size, POSE_POINTS)
+    del body
     present = pd.DataFrame({"face.present": face_ok,
                             "body.present": bs["body.shoulder_width"].notna().to_numpy()})
     es = pd.DataFrame({f"face.expr_{e}": expr[:, k] for k, e in enumerate(EMOTIONS)})

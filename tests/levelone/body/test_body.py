@@ -196,3 +196,21 @@ def test_very_short_clips(n):
     lm = rng.normal(0, 1, (n, 478, 3)) + np.linspace(0, 300, 478)[None, :, None]
     f = face_cues(face_signals(lm, (640, 480)), None, FPS)
     assert len(f) == n
+
+
+def test_pose_signals_from_the_held_points_in_blocks_equal_all_33_at_once(monkeypatch):
+    """The vision pass keeps only POSE_POINTS and pose_signals works in row blocks (long
+    recordings): the same values, bit for bit, as all 33 landmarks in one piece."""
+    import levelone.body.cues as body
+
+    lm = _pose(1000, seed=3).astype(np.float32)
+    lm[100:130] = np.nan  # a lost pose
+    lm[400:420, body.SHOULDER_L, 3] = 0.1  # a shoulder out of sight
+    whole = pose_signals(lm, (640, 480))
+    monkeypatch.setattr(body, "POSE_BLOCK_FRAMES", 64)
+    held = pose_signals(lm[:, list(body.POSE_POINTS)], (640, 480), body.POSE_POINTS)
+    pd.testing.assert_frame_equal(whole, held, check_exact=True)
+    assert whole["body.shoulder_width"].iloc[100:130].isna().all()
+    assert whole["body.shoulder_width"].iloc[:100].notna().all()
+    with pytest.raises(ValueError, match="lack the points"):
+        pose_signals(lm[:, :5], (640, 480), tuple(range(5)))

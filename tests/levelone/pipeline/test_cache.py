@@ -183,3 +183,24 @@ def test_default_cache_dir_precedence(tmp_path, monkeypatch):
                                            ("sub/clip", "sub_clip"), ("..", "video")])
 def test_safe_name(name, expected):
     assert safe_name(name) == expected
+
+
+def test_written_in_pieces_and_read_by_columns_round_trip(tmp_path):
+    """A long recording's raw entry is written a row group at a time and read a column at a time:
+    the same frame, dtypes and schema metadata as one piece read whole."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from levelone.pipeline.cache import read_columns, write_pieces
+
+    n = 1000
+    data = pd.DataFrame({"face.present": np.arange(n) % 3 > 0, "audio.speech": np.linspace(0, 1, n, dtype=np.float32)})
+    data.loc[::7, "audio.speech"] = np.nan
+    write_pieces(data, tmp_path / "pieces.parquet", {b"k": b"v"}, rows_per_group=128)
+    table = pa.Table.from_pandas(data, preserve_index=False)
+    pq.write_table(table.replace_schema_metadata({**table.schema.metadata, b"k": b"v"}), tmp_path / "whole.parquet")
+    assert pq.ParquetFile(tmp_path / "pieces.parquet").metadata.num_row_groups == 8
+    assert pq.read_schema(tmp_path / "pieces.parquet").equals(pq.read_schema(tmp_path / "whole.parquet"),
+                                                               check_metadata=True)
+    for got in (read_columns(tmp_path / "pieces.parquet"), pq.read_table(tmp_path / "pieces.parquet").to_pandas()):
+        pd.testing.assert_frame_equal(got, data, check_exact=True)

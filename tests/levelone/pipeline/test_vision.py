@@ -148,3 +148,34 @@ def test_prefetch_keeps_order_raises_where_the_producer_failed_and_stops_early()
         if i == 3:
             break
 
+
+
+def test_interpolate_skipped_in_place_equals_a_copy():
+    rng = np.random.default_rng(0)
+    lm = rng.normal(size=(40, 7, 4)).astype(np.float32)
+    done = np.zeros(40, bool)
+    done[::3] = True
+    lm[~done] = np.nan
+    lm[9] = np.nan  # a processed frame without a pose: its neighbours stay NaN
+    copy = interpolate_skipped(lm, done)
+    same = lm.copy()
+    interpolate_skipped(same, done, out=same)
+    np.testing.assert_array_equal(copy, same)
+    assert np.isfinite(same[1]).all() and np.isnan(same[10]).all()
+
+
+def test_a_checkpoint_with_all_33_pose_points_resumes_with_the_held_ones(tmp_path):
+    """Chunks saved before the vision pass kept only POSE_POINTS still resume: the held points
+    are taken from them."""
+    from levelone.body.cues import POSE_POINTS
+    from levelone.pipeline.checkpoint import Checkpoints
+    from levelone.pipeline.vision import _restore
+
+    ck = Checkpoints(tmp_path / "ck")
+    full = np.arange(4 * 33 * 4, dtype=np.float32).reshape(4, 33, 4)
+    ck.save("whole", 0, {"body": full, "face_columns": np.array(["face.x"]), "face:face.x": np.zeros(4, np.float32)})
+    body = np.full((8, len(POSE_POINTS), 4), np.nan, np.float32)
+    start, parts, _ = _restore(ck, "whole", 4, 8, {"body": body})
+    assert start == 4 and len(parts) == 1
+    np.testing.assert_array_equal(body[:4], full[:, list(POSE_POINTS)])
+    assert np.isnan(body[4:]).all()
