@@ -162,34 +162,45 @@ def video_edits(data: Path, work: Path) -> tuple[dict, dict]:
     cues: dict = {}
     absence: dict = {"freeze": {}, "cut_away": {}}
     runs: dict[str, list] = {"tilt": [], "freeze": [], "cut_away": []}
+    tilted: list[str] = []
     for rel in VIDEO_CLIPS:
         src = data / "video" / rel
         person = src.stem
-        n = None
-        orig = None
+        n = V.probe_frames(src)
+        orig = V.clip_table(V.EditedClip(src, np.zeros(n, bool), 0.0, "unedited"), person)
         for kind in ("tilt", "freeze", "cut_away"):
             out = work / f"{kind}-{src.stem}.mp4"
             if kind == "tilt":
+                a, b = V.span_frames(n, orig.meta.fps, V.EDIT_AT_S, V.SPAN_S)
+                yaw = V.span_yaw(orig, (np.arange(n) >= a) & (np.arange(n) < b))
+                if not yaw <= V.FRONTAL_MAX_DEG:  # not frontal: a rotation in the image is no head roll
+                    absence.setdefault("tilt_not_frontal", {})[rel] = round(yaw, 1)
+                    continue
                 clip = V.tilt(src, out, centre=V.face_centre(src, V.EDIT_AT_S))
+                tilted.append(src.stem)
             else:
                 clip = getattr(V, kind)(src, out)
-            if orig is None:
-                n = clip.inside.size
-                orig = V.clip_table(V.EditedClip(src, np.zeros(n, bool), clip.fps, "unedited"), person)
             runs[kind].append((V.clip_table(clip, person), clip.inside, orig, clip.edit))
             print(f"  {kind} {rel}", file=sys.stderr, flush=True)
     tilt = runs["tilt"]
-    cues["body.tilt"] = {"edit": tilt[0][3] + " in " + ", ".join(Path(c).stem for c in VIDEO_CLIPS),
+    cues["body.tilt"] = {"edit": tilt[0][3] + " in " + ", ".join(tilted)
+                         + f" (faces within {V.FRONTAL_MAX_DEG:g} degrees of frontal)",
                          **V.rates([(t, i) for t, i, _, _ in tilt], "body.tilt"),
                          "false_unedited": V.rates([(o, i) for _, i, o, _ in tilt], "body.tilt")["false"]}
     for kind in ("freeze", "cut_away"):
         for cue in VISION_CUES:
             r = V.rates([(t, i) for t, i, _, _ in runs[kind]], cue)
             same = V.rates([(o, i) for _, i, o, _ in runs[kind]], cue)
+            mid = V.rates([(t, V.interior(i, t.meta.fps)) for t, i, _, _ in runs[kind]], cue)
             absence[kind][cue] = {"active_inside": r["hit"], "active_inside_unedited": same["hit"],
+                                  "active_interior": mid["hit"],
                                   "nan_share_inside": r["nan_share_inside"], "false_outside": r["false"],
                                   "false_outside_unedited": same["false"], "frames_inside": r["frames_inside"]}
         absence[kind]["edit"] = runs[kind][0][3]
+        absence[kind]["face_present_outside"] = round(float(np.mean(np.concatenate(
+            [t.data["face.present"].to_numpy(bool)[~i] for t, i, _, _ in runs[kind]]))), 3)
+        absence[kind]["face_present_outside_unedited"] = round(float(np.mean(np.concatenate(
+            [o.data["face.present"].to_numpy(bool)[~i] for _, i, o, _ in runs[kind]]))), 3)
     splices: dict = {}
     neutral = data / "video" / CREMAD.format("NEU")
     for emo, expected in SPLICES.items():

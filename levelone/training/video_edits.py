@@ -43,6 +43,11 @@ SPAN_S = 3.0            # length of every frame edit
 EDIT_AT_S = 3.0         # where frame edits start
 SPLICE_NEUTRAL_COPIES = (2, 2)  # neutral clips before and after the spliced one
 CRF = 12                # libx264 quality: near-lossless, the same for inside and outside frames
+# An in-plane rotation is a head roll only for a face that looks at the camera: turned by yaw, the
+# rotation about the camera's axis becomes part roll, part pitch in the head's own frame (the
+# restaurant interview, yaw ~35 degrees, read a 15-degree rotation as 5-10 degrees of roll).
+FRONTAL_MAX_DEG = 15.0  # median |yaw| over the span of the unedited clip, for a tilt edit to be faithful
+JOIN_S = 0.5            # at each end of a frozen span the picture jumps; movement cues there read the join
 
 
 @dataclass(frozen=True)
@@ -92,7 +97,14 @@ def _encode(frames: Iterable[np.ndarray], fps: float, out: Path, audio: list[str
     return n
 
 
-def _span(n: int, fps: float, start_s: float, span_s: float) -> tuple[int, int]:
+def probe_frames(src: Path) -> int:
+    """The number of frames that decode from ``src`` (the FrameTable's rows)."""
+    from levelone.media.video import iter_frames
+    return sum(1 for _ in iter_frames(src, max_side=64))
+
+
+def span_frames(n: int, fps: float, start_s: float, span_s: float) -> tuple[int, int]:
+    """[a, b) frame indices of a ``span_s`` edit from ``start_s`` in an ``n``-frame clip."""
     a = int(round(start_s * fps))
     return a, min(n, a + int(round(span_s * fps)))
 
@@ -103,7 +115,7 @@ def _edit_frames(src: Path, out: Path, start_s: float, span_s: float,
 
     n_listed = probe(src).n_frames
     frames, fps = _frames(src)
-    a, b = _span(n_listed, fps, start_s, span_s)
+    a, b = span_frames(n_listed, fps, start_s, span_s)
     n = _encode((fn(i, rgb, a, b) for i, rgb in enumerate(frames)), fps, out, ["-i", str(src)])
     inside = np.zeros(n, bool)
     inside[a:b] = True
@@ -213,6 +225,20 @@ def clip_table(clip: EditedClip, person: str, calibration: dict | None = None) -
         raise RuntimeError(f"{clip.path}: {len(raw.data)} frames decoded, {clip.inside.size} written")
     cal = shipped_calibration() if calibration is None else calibration
     return _table(RefClip(clip.path.stem, person, clip.path), signal_columns(raw.data), raw.fps, cal)
+
+
+def span_yaw(table: FrameTable, inside: np.ndarray) -> float:
+    """Median |yaw| (degrees) of the face over the ``inside`` frames: is the face frontal there?"""
+    v = np.abs(table.data["face.yaw"].to_numpy(np.float64)[inside])
+    return float(np.nanmedian(v)) if np.isfinite(v).any() else float("nan")
+
+
+def interior(inside: np.ndarray, fps: float, join_s: float = JOIN_S) -> np.ndarray:
+    """``inside`` without ``join_s`` at each end of each span (where a frozen picture jumps)."""
+    from scipy import ndimage
+
+    k = int(round(join_s * fps))
+    return ndimage.binary_erosion(inside, np.ones(2 * k + 1, bool), border_value=0) if k else inside.copy()
 
 
 def rates(runs: Iterable[tuple[FrameTable, np.ndarray]], cue: str, threshold: float = 0.5) -> dict:

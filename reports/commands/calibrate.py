@@ -58,6 +58,15 @@ UNTESTED = {
 }
 
 
+# Face and body cues shown firing on a controlled edit of real video (tests that assert it).
+VIDEO_FIRES_EVIDENCE = {
+    "body.tilt": "real talk with the frames rotated 15 degrees in-plane about the face for 3 s "
+                 "(tests/levelone/training/test_video_edits.py)",
+    "face.smile": "CREMA-D actor 1001's own happy take spliced into his neutral one "
+                  "(tests/levelone/training/test_video_edits.py)",
+    "face.eyebrow": "CREMA-D actor 1001's own fearful take (brows raised) spliced into his neutral one "
+                    "(tests/levelone/training/test_video_edits.py)",
+}
 # Why a face or body cue has no controlled edit of real video (issue 24): the edits that exist are an
 # in-plane rotation (body.tilt), the same person's own emotional takes spliced into his neutral one
 # (CREMA-D 1001), a frozen face and a cut-away (levelone/training/video_edits.py).
@@ -179,7 +188,7 @@ def run(args: argparse.Namespace) -> int:
     calibration = C.with_params(final, params)
 
     evidence = {**{c: PLANTED for c in PLANTED_CUES}, "body.nod": HEAD_TRACES, "body.shake": HEAD_TRACES,
-                **FIRES_EVIDENCE}
+                **FIRES_EVIDENCE, **VIDEO_FIRES_EVIDENCE}
     rows = C.card_rows(held, evidence)
     edits_path = Path(args.edits) if args.edits else Path(__file__).resolve().parents[2] / "benchmarks" / \
         "controlled_edits.json"
