@@ -138,6 +138,7 @@ def language_edits(paths: list[Path]) -> dict:
 VIDEO_CLIPS = ("natural/marlin_video01.mp4", "natural/marlin_video04.mp4",
                "natural/visualvoice_noisy_restaurant.mp4", "pyfeat/WolfgangLanger_Pexels.mp4")
 CREMAD = "cremad/1001_DFA_{}_XX.flv"
+FRAME_EDIT_CUES = ("body.tilt", "face.close2")  # the cues the frame edits test (a tilt, a held blink)
 # emotion -> the cues its take visibly shows (checked on the frames: docs in the README); the
 # expected cue is what the emotion shows, not what a prototype says it should
 # (ANG: acted with the voice and an open mouth, the brows barely lowered; SAD: no visible pout or
@@ -161,7 +162,7 @@ def video_edits(data: Path, work: Path) -> tuple[dict, dict]:
 
     cues: dict = {}
     absence: dict = {"freeze": {}, "cut_away": {}}
-    runs: dict[str, list] = {"tilt": [], "freeze": [], "cut_away": []}
+    runs: dict[str, list] = {"tilt": [], "freeze": [], "cut_away": [], "closure": []}
     tilted: list[str] = []
     for rel in VIDEO_CLIPS:
         src = data / "video" / rel
@@ -182,11 +183,25 @@ def video_edits(data: Path, work: Path) -> tuple[dict, dict]:
                 clip = getattr(V, kind)(src, out)
             runs[kind].append((V.clip_table(clip, person), clip.inside, orig, clip.edit))
             print(f"  {kind} {rel}", file=sys.stderr, flush=True)
+        k = V.closed_eyes_frame(orig)  # a blink's closed-eye picture held: eyes held shut
+        if k is None:
+            absence.setdefault("closure_no_blink", []).append(rel)
+            continue
+        clip = V.freeze(src, work / f"closure-{src.stem}.mp4", start_s=k / orig.meta.fps, span_s=V.CLOSURE_S)
+        runs["closure"].append((V.clip_table(clip, person), clip.inside, orig, clip.edit))
+        print(f"  closure {rel} at frame {k}", file=sys.stderr, flush=True)
     tilt = runs["tilt"]
     cues["body.tilt"] = {"edit": tilt[0][3] + " in " + ", ".join(tilted)
                          + f" (faces within {V.FRONTAL_MAX_DEG:g} degrees of frontal)",
                          **V.rates([(t, i) for t, i, _, _ in tilt], "body.tilt"),
                          "false_unedited": V.rates([(o, i) for _, i, o, _ in tilt], "body.tilt")["false"]}
+    closure = runs["closure"]
+    if closure:
+        cues["face.close2"] = {"edit": f"the most closed frame of a blink held for {V.CLOSURE_S:g} s (eyes held shut; "
+                                       "the rest of the face freezes with them) in "
+                                       + ", ".join(t.meta.video_id.removeprefix("closure-") for t, _, _, _ in closure),
+                               **V.rates([(t, i) for t, i, _, _ in closure], "face.close2"),
+                               "false_unedited": V.rates([(o, i) for _, i, o, _ in closure], "face.close2")["false"]}
     for kind in ("freeze", "cut_away"):
         for cue in VISION_CUES:
             r = V.rates([(t, i) for t, i, _, _ in runs[kind]], cue)

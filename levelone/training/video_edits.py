@@ -48,6 +48,8 @@ CRF = 12                # libx264 quality: near-lossless, the same for inside an
 # restaurant interview, yaw ~35 degrees, read a 15-degree rotation as 5-10 degrees of roll).
 FRONTAL_MAX_DEG = 15.0  # median |yaw| over the span of the unedited clip, for a tilt edit to be faithful
 JOIN_S = 0.5            # at each end of a frozen span the picture jumps; movement cues there read the join
+CLOSURE_S = 2.0         # a blink's closed-eye frame held this long: eyes held shut (face.close2's behaviour)
+CLOSED_RATIO = 0.5      # a frame counts as eyes closed under this fraction of the clip's median openness
 
 
 @dataclass(frozen=True)
@@ -231,6 +233,20 @@ def span_yaw(table: FrameTable, inside: np.ndarray) -> float:
     """Median |yaw| (degrees) of the face over the ``inside`` frames: is the face frontal there?"""
     v = np.abs(table.data["face.yaw"].to_numpy(np.float64)[inside])
     return float(np.nanmedian(v)) if np.isfinite(v).any() else float("nan")
+
+
+def closed_eyes_frame(table: FrameTable, span_s: float = CLOSURE_S, margin_s: float = 1.0) -> int | None:
+    """The frame where both eyes are most closed (a blink), at least ``margin_s`` from the start and
+    ``span_s + margin_s`` from the end; None when no frame is under ``CLOSED_RATIO`` of the usual
+    openness (no blink to hold)."""
+    d = table.data
+    eo = np.fmax(d["face.eye_open_l"].to_numpy(np.float64), d["face.eye_open_r"].to_numpy(np.float64))
+    fps = table.meta.fps
+    lo, hi = int(round(margin_s * fps)), len(eo) - int(round((span_s + margin_s) * fps))
+    if hi <= lo or not np.isfinite(eo[lo:hi]).any():
+        return None
+    k = lo + int(np.nanargmin(eo[lo:hi]))
+    return k if eo[k] < CLOSED_RATIO * np.nanmedian(eo) else None
 
 
 def interior(inside: np.ndarray, fps: float, join_s: float = JOIN_S) -> np.ndarray:

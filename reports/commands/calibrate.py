@@ -66,6 +66,7 @@ VIDEO_FIRES_EVIDENCE = {
                   "(tests/levelone/training/test_video_edits.py)",
     "face.eyebrow": "CREMA-D actor 1001's own fearful take (brows raised) spliced into his neutral one "
                     "(tests/levelone/training/test_video_edits.py)",
+    "face.close2": "a blink's closed-eye frame of real video held for 2 s (tests/levelone/training/test_video_edits.py)",
 }
 # Why a face or body cue has no controlled edit of real video (issue 24): the edits that exist are an
 # in-plane rotation (body.tilt), the same person's own emotional takes spliced into his neutral one
@@ -76,7 +77,6 @@ _TORSO = ("it needs the shoulders to move against the head; warping the whole fr
           "and warping the shoulders alone is a synthetic deformation")
 _NO_TAKE = "none of CREMA-D actor 1001's six takes shows it, and no other real recording of it with a neutral twin"
 VIDEO_UNTESTED = {
-    "face.close2": "not tested: a held eye closure or faster blinking; " + _NO_TAKE,
     "face.close1": "not tested: a one-eye closure (wink); " + _NO_TAKE + " (closing one eye by a warp is synthetic)",
     "face.squint": "not tested: a held narrowing of the eyes; " + _NO_TAKE,
     "face.gaze": "not tested: the iris moving inside the eye with the head still needs the eye re-rendered, "
@@ -107,7 +107,9 @@ VIDEO_UNTESTED = {
 }
 # What the absence edits (a frozen face, a cut-away) showed for a face or body cue, from the
 # ``video_absence`` section of benchmarks/controlled_edits.json.
-ABSENCE_KEYS = {"freeze": ("active_inside", "active_inside_unedited"), "cut_away": ("active_inside", "nan_share_inside")}
+# A frozen face: the cue's active share inside, inside without the 0.5 s joins, and on the same frames unedited.
+ABSENCE_KEYS = {"freeze": ("active_inside", "active_interior", "active_inside_unedited"),
+                "cut_away": ("active_inside", "nan_share_inside")}
 
 
 def sensitivity_row(cue: str, edits: dict, absence: dict | None = None) -> dict:

@@ -202,3 +202,36 @@ def test_cut_away_keeps_the_person_around_it(shared_data, tmp_path):
     present = table.data["face.present"].to_numpy(bool)[~clip.inside]
     print("face present outside the cut-away", present.mean())
     assert present.mean() >= 0.9
+
+
+def test_closed_eyes_frame_finds_a_blink_or_none():
+    import pandas as pd
+
+    from levelone.frametable import FrameMeta, FrameTable
+
+    fps, n = 25.0, 200
+    eyes = np.full(n, 0.3, np.float32)
+    eyes[120] = 0.05  # a blink at 4.8 s, before the last 2 s + 1 s
+    eyes[190] = 0.01  # too close to the end to hold for 2 s
+    df = pd.DataFrame({"frame": np.arange(n), "face.eye_open_l": eyes, "face.eye_open_r": eyes})
+    table = FrameTable(df, FrameMeta("v", "p", fps, n))
+    assert V.closed_eyes_frame(table) == 120
+    df["face.eye_open_l"] = df["face.eye_open_r"] = np.where(np.arange(n) == 120, 0.2, 0.3).astype(np.float32)
+    assert V.closed_eyes_frame(FrameTable(df, FrameMeta("v", "p", fps, n))) is None  # 2/3 open is no blink
+    span = np.zeros(n, bool)
+    span[50:125] = True
+    held = V.interior(span, fps)
+    assert held.sum() == 75 - 2 * 12 and held[62] and not held[61] and held[112] and not held[113]
+
+
+@pytest.fixture(scope="module")
+def held_blink(shared_data, tmp_path_factory):
+    """The Pexels clip with its blink's most-closed frame held for 2 s, and the unedited clip."""
+    src = shared_data / "video" / "pyfeat" / "WolfgangLanger_Pexels.mp4"
+    n = V.probe_frames(src)
+    orig = V.clip_table(V.EditedClip(src, np.zeros(n, bool), 0.0, "unedited"), src.stem)
+    k = V.closed_eyes_frame(orig)
+    assert k is not None
+    clip = V.freeze(src, tmp_path_factory.mktemp("blink") / "held.mp4", start_s=k / orig.meta.fps,
+                    span_s=V.CLOSURE_S)
+    return V.clip_table(clip, src.stem), clip.inside, orig
