@@ -52,22 +52,80 @@ HEAD_TRACES = ("synthetic head-angle traces: pitch vs yaw back-and-forth, speech
 
 # Why a cue has no controlled edit yet (issue 24 asks for the reason beside every "not tested").
 UNTESTED = {
-    "face": "not tested: no faithful edit of real video was made for facial actions (warping an expression "
-            "into a face is not faithful with the tools here)",
-    "body": "not tested: head rotation and body movement by warping frames were not built yet",
     "audio.breath": "not tested: a faithful breath needs a recorded breath to insert; none in ../shared/data",
     "language.filler_sound": "not tested: speech recognition drops 'um'; the audio filler detector needs a "
                              "recorded filler to insert",
 }
 
 
-def sensitivity_row(cue: str, edits: dict) -> dict:
-    """The card's sensitivity entry of ``cue``: the controlled edit, hit rate inside, false rate outside."""
+# Face and body cues shown firing on a controlled edit of real video (tests that assert it).
+VIDEO_FIRES_EVIDENCE = {
+    "body.tilt": "real talk with the frames rotated 15 degrees in-plane about the face for 3 s "
+                 "(tests/levelone/training/test_video_edits.py)",
+    "face.smile": "CREMA-D actor 1001's own happy take spliced into his neutral one "
+                  "(tests/levelone/training/test_video_edits.py)",
+    "face.eyebrow": "CREMA-D actor 1001's own fearful take (brows raised) spliced into his neutral one "
+                    "(tests/levelone/training/test_video_edits.py)",
+    "face.close2": "a blink's closed-eye frame of real video held for 2 s (tests/levelone/training/test_video_edits.py)",
+}
+# Why a face or body cue has no controlled edit of real video (issue 24): the edits that exist are an
+# in-plane rotation (body.tilt), the same person's own emotional takes spliced into his neutral one
+# (CREMA-D 1001), a frozen face and a cut-away (levelone/training/video_edits.py).
+_OUT_OF_PLANE = ("turning the head is a rotation out of the image plane, which no 2-D warp of the frame "
+                 "produces faithfully")
+_TORSO = ("it needs the shoulders to move against the head; warping the whole frame moves both together "
+          "and warping the shoulders alone is a synthetic deformation")
+_NO_TAKE = "none of CREMA-D actor 1001's six takes shows it, and no other real recording of it with a neutral twin"
+VIDEO_UNTESTED = {
+    "face.close1": "not tested: a one-eye closure (wink); " + _NO_TAKE + " (closing one eye by a warp is synthetic)",
+    "face.squint": "not tested: a held narrowing of the eyes; " + _NO_TAKE,
+    "face.gaze": "not tested: the iris moving inside the eye with the head still needs the eye re-rendered, "
+                 "not a warp of the frame; " + _NO_TAKE,
+    "face.eye_roll": "not tested: a brief upward iris excursion needs the eye re-rendered; " + _NO_TAKE,
+    "face.pout": "not tested: " + _NO_TAKE + " (the sad take, the nearest, shows no visible pout)",
+    "face.lip_press": "not tested: " + _NO_TAKE + " (his anger is acted with the mouth open)",
+    "face.hanging": "not tested: a mouth held open in silence; " + _NO_TAKE + " (muting the sound under a "
+                    "talking mouth would be a dub, not the behaviour)",
+    "face.mouth": "not tested: mouth movement outside speech; " + _NO_TAKE + " (muting the sound under a "
+                  "talking mouth would be a dub, not the behaviour)",
+    "body.look_away": "not tested: " + _OUT_OF_PLANE + " (yaw or pitch held away)",
+    "body.nod": "not tested: " + _OUT_OF_PLANE + " (pitch back and forth); repeating or time-reversing a real "
+                "nod is not a new behaviour",
+    "body.shake": "not tested: " + _OUT_OF_PLANE + " (yaw back and forth); repeating or time-reversing a real "
+                  "shake is not a new behaviour",
+    "body.throw": "not tested: a head thrown in one direction is mostly pitch or yaw, " + _OUT_OF_PLANE
+                  + "; a fast in-plane jerk would test roll only",
+    "body.sigh": "not tested: a slow rise and fall of the shoulder line; " + _TORSO,
+    "body.shrug": "not tested: shoulders raised against the nose; " + _TORSO,
+    "body.hands": "not tested: no real recording of the person's own hands entering the frame to splice; "
+                  "pasting hands in is synthetic",
+    "body.scratch": "not tested: no real recording of a hand at the face to splice; pasting one in is synthetic",
+    "body.posture": "not tested: a lean changes the torso's size against the head and background; a zoom of "
+                    "the whole frame scales the background and the face with it",
+    "body.restless": "not tested: rocking or fidgeting; a periodic warp of the whole frame moves the background "
+                     "with the person (camera shake, not a restless person)",
+}
+# What the absence edits (a frozen face, a cut-away) showed for a face or body cue, from the
+# ``video_absence`` section of benchmarks/controlled_edits.json.
+# A frozen face: the cue's active share inside, inside without the 0.5 s joins, and on the same frames unedited.
+ABSENCE_KEYS = {"freeze": ("active_inside", "active_interior", "active_inside_unedited"),
+                "cut_away": ("active_inside", "nan_share_inside")}
+
+
+def sensitivity_row(cue: str, edits: dict, absence: dict | None = None) -> dict:
+    """The card's sensitivity entry of ``cue``: the controlled edit, hit rate inside, false rate outside;
+    for face and body cues also what a frozen face and a cut-away did (``absence``)."""
     if cue in edits:
         e = edits[cue]
-        return {"tested_with": e["edit"], "hit": e["hit"], "false": e["false"],
-                "source": "benchmarks/controlled_edits.py (benchmarks/controlled_edits.json)"}
-    return {"tested_with": UNTESTED.get(cue, UNTESTED.get(cue.split(".")[0], "not tested"))}
+        row = {"tested_with": e["edit"], "hit": e["hit"], "false": e["false"],
+               "source": "benchmarks/controlled_edits.py (benchmarks/controlled_edits.json)"}
+    else:
+        row = {"tested_with": UNTESTED.get(cue, VIDEO_UNTESTED.get(cue, "not tested"))}
+    for kind, keys in ABSENCE_KEYS.items():
+        r = (absence or {}).get(kind, {}).get(cue)
+        if r:
+            row[kind] = {k: r[k] for k in keys}
+    return row
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -132,16 +190,17 @@ def run(args: argparse.Namespace) -> int:
     calibration = C.with_params(final, params)
 
     evidence = {**{c: PLANTED for c in PLANTED_CUES}, "body.nod": HEAD_TRACES, "body.shake": HEAD_TRACES,
-                **FIRES_EVIDENCE}
+                **FIRES_EVIDENCE, **VIDEO_FIRES_EVIDENCE}
     rows = C.card_rows(held, evidence)
     edits_path = Path(args.edits) if args.edits else Path(__file__).resolve().parents[2] / "benchmarks" / \
         "controlled_edits.json"
     if args.edits and not edits_path.is_file():
         raise InputError(edits_path,
                          "controlled-edit results not found (write them with benchmarks/controlled_edits.py)")
-    edits = json.loads(edits_path.read_text(encoding="utf-8"))["cues"] if edits_path.is_file() else {}
+    edits_doc = json.loads(edits_path.read_text(encoding="utf-8")) if edits_path.is_file() else {}
+    edits = edits_doc.get("cues", {})
     for cue, row in rows.items():
-        row["sensitivity"] = sensitivity_row(cue, edits)
+        row["sensitivity"] = sensitivity_row(cue, edits, edits_doc.get("video_absence"))
     for cue, why in MISSES.items():
         if cue in rows and rows[cue].get("heldout_active_rate", 0.0) > C.TARGET_MAX_CUE_RATE:
             rows[cue]["behaviour_behind_rate"] = why
