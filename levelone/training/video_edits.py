@@ -49,7 +49,10 @@ CRF = 12                # libx264 quality: near-lossless, the same for inside an
 FRONTAL_MAX_DEG = 15.0  # median |yaw| over the span of the unedited clip, for a tilt edit to be faithful
 JOIN_S = 0.5            # at each end of a frozen span the picture jumps; movement cues there read the join
 CLOSURE_S = 2.0         # a blink's closed-eye frame held this long: eyes held shut (face.close2's behaviour)
-CLOSED_RATIO = 0.5      # a frame counts as eyes closed under this fraction of the clip's median openness
+# A frame counts as eyes shut under this fraction of the clip's median openness: well under the cue's own
+# 0.5, since a frame caught part-way through a blink (marlin_video01: 0.45) is not a closure, and a held
+# frame re-read by the tracking mesh opens up a little (0.125 -> 0.17 there).
+CLOSED_RATIO = 0.35
 
 
 @dataclass(frozen=True)
@@ -162,7 +165,8 @@ def tilt(src: Path, out: Path, deg: float = ROTATE_DEG, start_s: float = EDIT_AT
     from levelone.media.video import probe
     fps = float(probe(src).fps)
     return _edit_frames(src, out, start_s, span_s, fn,
-                        f"frames rotated {deg:g} degrees in-plane about the face for {span_s:g} s "
+                        f"frames rotated {deg:g} degrees in-plane about the "
+                        f"{'face' if centre is not None else 'frame centre'} for {span_s:g} s "
                         f"(ramped over {ramp_s:g} s)")
 
 

@@ -226,7 +226,7 @@ def test_closed_eyes_frame_finds_a_blink_or_none():
 
 @pytest.fixture(scope="module")
 def held_blink(shared_data, tmp_path_factory):
-    """The Pexels clip with its blink's most-closed frame held for 2 s, and the unedited clip."""
+    """The Pexels clip with its blink's most-closed frame (eyes shut) held for 2 s, and the clip unedited."""
     src = shared_data / "video" / "pyfeat" / "WolfgangLanger_Pexels.mp4"
     n = V.probe_frames(src)
     orig = V.clip_table(V.EditedClip(src, np.zeros(n, bool), 0.0, "unedited"), src.stem)
@@ -235,3 +235,22 @@ def held_blink(shared_data, tmp_path_factory):
     clip = V.freeze(src, tmp_path_factory.mktemp("blink") / "held.mp4", start_s=k / orig.meta.fps,
                     span_s=V.CLOSURE_S)
     return V.clip_table(clip, src.stem), clip.inside, orig
+
+
+@pytest.mark.slow
+def test_held_blink_reads_as_eyes_closed(held_blink):
+    table, inside, orig = held_blink
+    r = V.rates([(table, inside)], "face.close2")
+    same = V.rates([(orig, inside)], "face.close2")
+    print("face.close2", r, "unedited", same)
+    assert r["hit"] >= 0.6 and r["frames_inside"] == 48  # 2 s at 23.976 fps
+    assert r["false"] <= same["false"] + 0.02  # the edit adds no closure outside it
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(strict=True, reason="measured false 0.2 outside the held blink (the unedited clip reads the same "
+                                       "frames 0.2): the Pexels man blinks often and narrows his eyes, and close2 "
+                                       "also reads a blink rate above his own; above the 0.1 goal on this clip")
+def test_held_blink_false_rate_meets_goal(held_blink):
+    table, inside, _ = held_blink
+    assert V.rates([(table, inside)], "face.close2")["false"] <= 0.1
