@@ -3,8 +3,10 @@ edit and false rate outside it (issue 24; the calibration card cites these figur
 
 Audio (jfk.flac and three LibriSpeech readers from ``../shared/data/audio``, the shipped calibration
 in force): a 2 s pause inserted, 4 s slowed to 0.7x and 4 s sped to 1.5x (ffmpeg ``atempo``, pitch
-kept), 3 s lowered 12 dB, 3 s with a 6 Hz, half-semitone vibrato (ffmpeg ``vibrato``: a shaking
-voice). Language: the same clips' speech-recognised words with a phrase inserted at 5 s (0.3 s a
+kept), 3 s lowered 12 dB, 3 s with a 6 Hz tremolo and vibrato (ffmpeg ``tremolo``, ``vibrato``: a
+shaking voice wavers in loudness and pitch; the vibrato alone is a second row). The audio edits
+live in ``levelone/training/audio_edits.py``: the calibration chooses the audio operating points
+from them and from ordinary speech. Language: the same clips' speech-recognised words with a phrase inserted at 5 s (0.3 s a
 word, later words shifted): hedges, filler words, a repetition, a correction, feeling phrases and
 the COM-B statements. Inside = the edited span (language: the phrase and the cue's 0.5 s hold);
 outside = every other frame with a value. Rates pool the four clips' frames.
@@ -64,43 +66,12 @@ def _rates(active: list[tuple[np.ndarray, np.ndarray, np.ndarray]]) -> dict:
 
 
 def audio_edits(clips: dict[str, np.ndarray]) -> dict:
-    from levelone.audio.prosody import audio_cues, audio_signals
+    """Every edit of :data:`levelone.training.audio_edits.AUDIO_EDITS` (the ones the calibration chooses
+    the audio operating points with) on every clip, under the shipped calibration."""
+    from levelone.training.audio_edits import AUDIO_EDITS, edit_activations, edited_clips, rates
 
-    def cues(y, span):
-        n = int(len(y) / SR * FPS)
-        c = audio_cues(audio_signals(y, SR, FPS, n), None, FPS)
-        inside = np.zeros(n, bool)
-        inside[int(round(span[0] * FPS)):int(round(span[1] * FPS))] = True
-        return c, inside
-
-    def stretch(y, factor, seconds):
-        a, b = int(EDIT_AT_S * SR), int((EDIT_AT_S + seconds) * SR)
-        part = _ffmpeg_filter(y[a:b], f"atempo={factor}")
-        return np.concatenate([y[:a], part, y[b:]]), (EDIT_AT_S, EDIT_AT_S + part.size / SR)
-
-    def span_filter(y, filt, seconds, gain=1.0):
-        a, b = int(EDIT_AT_S * SR), int((EDIT_AT_S + seconds) * SR)
-        part = _ffmpeg_filter(y[a:b], filt)[: b - a] * gain
-        return np.concatenate([y[:a], part, y[a + part.size:]]), (EDIT_AT_S, EDIT_AT_S + part.size / SR)
-
-    edits = {
-        "pause": ("2 s of silence inserted at 5 s",
-                  lambda y: (np.concatenate([y[:5 * SR], np.zeros(2 * SR, np.float32), y[5 * SR:]]), (5.0, 7.0))),
-        "slow": ("4 s slowed to 0.7x (ffmpeg atempo)", lambda y: stretch(y, 0.7, 4.0)),
-        "fast": ("4 s sped to 1.5x (ffmpeg atempo)", lambda y: stretch(y, 1.5, 4.0)),
-        "volume": ("3 s lowered 12 dB", lambda y: span_filter(y, "anull", 3.0, gain=10 ** (-12 / 20))),
-        "shaky_voice": ("3 s with a 6 Hz vibrato of 0.5 depth (ffmpeg vibrato)",
-                        lambda y: span_filter(y, "vibrato=f=6:d=0.5", 3.0)),
-    }
-    out = {}
-    for cue, (what, edit) in edits.items():
-        active = []
-        for y in clips.values():
-            c, inside = cues(*edit(y))
-            v = c[f"cue.audio.{cue}"].to_numpy(np.float64)
-            active.append((v >= 0.5, inside, np.isfinite(v)))
-        out[f"audio.{cue}"] = {"edit": what, **_rates(active)}
-    return out
+    pairs = edit_activations(edited_clips({name: (name, y) for name, y in clips.items()}), None)
+    return {e.key: {"edit": e.what, **rates([(c, v) for c, v in pairs if c.key == e.key])} for e in AUDIO_EDITS}
 
 
 def language_edits(paths: list[Path]) -> dict:

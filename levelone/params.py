@@ -10,8 +10,10 @@ Besides each modality's thresholds the calibration holds, per cue, an **operatin
 activation level that ordinary speech of the reference speakers rarely exceeds. :func:`recentre`
 moves the cue's 0.5 to that level (a logistic shift, exact for a cue that is a single
 :func:`~levelone.baseline.squash`: it is a threshold change in baseline units), so a cue is
-active only when the behaviour stands out against ordinary talk. Cues never get *more* sensitive
-than their code thresholds (levels below 0.5 are not shipped).
+active only when the behaviour stands out against ordinary talk. A level below 0.5 makes a cue
+*more* sensitive than its code threshold; the calibration ships one only for an audio cue whose
+controlled edits of real speech need it and whose ordinary-speech rate allows it
+(:func:`levelone.training.audio_edits.two_sided_points`).
 
 The parameters in force are hashed into the level-one cache key (:func:`params_digest`).
 """
@@ -31,6 +33,7 @@ from codebook.errors import InputError
 
 VERSION = "1"  # 1: declared (the cache key read 0 before); the parameters in force are keyed by their digest
 CALIBRATION_FILE = "calibration.json"
+_LEVEL_EPS = 1e-12  # operating points are kept inside (0, 1) so their logit is finite
 T = TypeVar("T")
 
 
@@ -63,20 +66,23 @@ def from_section(cls: type[T], section: str, calibration: Mapping[str, Any] | No
 
 
 def operating_points(modality: str, calibration: Mapping[str, Any] | None = None) -> dict[str, float]:
-    """cue id (``<modality>.<cue>``) -> raw activation level that becomes 0.5 (>= 0.5)."""
+    """cue id (``<modality>.<cue>``) -> raw activation level that becomes 0.5, in (0, 1)."""
     cal = shipped_calibration() if calibration is None else calibration
     ops = cal.get("operating_points", {})
-    return {k: max(0.5, float(v)) for k, v in ops.items() if k.startswith(modality + ".")}
+    return {k: float(np.clip(float(v), _LEVEL_EPS, 1.0 - _LEVEL_EPS)) for k, v in ops.items()
+            if k.startswith(modality + ".")}
 
 
 def recentre(activation: np.ndarray, level: float) -> np.ndarray:
     """Shift a [0, 1] activation logistically so that ``level`` maps to 0.5 (NaN stays NaN).
 
     ``sigmoid(logit(a) - logit(level))``: order-preserving, 0 and 1 stay 0 and 1, and for
-    ``a = squash(z, t, w)`` it equals ``squash(z, t + w * logit(level), w)``.
+    ``a = squash(z, t, w)`` it equals ``squash(z, t + w * logit(level), w)`` (a level under 0.5
+    lowers the threshold).
     """
     a = np.clip(np.asarray(activation, np.float64), 0.0, 1.0)
-    if level <= 0.5:
+    level = float(np.clip(level, _LEVEL_EPS, 1.0 - _LEVEL_EPS))
+    if level == 0.5:
         return a
     eps = 1e-12
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):

@@ -26,10 +26,15 @@ from levelone.language.turns import conversation_turns
 from levelone.media.transcript import Turn, Word
 from levelone.params import apply_operating_points, from_section
 
-VERSION = "language-4"  # 3: text.unworded / text.unworded_rate (what the recogniser erased); 4: lexical=False
+VERSION = "language-5"  # 3: text.unworded / text.unworded_rate (what the recogniser erased); 4: lexical=False;
+# 5: stacked filler words mark each other, stance probabilities placed per clause, COM-B statements span their clause
 HOLD_S = 0.5  # a cue stays on this long after its last word: listeners register it after it ends
 SENTENCE_HOLD_S = 1.0
 SENTENCE_PAUSE_S = 0.8  # a silent gap this long ends a sentence even without punctuation
+CLAUSE_PAUSE_S = 0.3  # a silent gap this long ends a clause (an intonation phrase) inside a sentence
+STANCE_COLUMNS = ("p_change", "p_neutral", "p_sustain")  # placed per clause (see text_signals)
+STATEMENT_MAX_S = 1.0  # a COM-B or feeling statement runs on to its clause's end, at most this long
+# past its trigger phrase: "I can" is the trigger, "I can do it" the statement the codebook names
 CONFLICT_WINDOW_S = 8.0  # about two mean BAH A/H segments
 # Ambivalence in talk (MI: change talk and sustain talk from one person close together): a
 # sentence counts when its talk type is decided as change/sustain; the window spans a few
@@ -149,6 +154,21 @@ def sentences(words: Sequence[Word], pause_s: float = SENTENCE_PAUSE_S) -> list[
     return out
 
 
+def clauses(words: Sequence[Word], spans: Sequence[tuple[int, int]] | None = None,
+            pause_s: float = CLAUSE_PAUSE_S) -> list[tuple[int, int]]:
+    """Clauses as (first, last) word indices: each sentence (:func:`sentences`) split after a
+    word that ends a clause (, ; : and the like) and at silent gaps >= ``pause_s``."""
+    out = []
+    for a, b in (sentences(words) if spans is None else spans):
+        start = a
+        for i in range(a, b):
+            if _ends_clause(words[i].text) or words[i + 1].start_s - words[i].end_s >= pause_s:
+                out.append((start, i))
+                start = i + 1
+        out.append((start, b))
+    return out
+
+
 def _find(tokens: list[str], phrases: Sequence[tuple[str, ...]]) -> list[tuple[int, int]]:
     """(first, last) of every occurrence of every phrase ("*" matches one token)."""
     by_first: dict[str, list[tuple[str, ...]]] = {}
@@ -202,12 +222,16 @@ def detect(words: Sequence[Word], lexicon: Lexicon | None = None) -> list[Match]
     # filler sounds
     out += [Match("filler_sound", i, i) for i in np.flatnonzero(is_fs)]
 
-    # filler words: set off by clause boundaries or next to a filler sound
+    # filler words: set off by clause boundaries, next to a filler sound, or stacked on another
+    # filler word ("you know basically": a recogniser often writes no comma between them)
     def set_off(a: int, b: int) -> bool:
         return (clause_start[a] or _ends_clause(raw[b]) or b == n - 1
                 or (a > 0 and is_fs[a - 1]) or (b + 1 < n and is_fs[b + 1]))
-    for a, b in _find(tok, lx["filler_word"]):
-        if set_off(a, b):
+    fillers = _find(tok, lx["filler_word"])
+    starts, ends = {a for a, _ in fillers}, {b for _, b in fillers}
+    for a, b in fillers:
+        if set_off(a, b) or (a - 1 in ends and sent_of[a - 1] == sent_of[a]) \
+                or (b + 1 in starts and sent_of[b + 1] == sent_of[b]):
             out.append(Match("filler_word", a, b))
     for a, b in _find(tok, lx["filler_word_clause_initial"]):
         opens = b + 1 < n and sent_of[b + 1] == sent_of[a]  # a clause follows in the sentence
@@ -396,7 +420,9 @@ def text_signals(words: Sequence[Word], fps: float, n_frames: int, scorer: Score
     - ``text.present`` (bool): a word is being spoken during the frame.
     - ``text.<cue>`` for the lexical cues (filler_sound, filler_word, hedging, correction,
       repetition, excuse, success, fail, cap, no_cap, mot, no_mot, opp, no_opp) and
-      ``text.positive``/``text.negative`` (feeling phrases): 1 over the phrase plus ``HOLD_S``.
+      ``text.positive``/``text.negative`` (feeling phrases): 1 over the phrase plus ``HOLD_S``; a
+      COM-B or feeling phrase runs on over the rest of its clause (:func:`clauses`, at most
+      ``STATEMENT_MAX_S`` past the phrase): the statement, not only its trigger.
     - ``text.valence|p_change|p_neutral|p_sustain|confidence``: the scorer's sentence scores over
       the sentence plus ``SENTENCE_HOLD_S`` (NaN between sentences or without a scorer).
     - ``text.stance_conflict``: change and sustain evidence both inside an 8 s window (the smaller
@@ -424,8 +450,15 @@ def text_signals(words: Sequence[Word], fps: float, n_frames: int, scorer: Score
         present[a:b] = True
     data = {f"text.{c}": np.zeros(n_frames, np.float32) for c in (*LEXICAL_CUES, "positive", "negative")}
     rename = {"positive_feeling": "positive", "negative_feeling": "negative"}
+    clause_last = np.zeros(len(words), np.int64)
+    for a, b in clauses(words):
+        clause_last[a:b + 1] = b
     for m in detect(words, lexicon) if lexical else ():
-        a, b = _frame_span(words[m.first].start_s, words[m.last].end_s + HOLD_S, fps, n_frames)
+        last = m.last
+        if m.cue in COMB:  # the statement, not only its trigger phrase
+            while last < clause_last[m.last] and words[last + 1].end_s - words[m.last].end_s <= STATEMENT_MAX_S:
+                last += 1
+        a, b = _frame_span(words[m.first].start_s, words[last].end_s + HOLD_S, fps, n_frames)
         data[f"text.{rename.get(m.cue, m.cue)}"][a:b] = 1.0
 
     for c in (*SCORE_COLUMNS, "ambivalence"):
@@ -449,6 +482,7 @@ def text_signals(words: Sequence[Word], fps: float, n_frames: int, scorer: Score
         if np.isfinite(probs).all(axis=1).any():  # a scorer with stance (not the lexicon)
             mid = np.array([(words[a].start_s + words[b].end_s) / 2 for a, b in spans])
             data["text.ambivalence"] = talk_ambivalence(np.arange(n_frames) / fps, mid, probs).astype(np.float32)
+            _place_clause_stance(data, words, spans, scorer, others, fps, n_frames)
 
     win = max(1, int(round(CONFLICT_WINDOW_S * fps)))
     def majority(p: np.ndarray) -> np.ndarray:  # stance probability beyond a coin flip, 0 if unknown
@@ -465,6 +499,34 @@ def text_signals(words: Sequence[Word], fps: float, n_frames: int, scorer: Score
     for c in cols:
         df[c] = data[c].astype(np.float32)
     return df
+
+
+def _place_clause_stance(data: dict[str, np.ndarray], words: Sequence[Word], spans: Sequence[tuple[int, int]],
+                         scorer: "Scorer", others: Sequence[Turn], fps: float, n_frames: int) -> None:
+    """Stance probabilities over the frames of each clause, scored on the clause alone.
+
+    Why: a change-talk phrase said inside a long sentence ("... I want to stop ...") makes the
+    stance model call the whole sentence change talk, and spreading that over the sentence marks
+    many seconds of other talk as motivation (controlled edits: 33 % of the frames outside the
+    phrase). A clause carries one statement; its frames run to the next clause, the last clause to
+    the sentence's end plus ``SENTENCE_HOLD_S``. Sentences of one clause keep their sentence score.
+    Valence and the talk-type ambivalence stay per sentence."""
+    units = clauses(words, spans)
+    if len(units) == len(spans):
+        return
+    texts = [" ".join(w.text.strip() for w in words[a:b + 1]) for a, b in units]
+    if others:
+        times = [(words[a].start_s, words[b].end_s) for a, b in units]
+        scores = scorer.score(texts, turns=conversation_context(times, texts, others))
+    else:
+        scores = scorer.score(texts)
+    last_of = {b for _, b in spans}
+    for k, ((a, b), (_, row)) in enumerate(zip(units, scores.iterrows())):
+        end_s = words[b].end_s + SENTENCE_HOLD_S if b in last_of else words[units[k + 1][0]].start_s
+        fa, fb = _frame_span(words[a].start_s, end_s, fps, n_frames)
+        for c in STANCE_COLUMNS:
+            if c in row.index:
+                data[f"text.{c}"][fa:fb] = row[c]
 
 
 # ----------------------------------------------------------------------------- cues

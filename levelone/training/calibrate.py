@@ -12,6 +12,9 @@ speaking normally and derives from it, reproducibly:
 - **operating points** (:func:`fit_operating_points`): per cue the activation level that ordinary
   speech exceeds in only ``target_rate`` of frames (speakers weighted equally), which becomes the
   cue's 0.5 (:func:`levelone.params.recentre`);
+- for audio cues with controlled edits of real speech (:mod:`levelone.training.audio_edits`),
+  operating points chosen **from both sides**: moved below the quiet point only as far as the edits
+  need to be caught (hit >= 0.6) and ordinary speech allows (<= 5 % of its frames);
 - their **held-out evaluation** (:func:`leave_one_speaker_out`): each speaker in turn is left out of
   norms and operating points and its activation rates are measured; these are the numbers of the
   calibration card.
@@ -33,7 +36,7 @@ import hashlib
 import json
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Callable, Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -41,6 +44,9 @@ import pandas as pd
 from levelone.frametable import SOURCES, FrameMeta, FrameTable
 from levelone.pipeline.assemble import assemble, load_cue_functions, signal_columns
 from levelone.baseline import MAD_TO_SD, Baseline, weighted_quantile
+
+if TYPE_CHECKING:
+    from levelone.training.audio_edits import EditedClip
 
 VERSION = "1"
 AUDIO_FPS = 25.0  # frame axis for audio-only reference clips
@@ -212,10 +218,9 @@ def clip_table(clip: RefClip, raw: pd.DataFrame, fps: float, calibration: Mappin
     return assemble(raw, personal, meta, _cue_functions(calibration), calibration.get("population", {}))
 
 
-def fit_operating_points(tables: Mapping[str, FrameTable], speaker_of: Mapping[str, str],
-                         target_rate: float = TARGET_RATE) -> dict[str, float]:
-    """Per cue id, the activation level exceeded in ``target_rate`` of the frames (each speaker
-    weighing the same), when that is above 0.5; cues already quiet enough get no entry."""
+def cue_values(tables: Mapping[str, FrameTable], speaker_of: Mapping[str, str]
+               ) -> dict[str, list[tuple[np.ndarray, str]]]:
+    """Per cue id, each clip's finite activations with the clip's speaker."""
     frames: dict[str, list[tuple[np.ndarray, str]]] = {}
     for cid, t in tables.items():
         for c in t.cue_columns():
@@ -223,6 +228,14 @@ def fit_operating_points(tables: Mapping[str, FrameTable], speaker_of: Mapping[s
             v = v[np.isfinite(v)]
             if v.size:
                 frames.setdefault(c[4:], []).append((v, speaker_of[cid]))
+    return frames
+
+
+def fit_operating_points(tables: Mapping[str, FrameTable], speaker_of: Mapping[str, str],
+                         target_rate: float = TARGET_RATE) -> dict[str, float]:
+    """Per cue id, the activation level exceeded in ``target_rate`` of the frames (each speaker
+    weighing the same), when that is above 0.5; cues already quiet enough get no entry."""
+    frames = cue_values(tables, speaker_of)
     ops: dict[str, float] = {}
     for cue, parts in sorted(frames.items()):
         per_speaker: dict[str, int] = {}
@@ -253,8 +266,13 @@ def active_rates(tables: Iterable[FrameTable], threshold: float = 0.5) -> dict[s
 
 
 def calibration_from(raws: Mapping[str, tuple[pd.DataFrame, float]], clips: Mapping[str, RefClip],
-                     target_rate: float = TARGET_RATE, stable: Mapping[str, dict] | None = None) -> dict:
-    """A complete calibration (population norms, operating points) fitted on ``raws``."""
+                     target_rate: float = TARGET_RATE, stable: Mapping[str, dict] | None = None,
+                     edits: Sequence["EditedClip"] = ()) -> dict:
+    """A complete calibration (population norms, operating points) fitted on ``raws``.
+
+    With ``edits`` (controlled edits of real speech, :mod:`levelone.training.audio_edits`), each
+    audio cue they test gets its operating point from both sides (:func:`two_sided_points`), and the
+    calibration records how (``two_sided``)."""
     speaker_of = {cid: clips[cid].speaker for cid in raws}
     norms = population_norms({cid: df for cid, (df, _) in raws.items()}, speaker_of)
     stable = stable_seconds(raws) if stable is None else stable
@@ -263,22 +281,37 @@ def calibration_from(raws: Mapping[str, tuple[pd.DataFrame, float]], clips: Mapp
     base = {"population": population}
     tables = {cid: clip_table(clips[cid], df, fps, base) for cid, (df, fps) in raws.items()}
     ops = fit_operating_points(tables, speaker_of, target_rate)
-    return {**base, "operating_points": ops}
+    fitting = [e for e in edits if e.fits]
+    if not fitting:
+        return {**base, "operating_points": ops}
+    from levelone.training.audio_edits import edit_activations, two_sided_points
+    chosen = two_sided_points(cue_values(tables, speaker_of), edit_activations(fitting, base), ops)
+    for cid, r in chosen.items():
+        if r["moved"]:
+            ops[cid] = r["level"]
+    return {**base, "operating_points": dict(sorted(ops.items())), "two_sided": chosen}
 
 
 def leave_one_speaker_out(raws: Mapping[str, tuple[pd.DataFrame, float]], clips: Mapping[str, RefClip],
                           target_rate: float = TARGET_RATE,
-                          progress: Callable[[str], None] | None = None) -> dict[str, FrameTable]:
+                          progress: Callable[[str], None] | None = None,
+                          edits: Sequence["EditedClip"] = (),
+                          on_fit: Callable[[str, dict], None] | None = None) -> dict[str, FrameTable]:
     """Each speaker's clips assembled under a calibration fitted without that speaker (norms,
-    operating points *and* the stable-evidence lengths of :func:`stable_seconds`): the held-out
-    FrameTables the card's rates (and the default model's check) are measured on."""
+    operating points *and* the stable-evidence lengths of :func:`stable_seconds`; the speaker's
+    controlled edits are left out of the two-sided points too): the held-out FrameTables the
+    card's rates (and the default model's check) are measured on. ``on_fit(speaker, calibration)``
+    sees each held-out calibration (the card measures the speaker's own edits under it)."""
     speakers = sorted({clips[cid].speaker for cid in raws})
     held: dict[str, FrameTable] = {}
     for spk in speakers:
         if progress:
             progress(spk)
         train = {cid: v for cid, v in raws.items() if clips[cid].speaker != spk}
-        cal = calibration_from(train, clips, target_rate, stable_seconds(train))
+        cal = calibration_from(train, clips, target_rate, stable_seconds(train),
+                               [e for e in edits if e.speaker != spk])
+        if on_fit:
+            on_fit(spk, cal)
         for cid, (df, fps) in raws.items():
             if clips[cid].speaker == spk:
                 held[cid] = clip_table(clips[cid], df, fps, cal)
@@ -351,5 +384,5 @@ def replace_population(calibration: dict, **kw) -> dict:
 
 
 __all__ = ["RefClip", "reference_set", "clip_signals", "population_norms", "stable_seconds", "clip_table",
-           "fit_operating_points", "active_rates", "calibration_from", "leave_one_speaker_out", "card_rows",
+           "fit_operating_points", "cue_values", "active_rates", "calibration_from", "leave_one_speaker_out", "card_rows",
            "summary", "with_params", "replace"]

@@ -29,7 +29,9 @@ EXAMPLES = """examples:
 FIRES_EVIDENCE = {
     "audio.pause": "real speech with an inserted 2 s pause (tests/levelone/audio/test_controlled_edits.py)",
     "audio.slow": "real speech slowed to 0.7x with ffmpeg atempo (tests/levelone/audio/test_controlled_edits.py)",
+    "audio.fast": "real speech sped to 1.5x with ffmpeg atempo (benchmarks/controlled_edits.py)",
     "audio.volume": "real speech with a span lowered 12 dB (tests/levelone/audio/test_controlled_edits.py)",
+    "audio.shaky_voice": "real speech with a 6 Hz tremolo and vibrato (benchmarks/controlled_edits.py)",
 }
 PLANTED = "planted in the generated demo corpus only (synthetic; tests/levelone/test_planted_cues.py)"
 # The cues `ahcue demo-corpus` plants (its ahcue_planted.json, seed 0, 4 participants).
@@ -128,6 +130,23 @@ def sensitivity_row(cue: str, edits: dict, absence: dict | None = None) -> dict:
     return row
 
 
+TWO_SIDED_RULE = ("the level that 60% of the frames inside the cue's controlled edits reach, when that is below "
+                  "the quiet point (ordinary speech active in 2% of frames) and ordinary speech of the training "
+                  "speakers reaches it in at most 5% of frames; else the quiet point "
+                  "(levelone/training/audio_edits.py two_sided_points)")
+
+
+def _audio_edits(clips: dict, log) -> list:
+    """The controlled edits of the reference set's audio-only clips (jfk, LibriSpeech), which choose
+    the audio operating points from both sides (:mod:`levelone.training.audio_edits`)."""
+    from levelone.media.video import read_audio
+    from levelone.training.audio_edits import SR, edited_clips
+
+    audio = {cid: (c.speaker, read_audio(c.path, sr=SR)) for cid, c in clips.items() if c.kind == "audio"}
+    log(f"controlled edits: {len(audio)} audio clips")
+    return edited_clips(audio)
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data", default=None, metavar="DIR",
                         help="the shared data folder (default: $AHCUE_SHARED_DATA or ../shared/data)")
@@ -156,6 +175,8 @@ def run(args: argparse.Namespace) -> int:
     from levelone.language.cues import language_params
     from levelone.params import calibration_path
     from levelone.training import calibrate as C
+    from levelone.training.audio_edits import edit_activations
+    from levelone.training.audio_edits import rates as edit_rates
     from leveltwo.models import PRIOR_CALIBRATION, codebook_prior, default_model_dir
     from leveltwo.quiet import prior_logits, quiet_calibration
 
@@ -182,9 +203,18 @@ def run(args: argparse.Namespace) -> int:
     for cid, clip in clips.items():
         log(f"signals: {cid} ({clip.speaker})")
         raws[cid] = C.clip_signals(clip, cache, asr=not args.no_asr)
+    edited = _audio_edits(clips, log)
     stable = C.stable_seconds(raws)
-    held = C.leave_one_speaker_out(raws, clips, progress=lambda s: log(f"held out: {s}"))
-    final = C.calibration_from(raws, clips, stable=stable)
+    heldout_edits: list = []  # each audio speaker's edits under the calibration fitted without them
+
+    def measure_edits(speaker: str, cal: dict) -> None:
+        own = [e for e in edited if e.speaker == speaker]
+        if own:
+            heldout_edits.extend(edit_activations(own, cal))
+
+    held = C.leave_one_speaker_out(raws, clips, progress=lambda s: log(f"held out: {s}"), edits=edited,
+                                   on_fit=measure_edits)
+    final = C.calibration_from(raws, clips, stable=stable, edits=edited)
     params = {"face": face_params(final), "body": body_params(final), "audio": audio_params(final),
               "language": language_params(final)}
     calibration = C.with_params(final, params)
@@ -201,6 +231,11 @@ def run(args: argparse.Namespace) -> int:
     edits = edits_doc.get("cues", {})
     for cue, row in rows.items():
         row["sensitivity"] = sensitivity_row(cue, edits, edits_doc.get("video_absence"))
+        if cue in final.get("two_sided", {}):
+            row["operating_point"] = {**final["two_sided"][cue], "rule": TWO_SIDED_RULE}
+        mine = [(e, v) for e, v in heldout_edits if e.key == cue]
+        if mine:  # the edit's speaker held out of norms and operating points, as the natural rates
+            row["sensitivity"]["heldout"] = edit_rates(mine)
     for cue, why in MISSES.items():
         if cue in rows and rows[cue].get("heldout_active_rate", 0.0) > C.TARGET_MAX_CUE_RATE:
             rows[cue]["behaviour_behind_rate"] = why

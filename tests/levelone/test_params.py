@@ -37,7 +37,10 @@ def test_shipped_calibration_sets_the_params_in_force():
         shipped = {k: (tuple(v) if isinstance(v, list) else v) for k, v in cal["params"][section].items()}
         assert dataclasses.asdict(loader()) == shipped
         assert set(shipped) == {f.name for f in dataclasses.fields(cls)}
-    assert all(0.5 <= v <= 1.0 for v in cal["operating_points"].values())
+    # below 0.5 (more sensitive than the code threshold) only where the two-sided choice moved it
+    below = {k for k, v in cal["operating_points"].items() if v < 0.5}
+    assert all(0.0 < v <= 1.0 for v in cal["operating_points"].values())
+    assert below <= {k for k, r in cal.get("two_sided", {}).items() if r["moved"]}
     assert {"median", "scale", "stable_s"} <= set(cal["population"])
 
 
@@ -49,7 +52,12 @@ def test_recentre_is_a_threshold_shift_for_a_squash():
     assert np.allclose(shifted, expected, atol=1e-5)
     assert np.isnan(recentre(np.array([np.nan]), 0.8)).all()
     assert np.array_equal(recentre(np.array([0.0, 1.0]), 0.95), [0.0, 1.0])
-    assert np.array_equal(recentre(np.array([0.3, 0.7]), 0.5), [0.3, 0.7])  # never more sensitive
+    assert np.array_equal(recentre(np.array([0.3, 0.7]), 0.5), [0.3, 0.7])  # 0.5: unchanged
+    # a level under 0.5 lowers the threshold: the same squash, 0.5 at a smaller score
+    low = 0.2
+    assert np.allclose(recentre(squash(z, 2.0, 0.5), low), squash(z, 2.0 + 0.5 * np.log(low / (1 - low)), 0.5),
+                       atol=1e-5)
+    assert recentre(np.array([low]), low)[0] == pytest.approx(0.5)
 
 
 def test_cache_key_covers_every_cached_module_and_the_calibration():

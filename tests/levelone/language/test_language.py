@@ -28,6 +28,7 @@ def cues_in(text: str) -> set[str]:
     ("It's, you know, hard to start.", "filler_word"),
     ("Well, I walk sometimes.", "filler_word"),
     ("It was, like, really far.", "filler_word"),
+    ("I was you know basically done.", "filler_word"),  # stacked fillers, no commas written
     ("I think I could try it.", "hedging"),
     ("Maybe I will go next week.", "hedging"),
     ("I'm not sure it helps.", "hedging"),
@@ -60,6 +61,7 @@ def test_each_cue_fires_on_its_example(text, cue):
     ("I walk on Mondays.", "filler_sound"),
     ("I like apples a lot.", "filler_word"),
     ("Well done is better than well said.", "filler_word"),
+    ("Do you know the way home?", "filler_word"),
     ("What kind of food do you eat?", "hedging"),
     ("Is it right?", "hedging"),
     ("Sorry, I was late today.", "correction"),
@@ -76,6 +78,14 @@ def test_each_cue_fires_on_its_example(text, cue):
 ])
 def test_cues_do_not_fire_on_near_misses(text, cue):
     assert cue not in cues_in(text)
+
+
+def test_stacked_filler_words_are_marked_whole():
+    """Two filler phrases in a row mark each other as fillers even with no comma written: the
+    whole "you know basically" is marked, not only a part that a comma happens to set off."""
+    spans = {(m.first, m.last) for m in detect(words_of("So I was you know basically done.")) if m.cue == "filler_word"}
+    assert {(3, 4), (5, 5)} <= spans
+    assert not any(m.cue == "filler_word" for m in detect(words_of("I know you know the answer.")))
 
 
 def test_negation_moves_constructs():

@@ -97,19 +97,22 @@ def test_held_out_speaker_is_out_of_every_fitted_part(monkeypatch):
         stable_fits.append(set(train))
         return {"marker": len(stable_fits)}
 
-    def cal_from(train, clips_, target_rate, stable_):
-        cal_fits.append((set(train), stable_))
+    def cal_from(train, clips_, target_rate, stable_, edits=()):
+        cal_fits.append((set(train), stable_, {e.speaker for e in edits}))
         return {"fold": len(cal_fits)}
 
     monkeypatch.setattr(C, "stable_seconds", stable)
     monkeypatch.setattr(C, "calibration_from", cal_from)
     monkeypatch.setattr(C, "clip_table", lambda clip, df, fps, cal: scored.append((clip.speaker, cal)) or clip)
-    held = C.leave_one_speaker_out(raws, clips)
+    from levelone.training.audio_edits import EditedClip
+    edits = [EditedClip("audio.slow", "slow", f"spk{i}", pd.DataFrame(), np.zeros(4, bool)) for i in range(3)]
+    held = C.leave_one_speaker_out(raws, clips, edits=edits)
     assert set(held) == set(clips) and len(stable_fits) == 3
-    for (train, st), fit in zip(cal_fits, stable_fits):
+    for (train, st, edit_speakers), fit in zip(cal_fits, stable_fits):
         assert train == fit  # norms, operating points and stable lengths from the same training speakers
         out = {clips[c].speaker for c in clips} - {clips[c].speaker for c in train}
         assert len(out) == 1 and st == {"marker": stable_fits.index(fit) + 1}
+        assert edit_speakers == {"spk0", "spk1", "spk2"} - out  # the speaker's own edits are held out too
     for spk, cal in scored:  # each speaker scored under the fold that left it out
         train = cal_fits[cal["fold"] - 1][0]
         assert spk not in {clips[c].speaker for c in train}
