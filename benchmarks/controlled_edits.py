@@ -6,9 +6,9 @@ in force): a 2 s pause inserted, 4 s slowed to 0.7x and 4 s sped to 1.5x (ffmpeg
 kept), 3 s lowered 12 dB, 3 s with a 6 Hz tremolo and vibrato (ffmpeg ``tremolo``, ``vibrato``: a
 shaking voice wavers in loudness and pitch; the vibrato alone is a second row). The audio edits
 live in ``levelone/training/audio_edits.py``: the calibration chooses the audio operating points
-from them and from ordinary speech. Language: the same clips' speech-recognised words with a phrase inserted at 5 s (0.3 s a
-word, later words shifted): hedges, filler words, a repetition, a correction, feeling phrases and
-the COM-B statements. Inside = the edited span (language: the phrase and the cue's 0.5 s hold);
+from them and from ordinary speech. Language: the same clips' speech-recognised words with a phrase
+inserted at 5 s (0.3 s a word, later words shifted): hedges, filler words, a repetition, a
+correction, feeling phrases and the COM-B statements. Inside = the edited span (language: the phrase and the cue's 0.5 s hold);
 outside = every other frame with a value. Rates pool the four clips' frames.
 
 Video (:mod:`levelone.training.video_edits`, the shipped calibration in force, no speech

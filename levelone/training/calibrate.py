@@ -384,5 +384,5 @@ def replace_population(calibration: dict, **kw) -> dict:
 
 
 __all__ = ["RefClip", "reference_set", "clip_signals", "population_norms", "stable_seconds", "clip_table",
-           "fit_operating_points", "cue_values", "active_rates", "calibration_from", "leave_one_speaker_out", "card_rows",
-           "summary", "with_params", "replace"]
+           "fit_operating_points", "cue_values", "active_rates", "calibration_from", "leave_one_speaker_out",
+           "card_rows", "summary", "with_params", "replace"]

@@ -68,7 +68,8 @@ VIDEO_FIRES_EVIDENCE = {
                   "(tests/levelone/training/test_video_edits.py)",
     "face.eyebrow": "CREMA-D actor 1001's own fearful take (brows raised) spliced into his neutral one "
                     "(tests/levelone/training/test_video_edits.py)",
-    "face.close2": "a blink's closed-eye frame of real video held for 2 s (tests/levelone/training/test_video_edits.py)",
+    "face.close2": "a blink's closed-eye frame of real video held for 2 s "
+                   "(tests/levelone/training/test_video_edits.py)",
 }
 # Why a face or body cue has no controlled edit of real video (issue 24): the edits that exist are an
 # in-plane rotation (body.tilt), the same person's own emotional takes spliced into his neutral one
