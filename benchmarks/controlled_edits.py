@@ -8,8 +8,8 @@ shaking voice wavers in loudness and pitch; the vibrato alone is a second row). 
 live in ``levelone/training/audio_edits.py``: the calibration chooses the audio operating points
 from them and from ordinary speech. Language: the same clips' speech-recognised words with a phrase
 inserted at 5 s (0.3 s a word, later words shifted): hedges, filler words, a repetition, a
-correction, feeling phrases and the COM-B statements. Inside = the edited span (language: the phrase and the cue's 0.5 s hold);
-outside = every other frame with a value. Rates pool the four clips' frames.
+correction, feeling phrases and the COM-B statements. Inside = the edited span (language: the
+phrase and the cue's 0.5 s hold); outside = every other frame with a value. Rates pool the four clips' frames.
 
 Video (:mod:`levelone.training.video_edits`, the shipped calibration in force, no speech
 recognition): four natural-talk clips (``VIDEO_CLIPS``) rotated 15 degrees in-plane about the face
