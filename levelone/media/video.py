@@ -21,6 +21,7 @@ Why these choices:
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -114,14 +115,30 @@ def _snap(fps: float, stream) -> float:
     return fps
 
 
+PROBES_KEPT = 64  # videos whose probe is remembered per process (a dataset's planning probes each once)
+
+
 def probe(path: str | Path) -> VideoInfo:
     """Describe a video: rate, exact frame count, size, duration and which streams it has.
 
-    Raises :class:`InputError` for a missing, empty, unreadable, video-less or truncated file.
+    Counting the frames reads every packet (a second for an hour of video), and a run asks twice
+    (when planning, and again before the frames), so the answer is kept per process for the same
+    file unchanged (path, size, modification time). Raises :class:`InputError` for a missing,
+    empty, unreadable, video-less or truncated file.
     """
+    path = Path(path)
+    try:
+        st = path.stat()
+    except OSError:
+        return _probe(path, -1, -1)  # _open names the problem
+    return _probe(path, st.st_size, st.st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=PROBES_KEPT)
+def _probe(path: Path, size: int, mtime_ns: int) -> VideoInfo:
+    """:func:`probe` of ``path`` as it is at ``size`` bytes and ``mtime_ns`` (the cache key)."""
     import av
 
-    path = Path(path)
     with _open(path) as container:
         if not container.streams.video:
             raise InputError(path, "no video stream")

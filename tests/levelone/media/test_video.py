@@ -185,3 +185,20 @@ def test_rotated_phone_video_is_turned_like_ffmpeg_shows_it(tmp_path):
     assert (info.width, info.height) == (reference.shape[1], reference.shape[0])
     assert rgb.shape == reference.shape
     assert np.abs(rgb.astype(int) - reference).mean() < 2
+
+
+def test_probe_is_remembered_only_while_the_file_is_unchanged(shared_data, tmp_path):
+    """A run probes a video twice (planning, then before its frames): the second answer is the
+    first one kept, but a file replaced under the same name is probed afresh."""
+    p = tmp_path / "clip.mpg"
+    shutil.copy(_video(shared_data, "grid/bbaf2n.mpg"), p)
+    first = probe(p)
+    assert probe(p) is first and probe(str(p)) == first
+    shutil.copy(_video(shared_data, "grid/bbaf2n.mpg"), tmp_path / "longer.mpg")
+    with open(p, "ab") as f:  # a different file now: larger, newer
+        f.write((tmp_path / "longer.mpg").read_bytes())
+    again = probe(p)
+    assert again is not first and again.n_frames == 2 * first.n_frames
+    p.unlink()
+    with pytest.raises(InputError):
+        probe(p)
