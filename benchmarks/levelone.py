@@ -14,7 +14,8 @@ one spoken sentence). Stages, each timed on its own:
 - ``cold_process``: ``ahcue extract VIDEO`` in a fresh process with an empty cache (imports and
   model loading included: what a user waits for);
 - ``profile``: CPU ms per frame of each vision step alone (decode, face mesh, expression, the
-  face detector that follows other people, pose), per call and per frame at its rate.
+  face detector that follows other people, pose), per call and per frame at its rate, and the face
+  mesh without its landmark refinement (iris, eye and lip contours) for comparison.
 
 Every stage reports CPU ms per frame (all threads) beside wall time: on a shared machine other
 processes stretch wall time, much less the CPU time ahcue's own threads spend.
@@ -187,6 +188,23 @@ def cold_process(name: str, path: Path, info, repeats: int, asr: bool) -> dict:
     return r
 
 
+def mesh_without_refine(decoded: list) -> float:
+    """CPU s per frame of the face mesh with ``refine_landmarks=False`` (no iris, coarser eye and lip
+    contours) on the same frames: what the refinement that gaze, eye rolls and the eye and lip
+    cues read costs. A separate graph, run only here."""
+    import mediapipe as mp
+
+    mesh = mp.solutions.face_mesh.FaceMesh(static_image_mode=False, refine_landmarks=False, max_num_faces=1,
+                                           min_detection_confidence=0.5, min_tracking_confidence=0.5)
+    try:
+        c0 = cpu_s()
+        for _, rgb in decoded:
+            mesh.process(rgb)
+        return (cpu_s() - c0) / len(decoded)
+    finally:
+        mesh.close()
+
+
 def profile_models(name: str, path: Path, frames: int = 240) -> dict:
     """CPU ms per call of each vision step, run one after another on the same decoded frames
     (one step at a time, so each figure is that step alone; the models' own threads included)."""
@@ -203,6 +221,7 @@ def profile_models(name: str, path: Path, frames: int = 240) -> dict:
     for _, rgb in decoded:
         marks.append(vision.face_landmarks(face_mesh.process(rgb), rgb.shape[1], rgb.shape[0]))
     out["face_mesh"] = (cpu_s() - c0) / len(decoded)
+    out["face_mesh_without_refine"] = mesh_without_refine(decoded)
     if affect.available():
         found = [(rgb, lm) for (_, rgb), lm in zip(decoded, marks) if lm is not None]
         c0 = cpu_s()
