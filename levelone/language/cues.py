@@ -465,14 +465,9 @@ def text_signals(words: Sequence[Word], fps: float, n_frames: int, scorer: Score
         data[f"text.{c}"] = np.full(n_frames, np.nan, np.float32)
     if scorer is not None:
         spans = sentences(words)
-        texts = [" ".join(w.text.strip() for w in words[a:b + 1]) for a, b in spans]
-        if others:
-            times = [(words[a].start_s, words[b].end_s) for a, b in spans]
-            scores = scorer.score(texts, turns=conversation_context(times, texts, others))
-        else:
-            scores = scorer.score(texts)
-        if len(scores) != len(texts):
-            raise ValueError(f"scorer returned {len(scores)} rows for {len(texts)} sentences")
+        scores = _score_spans(words, spans, scorer, others)
+        if len(scores) != len(spans):
+            raise ValueError(f"scorer returned {len(scores)} rows for {len(spans)} sentences")
         for (a, b), (_, row) in zip(spans, scores.iterrows()):
             fa, fb = _frame_span(words[a].start_s, words[b].end_s + SENTENCE_HOLD_S, fps, n_frames)
             for c in SCORE_COLUMNS:
@@ -501,6 +496,17 @@ def text_signals(words: Sequence[Word], fps: float, n_frames: int, scorer: Score
     return df
 
 
+def _score_spans(words: Sequence[Word], spans: Sequence[tuple[int, int]], scorer: "Scorer",
+                 others: Sequence[Turn]) -> pd.DataFrame:
+    """The scorer's rows for the text of each (first, last) word span, with the other speakers'
+    turns as conversation context when there are any."""
+    texts = [" ".join(w.text.strip() for w in words[a:b + 1]) for a, b in spans]
+    if not others:
+        return scorer.score(texts)
+    times = [(words[a].start_s, words[b].end_s) for a, b in spans]
+    return scorer.score(texts, turns=conversation_context(times, texts, others))
+
+
 def _place_clause_stance(data: dict[str, np.ndarray], words: Sequence[Word], spans: Sequence[tuple[int, int]],
                          scorer: "Scorer", others: Sequence[Turn], fps: float, n_frames: int) -> None:
     """Stance probabilities over the frames of each clause, scored on the clause alone.
@@ -514,12 +520,7 @@ def _place_clause_stance(data: dict[str, np.ndarray], words: Sequence[Word], spa
     units = clauses(words, spans)
     if len(units) == len(spans):
         return
-    texts = [" ".join(w.text.strip() for w in words[a:b + 1]) for a, b in units]
-    if others:
-        times = [(words[a].start_s, words[b].end_s) for a, b in units]
-        scores = scorer.score(texts, turns=conversation_context(times, texts, others))
-    else:
-        scores = scorer.score(texts)
+    scores = _score_spans(words, units, scorer, others)
     last_of = {b for _, b in spans}
     for k, ((a, b), (_, row)) in enumerate(zip(units, scores.iterrows())):
         end_s = words[b].end_s + SENTENCE_HOLD_S if b in last_of else words[units[k + 1][0]].start_s
