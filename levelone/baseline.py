@@ -136,6 +136,18 @@ def squash(z: np.ndarray, threshold: float, width: float = 1.0) -> np.ndarray:
         return (1.0 / (1.0 + np.exp(-(z - threshold) / width))).astype(np.float32)
 
 
+def speaker_weighted(parts: Iterable[tuple[np.ndarray, str]]) -> tuple[np.ndarray, np.ndarray]:
+    """(values, weights) of clips' values given as (values, speaker), each speaker weighing the same
+    in total however many frames their clips have."""
+    parts = list(parts)
+    per_speaker: dict[str, int] = {}
+    for v, s in parts:
+        per_speaker[s] = per_speaker.get(s, 0) + v.size
+    values = np.concatenate([v for v, _ in parts])
+    weights = np.concatenate([np.full(v.size, 1.0 / per_speaker[s]) for v, s in parts])
+    return values, weights
+
+
 def weighted_quantile(values: np.ndarray, weights: np.ndarray, q: float) -> float:
     """The ``q`` quantile of ``values`` when each value counts ``weights`` times (lower value on a
     tie: the first whose cumulative weight share reaches ``q``). Speaker-balanced rates use it:

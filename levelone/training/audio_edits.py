@@ -21,6 +21,8 @@ from typing import Callable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from levelone.baseline import speaker_weighted
+
 SR = 16000
 EDIT_FPS = 25.0       # frame axis of the edited audio-only clips (as the reference set's audio clips)
 EDIT_AT_S = 3.0       # where the stretch edits start
@@ -181,11 +183,7 @@ def two_sided_points(natural: Mapping[str, Sequence[tuple[np.ndarray, str]]],
         parts = natural.get(cid, [])
         if not inside or not parts:
             continue
-        per_speaker: dict[str, int] = {}
-        for v, s in parts:
-            per_speaker[s] = per_speaker.get(s, 0) + v.size
-        values = np.concatenate([v for v, _ in parts])
-        weights = np.concatenate([np.full(v.size, 1.0 / per_speaker[s]) for v, s in parts])
+        values, weights = speaker_weighted(parts)
         q = max(0.5, float(quiet.get(cid, 0.5)))
         hit_level = level_for_hit(np.concatenate(inside), hit_target)
         floor = level_for_rate(values, weights, max_rate)

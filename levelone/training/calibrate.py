@@ -43,7 +43,7 @@ import pandas as pd
 
 from levelone.frametable import SOURCES, FrameMeta, FrameTable
 from levelone.pipeline.assemble import assemble, load_cue_functions, signal_columns
-from levelone.baseline import MAD_TO_SD, Baseline, weighted_quantile
+from levelone.baseline import MAD_TO_SD, Baseline, speaker_weighted, weighted_quantile
 
 if TYPE_CHECKING:
     from levelone.training.audio_edits import EditedClip
@@ -238,11 +238,7 @@ def fit_operating_points(tables: Mapping[str, FrameTable], speaker_of: Mapping[s
     frames = cue_values(tables, speaker_of)
     ops: dict[str, float] = {}
     for cue, parts in sorted(frames.items()):
-        per_speaker: dict[str, int] = {}
-        for v, s in parts:
-            per_speaker[s] = per_speaker.get(s, 0) + v.size
-        values = np.concatenate([v for v, _ in parts])
-        weights = np.concatenate([np.full(v.size, 1.0 / per_speaker[s]) for v, s in parts])
+        values, weights = speaker_weighted(parts)
         level = weighted_quantile(values, weights, 1.0 - target_rate)
         if level > 0.5:
             ops[cue] = round(min(level + 1e-4, 1.0), 4)
@@ -384,5 +380,5 @@ def replace_population(calibration: dict, **kw) -> dict:
 
 
 __all__ = ["RefClip", "reference_set", "clip_signals", "population_norms", "stable_seconds", "clip_table",
-           "fit_operating_points", "cue_values", "active_rates", "calibration_from", "leave_one_speaker_out",
-           "card_rows", "summary", "with_params", "replace"]
+           "fit_operating_points", "cue_values", "active_rates", "calibration_from",
+           "leave_one_speaker_out", "card_rows", "summary", "with_params", "replace"]

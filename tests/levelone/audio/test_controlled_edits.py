@@ -9,12 +9,12 @@ calibration in force. Rates are pooled over the four clips' frames.
 from __future__ import annotations
 
 import shutil
-import subprocess
 
 import numpy as np
 import pytest
 
 from levelone.audio.prosody import audio_cues, audio_signals
+from levelone.training.audio_edits import ffmpeg_filter
 
 SR, FPS = 16000, 25.0
 CLIPS = ("jfk_whisper/jfk.flac", "librispeech_librosa/198-209-0000.ogg",
@@ -32,10 +32,7 @@ def _load(path) -> np.ndarray:
 
 def atempo(y: np.ndarray, factor: float) -> np.ndarray:
     """``y`` time-stretched by ffmpeg's atempo filter (pitch kept)."""
-    out = subprocess.run(["ffmpeg", "-v", "error", "-f", "f32le", "-ar", str(SR), "-ac", "1", "-i", "-",
-                          "-filter:a", f"atempo={factor}", "-f", "f32le", "-ar", str(SR), "-ac", "1", "-"],
-                         input=y.astype(np.float32).tobytes(), capture_output=True, check=True)
-    return np.frombuffer(out.stdout, np.float32)
+    return ffmpeg_filter(y, f"atempo={factor}", SR)
 
 
 def _cues(y: np.ndarray, span_s: tuple[float, float]):
