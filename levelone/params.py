@@ -33,7 +33,7 @@ from codebook.errors import InputError
 
 VERSION = "1"  # 1: declared (the cache key read 0 before); the parameters in force are keyed by their digest
 CALIBRATION_FILE = "calibration.json"
-_LEVEL_EPS = 1e-12  # operating points are kept inside (0, 1) so their logit is finite
+_LEVEL_EPS = 1e-12  # activations and operating points are kept inside (0, 1) so their logits are finite
 T = TypeVar("T")
 
 
@@ -66,11 +66,11 @@ def from_section(cls: type[T], section: str, calibration: Mapping[str, Any] | No
 
 
 def operating_points(modality: str, calibration: Mapping[str, Any] | None = None) -> dict[str, float]:
-    """cue id (``<modality>.<cue>``) -> raw activation level that becomes 0.5, in (0, 1)."""
+    """cue id (``<modality>.<cue>``) -> raw activation level that becomes 0.5 (:func:`recentre`
+    keeps it inside (0, 1))."""
     cal = shipped_calibration() if calibration is None else calibration
     ops = cal.get("operating_points", {})
-    return {k: float(np.clip(float(v), _LEVEL_EPS, 1.0 - _LEVEL_EPS)) for k, v in ops.items()
-            if k.startswith(modality + ".")}
+    return {k: float(v) for k, v in ops.items() if k.startswith(modality + ".")}
 
 
 def recentre(activation: np.ndarray, level: float) -> np.ndarray:
@@ -84,7 +84,7 @@ def recentre(activation: np.ndarray, level: float) -> np.ndarray:
     level = float(np.clip(level, _LEVEL_EPS, 1.0 - _LEVEL_EPS))
     if level == 0.5:
         return a
-    eps = 1e-12
+    eps = _LEVEL_EPS
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         logit = np.log(np.clip(a, eps, 1 - eps)) - np.log(np.clip(1 - a, eps, 1))
         shift = np.log(level / (1 - level))
