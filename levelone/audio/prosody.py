@@ -612,6 +612,43 @@ def fillers(voiced: np.ndarray, speech: np.ndarray, f0: np.ndarray, logmel: np.n
     return out
 
 
+def spectral_change(logmel: np.ndarray, smooth_hops: int, block_hops: int | None = None) -> np.ndarray:
+    """Mean absolute change of the bands from the previous hop (dB per hop; 0 at the first hop),
+    after smoothing each band over ``smooth_hops`` hops.
+
+    Worked through ``block_hops`` columns at a time (default :data:`BLOCK_HOPS`), each block read
+    with the few columns either side that its smoothing and first difference need, so the float64
+    copies are a block's, not the recording's: on the whole matrix they were four (24, n_hop)
+    float64 arrays at once, 0.8 KB a hop, 277 MB for an hour, the one part of the audio analysis
+    that grew with length. The same numbers as the whole matrix to rounding (the smoothing is a
+    running sum, started again at each block).
+
+    Parameters
+    ----------
+    logmel : ndarray, shape (n_mels, n_hop)
+        level-normalised log-mel spectrum, dB
+    smooth_hops : int
+        smoothing of the bands, hops (a centred moving average)
+    block_hops : int or None
+        hops per block
+
+    Returns
+    -------
+    ndarray, shape (n_hop,)
+        mean absolute change of the smoothed bands from the previous hop, dB per hop (float64)
+    """
+    block_hops = BLOCK_HOPS if block_hops is None else block_hops
+    n = logmel.shape[1]
+    out = np.zeros(n)
+    reach = smooth_hops // 2 + 1  # columns beyond a block that its smoothed values and differences read
+    for a in range(1, n, block_hops):
+        b = min(n, a + block_hops)
+        lo, hi = max(0, a - 1 - reach), min(n, b + reach)
+        lm = uniform_filter1d(logmel[:, lo:hi].astype(np.float64), smooth_hops, axis=1)
+        out[a:b] = np.abs(np.diff(lm, axis=1)).mean(axis=0)[a - 1 - lo:b - 1 - lo]
+    return out
+
+
 def spectral_tempo(logmel: np.ndarray, speech: np.ndarray, window: int, hop_s: float = HOP_S,
                    smooth_s: float = 0.03) -> np.ndarray:
     """How fast the spectrum changes during speech: mean absolute change of the level-normalised
@@ -640,9 +677,7 @@ def spectral_tempo(logmel: np.ndarray, speech: np.ndarray, window: int, hop_s: f
     ndarray, shape (n_hop,)
         spectral change during speech, dB per second (NaN outside speech or under 0.5 s of it)
     """
-    k = max(1, int(round(smooth_s / hop_s)))
-    lm = uniform_filter1d(logmel.astype(np.float64), k, axis=1)
-    change = np.r_[0.0, np.abs(np.diff(lm, axis=1)).mean(axis=0)] / hop_s
+    change = spectral_change(logmel, max(1, int(round(smooth_s / hop_s)))) / hop_s
     sp = speech.astype(np.float64)
     sp_n = uniform_filter1d(sp, window, mode="constant") * window
     with np.errstate(invalid="ignore", divide="ignore"):

@@ -113,3 +113,37 @@ def test_audio_step_memory_does_not_grow_with_length(long_speech, tmp_path):
 
     one, three = peak_mb(60), peak_mb(180)
     assert three < one + 2.0, (one, three)
+
+
+def test_spectral_change_in_blocks_is_the_whole_matrix_result():
+    """Blocks read the columns either side that smoothing and differencing need: the same change
+    per hop as one (n_mels, n_hop) float64 matrix, for any block size and smoothing."""
+    from scipy.ndimage import uniform_filter1d
+
+    rng = np.random.default_rng(5)
+    for n in (1, 2, 5, 701, 2100):
+        logmel = rng.normal(0.0, 6.0, (24, n)).astype(np.float32)
+        for k in (1, 2, 3, 5):
+            whole = uniform_filter1d(logmel.astype(np.float64), k, axis=1)
+            expected = np.r_[0.0, np.abs(np.diff(whole, axis=1)).mean(axis=0)][:n]
+            for block in (1, 3, 700, 3000):
+                np.testing.assert_allclose(P.spectral_change(logmel, k, block), expected, rtol=1e-12, atol=1e-12)
+
+
+def test_spectral_tempo_memory_does_not_grow_with_length():
+    """An hour is 360,000 hops: the tempo must not copy the whole log-mel matrix to float64 (four
+    such copies at once were 277 MB an hour, the audio step's growth in the 60-minute benchmark)."""
+    rng = np.random.default_rng(6)
+
+    def extra_bytes_per_hop(n: int) -> float:
+        logmel = rng.normal(0.0, 6.0, (24, n)).astype(np.float32)
+        speech = rng.random(n) > 0.3
+        tracemalloc.start()
+        P.spectral_tempo(logmel, speech, int(2.0 / P.HOP_S))
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        return peak / n
+
+    # the (n_hop,) float64 results and their window sums: tens of bytes a hop; a float64 copy of
+    # the 24 bands alone is 192
+    assert extra_bytes_per_hop(120_000) < 80
