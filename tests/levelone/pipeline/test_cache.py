@@ -63,6 +63,9 @@ def test_module_version_reads_the_constant_without_importing(tmp_path, monkeypat
     assert "ahcue_probe_mod" not in sys.modules
     assert module_version("ahcue_probe_nover") == "0"
     assert module_version("ahcue_no_such_module") == "absent"
+    (tmp_path / "ahcue_probe_ann.py").write_text(
+        'def f():\n    VERSION = "inner"\nVERSIONS = ("a",)\nVERSION: str = "2"  # 2: a comment\nVERSION = "late"\n')
+    assert module_version("ahcue_probe_ann") == "2"  # the first top-level assignment, annotated or not
     assert module_version("levelone.audio.prosody") == importlib.import_module("levelone.audio.prosody").VERSION
 
 
