@@ -343,6 +343,8 @@ class People(_Record):
     ``speech`` is the share of the speech frames attributed to the participant, to others and
     unsure (``audio.self``, :mod:`levelone.audio.voices`); empty without speech or attribution.
     ``face_share`` is the part of the video in which the analysed person's face was measured.
+    ``someone_else`` are the stretches where the camera showed another person in the analysed
+    person's place (a cut to someone else, :mod:`levelone.face.identity`): left out of their evidence.
     """
 
     faces: tuple[PersonSeen, ...]
@@ -351,18 +353,20 @@ class People(_Record):
     face_share: float
     speech: Mapping[str, float]
     other_turns: tuple[OtherTurn, ...]
+    someone_else: tuple[OtherTurn, ...] = ()
     extra: Mapping[str, Any] = field(default_factory=dict, compare=False)
 
     @property
     def alone(self) -> bool:
-        """One face, and no speech attributed to anyone else."""
-        return len(self.faces) <= 1 and not self.other_turns
+        """One face, no one else shown in their place, and no speech attributed to anyone else."""
+        return len(self.faces) <= 1 and not self.other_turns and not self.someone_else
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> "People":
         known, extra = _take(cls, d, "people")
         known["faces"] = tuple(PersonSeen.from_dict(f) for f in known["faces"])
         known["other_turns"] = tuple(OtherTurn.from_dict(t) for t in known["other_turns"])
+        known["someone_else"] = tuple(OtherTurn.from_dict(t) for t in known.get("someone_else", ()))
         known["speech"] = {k: float(v) for k, v in dict(known["speech"]).items()}
         return cls(**known, extra=extra)
 
@@ -383,9 +387,10 @@ class People(_Record):
             turns = tuple(OtherTurn(a, b) for a, b in other_turns(own, fps))
         else:
             speech, turns = {}, ()
+        shown = tuple(OtherTurn(float(a), float(b)) for a, b in (info.get("identity") or {}).get("someone_else_s", ()))
         return cls(faces=tuple(PersonSeen.from_dict(p) for p in info["people"]), analysed=info.get("analysed"),
                    rule=str(info.get("rule", "")), face_share=round(float(face.mean()) if face.size else 0.0, 4),
-                   speech=speech, other_turns=turns)
+                   speech=speech, other_turns=turns, someone_else=shown)
 
 
 @dataclass(frozen=True)

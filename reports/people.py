@@ -15,6 +15,7 @@ import html
 from pathlib import Path
 
 STILL_MAX_SIDE = 480  # pixels of the embedded still frame's longer side
+MAX_LISTED = 5  # stretches of someone else listed by time; the rest are counted
 FEW_FACE_SHARE = 0.5  # below this part of the video with the analysed face, face evidence is said to be thin
 
 
@@ -114,8 +115,16 @@ def render_people(prediction, source: str | None = None) -> str:
             seen = "; ".join(f"person {p.index}: on screen {p.seen_s:.1f} s" for p in people.faces)
             out.append(f"<p>{n} people were seen ({_e(seen)}). Analysed: person {people.analysed}, chosen by "
                        f"{_e(people.rule)}. Only their face, head and body were measured; the others' were not.</p>")
-        else:
+        elif not people.someone_else:  # a cut to someone else is said below
             out.append("<p>One face in the recording; someone else is heard (off screen).</p>")
+    if people.someone_else:
+        shown = sum(t.end_s - t.start_s for t in people.someone_else)
+        when = ", ".join(f"{_clock(t.start_s)}-{_clock(t.end_s)}" for t in people.someone_else[:MAX_LISTED])
+        more = f" and {len(people.someone_else) - MAX_LISTED} more" if len(people.someone_else) > MAX_LISTED else ""
+        out.append(f"<p>The camera cut to someone else in this person's place {len(people.someone_else)} "
+                   f"time{'s' if len(people.someone_else) != 1 else ''} ({shown:.1f} s in all: {_e(when)}{more}): "
+                   "a different face (face recognition), so their face, head and body there were not measured as "
+                   "this person's, and speech that follows their mouth was set aside.</p>")
     if people.analysed is not None and people.face_share < FEW_FACE_SHARE:
         out.append(f"<p>The analysed person's face was found in only {int(round(100 * people.face_share))}% of the "
                    "video: their face and head cannot be assessed for the rest.</p>")

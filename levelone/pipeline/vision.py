@@ -70,13 +70,16 @@ from levelone.body.cues import POSE_POINTS, pose_signals
 from levelone.columns import ColumnSpec, presence, signal
 from levelone.face.affect import EMOTIONS
 from levelone.face.cues import face_signals
+from levelone.face.identity import IdentityTracker
 from levelone.face.people import (FaceTracker, Person, choose_person, detect_stride, lip_opening,
                                   person_region)
 from levelone.media.video import VideoInfo, iter_frames, probe
 from levelone.pipeline.checkpoint import CHECKPOINT_S, Checkpoints, chunk_frames
 from levelone.pipeline.memory import MMAP_THRESHOLD_BYTES, bound_allocators, pin_mmap_threshold  # noqa: F401
 
-VERSION = "6"  # 6: pose at POSE_RATE_HZ (every 3rd frame at 24-25 fps; was every 2nd); 5: meshes restart every 60 s
+# 7: a cut to someone else is not the participant (levelone.face.identity); 6: pose at POSE_RATE_HZ
+# (every 3rd frame at 24-25 fps; was every 2nd); 5: meshes restart every 60 s
+VERSION = "7"
 MAX_SIDE = 640
 POSE_RATE_HZ = 8.0  # pose samples per second of video (see the module doc and pose_stride_for)
 CONFIRM_S = 2.0  # see confirmed_by_face
@@ -220,7 +223,9 @@ def load_models() -> None:
     _models()
     _detector()
     from levelone.face import affect as facial_affect
+    from levelone.face import identity
     facial_affect.require()
+    identity.require()  # dlib and its models are loaded only when a recording has a second segment
     import cv2  # noqa: F401 - the expression crop and the pose warp
     from scipy import ndimage  # noqa: F401 - confirmed_by_face
     _MODELS["loaded"] = True
@@ -492,7 +497,7 @@ def run_models(path, info: VideoInfo, progress: Callable[[int, int], None] | Non
                others: tuple[tuple[float, float, float, float], ...] = (),
                others_on_screen: tuple[np.ndarray, ...] | None = None,
                checkpoints: Checkpoints | None = None, part: str = "whole",
-               checkpoint_s: float = CHECKPOINT_S,
+               checkpoint_s: float = CHECKPOINT_S, identities: IdentityTracker | None = None,
                ) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, tuple[int, int], np.ndarray]:
     """Face signals, pose landmarks (n, len(POSE_POINTS), 4: the points pose_signals reads), expression
     probabilities (n, 7) and mouth openings per frame.
@@ -519,7 +524,9 @@ def run_models(path, info: VideoInfo, progress: Callable[[int, int], None] | Non
     other people's regions, each followed by its own plain face mesh for the mouth only.
     ``tracker`` gets the faces the detector finds every ``detect_stride`` frames;
     ``stop_when_together`` raises :class:`MorePeople` once two people have been on screen together
-    (:meth:`FaceTracker.together`).
+    (:meth:`FaceTracker.together`). ``identities`` gets every frame and the analysed face's mesh in
+    it (:class:`levelone.face.identity.IdentityTracker`: cuts, and whether the face is still the
+    same person); its state is saved with each chunk.
     """
     from levelone.face import affect as facial_affect
     facial_affect.require()  # a missing model is an error, never a silent geometry-only fallback
@@ -545,6 +552,8 @@ def run_models(path, info: VideoInfo, progress: Callable[[int, int], None] | Non
         pose.set_state({k[5:]: v for k, v in saved.items() if k.startswith("pose:")})
         if tracker is not None:
             tracker.set_state(saved)
+        if identities is not None:
+            identities.set_state(saved)
         size = tuple(int(v) for v in saved["size"])
     buf_start, chunk_part = start, len(parts)  # frame of buf[0]; first face part of this chunk
 
@@ -566,7 +575,8 @@ def run_models(path, info: VideoInfo, progress: Callable[[int, int], None] | Non
                       **{f"face:{c}": face[c].to_numpy() for c in face.columns},
                       "body": body[a:i], "expr": expr[a:i], "pose_done": pose_done[a:i], "mouths": mouths[:, a:i],
                       **{f"pose:{k}": v for k, v in poser.snapshot().items()},
-                      **(tracker.state() if tracker is not None else {})}
+                      **(tracker.state() if tracker is not None else {}),
+                      **(identities.state() if identities is not None else {})}
             checkpoints.save(part, i // per_chunk - 1, arrays)
         chunk_part = len(parts)
         for mesh in (face_mesh, *other_meshes):
@@ -601,6 +611,8 @@ def run_models(path, info: VideoInfo, progress: Callable[[int, int], None] | Non
                 lm[:, 1] += y0
                 buf[i - buf_start] = lm
                 mouths[0, i] = lip_opening(lm)
+            if identities is not None:
+                identities.frame(i, rgb, lm)
             for k, (mesh, other) in enumerate(zip(other_meshes, others)):
                 if others_on_screen is not None and not others_on_screen[k][i]:
                     continue
@@ -647,14 +659,18 @@ class PeopleInFrame:
     rule: str
     region: tuple[float, float, float, float] | None  # where the participant was looked for (None: whole frame)
     others: list[Person]  # the other people whose mouths were followed, in the order of ``mouths`` rows 1..
-    mouths: np.ndarray  # (1 + len(others), n) mouth openings
+    # (1 + len(others), n) mouth openings; one row more, last, when the camera cut to someone else:
+    # that person's mouth where they were on screen (levelone.audio.voices compares every row with the voice)
+    mouths: np.ndarray
+    identity: dict | None = None  # IdentityTracker.summary(): cuts, segments, who else was on screen when
 
     def summary(self) -> dict:
         """The JSON-ready record of who was seen (no per-frame data)."""
         return {"people": [p.to_dict() for p in self.people],
                 "analysed": self.chosen.index if self.chosen is not None else None,
                 "rule": self.rule,
-                "region": [round(float(v), 4) for v in self.region] if self.region is not None else None}
+                "region": [round(float(v), 4) for v in self.region] if self.region is not None else None,
+                **({"identity": self.identity} if self.identity is not None else {})}
 
 
 def confirmed_by_face(face_present: np.ndarray, fps: float, window_s: float = CONFIRM_S) -> np.ndarray:
@@ -686,13 +702,14 @@ def vision_people(path, info: VideoInfo | None = None,
     """
     info = probe(path) if info is None else info
     tracker = FaceTracker(info.fps or 25.0)
+    identities = IdentityTracker(info.fps or 25.0)
     scanned = checkpoints.load("scan", 0) if checkpoints is not None else None
     if scanned is not None:
         res, tracker = None, FaceTracker.from_state(scanned)
     else:
         try:
             res = run_models(path, info, progress, pose_stride=pose_stride, tracker=tracker, stop_when_together=True,
-                             checkpoints=checkpoints, part="whole", checkpoint_s=checkpoint_s)
+                             checkpoints=checkpoints, part="whole", checkpoint_s=checkpoint_s, identities=identities)
         except MorePeople as stop:  # the faces of the frames so far are followed: scan the rest
             res, tracker = None, scan_faces(path, info, tracker=tracker, start=stop.frame + 1)
             if checkpoints is not None:
@@ -706,11 +723,13 @@ def vision_people(path, info: VideoInfo | None = None,
         others = sorted((p for p in people if p.index != chosen.index), key=lambda p: -p.seen_s)[:MAX_OTHERS]
         regions = tuple(person_region(people, p, w, h) for p in others)
         when = tuple(tracker.on_screen(p.index, info.n_frames) for p in others)
+        identities = IdentityTracker(info.fps or 25.0)  # the participant's region, from the first frame
         res = run_models(path, info, progress, pose_stride=pose_stride, region=region, others=regions,
                          others_on_screen=when,
                          checkpoints=checkpoints, part="region-" + _digest((region, regions)),
-                         checkpoint_s=checkpoint_s)
+                         checkpoint_s=checkpoint_s, identities=identities)
     fs, body, expr, size, mouths = res
+    mouths = set_aside(identities.others(len(fs)), fs, body, expr, mouths)
     face_ok = fs["face.eye_open_l"].notna().to_numpy()
     body[~confirmed_by_face(face_ok, info.fps)] = np.nan  # in place: an hour's landmarks are 10 MB
     bs = pose_signals(body, size, POSE_POINTS)
@@ -719,7 +738,30 @@ def vision_people(path, info: VideoInfo | None = None,
                             "body.present": bs["body.shoulder_width"].notna().to_numpy()})
     es = pd.DataFrame({f"face.expr_{e}": expr[:, k] for k, e in enumerate(EMOTIONS)})
     frame = pd.concat([present, fs, es, bs], axis=1)
-    return frame, PeopleInFrame(people, chosen, rule, region, others, mouths)
+    return frame, PeopleInFrame(people, chosen, rule, region, others, mouths, identities.summary(len(fs)))
+
+
+def set_aside(someone_else: np.ndarray, face: pd.DataFrame, body: np.ndarray, expr: np.ndarray,
+              mouths: np.ndarray) -> np.ndarray:
+    """Take the frames that show someone other than the participant (``someone_else``, (n,) bool:
+    :meth:`levelone.face.identity.IdentityTracker.others`) out of the participant's evidence, in
+    place: face signals, expressions and pose landmarks become NaN there (no face, no body). Returns
+    the mouths with that person's mouth moved to a row of its own, so the voice heard while they
+    are on screen is compared with their mouth (:mod:`levelone.audio.voices`), not taken as the
+    participant's; unchanged when no frame shows someone else."""
+    n = min(len(someone_else), len(face))
+    mask = np.zeros(len(face), bool)
+    mask[:n] = someone_else[:n]
+    if not mask.any():
+        return mouths
+    face.loc[mask, face.columns] = np.nan
+    expr[mask] = np.nan
+    body[mask] = np.nan
+    theirs = np.full((1, mouths.shape[1]), np.nan, mouths.dtype)
+    theirs[0, mask[:mouths.shape[1]]] = mouths[0, mask[:mouths.shape[1]]]
+    mouths = np.vstack([mouths, theirs])
+    mouths[0, mask[:mouths.shape[1]]] = np.nan
+    return mouths
 
 
 def vision_signals(path, info: VideoInfo | None = None,

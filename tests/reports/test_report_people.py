@@ -77,3 +77,20 @@ def test_person_that_names_no_one_is_one_line_exit_2_and_nothing_written(shared_
         lines = [ln for ln in res.stderr.splitlines() if ln.strip()]
         assert len(lines) == 1 and says in lines[0], res.stderr
         assert not out.exists()
+
+
+def test_a_cut_to_someone_else_is_listed_and_round_trips():
+    pred = _two_people()
+    cut = pred.replace(people=People(faces=(pred.people.faces[0],), analysed=1, rule="on screen longest, then largest",
+                                     face_share=0.7, speech={}, other_turns=(),
+                                     someone_else=tuple(OtherTurn(10.0 * k, 10.0 * k + 4.5) for k in range(7))))
+    assert not cut.people.alone
+    back = Prediction.from_json(cut.to_json())
+    assert back.people == cut.people
+    html = render_people(cut)
+    assert "cut to someone else in this person's place 7 times (31.5 s in all" in html
+    assert "0:00.0-0:04.5" in html and "0:40.0-0:44.5" in html and "and 2 more" in html and "0:50.0" not in html
+    assert "heard (off screen)" not in html and "One person in the recording" not in html
+    old = cut.to_dict()["people"]
+    del old["someone_else"]  # predictions made before cuts were checked still read
+    assert People.from_dict(old).someone_else == ()
