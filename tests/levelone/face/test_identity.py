@@ -158,7 +158,8 @@ def test_vision_sets_aside_a_joined_clip_of_someone_else(shared_data, tmp_path):
     nat = shared_data / "video" / "natural"
     joined = tmp_path / "joined.mp4"
     norm = "scale=640:360:force_original_aspect_ratio=decrease,pad=640:360:(ow-iw)/2:(oh-ih)/2,setsar=1,fps=25"
-    subprocess.run(["ffmpeg", "-v", "error", "-i", str(nat / "marlin_video04.mp4"), "-i", str(nat / "marlin_video03.mp4"),
+    subprocess.run(["ffmpeg", "-v", "error", "-i", str(nat / "marlin_video04.mp4"),
+                    "-i", str(nat / "marlin_video03.mp4"),
                     "-filter_complex", f"[0:v]{norm}[a];[1:v]{norm}[b];[a][b]concat=n=2:v=1:a=0[v]", "-map", "[v]",
                     "-c:v", "libx264", "-preset", "ultrafast", str(joined)], check=True)
     frame, people = vision_people(joined)
