@@ -136,6 +136,12 @@ def _models():
     return _MODELS["align"], _MODELS["recognise"]
 
 
+def release() -> None:
+    """Let go of the descriptor models (48 MB once loaded): a video's identities are decided at the
+    end of its vision pass, and what follows (stage two) does not need them."""
+    _MODELS.clear()
+
+
 def descriptor(rgb: np.ndarray, box: tuple[float, float, float, float]) -> np.ndarray:
     """The (128,) float32 dlib face descriptor of the face in ``box`` (x0, y0, x1, y1 pixels) of an
     RGB uint8 frame: aligned by the 5-point model, then the ResNet on the 150 px aligned chip."""

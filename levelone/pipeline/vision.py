@@ -70,6 +70,7 @@ from levelone.body.cues import POSE_POINTS, pose_signals
 from levelone.columns import ColumnSpec, presence, signal
 from levelone.face.affect import EMOTIONS
 from levelone.face.cues import face_signals
+from levelone.face import identity
 from levelone.face.identity import IdentityTracker
 from levelone.face.people import (FaceTracker, Person, choose_person, detect_stride, lip_opening,
                                   person_region)
@@ -223,7 +224,6 @@ def load_models() -> None:
     _models()
     _detector()
     from levelone.face import affect as facial_affect
-    from levelone.face import identity
     facial_affect.require()
     identity.require()  # dlib and its models are loaded only when a recording has a second segment
     import cv2  # noqa: F401 - the expression crop and the pose warp
@@ -730,6 +730,7 @@ def vision_people(path, info: VideoInfo | None = None,
                          checkpoint_s=checkpoint_s, identities=identities)
     fs, body, expr, size, mouths = res
     mouths = set_aside(identities.others(len(fs)), fs, body, expr, mouths)
+    identity.release()  # decided: the descriptor models go before the signals are joined and stored
     face_ok = fs["face.eye_open_l"].notna().to_numpy()
     body[~confirmed_by_face(face_ok, info.fps)] = np.nan  # in place: an hour's landmarks are 10 MB
     bs = pose_signals(body, size, POSE_POINTS)
