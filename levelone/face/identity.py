@@ -79,9 +79,8 @@ def identity_params() -> IdentityParams:
         return IdentityParams()
     except ValueError as err:
         raise InputError(str(path), f"not valid JSON ({err})") from None
-    values = data.get("params", {})
-    known = IdentityParams.__dataclass_fields__
-    return IdentityParams(**{k: type(getattr(IdentityParams, k))(v) for k, v in values.items() if k in known})
+    from levelone.params import from_section
+    return from_section(IdentityParams, "identity", {"params": {"identity": data.get("params", {})}})
 
 
 def thumbnail(rgb: np.ndarray, size: tuple[int, int] = THUMB_SIZE, step: int = THUMB_STEP) -> np.ndarray:
@@ -273,10 +272,11 @@ class IdentityTracker:
             self.resolve()
         return assign_identities(self.segments, self.params.same_person_distance)
 
-    def participant(self) -> int | None:
-        """The identity whose face was measured in the most frames (the earliest on a tie)."""
+    def participant(self, ids: list[int | None] | None = None) -> int | None:
+        """The identity whose face was measured in the most frames (the earliest on a tie); ``ids``:
+        :meth:`identities`, when the caller has them already."""
         frames: dict[int, int] = {}
-        for seg, who in zip(self.segments, self.identities()):
+        for seg, who in zip(self.segments, self.identities() if ids is None else ids):
             if who is not None:
                 frames[who] = frames.get(who, 0) + seg.face_frames
         return max(sorted(frames), key=lambda k: frames[k]) if frames else None
@@ -284,9 +284,10 @@ class IdentityTracker:
     def others(self, n_frames: int) -> np.ndarray:
         """(n_frames,) bool: frames of segments whose face is someone other than the participant."""
         out = np.zeros(n_frames, bool)
-        main = self.participant()
+        ids = self.identities()
+        main = self.participant(ids)
         bounds = [s.start for s in self.segments] + [n_frames]
-        for k, (seg, who) in enumerate(zip(self.segments, self.identities())):
+        for k, (seg, who) in enumerate(zip(self.segments, ids)):
             if who is not None and who != main:
                 out[seg.start:bounds[k + 1]] = True
         return out

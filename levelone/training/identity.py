@@ -153,7 +153,6 @@ def derive(shared: Path) -> dict:
                        and ends[a].shape == ends[b].shape])
     hi, lo = float(inside.max()), float(across.min()) if across.size else float("inf")
     cut = float(np.sqrt(hi * lo)) if lo > hi else float(np.quantile(across, 0.05))
-    fps_minutes = {cid: len(c) for cid, c in changes.items()}
     rates = [v for v in held.values() if v["same_called_new"] is not None]
     return {
         "params": {**{k: getattr(params, k) for k in ident.IdentityParams.__dataclass_fields__},
@@ -173,7 +172,7 @@ def derive(shared: Path) -> dict:
             "segments": sum(v["segments"] for v in held.values())},
         "cuts": {"inside_max": round(hi, 2), "inside_q999": round(float(np.quantile(inside, 0.999)), 2),
                  "across_min": round(lo, 2), "across_pairs": int(across.size),
-                 "inside_frames": int(sum(fps_minutes.values()))},
+                 "inside_frames": int(inside.size)},
     }
 
 
