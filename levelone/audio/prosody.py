@@ -22,6 +22,7 @@ voicing 86 % and 0-9 %; both find the same three long pauses in jfk.flac.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -464,6 +465,74 @@ def pitch_jitter(f0: np.ndarray, voiced: np.ndarray, max_jump_st: float = 3.0) -
     return j
 
 
+# Slaney's mel scale (Auditory Toolbox): linear up to 1 kHz at 200/3 Hz per mel, logarithmic above
+# it at 27 mels per factor of 6.4, the scale librosa uses by default.
+MEL_LINEAR_HZ_PER_MEL = 200.0 / 3.0
+MEL_BREAK_HZ = 1000.0
+MEL_LOG_STEP = np.log(6.4) / 27.0
+
+
+def hz_to_mel(hz: np.ndarray) -> np.ndarray:
+    """Frequencies (Hz) on Slaney's mel scale."""
+    hz = np.asarray(hz, np.float64)
+    mel = hz / MEL_LINEAR_HZ_PER_MEL
+    high = hz >= MEL_BREAK_HZ
+    mel[high] = MEL_BREAK_HZ / MEL_LINEAR_HZ_PER_MEL + np.log(hz[high] / MEL_BREAK_HZ) / MEL_LOG_STEP
+    return mel
+
+
+def mel_to_hz(mel: np.ndarray) -> np.ndarray:
+    """Slaney mels back to Hz (:func:`hz_to_mel` inverted)."""
+    mel = np.asarray(mel, np.float64)
+    hz = MEL_LINEAR_HZ_PER_MEL * mel
+    break_mel = MEL_BREAK_HZ / MEL_LINEAR_HZ_PER_MEL
+    high = mel >= break_mel
+    hz[high] = MEL_BREAK_HZ * np.exp(MEL_LOG_STEP * (mel[high] - break_mel))
+    return hz
+
+
+def mel_filters(sr: int, n_fft: int, n_mels: int, fmin: float, fmax: float) -> np.ndarray:
+    """Triangular mel filterbank, shape (n_mels, 1 + n_fft // 2), float32: band ``i`` rises from
+    the ``i``-th to the ``i+1``-th of ``n_mels + 2`` frequencies equally spaced in mels between
+    ``fmin`` and ``fmax`` (Hz), falls to the ``i+2``-th, and is scaled to unit area over its width
+    in Hz (Slaney's normalisation): librosa's default ``filters.mel``.
+
+    Written here because librosa builds it through numba: importing and compiling that cost the
+    audio step 112 MB and 1.6 CPU s of a run that needs 24 numbers from it
+    (``tests/levelone/audio/test_long_audio.py`` checks the two agree).
+    """
+    fft_hz = np.fft.rfftfreq(n_fft, 1.0 / sr)
+    edges = mel_to_hz(np.linspace(hz_to_mel(np.array([fmin]))[0], hz_to_mel(np.array([fmax]))[0], n_mels + 2))
+    width = np.diff(edges)
+    offset = edges[:, None] - fft_hz[None, :]  # each band edge's distance above each FFT bin, Hz
+    weights = np.zeros((n_mels, fft_hz.size), np.float32)
+    for i in range(n_mels):
+        rising, falling = -offset[i] / width[i], offset[i + 2] / width[i + 1]
+        weights[i] = np.maximum(0.0, np.minimum(rising, falling))
+    weights *= (2.0 / (edges[2:] - edges[:-2]))[:, None]
+    return weights
+
+
+def spectral_blocks(y: np.ndarray, sr: int = SR, hop_s: float = HOP_S, n_fft: int = 512,
+                    n_mels: int = 24) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """:func:`spectral_shape` a block of :data:`BLOCK_HOPS` hops at a time: (flatness, log-mel
+    bands, vowel-band level) of each block in order, so that a pass over a long recording holds one
+    block's bands, not the recording's (24 float32 bands are 96 B a hop, 35 MB an hour).
+    The same parameters and values as :func:`spectral_shape`."""
+    hop = int(sr * hop_s)
+    mel = mel_filters(sr, n_fft, n_mels, 100.0, min(6000.0, sr / 2))
+    window = np.hanning(n_fft)[:, None].astype(np.float32)
+    for fr in _frame_blocks(_signal(y), n_fft, hop):
+        power = np.abs(np.fft.rfft(fr * window, axis=0)) ** 2 + 1e-14
+        band = power[int(100 * n_fft / sr):int(6000 * n_fft / sr)]
+        flat = (np.exp(np.mean(np.log(band), axis=0)) / np.mean(band, axis=0)).astype(np.float32)
+        logmel = 10.0 * np.log10(mel @ power + 1e-10)
+        logmel -= logmel.mean(axis=0, keepdims=True)
+        vowel = (10.0 * np.log10(power[int(300 * n_fft / sr):int(2500 * n_fft / sr)].sum(axis=0)
+                                 + 1e-10)).astype(np.float32)
+        yield flat, logmel.astype(np.float32), vowel
+
+
 def spectral_shape(y: np.ndarray, sr: int = SR, hop_s: float = HOP_S, n_fft: int = 512,
                    n_mels: int = 24) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(flatness in [0, 1] per hop, level-normalised log-mel spectrum in dB with shape
@@ -472,7 +541,8 @@ def spectral_shape(y: np.ndarray, sr: int = SR, hop_s: float = HOP_S, n_fft: int
     Flatness near 1 is broadband noise (breath). The log-mel bands, with each hop's mean removed,
     describe spectral *shape*: a held vowel or nasal ("uhh", "mmm") keeps them steady, words move
     them (band standard deviation ~0.4-3 dB for a held vowel, 4-13 dB for words on jfk.flac and
-    the LibriSpeech clips).
+    the LibriSpeech clips). The whole matrix at once; :func:`spectral_pass` is what the audio step
+    uses on a recording of any length.
 
     Parameters
     ----------
@@ -496,21 +566,70 @@ def spectral_shape(y: np.ndarray, sr: int = SR, hop_s: float = HOP_S, n_fft: int
     ndarray, shape (n_hop,)
         vowel-band (300-2500 Hz) level per hop, dB
     """
-    import librosa
-    hop = int(sr * hop_s)
-    mel = librosa.filters.mel(sr=sr, n_fft=n_fft, n_mels=n_mels, fmin=100.0, fmax=min(6000.0, sr / 2))
-    window = np.hanning(n_fft)[:, None].astype(np.float32)
-    flats, logmels, vowels = [], [], []
-    for fr in _frame_blocks(_signal(y), n_fft, hop):
-        power = np.abs(np.fft.rfft(fr * window, axis=0)) ** 2 + 1e-14
-        band = power[int(100 * n_fft / sr):int(6000 * n_fft / sr)]
-        flats.append((np.exp(np.mean(np.log(band), axis=0)) / np.mean(band, axis=0)).astype(np.float32))
-        logmel = 10.0 * np.log10(mel @ power + 1e-10)
-        logmel -= logmel.mean(axis=0, keepdims=True)
-        logmels.append(logmel.astype(np.float32))
-        vowels.append((10.0 * np.log10(power[int(300 * n_fft / sr):int(2500 * n_fft / sr)].sum(axis=0)
-                                       + 1e-10)).astype(np.float32))
+    flats, logmels, vowels = zip(*spectral_blocks(y, sr, hop_s, n_fft, n_mels))
     return np.concatenate(flats), np.concatenate(logmels, axis=1), np.concatenate(vowels)
+
+
+TEMPO_SMOOTH_S = 0.03  # the log-mel bands are smoothed over this long before their change is taken
+
+
+def spectral_pass(y: np.ndarray, runs: Sequence[tuple[int, int]] = (), sr: int = SR, hop_s: float = HOP_S,
+                  smooth_s: float = TEMPO_SMOOTH_S) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[np.ndarray]]:
+    """What the audio step takes from the spectrum, in one pass that never holds the whole
+    log-mel matrix: (flatness per hop, spectral change per hop in dB/s, vowel-band level per hop,
+    the log-mel columns of each run in ``runs``).
+
+    The bands are needed whole only for their change from hop to hop (:func:`spectral_change`,
+    worked here a block at a time as they are made) and, for the filler check, over a few short
+    runs (:func:`filler_candidates`), whose columns are kept. The same values as
+    :func:`spectral_shape` followed by :func:`spectral_change` and slicing.
+
+    Parameters
+    ----------
+    y : ndarray, shape (n_samples,)
+        mono waveform, float in [-1, 1] (or a :class:`SignalFile`)
+    runs : sequence of (int, int)
+        hop ranges ``[a, b)`` whose log-mel columns to keep, in order, not overlapping
+    sr : int
+        sample rate, Hz
+    hop_s : float
+        hop between analysis frames, seconds
+    smooth_s : float
+        smoothing of the bands before their change is taken, seconds
+
+    Returns
+    -------
+    ndarray, shape (n_hop,)
+        spectral flatness per hop, [0, 1]
+    ndarray, shape (n_hop,)
+        mean absolute change of the smoothed bands from the previous hop, dB per second
+    ndarray, shape (n_hop,)
+        vowel-band (300-2500 Hz) level per hop, dB
+    list of ndarray, each shape (n_mels, b - a)
+        the log-mel columns of each run
+    """
+    flats, vowels = [], []
+    kept: list[list[np.ndarray]] = [[] for _ in runs]
+
+    def bands() -> Iterator[np.ndarray]:
+        start, first = 0, 0  # hop of the block's first column; first run that may still overlap
+        for flat, logmel, vowel in spectral_blocks(y, sr, hop_s):
+            flats.append(flat)
+            vowels.append(vowel)
+            stop = start + logmel.shape[1]
+            while first < len(runs) and runs[first][1] <= start:
+                first += 1
+            for k in range(first, len(runs)):
+                a, b = runs[k]
+                if a >= stop:
+                    break
+                kept[k].append(logmel[:, max(a, start) - start:min(b, stop) - start].copy())
+            start = stop
+            yield logmel
+
+    change = spectral_change_of_blocks(bands(), max(1, int(round(smooth_s / hop_s)))) / hop_s
+    cols = [np.concatenate(k, axis=1) if k else np.zeros((0, 0), np.float32) for k in kept]
+    return np.concatenate(flats), change, np.concatenate(vowels), cols
 
 
 def breaths(voiced: np.ndarray, speech: np.ndarray, level_db: np.ndarray, flatness: np.ndarray,
@@ -553,16 +672,13 @@ def breaths(voiced: np.ndarray, speech: np.ndarray, level_db: np.ndarray, flatne
     return out
 
 
-def fillers(voiced: np.ndarray, speech: np.ndarray, f0: np.ndarray, logmel: np.ndarray,
-            hop_s: float = HOP_S, min_s: float = 0.2, max_s: float = 1.2, max_range_st: float = 2.5,
-            max_band_std_db: float = 3.0, min_pause_s: float = 0.15) -> np.ndarray:
-    """Filler-sound hops (bool): a speech stretch of ``min_s``-``max_s`` that is mostly voiced,
-    has flat pitch (10-90 % range under ``max_range_st``) and a steady spectral shape (mean
-    log-mel band standard deviation under ``max_band_std_db``), bounded by silence of at least
-    ``min_pause_s`` on both sides.
-
-    Whisper drops "um"/"uh"; this finds the held vowel/nasal itself. A short flat word said alone
-    can look the same: the language cue combines it with the transcript.
+def filler_candidates(voiced: np.ndarray, speech: np.ndarray, f0: np.ndarray, hop_s: float = HOP_S,
+                      min_s: float = 0.2, max_s: float = 1.2, max_range_st: float = 2.5,
+                      min_pause_s: float = 0.15) -> list[tuple[int, int]]:
+    """Hop ranges ``[a, b)`` that may be a filler sound (:func:`fillers`) by everything but their
+    spectrum: a speech stretch of ``min_s``-``max_s``, bounded by silence of at least
+    ``min_pause_s`` on both sides, mostly voiced, with flat pitch (10-90 % range under
+    ``max_range_st``). A few a minute, so their log-mel columns are all :func:`fillers` needs.
 
     Parameters
     ----------
@@ -572,8 +688,6 @@ def fillers(voiced: np.ndarray, speech: np.ndarray, f0: np.ndarray, logmel: np.n
         speech hops
     f0 : ndarray, shape (n_hop,)
         f0 per hop, Hz
-    logmel : ndarray, shape (n_mels, n_hop)
-        level-normalised log-mel spectrum, dB
     hop_s : float
         hop between analysis frames, seconds (0.01 s: 100 hops per second)
     min_s : float
@@ -582,17 +696,15 @@ def fillers(voiced: np.ndarray, speech: np.ndarray, f0: np.ndarray, logmel: np.n
         longest filler, seconds
     max_range_st : float
         largest 10-90 % pitch range, semitones
-    max_band_std_db : float
-        largest mean log-mel band standard deviation, dB
     min_pause_s : float
         silence needed on both sides, seconds
 
     Returns
     -------
-    ndarray of bool, shape (n_hop,)
-        filler-sound hops
+    list of (int, int)
+        candidate hop ranges, in order
     """
-    out = np.zeros_like(speech)
+    out = []
     gap = int(round(min_pause_s / hop_s))
     st = semitones(f0)
     for a, b in _runs(speech):
@@ -606,22 +718,46 @@ def fillers(voiced: np.ndarray, speech: np.ndarray, f0: np.ndarray, logmel: np.n
         s = st[a:b][v]
         if np.percentile(s, 90) - np.percentile(s, 10) > max_range_st:
             continue
-        if logmel[:, a:b][:, v].std(axis=1).mean() > max_band_std_db:
-            continue
-        out[a:b] = True
+        out.append((a, b))
+    return out
+
+
+def fillers(voiced: np.ndarray, runs: Sequence[tuple[int, int]], run_bands: Sequence[np.ndarray],
+            max_band_std_db: float = 3.0) -> np.ndarray:
+    """Filler-sound hops (bool): the candidate runs (:func:`filler_candidates`) whose spectral
+    shape is steady, mean log-mel band standard deviation over their voiced hops under
+    ``max_band_std_db``.
+
+    Whisper drops "um"/"uh"; this finds the held vowel/nasal itself. A short flat word said alone
+    can look the same: the language cue combines it with the transcript.
+
+    Parameters
+    ----------
+    voiced : ndarray of bool, shape (n_hop,)
+        voiced hops
+    runs : sequence of (int, int)
+        candidate hop ranges ``[a, b)``
+    run_bands : sequence of ndarray, each shape (n_mels, b - a)
+        the level-normalised log-mel columns of each run, dB (:func:`spectral_pass`)
+    max_band_std_db : float
+        largest mean log-mel band standard deviation, dB
+
+    Returns
+    -------
+    ndarray of bool, shape (n_hop,)
+        filler-sound hops
+    """
+    out = np.zeros(voiced.size, bool)
+    for (a, b), bands in zip(runs, run_bands):
+        if bands[:, voiced[a:b]].std(axis=1).mean() <= max_band_std_db:
+            out[a:b] = True
     return out
 
 
 def spectral_change(logmel: np.ndarray, smooth_hops: int, block_hops: int | None = None) -> np.ndarray:
     """Mean absolute change of the bands from the previous hop (dB per hop; 0 at the first hop),
-    after smoothing each band over ``smooth_hops`` hops.
-
-    Worked through ``block_hops`` columns at a time (default :data:`BLOCK_HOPS`), each block read
-    with the few columns either side that its smoothing and first difference need, so the float64
-    copies are a block's, not the recording's: on the whole matrix they were four (24, n_hop)
-    float64 arrays at once, 0.8 KB a hop, 277 MB for an hour, the one part of the audio analysis
-    that grew with length. The same numbers as the whole matrix to rounding (the smoothing is a
-    running sum, started again at each block).
+    after smoothing each band over ``smooth_hops`` hops: :func:`spectral_change_of_blocks` of the
+    whole matrix.
 
     Parameters
     ----------
@@ -637,23 +773,64 @@ def spectral_change(logmel: np.ndarray, smooth_hops: int, block_hops: int | None
     ndarray, shape (n_hop,)
         mean absolute change of the smoothed bands from the previous hop, dB per hop (float64)
     """
+    return spectral_change_of_blocks([logmel], smooth_hops, block_hops)
+
+
+def spectral_change_of_blocks(blocks: Iterable[np.ndarray], smooth_hops: int,
+                              block_hops: int | None = None) -> np.ndarray:
+    """:func:`spectral_change` of the matrix that ``blocks`` (column blocks of any width, in
+    order) make when joined, worked as they come, so that neither the whole matrix nor its float64
+    copies are ever held: four (24, n_hop) float64 copies at once were 277 MB an hour.
+
+    The change is worked ``block_hops`` columns at a time (default :data:`BLOCK_HOPS`), each read
+    with the few columns either side that its smoothing and first difference need; the columns
+    before the next one's reach are let go. The same numbers as one whole float64 matrix to
+    rounding (the smoothing is a running sum, started again at each block), and exactly the same
+    whatever widths the blocks come in.
+
+    Parameters
+    ----------
+    blocks : iterable of ndarray, each shape (n_mels, width)
+        consecutive columns of the level-normalised log-mel spectrum, dB
+    smooth_hops : int
+        smoothing of the bands, hops (a centred moving average)
+    block_hops : int or None
+        hops per block of work
+
+    Returns
+    -------
+    ndarray, shape (n_hop,)
+        mean absolute change of the smoothed bands from the previous hop, dB per hop (float64)
+    """
     block_hops = BLOCK_HOPS if block_hops is None else block_hops
-    n = logmel.shape[1]
-    out = np.zeros(n)
     reach = smooth_hops // 2 + 1  # columns beyond a block that its smoothed values and differences read
-    for a in range(1, n, block_hops):
-        b = min(n, a + block_hops)
-        lo, hi = max(0, a - 1 - reach), min(n, b + reach)
-        lm = uniform_filter1d(logmel[:, lo:hi].astype(np.float64), smooth_hops, axis=1)
-        out[a:b] = np.abs(np.diff(lm, axis=1)).mean(axis=0)[a - 1 - lo:b - 1 - lo]
-    return out
+    source = iter(blocks)
+    held, held_from, ended = None, 0, False  # the columns read and not yet let go; the first one's hop
+    parts, a = [np.zeros(1)], 1
+    while True:
+        while not ended and (held is None or held_from + held.shape[1] < a + block_hops + reach):
+            block = next(source, None)
+            if block is None:
+                ended = True
+            else:
+                held = block if held is None else np.concatenate([held, block], axis=1)
+        n_known = 0 if held is None else held_from + held.shape[1]
+        if a >= n_known:  # only once the blocks have ended
+            return np.concatenate(parts)[:n_known]
+        b = min(n_known, a + block_hops)
+        lo, hi = max(0, a - 1 - reach), min(n_known, b + reach)
+        lm = uniform_filter1d(held[:, lo - held_from:hi - held_from].astype(np.float64), smooth_hops, axis=1)
+        parts.append(np.abs(np.diff(lm, axis=1)).mean(axis=0)[a - 1 - lo:b - 1 - lo])
+        a = b
+        drop = max(0, a - 1 - reach) - held_from
+        held, held_from = held[:, drop:], held_from + drop
 
 
-def spectral_tempo(logmel: np.ndarray, speech: np.ndarray, window: int, hop_s: float = HOP_S,
-                   smooth_s: float = 0.03) -> np.ndarray:
-    """How fast the spectrum changes during speech: mean absolute change of the level-normalised
-    log-mel bands (dB per second, averaged over bands) over speech hops of a centred window of
-    ``window`` hops; NaN outside speech or under 0.5 s of speech in the window.
+def spectral_tempo(change: np.ndarray, speech: np.ndarray, window: int, hop_s: float = HOP_S) -> np.ndarray:
+    """How fast the spectrum changes during speech: the spectral change (:func:`spectral_pass`,
+    the mean absolute change of the level-normalised log-mel bands, dB per second) averaged over the
+    speech hops of a centred window of ``window`` hops; NaN outside speech or under 0.5 s of
+    speech in the window.
 
     A tempo measure that follows time-stretching: articulation moves the spectrum from sound to
     sound, and speech slowed by ffmpeg's ``atempo=0.7`` makes each move take 1/0.7 as long, so this
@@ -661,23 +838,20 @@ def spectral_tempo(logmel: np.ndarray, speech: np.ndarray, window: int, hop_s: f
 
     Parameters
     ----------
-    logmel : ndarray, shape (n_mels, n_hop)
-        level-normalised log-mel spectrum, dB
+    change : ndarray, shape (n_hop,)
+        spectral change per hop, dB per second
     speech : ndarray of bool, shape (n_hop,)
         speech hops
     window : int
         centred window, hops
     hop_s : float
         hop between analysis frames, seconds (0.01 s: 100 hops per second)
-    smooth_s : float
-        smoothing of the bands, seconds
 
     Returns
     -------
     ndarray, shape (n_hop,)
         spectral change during speech, dB per second (NaN outside speech or under 0.5 s of it)
     """
-    change = spectral_change(logmel, max(1, int(round(smooth_s / hop_s)))) / hop_s
     sp = speech.astype(np.float64)
     sp_n = uniform_filter1d(sp, window, mode="constant") * window
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -879,7 +1053,9 @@ def audio_signals(y: np.ndarray, sr: int, fps: float, n_frames: int, vad: str = 
         df["audio.rms_db"] = _to_frames(level, hop_frame, n_frames)
         df["audio.speech"] = np.where(np.isfinite(df["audio.rms_db"]), 0.0, np.nan).astype(np.float32)
         return df
-    flat, logmel, vowel_db = spectral_shape(y)
+    # a trained VAD may not call a held "uhh" speech: fillers are looked for in speech or voicing
+    candidates = filler_candidates(voiced, speech | voiced, f0)
+    flat, change, vowel_db, candidate_bands = spectral_pass(y, candidates)
     n = level.size
     hop_frame = np.floor(np.arange(n) * HOP_S * fps + 1e-9).astype(np.int64)
     w2, w05 = int(2.0 / HOP_S), int(0.5 / HOP_S)
@@ -888,15 +1064,14 @@ def audio_signals(y: np.ndarray, sr: int, fps: float, n_frames: int, vad: str = 
     def put(name: str, per_hop: np.ndarray) -> None:
         cols[name] = _to_frames(per_hop, hop_frame, n_frames)
 
-    # The per-hop arrays are an hour's 360,000 values each (the log-mel bands 24 times that): each
-    # goes to the frame axis, and is let go, as soon as nothing after needs it, so the audio step
-    # does not hold them all at once. The same computations as one pass that kept them.
-    tempo = spectral_tempo(logmel, speech, w2)
-    put("audio.tempo", tempo)
-    del tempo
-    # a trained VAD may not call a held "uhh" speech: fillers are looked for in speech or voicing
-    put("audio.filler", fillers(voiced, speech | voiced, f0, logmel).astype(np.float64))
-    del logmel
+    # The per-hop arrays are an hour's 360,000 values each: each goes to the frame axis, and is
+    # let go, as soon as nothing after needs it, so the audio step does not hold them all at once
+    # (the log-mel bands, 24 times that, are never held whole: spectral_pass). The same
+    # computations as one pass that kept them.
+    put("audio.tempo", spectral_tempo(change, speech, w2))
+    del change
+    put("audio.filler", fillers(voiced, candidates, candidate_bands).astype(np.float64))
+    del candidate_bands
     put("audio.breath", breaths(voiced, speech, level, flat).astype(np.float64))
     del flat
     nuclei = np.zeros(n)

@@ -37,7 +37,7 @@ def test_memory_of_the_audio_analysis_does_not_grow_with_length(long_speech):
     def peak_mb(y: np.ndarray) -> float:
         tracemalloc.start()
         P.yin(y)
-        P.spectral_shape(y)
+        P.spectral_pass(y, [(100, 180)])
         P.rms_db(y)
         peak = tracemalloc.get_traced_memory()[1] / 1e6
         tracemalloc.stop()
@@ -130,20 +130,76 @@ def test_spectral_change_in_blocks_is_the_whole_matrix_result():
                 np.testing.assert_allclose(P.spectral_change(logmel, k, block), expected, rtol=1e-12, atol=1e-12)
 
 
-def test_spectral_tempo_memory_does_not_grow_with_length():
-    """An hour is 360,000 hops: the tempo must not copy the whole log-mel matrix to float64 (four
-    such copies at once were 277 MB an hour, the audio step's growth in the 60-minute benchmark)."""
-    rng = np.random.default_rng(6)
+def test_spectral_change_is_the_same_whatever_blocks_the_bands_come_in():
+    """The audio step feeds the bands as the FFT blocks make them: any widths, the same change."""
+    rng = np.random.default_rng(7)
+    logmel = rng.normal(0.0, 6.0, (24, 2345)).astype(np.float32)
+    whole = P.spectral_change(logmel, 3, 700)
+    for widths in ((2345,), (1, 2344), (700, 700, 700, 245), (3,) * 781 + (2,), (1000, 1, 1, 1343)):
+        cuts = np.cumsum((0,) + widths)
+        blocks = [logmel[:, a:b] for a, b in zip(cuts[:-1], cuts[1:])]
+        np.testing.assert_array_equal(P.spectral_change_of_blocks(blocks, 3, 700), whole)
+    assert P.spectral_change_of_blocks([], 3).shape == (0,)
 
-    def extra_bytes_per_hop(n: int) -> float:
-        logmel = rng.normal(0.0, 6.0, (24, n)).astype(np.float32)
-        speech = rng.random(n) > 0.3
+
+def test_spectral_pass_is_the_whole_matrix_analysis(long_speech, monkeypatch):
+    """One streamed pass gives the whole matrix's flatness, vowel level and change, and the
+    log-mel columns of runs that cross block edges."""
+    monkeypatch.setattr(P, "BLOCK_HOPS", 500)
+    y = long_speech[: P.SR * 20 + 77]
+    flat, logmel, vowel = P.spectral_shape(y)
+    runs = [(0, 3), (480, 520), (999, 1001), (1200, 2600), (logmel.shape[1] - 5, logmel.shape[1])]
+    got_flat, change, got_vowel, bands = P.spectral_pass(y, runs)
+    np.testing.assert_array_equal(got_flat, flat)
+    np.testing.assert_array_equal(got_vowel, vowel)
+    np.testing.assert_array_equal(change, P.spectral_change(logmel, 3) / P.HOP_S)
+    assert len(bands) == len(runs)
+    for (a, b), cols in zip(runs, bands):
+        np.testing.assert_array_equal(cols, logmel[:, a:b])
+
+
+def test_spectral_pass_memory_does_not_grow_with_length(long_speech):
+    """An hour is 360,000 hops: the pass must not hold the log-mel bands (24 float32 a hop:
+    spectral_shape's peak grows 104 B a hop, 37 MB an hour) nor their float64 copies (four were
+    277 MB an hour)."""
+    def peak_bytes(y: np.ndarray) -> int:
         tracemalloc.start()
-        P.spectral_tempo(logmel, speech, int(2.0 / P.HOP_S))
+        P.spectral_pass(y, [(100, 180)])
         peak = tracemalloc.get_traced_memory()[1]
         tracemalloc.stop()
-        return peak / n
+        return peak
 
-    # the (n_hop,) float64 results and their window sums: tens of bytes a hop; a float64 copy of
-    # the 24 bands alone is 192
-    assert extra_bytes_per_hop(120_000) < 80
+    peak_bytes(long_speech[: P.SR * 5])  # librosa's filters and first-call allocations, outside the measurement
+    # from 90 s (three blocks) the pass holds its steady working set: what grows after is per hop
+    short, long = peak_bytes(long_speech[: P.SR * 90]), peak_bytes(long_speech)
+    extra_hops = (long_speech.size - P.SR * 90) / P.HOP
+    # flatness, change and vowel level (16 B a hop) and their blocks before they are joined: tens
+    # of bytes a hop (16 measured); the whole matrix was 104
+    assert (long - short) / extra_hops < 48, (short, long)
+
+
+def test_mel_filters_are_librosas():
+    """The filterbank written here is librosa's default ``filters.mel``, value for value."""
+    import librosa
+
+    for sr, n_fft, n_mels, fmin, fmax in ((16000, 512, 24, 100.0, 6000.0), (16000, 512, 40, 0.0, 8000.0),
+                                          (22050, 2048, 128, 0.0, 11025.0), (8000, 256, 20, 50.0, 4000.0)):
+        np.testing.assert_array_equal(P.mel_filters(sr, n_fft, n_mels, fmin, fmax),
+                                      librosa.filters.mel(sr=sr, n_fft=n_fft, n_mels=n_mels, fmin=fmin, fmax=fmax))
+
+
+def test_the_audio_analysis_does_not_load_numba(shared_data):
+    """librosa builds its filterbank through numba: 112 MB and 1.6 CPU s the audio step does not
+    need (a recording at 16 kHz, as level one decodes it, is never resampled)."""
+    import subprocess
+    import sys
+
+    code = ("import sys, numpy as np\n"
+            "from levelone.audio import prosody as P\n"
+            "from levelone.media.video import read_audio\n"
+            f"y = read_audio({str(shared_data / 'audio' / 'jfk_whisper' / 'jfk.flac')!r}, sr=P.SR)\n"
+            "df = P.audio_signals(y, P.SR, 25.0, int(y.size / P.SR * 25))\n"
+            "assert df['audio.speech'].mean() > 0.5\n"
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('numba', 'llvmlite')))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]", out.stdout[:300]
