@@ -119,7 +119,7 @@ def render_people(prediction, source: str | None = None) -> str:
             out.append("<p>One face in the recording; someone else is heard (off screen).</p>")
     if people.someone_else:
         shown = sum(t.end_s - t.start_s for t in people.someone_else)
-        when = ", ".join(f"{_clock(t.start_s)}-{_clock(t.end_s)}" for t in people.someone_else[:MAX_LISTED])
+        when = ", ".join(f"{_clock(t.start_s)}\u2013{_clock(t.end_s)}" for t in people.someone_else[:MAX_LISTED])
         more = f" and {len(people.someone_else) - MAX_LISTED} more" if len(people.someone_else) > MAX_LISTED else ""
         out.append(f"<p>The camera cut to someone else in this person's place {len(people.someone_else)} "
                    f"time{'s' if len(people.someone_else) != 1 else ''} ({shown:.1f} s in all: {_e(when)}{more}): "
