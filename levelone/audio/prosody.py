@@ -498,8 +498,8 @@ def mel_filters(sr: int, n_fft: int, n_mels: int, fmin: float, fmax: float) -> n
     in Hz (Slaney's normalisation): librosa's default ``filters.mel``.
 
     Written here because librosa builds it through numba: importing and compiling that cost the
-    audio step 112 MB and 1.6 CPU s of a run that needs 24 numbers from it
-    (``tests/levelone/audio/test_long_audio.py`` checks the two agree).
+    audio step 111 MB and 0.65 CPU s of a run that needs 24 numbers from it
+    (``benchmarks/audio_memory.py``; ``tests/levelone/audio/test_long_audio.py`` checks the two agree).
     """
     fft_hz = np.fft.rfftfreq(n_fft, 1.0 / sr)
     edges = mel_to_hz(np.linspace(hz_to_mel(np.array([fmin]))[0], hz_to_mel(np.array([fmax]))[0], n_mels + 2))

@@ -19,10 +19,11 @@ SR = 16000  # Hz: the only rate the model takes
 WINDOW = 512  # samples per window (32 ms)
 CONTEXT = 64  # samples of the previous window the model sees with each window
 # Windows per model call: 32 s of audio. faster-whisper calls the model on 10,000 windows (5.3 minutes)
-# at once, and the ONNX session's working memory grows with the batch: 131 MB above the loaded model
-# for 10,000 windows, 17 MB for 1,000, on the 10-minute benchmark input; the probabilities are the
-# same bit for bit (the LSTM state carries from call to call) and so is the CPU time. With the larger
-# batch, the audio step of a recording over 5 minutes peaked 110 MB above a 1-minute one's.
+# at once, and the ONNX session's working memory grows with the batch: 130 MB above the loaded model
+# for 10,000 windows, 16 MB for 1,000, on the 10-minute benchmark input (benchmarks/audio_memory.py).
+# The probabilities are the same bit for bit (the LSTM state carries from call to call), for no more
+# CPU time. With the larger batch, a recording over 5 minutes paid the whole of it, a 1-minute one
+# a fifth: the audio step's peak grew with length.
 BATCH_WINDOWS = 1000
 
 

@@ -189,7 +189,7 @@ def test_mel_filters_are_librosas():
 
 
 def test_the_audio_analysis_does_not_load_numba(shared_data):
-    """librosa builds its filterbank through numba: 112 MB and 1.6 CPU s the audio step does not
+    """librosa builds its filterbank through numba: 111 MB and 0.65 CPU s the audio step does not
     need (a recording at 16 kHz, as level one decodes it, is never resampled)."""
     import subprocess
     import sys

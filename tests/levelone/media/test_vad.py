@@ -57,7 +57,7 @@ def test_probabilities_equal_and_memory_bounded(speech, monkeypatch):
 def test_model_working_memory_is_one_small_batch(speech, tmp_path):
     """The ONNX session's own working memory (outside Python's allocator, so measured as resident
     memory in a fresh process) is one batch's: a call on 10,000 windows, as faster-whisper batches
-    them, took 131 MB above the loaded model on 10 minutes of speech; the shipped batch 17 MB."""
+    them, took 130 MB above the loaded model on 10 minutes of speech; the shipped batch 16 MB."""
     import subprocess
     import sys
 
