@@ -473,7 +473,18 @@ MEL_LOG_STEP = np.log(6.4) / 27.0
 
 
 def hz_to_mel(hz: np.ndarray) -> np.ndarray:
-    """Frequencies (Hz) on Slaney's mel scale."""
+    """Frequencies on Slaney's mel scale.
+
+    Parameters
+    ----------
+    hz : ndarray
+        frequencies, Hz
+
+    Returns
+    -------
+    ndarray, the shape of ``hz``
+        the same frequencies, mels (float64)
+    """
     hz = np.asarray(hz, np.float64)
     mel = hz / MEL_LINEAR_HZ_PER_MEL
     high = hz >= MEL_BREAK_HZ
@@ -482,7 +493,18 @@ def hz_to_mel(hz: np.ndarray) -> np.ndarray:
 
 
 def mel_to_hz(mel: np.ndarray) -> np.ndarray:
-    """Slaney mels back to Hz (:func:`hz_to_mel` inverted)."""
+    """Slaney mels back to frequencies (:func:`hz_to_mel` inverted).
+
+    Parameters
+    ----------
+    mel : ndarray
+        frequencies, mels
+
+    Returns
+    -------
+    ndarray, the shape of ``mel``
+        the same frequencies, Hz (float64)
+    """
     mel = np.asarray(mel, np.float64)
     hz = MEL_LINEAR_HZ_PER_MEL * mel
     break_mel = MEL_BREAK_HZ / MEL_LINEAR_HZ_PER_MEL
@@ -500,6 +522,24 @@ def mel_filters(sr: int, n_fft: int, n_mels: int, fmin: float, fmax: float) -> n
     Written here because librosa builds it through numba: importing and compiling that cost the
     audio step 111 MB and 0.65 CPU s of a run that needs 24 numbers from it
     (``benchmarks/audio_memory.py``; ``tests/levelone/audio/test_long_audio.py`` checks the two agree).
+
+    Parameters
+    ----------
+    sr : int
+        sample rate, Hz
+    n_fft : int
+        FFT length, samples
+    n_mels : int
+        mel bands
+    fmin : float
+        lowest band edge, Hz
+    fmax : float
+        highest band edge, Hz
+
+    Returns
+    -------
+    ndarray, shape (n_mels, 1 + n_fft // 2)
+        the weight of each FFT bin in each band, float32
     """
     fft_hz = np.fft.rfftfreq(n_fft, 1.0 / sr)
     edges = mel_to_hz(np.linspace(hz_to_mel(np.array([fmin]))[0], hz_to_mel(np.array([fmax]))[0], n_mels + 2))
@@ -518,7 +558,32 @@ def spectral_blocks(y: np.ndarray, sr: int = SR, hop_s: float = HOP_S, n_fft: in
     """:func:`spectral_shape` a block of :data:`BLOCK_HOPS` hops at a time: (flatness, log-mel
     bands, vowel-band level) of each block in order, so that a pass over a long recording holds one
     block's bands, not the recording's (24 float32 bands are 96 B a hop, 35 MB an hour).
-    The same parameters and values as :func:`spectral_shape`."""
+    The same values as :func:`spectral_shape`.
+
+    Parameters
+    ----------
+    y : ndarray, shape (n_samples,)
+        mono waveform, float in [-1, 1] (or a :class:`SignalFile`)
+    sr : int
+        sample rate, Hz
+    hop_s : float
+        hop between analysis frames, seconds (0.01 s: 100 hops per second)
+    n_fft : int
+        FFT length, samples
+    n_mels : int
+        mel bands
+
+    Yields
+    ------
+    (ndarray, ndarray, ndarray)
+        one block's flatness per hop ([0, 1]), log-mel bands with shape (n_mels, block hops) in dB,
+        and vowel-band level per hop in dB
+
+    Returns
+    -------
+    iterator
+        the blocks in order (see Yields)
+    """
     hop = int(sr * hop_s)
     mel = mel_filters(sr, n_fft, n_mels, 100.0, min(6000.0, sr / 2))
     window = np.hanning(n_fft)[:, None].astype(np.float32)
