@@ -542,13 +542,12 @@ def mel_filters(sr: int, n_fft: int, n_mels: int, fmin: float, fmax: float) -> n
         the weight of each FFT bin in each band, float32
     """
     fft_hz = np.fft.rfftfreq(n_fft, 1.0 / sr)
-    edges = mel_to_hz(np.linspace(hz_to_mel(np.array([fmin]))[0], hz_to_mel(np.array([fmax]))[0], n_mels + 2))
-    width = np.diff(edges)
+    mel_lo, mel_hi = hz_to_mel(np.array([fmin, fmax]))
+    edges = mel_to_hz(np.linspace(mel_lo, mel_hi, n_mels + 2))
+    width = np.diff(edges)[:, None]
     offset = edges[:, None] - fft_hz[None, :]  # each band edge's distance above each FFT bin, Hz
-    weights = np.zeros((n_mels, fft_hz.size), np.float32)
-    for i in range(n_mels):
-        rising, falling = -offset[i] / width[i], offset[i + 2] / width[i + 1]
-        weights[i] = np.maximum(0.0, np.minimum(rising, falling))
+    rising, falling = -offset[:-2] / width[:-1], offset[2:] / width[1:]
+    weights = np.maximum(0.0, np.minimum(rising, falling)).astype(np.float32)
     weights *= (2.0 / (edges[2:] - edges[:-2]))[:, None]
     return weights
 
