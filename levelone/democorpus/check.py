@@ -35,12 +35,12 @@ class MotionCheck:
 def head_pose_track(path: str | Path) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Per decoded frame: face found (bool), yaw, pitch, roll in degrees (NaN without a face)."""
     import av
-    import mediapipe as mp
 
     from levelone.face.headpose import head_pose
-    from levelone.face.mediapipe_runtime import ignore_protobuf_deprecation
+    from levelone.face.mediapipe_runtime import ignore_protobuf_deprecation, import_mediapipe
 
     ignore_protobuf_deprecation()
+    mp = import_mediapipe()
 
     found, pts = [], []
     with av.open(str(path)) as c, mp.solutions.face_mesh.FaceMesh(

@@ -44,11 +44,10 @@ class FaceSource:
 
 def find_face(rgb: np.ndarray) -> tuple[float, float, float]:
     """Centre x, centre y and width (pixels) of the most confident face (MediaPipe detector)."""
-    import mediapipe as mp
-
-    from levelone.face.mediapipe_runtime import ignore_protobuf_deprecation
+    from levelone.face.mediapipe_runtime import ignore_protobuf_deprecation, import_mediapipe
 
     ignore_protobuf_deprecation()
+    mp = import_mediapipe()
 
     with mp.solutions.face_detection.FaceDetection(model_selection=1, min_detection_confidence=0.5) as det:
         res = det.process(np.ascontiguousarray(rgb))

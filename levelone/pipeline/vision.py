@@ -126,11 +126,11 @@ def _models():
     reaches the user's terminal; later errors still do (see :func:`_restart`).
     """
     if "face" not in _MODELS:
-        from levelone.face.mediapipe_runtime import ignore_protobuf_deprecation
+        from levelone.face.mediapipe_runtime import ignore_protobuf_deprecation, import_mediapipe
 
         ignore_protobuf_deprecation()  # mediapipe's one known harmless warning, filtered at its source
         with _native_stderr_silenced():
-            import mediapipe as mp
+            mp = import_mediapipe()  # without the pyplot import of its drawing utilities
 
             from levelone.body.pose import PoseTracker
 
@@ -213,8 +213,9 @@ def load_models() -> None:
     """Import vision's libraries and create its models now, in the calling thread (once per process).
 
     Called before other threads start importing (see :mod:`levelone.pipeline.signals`), so no
-    module is ever imported by two threads at once (:func:`import_models_in_background` may have
-    started the imports; Python's import locks make this wait for them). Also fixes glibc's mmap
+    module is ever imported by two threads at once
+    (:func:`levelone.pipeline.preload.import_models_in_background` may have started the imports;
+    Python's import locks make this wait for them). Also fixes glibc's mmap
     threshold and Arrow's allocator (:func:`levelone.pipeline.memory.bound_allocators`), so a long
     video's memory does not grow with its frames.
     """
@@ -229,32 +230,6 @@ def load_models() -> None:
     import cv2  # noqa: F401 - the expression crop and the pose warp
     from scipy import ndimage  # noqa: F401 - confirmed_by_face
     _MODELS["loaded"] = True
-
-
-def _import_models() -> None:
-    import cv2  # noqa: F401
-    import mediapipe  # noqa: F401
-    from ai_edge_litert import interpreter  # noqa: F401
-    from scipy import ndimage  # noqa: F401
-
-    from levelone.body import pose  # noqa: F401
-    from levelone.face import affect  # noqa: F401
-
-
-def import_models_in_background() -> threading.Thread:
-    """Start importing vision's libraries (MediaPipe, LiteRT, OpenCV) on a thread of its own.
-
-    For a fresh process about to analyse a video: the imports take ~1.3 s (MediaPipe pulls in
-    matplotlib), which can overlap the command's own imports (pandas, pyarrow, the report code)
-    on a second core instead of following them. Imports only: they print nothing, and the graphs
-    (whose native start-up chatter is filtered) are created by :func:`load_models` as before.
-    Not a daemon: an interpreter must not exit in the middle of a native import.
-    """
-    import numpy  # noqa: F401 - shared by both threads' imports: imported once, here, first
-
-    thread = threading.Thread(target=_import_models, name="ahcue-import-vision")
-    thread.start()
-    return thread
 
 
 def _restart(face, pose) -> None:

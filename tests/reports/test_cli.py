@@ -145,3 +145,46 @@ def test_text_affect_columns_are_listed_in_the_order_written():
     paragraph = readme.split("**`text-affect` output columns**", 1)[1].split("\n\n", 1)[0]
     named = [c for c in re.findall(r"`(\w+)`", paragraph) if c in order]
     assert list(dict.fromkeys(named)) == order
+
+
+def _command(argv: list[str], before: str = "") -> subprocess.CompletedProcess:
+    """``reports.cli.run`` (the ``ahcue`` entry point) in a fresh interpreter, output piped."""
+    code = f"import sys\n{before}\nsys.argv = ['ahcue'] + {argv!r}\nfrom reports.cli import run\nrun()\n"
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+
+
+TORN_DOWN = """
+class Witness:
+    def __del__(self):
+        print('torn down', flush=True)
+witness = Witness()
+import atexit
+atexit.register(lambda: print('exit handler ran'))
+"""
+
+
+def test_the_command_skips_the_interpreter_teardown_but_not_exit_handlers_or_output():
+    """run() ends the process once main returns (the teardown cost ~0.25 s a cold extract): exit
+    handlers still run, piped output is complete, and the exit code is main's."""
+    done = _command(["codebook", "show", "Filler sound"], TORN_DOWN)
+    assert done.returncode == 0
+    assert done.stdout.startswith("language.filler_sound")
+    assert "FrameTable column: cue.language.filler_sound" in done.stdout
+    assert "exit handler ran" in done.stdout
+    assert "torn down" not in done.stdout  # the control below shows the ordinary exit prints it
+    control = subprocess.run([sys.executable, "-c", TORN_DOWN], capture_output=True, text=True, timeout=60)
+    assert "torn down" in control.stdout
+
+
+def test_the_command_keeps_its_exit_code_for_user_errors(tmp_path):
+    done = _command(["extract", str(tmp_path / "missing.mp4"), "--no-asr"])
+    assert done.returncode == 2
+    assert done.stderr.count("\n") == 1 and "missing.mp4" in done.stderr
+
+
+def test_the_command_waits_for_a_thread_still_running():
+    """A non-daemon thread still at work when main returns: the ordinary exit, which waits for it."""
+    before = ("import threading, time\n"
+              "threading.Thread(target=lambda: (time.sleep(0.5), print('thread finished', flush=True))).start()")
+    done = _command(["codebook", "show", "Filler sound"], before)
+    assert done.returncode == 0 and "thread finished" in done.stdout

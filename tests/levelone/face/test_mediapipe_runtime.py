@@ -32,3 +32,27 @@ def test_demo_corpus_face_finder_prints_no_protobuf_warning():
     done = subprocess.run([sys.executable, "-W", "default", "-c", code], capture_output=True, text=True, check=True)
     assert 80 < int(done.stdout.strip().splitlines()[-1]) < 130  # the face was found (about 104 px wide)
     assert "GetPrototype" not in done.stderr
+
+
+def _fresh(code: str) -> list[str]:
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return done.stdout.split()
+
+
+def test_mediapipe_imports_without_matplotlib_and_its_plotting_still_works():
+    """import_mediapipe defers the drawing utilities' pyplot import (~0.3 s of a fresh process):
+    matplotlib is not imported, and the first use of ``plt`` imports the real pyplot."""
+    out = _fresh("import sys; from levelone.face.mediapipe_runtime import import_mediapipe; "
+                 "mp = import_mediapipe(); print('matplotlib' in sys.modules, 'matplotlib.pyplot' in sys.modules); "
+                 "mp.solutions.face_mesh.FaceMesh(refine_landmarks=True).close(); "
+                 "from mediapipe.python.solutions import drawing_utils as du; figure = du.plt.figure; "
+                 "import matplotlib.pyplot as plt; "
+                 "print(figure is plt.figure, type(plt).__name__, type(sys.modules['matplotlib']).__name__)")
+    assert out == ["False", "False", "True", "module", "module"]
+
+
+def test_nothing_is_deferred_when_matplotlib_is_already_imported():
+    out = _fresh("import matplotlib.pyplot as plt; from levelone.face.mediapipe_runtime import import_mediapipe; "
+                 "import_mediapipe(); from mediapipe.python.solutions import drawing_utils as du; "
+                 "print(du.plt is plt)")
+    assert out == ["True"]

@@ -1,0 +1,102 @@
+"""A fresh ``ahcue extract VIDEO`` (empty cache, new interpreter): what a user waits for, before and after.
+
+The ``cold_process`` stage of ``benchmarks/levelone.py`` times this checkout alone, after minutes of
+other stages. Here the runs of two source trees alternate (this checkout and ``--before``, e.g. a
+``git worktree`` of an earlier commit), so that the machine's drift (this VM's speed moves by
+~10 % within minutes) falls on both alike. Each run is ``python -m reports.cli extract VIDEO
+--quiet`` with an empty cache and a new output, run from the tree's root with ``PYTHONPATH``
+set to it; wall time from start to exit, CPU time of the process and its children (all threads).
+``--asr both`` times each clip without speech recognition (``--no-asr``: what BAH, which ships
+its transcripts, costs) and with it.
+
+    python benchmarks/cold_start.py --before /tmp/wt-before --repeats 7 --json cold.json
+
+``x_faster`` is media duration / median wall time: above 1 is faster than real time.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from benchmarks.levelone import CLIPS  # noqa: E402
+
+
+def children_cpu_s() -> float:
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
+def cold_run(tree: Path, video: Path, asr: bool) -> tuple[float, float]:
+    """(wall s, CPU s) of one fresh ``ahcue extract`` of ``video`` with ``tree``'s code."""
+    with tempfile.TemporaryDirectory() as tmp:
+        cmd = [sys.executable, "-m", "reports.cli", "extract", str(video), "-o", str(Path(tmp) / "f.parquet"),
+               "--cache-dir", str(Path(tmp) / "c"), "--quiet"] + ([] if asr else ["--no-asr"])
+        c0, t0 = children_cpu_s(), time.perf_counter()
+        subprocess.run(cmd, cwd=tree, check=True, env={**os.environ, "PYTHONPATH": str(tree)})
+        return time.perf_counter() - t0, children_cpu_s() - c0
+
+
+def revision(tree: Path) -> str:
+    done = subprocess.run(["git", "-C", str(tree), "describe", "--always", "--dirty"], capture_output=True, text=True)
+    return done.stdout.strip() or "unknown"
+
+
+def summary(tree: str, clip: str, asr: bool, runs: list[tuple[float, float]], n_frames: int, duration_s: float) -> dict:
+    wall = statistics.median(w for w, _ in runs)
+    cpu = statistics.median(c for _, c in runs)
+    return {"tree": tree, "clip": clip, "asr": asr, "median_s": round(wall, 3),
+            "runs_s": [round(w, 3) for w, _ in runs], "x_realtime": round(wall / duration_s, 4),
+            "x_faster": round(duration_s / wall, 2), "cpu_s": round(cpu, 2),
+            "cpu_ms_per_frame": round(1000 * cpu / n_frames, 2), "n_frames": n_frames,
+            "duration_s": round(duration_s, 3)}
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--before", type=Path, default=None, help="another source tree, run alternately with this one")
+    ap.add_argument("--clips", nargs="*", choices=sorted(CLIPS), default=["pexels_640x360"])
+    ap.add_argument("--repeats", type=int, default=5, help="runs per tree, clip and ASR setting")
+    ap.add_argument("--asr", choices=("off", "on", "both"), default="off")
+    ap.add_argument("--json", default=None, help="write the results here")
+    args = ap.parse_args(argv)
+    from levelone.media.video import probe
+
+    trees = {"this": REPO} | ({"before": args.before.resolve()} if args.before else {})
+    modes = {"off": [False], "on": [True], "both": [False, True]}[args.asr]
+    load_before = os.getloadavg()[0]
+    rows = []
+    for clip in args.clips:
+        info = probe(CLIPS[clip])
+        for asr in modes:
+            runs: dict[str, list] = {name: [] for name in trees}
+            for _ in range(args.repeats):
+                for name, tree in trees.items():
+                    runs[name].append(cold_run(tree, CLIPS[clip], asr))
+            for name in trees:
+                r = summary(name, clip, asr, runs[name], info.n_frames, info.duration_s)
+                rows.append(r)
+                print(f"{name:6s} {clip:15s} asr={'on ' if asr else 'off'} {r['median_s']:7.3f} s "
+                      f"({r['x_faster']:.2f}x faster than real time)  {r['cpu_ms_per_frame']:6.1f} CPU ms/frame  "
+                      f"runs {r['runs_s']}", flush=True)
+    result = {"benchmark": "cold_start", "rows": rows, "revisions": {n: revision(t) for n, t in trees.items()},
+              "repeats": args.repeats, "cores": os.cpu_count(), "load_avg_1min_before": round(load_before, 2),
+              "load_avg_1min_after": round(os.getloadavg()[0], 2)}
+    if args.json:
+        Path(args.json).write_text(json.dumps(result, indent=2))
+        print(f"wrote {args.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
