@@ -2,9 +2,9 @@
 
 Nothing here changes a result, only which allocator hands out memory and when it goes back:
 
-- :func:`pin_mmap_threshold`: glibc's malloc keeps every block of 128 KiB or more in its own
+- :func:`pin_mmap_threshold`: glibc's malloc keeps every block of 4 MiB or more in its own
   mapping, returned to the system when freed (by default the threshold rises after each large
-  free and later blocks fragment the threads' heaps, which keep what they grew).
+  free, up to 32 MiB, and later blocks fragment the threads' heaps, which keep what they grew).
 - :func:`arrow_system_pool`: Arrow allocates through the system allocator (so through the policy
   above) instead of its bundled mimalloc, which keeps the pages of a freed table for reuse: the
   raw signals of a long recording, read once, stayed resident (twice over) after they were gone.
@@ -21,7 +21,13 @@ from __future__ import annotations
 import ctypes
 import sys
 
-MMAP_THRESHOLD_BYTES = 128 * 1024  # glibc's initial mmap threshold, kept fixed (see pin_mmap_threshold)
+# Blocks this size or larger get a mapping of their own (see pin_mmap_threshold): above every
+# per-frame block (a decoded frame, at most 640 px a side, is 0.7-1.2 MB; a pose tensor 0.8 MB).
+MMAP_THRESHOLD_BYTES = 4 * 1024 * 1024
+# Free memory a heap keeps at its top before handing it back, as a multiple of the mmap threshold
+# (glibc's own ratio when it moves the threshold itself): fixing the threshold leaves this at
+# 128 KiB, and every frame-sized block freed at a heap's top would go back and fault in again.
+TRIM_FACTOR = 2
 
 
 def _libc():
@@ -34,23 +40,26 @@ def _libc():
 
 
 def pin_mmap_threshold(nbytes: int = MMAP_THRESHOLD_BYTES) -> bool:
-    """Keep glibc's malloc from moving large blocks onto the heap: every block of ``nbytes`` or
-    more is its own mapping, handed back to the system when freed. True when set (glibc only).
+    """Fix glibc's mmap threshold at ``nbytes``: every block of that size or more is its own
+    mapping, handed back to the system when freed; smaller ones come from the heaps and are
+    reused. True when set (glibc only).
 
-    By default glibc raises its mmap threshold each time a large block is freed (up to 32 MB),
-    after which the decoded frames (640 x 360 x 3 = 691 KB each, made on the decoder's thread and
-    freed on the models' thread), crops and model tensors come from the threads' heaps, which
-    fragment and keep what they grew: the process grew with the number of frames. Measured
-    in-process by phase (benchmarks/long_phases.py) on 3 minutes of the long-recording input:
-    0.71 GB with the default, 0.59 GB with the threshold fixed (``MALLOC_MMAP_THRESHOLD_``);
-    the cost is a mapping and page faults per large block, small beside the models. Results are
+    By default glibc raises its threshold each time a large block is freed (up to 32 MB), after
+    which blocks of every size come from the threads' heaps, which fragment and keep what they
+    grew: the process grew with the number of frames (0.71 GB against 0.59 GB on 3 minutes of the
+    long-recording input, benchmarks/long_phases.py). Fixed at glibc's initial 128 KiB, every
+    decoded frame (640 x 360 x 3 = 691 KB), pose tensor and MediaPipe image copy was a fresh
+    mapping, its pages faulted in and zeroed each time (~700 page faults a frame). Fixed at 4 MiB
+    those same-sized per-frame blocks are reused from the heaps, a fresh ``ahcue extract`` of a 20 s
+    clip spends less system CPU (benchmarks/cold_start.py), and memory stays flat: 60 minutes of
+    natural talk peak 1.08x the first minute (benchmarks/long_recordings.py). Results are
     unchanged (only where memory comes from).
     """
     libc = _libc()
     if libc is None:
         return False
     try:
-        return bool(libc.mallopt(-3, int(nbytes)))  # M_MMAP_THRESHOLD
+        return bool(libc.mallopt(-3, int(nbytes))) and bool(libc.mallopt(-1, TRIM_FACTOR * int(nbytes)))
     except AttributeError:  # not glibc (musl, ...): its allocator's own policy stays
         return False
 

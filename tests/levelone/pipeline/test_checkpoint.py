@@ -113,4 +113,35 @@ def test_mmap_threshold_is_pinned_on_glibc():
 
     if not sys.platform.startswith("linux") or "libc.so.6" not in (ctypes.util.find_library("c") or ""):
         pytest.skip("glibc only")
-    assert pin_mmap_threshold() is True  # mallopt(M_MMAP_THRESHOLD, 128 KiB) accepted
+    assert pin_mmap_threshold() is True  # mallopt(M_MMAP_THRESHOLD, 4 MiB) accepted
+
+
+def test_frame_sized_blocks_are_reused_and_larger_ones_handed_back():
+    """With the allocator policy set, a block the size of a decoded frame comes back from the heap
+    without new page faults, and a block above the mmap threshold goes back to the system when
+    freed (resident memory falls again), in a fresh process."""
+    import ctypes.util
+    import subprocess
+    import sys
+
+    if not sys.platform.startswith("linux") or "libc.so.6" not in (ctypes.util.find_library("c") or ""):
+        pytest.skip("glibc only")
+    code = ("import os, resource, numpy as np\n"
+            "from levelone.pipeline.memory import MMAP_THRESHOLD_BYTES, pin_mmap_threshold\n"
+            "assert pin_mmap_threshold()\n"
+            "def rss():\n"
+            "    return int(open('/proc/self/statm').read().split()[1]) * os.sysconf('SC_PAGE_SIZE')\n"
+            "def faults(nbytes, n=40):\n"
+            "    f0 = resource.getrusage(resource.RUSAGE_SELF).ru_minflt\n"
+            "    for _ in range(n):\n"
+            "        a = np.ones(nbytes, np.uint8)\n"
+            "        del a\n"
+            "    return (resource.getrusage(resource.RUSAGE_SELF).ru_minflt - f0) / n\n"
+            "faults(640 * 360 * 3)\n"  # the first one grows the heap
+            "frame = faults(640 * 360 * 3)\n"
+            "before = rss(); big = np.ones(4 * MMAP_THRESHOLD_BYTES, np.uint8); held = rss(); del big\n"
+            "print(frame, (held - before) / 2 ** 20, (rss() - before) / 2 ** 20)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    frame_faults, held_mb, after_mb = (float(v) for v in out)
+    assert frame_faults < 10  # 169 pages a frame when every frame was a fresh mapping
+    assert held_mb > 15 and after_mb < 1  # 16 MiB resident while held, none once freed
