@@ -5,7 +5,8 @@ other stages. Here the runs of two source trees alternate (this checkout and ``-
 ``git worktree`` of an earlier commit), so that the machine's drift (this VM's speed moves by
 ~10 % within minutes) falls on both alike. Each run is ``python -m reports.cli extract VIDEO
 --quiet`` with an empty cache and a new output, run from the tree's root with ``PYTHONPATH``
-set to it; wall time from start to exit, CPU time of the process and its children (all threads).
+set to it; wall time from start to exit, CPU time of the process and its children (all threads),
+their system CPU time and minor page faults (memory mapped and touched afresh).
 ``--asr both`` times each clip without speech recognition (``--no-asr``: what BAH, which ships
 its transcripts, costs) and with it.
 
@@ -32,19 +33,23 @@ sys.path.insert(0, str(REPO))
 from benchmarks.levelone import CLIPS  # noqa: E402
 
 
-def children_cpu_s() -> float:
+def children_usage() -> tuple[float, float, int]:
+    """(CPU s, system CPU s, minor page faults) of the waited-for children so far."""
     r = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return r.ru_utime + r.ru_stime
+    return r.ru_utime + r.ru_stime, r.ru_stime, r.ru_minflt
 
 
-def cold_run(tree: Path, video: Path, asr: bool) -> tuple[float, float]:
-    """(wall s, CPU s) of one fresh ``ahcue extract`` of ``video`` with ``tree``'s code."""
+def cold_run(tree: Path, video: Path, asr: bool) -> tuple[float, float, float, int]:
+    """(wall s, CPU s, system CPU s, minor page faults) of one fresh ``ahcue extract`` of
+    ``video`` with ``tree``'s code."""
     with tempfile.TemporaryDirectory() as tmp:
         cmd = [sys.executable, "-m", "reports.cli", "extract", str(video), "-o", str(Path(tmp) / "f.parquet"),
                "--cache-dir", str(Path(tmp) / "c"), "--quiet"] + ([] if asr else ["--no-asr"])
-        c0, t0 = children_cpu_s(), time.perf_counter()
+        u0, t0 = children_usage(), time.perf_counter()
         subprocess.run(cmd, cwd=tree, check=True, env={**os.environ, "PYTHONPATH": str(tree)})
-        return time.perf_counter() - t0, children_cpu_s() - c0
+        wall = time.perf_counter() - t0
+        u1 = children_usage()
+        return (wall, *(b - a for a, b in zip(u0, u1)))
 
 
 def revision(tree: Path) -> str:
@@ -52,14 +57,14 @@ def revision(tree: Path) -> str:
     return done.stdout.strip() or "unknown"
 
 
-def summary(tree: str, clip: str, asr: bool, runs: list[tuple[float, float]], n_frames: int, duration_s: float) -> dict:
-    wall = statistics.median(w for w, _ in runs)
-    cpu = statistics.median(c for _, c in runs)
+def summary(tree: str, clip: str, asr: bool, runs: list[tuple], n_frames: int, duration_s: float) -> dict:
+    """Medians over ``runs`` of :func:`cold_run`."""
+    wall, cpu, system, faults = (statistics.median(r[k] for r in runs) for k in range(4))
     return {"tree": tree, "clip": clip, "asr": asr, "median_s": round(wall, 3),
-            "runs_s": [round(w, 3) for w, _ in runs], "x_realtime": round(wall / duration_s, 4),
-            "x_faster": round(duration_s / wall, 2), "cpu_s": round(cpu, 2),
-            "cpu_ms_per_frame": round(1000 * cpu / n_frames, 2), "n_frames": n_frames,
-            "duration_s": round(duration_s, 3)}
+            "runs_s": [round(r[0], 3) for r in runs], "x_realtime": round(wall / duration_s, 4),
+            "x_faster": round(duration_s / wall, 2), "cpu_s": round(cpu, 2), "system_cpu_s": round(system, 2),
+            "minor_page_faults": int(faults), "cpu_ms_per_frame": round(1000 * cpu / n_frames, 2),
+            "n_frames": n_frames, "duration_s": round(duration_s, 3)}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -88,6 +93,7 @@ def main(argv: list[str] | None = None) -> int:
                 rows.append(r)
                 print(f"{name:6s} {clip:15s} asr={'on ' if asr else 'off'} {r['median_s']:7.3f} s "
                       f"({r['x_faster']:.2f}x faster than real time)  {r['cpu_ms_per_frame']:6.1f} CPU ms/frame  "
+                      f"system {r['system_cpu_s']:.2f} s  {r['minor_page_faults']} page faults  "
                       f"runs {r['runs_s']}", flush=True)
     result = {"benchmark": "cold_start", "rows": rows, "revisions": {n: revision(t) for n, t in trees.items()},
               "repeats": args.repeats, "cores": os.cpu_count(), "load_avg_1min_before": round(load_before, 2),
