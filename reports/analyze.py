@@ -187,15 +187,21 @@ class StageLog:
         self.stages = stages
         self.t0 = self.last = time.perf_counter()
 
+    def _line(self, text: str) -> None:
+        # what is waiting in stdout's buffer was printed first: with both streams sent to one
+        # file or pipe (2>&1), it must not land after (or in the middle of) this line
+        sys.stdout.flush()
+        print(text, file=self.stream, flush=True)
+
     def __call__(self, i: int, name: str) -> None:
         now = time.perf_counter()
-        print(f"[{i + 1}/{len(self.stages)}] {name}" + (f"  (previous stage {now - self.last:.1f} s)" if i else ""),
-              file=self.stream, flush=True)
+        took = f"  (previous stage {now - self.last:.1f} s)" if i else ""
+        self._line(f"[{i + 1}/{len(self.stages)}] {name}{took}")
         self.last = now
 
     def done(self) -> None:
         now = time.perf_counter()
-        print(f"done in {now - self.t0:.1f} s (last stage {now - self.last:.1f} s)", file=self.stream, flush=True)
+        self._line(f"done in {now - self.t0:.1f} s (last stage {now - self.last:.1f} s)")
 
 
 def stage_printer(stream=None) -> StageLog:

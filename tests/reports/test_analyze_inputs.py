@@ -136,3 +136,36 @@ def test_cli_errors_are_one_line(tmp_path, capsys):
     assert len(err) == 4 and all(line.startswith("ahcue ") for line in err)
     assert "not a folder" in err[0] and "prediction.json: not found" in err[1]
     assert "usage: ahcue compare DATASET_ROOT" in err[2] and "needs --annotations" in err[3]
+
+
+def test_stage_lines_come_after_what_stdout_printed_before_them(monkeypatch):
+    """``ahcue analyze ... 2>&1 | tee log``: stdout is block-buffered into the pipe, the stage lines
+    go to stderr at once; each stage line first flushes stdout, so the summary printed before
+    ``done in`` is not split by it (it was: "... (0 in 0:13.0)done in 3.6 s")."""
+    from reports.analyze import StageLog
+
+    merged: list[str] = []
+
+    class Buffered:  # stdout into a pipe: nothing reaches the pipe until flushed
+        def __init__(self):
+            self.pending = ""
+
+        def write(self, text):
+            self.pending += text
+
+        def flush(self):
+            merged.append(self.pending)
+            self.pending = ""
+
+    class Direct:  # stderr: every write reaches the pipe at once
+        def write(self, text):
+            merged.append(text)
+
+        def flush(self):
+            pass
+
+    monkeypatch.setattr("sys.stdout", Buffered())
+    log = StageLog(stream=Direct(), stages=("one",))
+    print("  summary line")
+    log.done()
+    assert "".join(merged).startswith("  summary line\ndone in ")
