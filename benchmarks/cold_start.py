@@ -11,6 +11,12 @@ their system CPU time and minor page faults (memory mapped and touched afresh).
 its transcripts, costs) and with it.
 
     python benchmarks/cold_start.py --before /tmp/wt-before --repeats 7 --json cold.json
+    python benchmarks/cold_start.py --clips --parts --repeats 5 --json parts.json   # the parts alone
+
+``--parts`` times, alone and in fresh interpreters: MediaPipe's import, plain and through
+:func:`levelone.face.mediapipe_runtime.import_mediapipe` (CPU seconds), and the end of a process
+holding an extract's modules and models, from its last statement to its exit, ended the ordinary
+way and as ``ahcue`` ends it (:func:`reports.cli.run`).
 
 ``x_faster`` is media duration / median wall time: above 1 is faster than real time.
 """
@@ -52,6 +58,43 @@ def cold_run(tree: Path, video: Path, asr: bool) -> tuple[float, float, float, i
         return (wall, *(b - a for a, b in zip(u0, u1)))
 
 
+IMPORT_PLAIN = "import mediapipe"
+IMPORT_DEFERRED = "from levelone.face.mediapipe_runtime import import_mediapipe; import_mediapipe()"
+# A process holding what a fresh extract has loaded (its modules and vision's models), then ended
+# the ordinary way or as ``reports.cli.run`` ends it.
+LOADED = ("import levelone.pipeline.extract, levelone.pipeline.signals, levelone.audio.prosody, "
+          "levelone.audio.voices, levelone.language.cues, reports.cli\n"
+          "from levelone.pipeline.vision import load_models; load_models()\n")
+
+
+def import_cpu_s(statement: str) -> float:
+    """CPU seconds of ``statement`` in a fresh interpreter of this tree (numpy imported before it)."""
+    code = ("import os, numpy\nc = sum(os.times()[:2])\n" + statement +
+            "\nprint(sum(os.times()[:2]) - c)\n")
+    done = subprocess.run([sys.executable, "-c", code], cwd=REPO, check=True, capture_output=True, text=True,
+                          env={**os.environ, "PYTHONPATH": str(REPO)})
+    return float(done.stdout.split()[-1])
+
+
+def teardown_s(fast: bool) -> float:
+    """Seconds from the last statement of a process holding an extract's modules and models to its
+    end, ended the ordinary way or (``fast``) with ``os._exit`` after the exit handlers, as ``run`` does."""
+    end = ("import atexit, sys; atexit._run_exitfuncs(); sys.stdout.flush(); os._exit(0)\n" if fast else "")
+    code = "import os, time\n" + LOADED + "print(time.time(), flush=True)\n" + end
+    done = subprocess.run([sys.executable, "-c", code], cwd=REPO, check=True, capture_output=True, text=True,
+                          env={**os.environ, "PYTHONPATH": str(REPO)})
+    return time.time() - float(done.stdout.split()[-1])
+
+
+def parts(repeats: int) -> dict:
+    """Medians of the start-up and ending costs this round removed, measured alone in this tree."""
+    return {"import_mediapipe_cpu_s": round(statistics.median(import_cpu_s(IMPORT_PLAIN) for _ in range(repeats)), 3),
+            "import_mediapipe_deferred_cpu_s":
+                round(statistics.median(import_cpu_s(IMPORT_DEFERRED) for _ in range(repeats)), 3),
+            "teardown_ordinary_s": round(statistics.median(teardown_s(False) for _ in range(repeats)), 3),
+            "teardown_as_run_s": round(statistics.median(teardown_s(True) for _ in range(repeats)), 3)}
+
+
 def revision(tree: Path) -> str:
     done = subprocess.run(["git", "-C", str(tree), "describe", "--always", "--dirty"], capture_output=True, text=True)
     return done.stdout.strip() or "unknown"
@@ -73,6 +116,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--clips", nargs="*", choices=sorted(CLIPS), default=["pexels_640x360"])
     ap.add_argument("--repeats", type=int, default=5, help="runs per tree, clip and ASR setting")
     ap.add_argument("--asr", choices=("off", "on", "both"), default="off")
+    ap.add_argument("--parts", action="store_true", help="also time MediaPipe's import (plain and "
+                    "deferred) and the interpreter's teardown (ordinary and as the command ends), alone")
     ap.add_argument("--json", default=None, help="write the results here")
     args = ap.parse_args(argv)
     from levelone.media.video import probe
@@ -95,7 +140,11 @@ def main(argv: list[str] | None = None) -> int:
                       f"({r['x_faster']:.2f}x faster than real time)  {r['cpu_ms_per_frame']:6.1f} CPU ms/frame  "
                       f"system {r['system_cpu_s']:.2f} s  {r['minor_page_faults']} page faults  "
                       f"runs {r['runs_s']}", flush=True)
-    result = {"benchmark": "cold_start", "rows": rows, "revisions": {n: revision(t) for n, t in trees.items()},
+    measured = parts(args.repeats) if args.parts else None
+    if measured:
+        print("parts:", measured, flush=True)
+    result = {"benchmark": "cold_start", "rows": rows, "parts": measured,
+              "revisions": {n: revision(t) for n, t in trees.items()},
               "repeats": args.repeats, "cores": os.cpu_count(), "load_avg_1min_before": round(load_before, 2),
               "load_avg_1min_after": round(os.getloadavg()[0], 2)}
     if args.json:

@@ -114,7 +114,8 @@ def run() -> NoReturn:
     """The ``ahcue`` command: :func:`main`, then end the process without tearing the interpreter down.
 
     Tearing down a process that has loaded MediaPipe, pandas and the models frees every module
-    and object one by one: ~0.25 s after the work is done, 5 % of the wait for a 20 s clip. When
+    and object one by one, after the work is done (``benchmarks/cold_start.py --parts`` times
+    it both ways). When
     ``main`` returns every output is already written, closed and renamed into place, so the exit
     handlers run (temporary folders, worker pools), the standard streams are flushed and the
     process ends. Were a non-daemon thread still running, it exits the ordinary way, which waits for it.

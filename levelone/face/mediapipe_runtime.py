@@ -6,8 +6,8 @@
   exactly that warning, raised from ``google.protobuf.symbol_database`` (every other warning still
   shows). Call it before the first MediaPipe graph runs.
 - ``import mediapipe`` imports its drawing utilities, which import ``matplotlib.pyplot`` for one
-  plotting helper (``plot_landmarks``) that ahcue never calls: ~0.3 s of CPU, a third of
-  MediaPipe's import and the largest single import of a fresh ``ahcue extract``.
+  plotting helper (``plot_landmarks``) that ahcue never calls: about half of MediaPipe's import
+  (``benchmarks/cold_start.py --parts`` times it both ways).
   :func:`import_mediapipe` imports MediaPipe with that import deferred: the drawing utilities
   get a stand-in module that imports the real pyplot the first time anything of it is used, so
   nothing stops working, and no stand-in is left where any other code would import matplotlib.

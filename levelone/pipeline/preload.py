@@ -1,12 +1,12 @@
 """Start importing vision's libraries on a thread of its own, first thing in a fresh process.
 
-``ahcue extract|analyze VIDEO`` spends its first second importing: MediaPipe (~0.25 s without the
+``ahcue extract|analyze VIDEO`` spends its first second importing: MediaPipe (without the
 matplotlib its drawing utilities import, :func:`levelone.face.mediapipe_runtime.import_mediapipe`),
 OpenCV and LiteRT for the vision pass,
 pandas, pyarrow and the cue modules for everything else. :func:`import_models_in_background`
 starts the vision imports beside the command's own. This module imports nothing heavy itself, so
-the thread starts at once (importing :mod:`levelone.pipeline.vision` first would cost ~0.5 s of
-pandas and scipy before the thread even began).
+the thread starts at once (importing :mod:`levelone.pipeline.vision` first would import pandas
+and scipy before the thread even began).
 """
 from __future__ import annotations
 
