@@ -74,7 +74,7 @@ PRELOAD_COMMANDS = ("extract", "analyze")  # commands whose first argument is us
 
 def _preload_vision(argv: list[str]) -> threading.Thread | None:
     """For ``ahcue extract|analyze VIDEO``, start importing MediaPipe now, beside the command's own
-    imports (~1.3 s in a fresh process; :func:`levelone.pipeline.preload.import_models_in_background`).
+    imports (:func:`levelone.pipeline.preload.import_models_in_background`).
     None when the first argument is not a file (a folder's videos run in workers, help, a typo)."""
     if len(argv) < 2 or argv[0] not in PRELOAD_COMMANDS or not Path(argv[1]).is_file() \
             or any(a in ("-h", "--help") for a in argv):
@@ -114,11 +114,11 @@ def run() -> NoReturn:
     """The ``ahcue`` command: :func:`main`, then end the process without tearing the interpreter down.
 
     Tearing down a process that has loaded MediaPipe, pandas and the models frees every module
-    and object one by one, after the work is done (``benchmarks/cold_start.py --parts`` times
-    it both ways). When
-    ``main`` returns every output is already written, closed and renamed into place, so the exit
-    handlers run (temporary folders, worker pools), the standard streams are flushed and the
-    process ends. Were a non-daemon thread still running, it exits the ordinary way, which waits for it.
+    and object one by one, after the work is done (``benchmarks/cold_start.py --parts`` times it
+    both ways). When ``main`` returns every output is already written, closed and renamed into
+    place, so the exit handlers run (temporary folders, worker pools), the standard streams are
+    flushed and the process ends. Were a non-daemon thread still running, it exits the ordinary
+    way, which waits for it.
     """
     code = main()
     if not _only_thread_left():

@@ -52,7 +52,7 @@ def pin_mmap_threshold(nbytes: int = MMAP_THRESHOLD_BYTES) -> bool:
     mapping, its pages faulted in and zeroed each time (~700 page faults a frame). Fixed at 4 MiB
     those same-sized per-frame blocks are reused from the heaps, a fresh ``ahcue extract`` of a 20 s
     clip spends less system CPU (benchmarks/cold_start.py), and memory stays flat: 60 minutes of
-    natural talk peak 1.08x the first minute (benchmarks/long_recordings.py). Results are
+    natural talk peak 1.09x the first minute (benchmarks/long_recordings.py). Results are
     unchanged (only where memory comes from).
     """
     libc = _libc()
