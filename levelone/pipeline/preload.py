@@ -35,6 +35,11 @@ def import_models_in_background() -> threading.Thread:
     """
     import numpy  # noqa: F401 - shared by both threads' imports: imported once, here, first
 
+    from levelone.face.mediapipe_runtime import ignore_protobuf_deprecation
+
+    # before any thread starts: a warnings filter added while another thread is inside
+    # ``warnings.catch_warnings()`` (scipy's and pandas' code use it) is lost when that thread leaves it
+    ignore_protobuf_deprecation()
     thread = threading.Thread(target=_import_models, name="ahcue-import-vision")
     thread.start()
     return thread

@@ -15,3 +15,12 @@ def test_the_preload_module_imports_nothing_heavy_and_its_thread_loads_vision():
             "'matplotlib' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.splitlines()
     assert out == ["[]", "True False"]
+
+
+def test_the_protobuf_filter_is_set_before_the_thread_starts():
+    """Set from a second thread, the filter could be lost to another thread's
+    ``warnings.catch_warnings()`` (seen once: two GetPrototype warnings from a fresh extract)."""
+    code = ("import warnings, levelone.pipeline.preload as p; t = p.import_models_in_background(); "
+            "print(any('GetPrototype' in str(f[1]) for f in warnings.filters)); t.join()")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["True"]
