@@ -67,23 +67,25 @@ LOADED = ("import levelone.pipeline.extract, levelone.pipeline.signals, levelone
           "from levelone.pipeline.vision import load_models; load_models()\n")
 
 
-def import_cpu_s(statement: str) -> float:
-    """CPU seconds of ``statement`` in a fresh interpreter of this tree (numpy imported before it)."""
-    code = ("import os, numpy\nc = sum(os.times()[:2])\n" + statement +
-            "\nprint(sum(os.times()[:2]) - c)\n")
+def last_number(code: str) -> float:
+    """The last number ``code`` prints, run in a fresh interpreter of this tree."""
     done = subprocess.run([sys.executable, "-c", code], cwd=REPO, check=True, capture_output=True, text=True,
                           env={**os.environ, "PYTHONPATH": str(REPO)})
     return float(done.stdout.split()[-1])
+
+
+def import_cpu_s(statement: str) -> float:
+    """CPU seconds of ``statement`` in a fresh interpreter of this tree (numpy imported before it)."""
+    return last_number("import os, numpy\nc = sum(os.times()[:2])\n" + statement +
+                       "\nprint(sum(os.times()[:2]) - c)\n")
 
 
 def teardown_s(fast: bool) -> float:
     """Seconds from the last statement of a process holding an extract's modules and models to its
     end, ended the ordinary way or (``fast``) with ``os._exit`` after the exit handlers, as ``run`` does."""
     end = ("import atexit, sys; atexit._run_exitfuncs(); sys.stdout.flush(); os._exit(0)\n" if fast else "")
-    code = "import os, time\n" + LOADED + "print(time.time(), flush=True)\n" + end
-    done = subprocess.run([sys.executable, "-c", code], cwd=REPO, check=True, capture_output=True, text=True,
-                          env={**os.environ, "PYTHONPATH": str(REPO)})
-    return time.time() - float(done.stdout.split()[-1])
+    last_statement = last_number("import os, time\n" + LOADED + "print(time.time(), flush=True)\n" + end)
+    return time.time() - last_statement
 
 
 def parts(repeats: int) -> dict:

@@ -49,7 +49,8 @@ def pin_mmap_threshold(nbytes: int = MMAP_THRESHOLD_BYTES) -> bool:
     grew: the process grew with the number of frames (0.71 GB against 0.59 GB on 3 minutes of the
     long-recording input, benchmarks/long_phases.py). Fixed at glibc's initial 128 KiB, every
     decoded frame (640 x 360 x 3 = 691 KB), pose tensor and MediaPipe image copy was a fresh
-    mapping, its pages faulted in and zeroed each time (~700 page faults a frame). Fixed at 4 MiB
+    mapping, its pages faulted in and zeroed each time (368,178 page faults in a fresh
+    extract of a 472-frame clip, ~780 a frame). Fixed at 4 MiB
     those same-sized per-frame blocks are reused from the heaps, a fresh ``ahcue extract`` of a 20 s
     clip spends less system CPU (benchmarks/cold_start.py), and memory stays flat: 60 minutes of
     natural talk peak 1.09x the first minute (benchmarks/long_recordings.py). Results are

@@ -2,11 +2,10 @@
 
 ``ahcue extract|analyze VIDEO`` spends its first second importing: MediaPipe (without the
 matplotlib its drawing utilities import, :func:`levelone.face.mediapipe_runtime.import_mediapipe`),
-OpenCV and LiteRT for the vision pass,
-pandas, pyarrow and the cue modules for everything else. :func:`import_models_in_background`
-starts the vision imports beside the command's own. This module imports nothing heavy itself, so
-the thread starts at once (importing :mod:`levelone.pipeline.vision` first would import pandas
-and scipy before the thread even began).
+OpenCV and LiteRT for the vision pass, pandas, pyarrow and the cue modules for everything else.
+:func:`import_models_in_background` starts the vision imports beside the command's own. This
+module imports nothing heavy itself, so the thread starts at once (importing
+:mod:`levelone.pipeline.vision` first would import pandas and scipy before the thread even began).
 """
 from __future__ import annotations
 
