@@ -52,9 +52,8 @@ def peak_during(fn):
 
 _VAD = """
 from levelone.media import vad
-from faster_whisper.vad import get_vad_model
 y = np.fromfile(WAVE, np.float32)
-get_vad_model()
+vad.session()
 vad.speech_probabilities(y[:16000])
 vad.BATCH_WINDOWS = BATCH
 _, mb, cpu = peak_during(lambda: vad.speech_probabilities(y))

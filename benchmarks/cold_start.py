@@ -14,9 +14,15 @@ its transcripts, costs) and with it.
     python benchmarks/cold_start.py --clips --parts --repeats 5 --json parts.json   # the parts alone
 
 ``--parts`` times, alone and in fresh interpreters: MediaPipe's import, plain and through
-:func:`levelone.face.mediapipe_runtime.import_mediapipe` (CPU seconds), and the end of a process
-holding an extract's modules and models, from its last statement to its exit, ended the ordinary
-way and as ``ahcue`` ends it (:func:`reports.cli.run`).
+:func:`levelone.face.mediapipe_runtime.import_mediapipe`; the Silero VAD's start (import and
+session) through faster-whisper's package and as :func:`levelone.media.vad.session` opens it (CPU
+seconds); and the end of a process holding an extract's modules and models, from its last
+statement to its exit, ended the ordinary way and as ``ahcue`` ends it (:func:`reports.cli.run`).
+
+Both trees' packages are compiled to bytecode first (``compileall``), as ``pip install`` leaves an
+installed package and as any later run finds them; ``--source-only`` leaves them uncompiled (where
+``PYTHONDONTWRITEBYTECODE`` is set, as in this project's sandbox, every process then compiles the
+ahcue modules it imports).
 
 ``x_faster`` is media duration / median wall time: above 1 is faster than real time.
 """
@@ -60,6 +66,9 @@ def cold_run(tree: Path, video: Path, asr: bool) -> tuple[float, float, float, i
 
 IMPORT_PLAIN = "import mediapipe"
 IMPORT_DEFERRED = "from levelone.face.mediapipe_runtime import import_mediapipe; import_mediapipe()"
+# The Silero VAD's session, through faster-whisper's package and opened directly (levelone.media.vad)
+VAD_PACKAGE = "from faster_whisper.vad import get_vad_model; get_vad_model()"
+VAD_DIRECT = "from levelone.media.vad import session; session()"
 # A process holding what a fresh extract has loaded (its modules and vision's models), then ended
 # the ordinary way or as ``reports.cli.run`` ends it.
 LOADED = ("import levelone.pipeline.extract, levelone.pipeline.signals, levelone.audio.prosody, "
@@ -93,8 +102,20 @@ def parts(repeats: int) -> dict:
     return {"import_mediapipe_cpu_s": round(statistics.median(import_cpu_s(IMPORT_PLAIN) for _ in range(repeats)), 3),
             "import_mediapipe_deferred_cpu_s":
                 round(statistics.median(import_cpu_s(IMPORT_DEFERRED) for _ in range(repeats)), 3),
+            "vad_through_faster_whisper_cpu_s":
+                round(statistics.median(import_cpu_s(VAD_PACKAGE) for _ in range(repeats)), 3),
+            "vad_direct_cpu_s": round(statistics.median(import_cpu_s(VAD_DIRECT) for _ in range(repeats)), 3),
             "teardown_ordinary_s": round(statistics.median(teardown_s(False) for _ in range(repeats)), 3),
             "teardown_as_run_s": round(statistics.median(teardown_s(True) for _ in range(repeats)), 3)}
+
+
+PACKAGES = ("codebook", "levelone", "leveltwo", "reports")
+
+
+def compile_bytecode(tree: Path) -> None:
+    """Compile ``tree``'s packages to ``__pycache__`` (ignored by git), as an installed package has them."""
+    subprocess.run([sys.executable, "-m", "compileall", "-q", *PACKAGES], cwd=tree, check=True,
+                   stdout=subprocess.DEVNULL)
 
 
 def revision(tree: Path) -> str:
@@ -120,12 +141,17 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--asr", choices=("off", "on", "both"), default="off")
     ap.add_argument("--parts", action="store_true", help="also time MediaPipe's import (plain and "
                     "deferred) and the interpreter's teardown (ordinary and as the command ends), alone")
+    ap.add_argument("--source-only", action="store_true",
+                    help="do not compile the trees to bytecode first (see the module doc)")
     ap.add_argument("--json", default=None, help="write the results here")
     args = ap.parse_args(argv)
     from levelone.media.video import probe
 
     trees = {"this": REPO} | ({"before": args.before.resolve()} if args.before else {})
     modes = {"off": [False], "on": [True], "both": [False, True]}[args.asr]
+    if not args.source_only:
+        for tree in trees.values():
+            compile_bytecode(tree)
     load_before = os.getloadavg()[0]
     rows = []
     for clip in args.clips:
@@ -147,6 +173,7 @@ def main(argv: list[str] | None = None) -> int:
         print("parts:", measured, flush=True)
     result = {"benchmark": "cold_start", "rows": rows, "parts": measured,
               "revisions": {n: revision(t) for n, t in trees.items()},
+              "bytecode": "source" if args.source_only else "compiled",
               "repeats": args.repeats, "cores": os.cpu_count(), "load_avg_1min_before": round(load_before, 2),
               "load_avg_1min_after": round(os.getloadavg()[0], 2)}
     if args.json:

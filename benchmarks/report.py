@@ -83,7 +83,8 @@ def render_times(out: Path, repeats: int) -> tuple[list[float], list[float], int
     sys.path.insert(0, str(ROOT))
     from levelone.frametable import read
     from reports.figures import timeline_cues, timeline_svg
-    from reports.html import OPTIONS, read_prediction, render_report, report_video
+    from reports.html import OPTIONS, read_prediction, render_report
+    from reports.video import report_video
 
     total, svg = [], []
     for _ in range(repeats):

@@ -89,7 +89,7 @@ def analyze(video: str | Path, out_dir: str | Path, transcript: str | Path | Non
     is a recording of the same person declared neutral (:func:`levelone.pipeline.inputs.plan`);
     ``person`` which face is the participant (``--person``, :func:`levelone.face.people.choose_person`).
     ``cache_dir``: level one's cache (default: ``AHCUE_CACHE`` or the user cache).
-    ``video_mode`` says how report.html gets the video (:func:`reports.html.report_video`).
+    ``video_mode`` says how report.html gets the video (:func:`reports.video.report_video`).
     """
     from levelone.frametable import read
     from levelone.media.transcript import Transcription
@@ -97,7 +97,8 @@ def analyze(video: str | Path, out_dir: str | Path, transcript: str | Path | Non
     from levelone.pipeline.extract import extract, plan
     from leveltwo.predict import predict_video
     from reports.elan import write_segments_eaf
-    from reports.html import check_video_mode, print_pdf, render_report, report_video
+    from reports.html import print_pdf, render_report
+    from reports.video import check_video_mode, report_video
 
     video = Path(video)
     out_dir = Path(out_dir)

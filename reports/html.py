@@ -12,31 +12,29 @@ missing and what the model is. It is rendered only from ``prediction.json`` and 
 
 The page is one file: the CSS and the page's own script (``reports/data``) are inlined, the
 timeline is inline SVG (:func:`reports.figures.timeline_svg`), and the video is linked by a
-relative path, copied beside the report or embedded (:func:`report_video`); it loads nothing from
+relative path, copied beside the report or embedded (:func:`reports.video.report_video`); it loads nothing from
 the network. Every string that comes from a file (transcript, file names, model card, cue names,
 the keys of any mapping) passes through :func:`html.escape`; the script reads only numbers and
 escaped attributes, and any element with ``data-seek-s="<seconds>"`` seeks the video when clicked.
 """
 from __future__ import annotations
 
-import base64
 import html
 import json
 import math
-import os
 import shutil
 import subprocess
 import tempfile
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from urllib.parse import quote
 
 from codebook.atomic import atomic_path, write_text
 from codebook.errors import InputError
 from codebook.vocabulary import MODALITIES, Vocabulary, load_vocabulary
 from levelone.frametable import SOURCE_MODALITY
 from leveltwo.predict import Prediction, Segment
+from reports.video import EMBED_MAX_MB, ReportVideo, report_video
 
 MISSING_WORDS = {
     "face": "no face was found, so facial cues and facial affect could not be measured",
@@ -585,23 +583,6 @@ def _notes(prediction: Prediction) -> str:
             f'<p>{_e(baseline_note(dict(prediction.baseline or {})))}</p></div>')
 
 
-# Containers browsers play (Chromium, Firefox, Safari): anything else is linked but may not play.
-VIDEO_TYPES = {".mp4": "video/mp4", ".m4v": "video/mp4", ".mov": "video/mp4", ".webm": "video/webm",
-               ".ogv": "video/ogg", ".ogg": "video/ogg"}
-VIDEO_MODES = ("link", "copy", "embed", "none")
-EMBED_MAX_MB = 25.0  # --video embed refuses larger files: a report that big is slow to open and to mail
-
-
-@dataclass(frozen=True)
-class ReportVideo:
-    """The video the report plays: ``src`` is what the page loads (a relative path or a ``data:``
-    URI), ``None`` when there is none; ``note`` says how it is referenced or why it is absent."""
-
-    src: str | None
-    note: str
-    playable: bool = True
-
-
 def _player_section(prediction: Prediction, table, voc: Vocabulary, options: ReportOptions,
                     video: ReportVideo | None, beside_video: str = "") -> str:
     """The video beside the interactive timeline (inline SVG), with the timeline's caption;
@@ -736,71 +717,6 @@ def render_report(prediction: Prediction, table=None, vocabulary: Vocabulary | N
 </body>
 </html>
 """
-
-
-def find_video(prediction: Prediction, out_dir: str | Path) -> Path | None:
-    """The analysed video: ``prediction.source`` as given (relative to the working folder), or a
-    file of that name beside the report (``--video copy`` put it there)."""
-    if not prediction.source:
-        return None
-    src = Path(prediction.source)
-    for candidate in (src if src.is_absolute() else Path.cwd() / src, Path(out_dir) / src.name):
-        if candidate.is_file():
-            return candidate.resolve()
-    return None
-
-
-def check_video_mode(video: str | Path, mode: str, embed_max_mb: float = EMBED_MAX_MB) -> None:
-    """Refuse an unknown ``--video`` mode, or a video too large to embed, before any work is done."""
-    if mode not in VIDEO_MODES:
-        raise InputError(mode, f"not a video mode (one of {', '.join(VIDEO_MODES)})")
-    size_mb = Path(video).stat().st_size / 1e6 if Path(video).is_file() else 0.0
-    if mode == "embed" and size_mb > embed_max_mb:
-        raise InputError(video, f"is {size_mb:.1f} MB, more than the {embed_max_mb:.0f} MB a report embeds; "
-                                "use --video copy or link")
-
-
-def report_video(prediction: Prediction, out_dir: str | Path, mode: str = "link",
-                 embed_max_mb: float = EMBED_MAX_MB) -> ReportVideo:
-    """How ``report.html`` in ``out_dir`` gets its video (see :data:`VIDEO_MODES`).
-
-    ``link``: a relative path from the report to the file (nothing copied; the default);
-    ``copy``: the file copied next to the report, then linked; ``embed``: inside the HTML as a
-    ``data:`` URI, refused above ``embed_max_mb``; ``none``: no video. A video that cannot be found is
-    said on the page with ``link``, and an error with ``copy`` or ``embed`` (they were asked for).
-    """
-    check_video_mode(prediction.source or "", mode if mode != "embed" else "link")
-    if mode == "none":
-        return ReportVideo(None, "No video in this report (rendered with --video none).")
-    out_dir = Path(out_dir).resolve()
-    path = find_video(prediction, out_dir)
-    if path is None:
-        if mode != "link":
-            raise InputError(prediction.source or "video", f"video not found, so --video {mode} cannot put it in the report")
-        return ReportVideo(None, f"The analysed video ({prediction.source}) was not found from here, so this report "
-                                 "cannot play it; the timeline still works. Render again where the video is "
-                                 "(ahcue report OUTDIR), or with --video copy.")
-    mime = VIDEO_TYPES.get(path.suffix.lower())
-    if mode == "embed":
-        size_mb = path.stat().st_size / 1e6
-        if size_mb > embed_max_mb:
-            raise InputError(path, f"is {size_mb:.1f} MB, more than the {embed_max_mb:.0f} MB a report embeds; "
-                                   "use --video copy or link")
-        data = base64.b64encode(path.read_bytes()).decode("ascii")
-        return ReportVideo(f"data:{mime or 'video/mp4'};base64,{data}",
-                           f"The video ({path.name}) is embedded in this file.", mime is not None)
-    if mode == "copy":
-        dest = out_dir / path.name
-        if dest.resolve() != path:
-            with atomic_path(dest) as tmp:
-                shutil.copyfile(path, tmp)
-        path = dest
-        note = f"The video is the copy next to this report ({path.name}); keep them together."
-    else:
-        note = ("The video is linked by a relative path; keep the report and the video where they are "
-                "(or render with --video copy or embed).")
-    rel = Path(os.path.relpath(path, out_dir)).as_posix()
-    return ReportVideo(quote(rel), note, mime is not None)
 
 
 def read_prediction(path: str | Path) -> Prediction:

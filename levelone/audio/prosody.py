@@ -332,9 +332,7 @@ def speech_mask_silero(y: np.ndarray, sr: int = SR, hop_s: float = HOP_S, min_ga
     ndarray of bool, shape (1 + n_samples // hop,)
         speech hops
     """
-    from faster_whisper.vad import VadOptions
-
-    from levelone.media.vad import speech_timestamps
+    from levelone.media.vad import VadOptions, speech_timestamps
     if sr != 16000:
         raise ValueError("the Silero VAD runs at 16 kHz")
     opts = VadOptions(threshold=0.5, min_speech_duration_ms=int(min_speech_s * 1000),

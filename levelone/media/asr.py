@@ -184,9 +184,7 @@ def voiced_spans(y: np.ndarray, params: AsrParams = PARAMS) -> list[tuple[float,
     """Voiced-speech spans (seconds) by Silero VAD; [] for silence, noise or music."""
     if y.size < SAMPLE_RATE // 10 or not np.any(np.abs(y) > 1e-5):
         return []
-    from faster_whisper.vad import VadOptions
-
-    from levelone.media.vad import speech_timestamps
+    from levelone.media.vad import VadOptions, speech_timestamps
 
     opts = VadOptions(threshold=params.vad_threshold, min_silence_duration_ms=int(params.vad_min_silence_s * 1000),
                       speech_pad_ms=int(params.vad_pad_s * 1000))

@@ -8,10 +8,22 @@ them on real speech) while cutting each batch of ``BATCH_WINDOWS`` windows strai
 waveform: the same ONNX session, smaller batches (the LSTM state carries from one to the next as
 there), the same decision rules, ported from faster-whisper 1.2.1 (MIT licence, itself after
 Silero's ``get_speech_timestamps``).
+
+The model is faster-whisper's own file, opened here with faster-whisper's session settings
+(:func:`session`) but without importing the ``faster_whisper`` package: its ``__init__`` loads
+the transcription stack (CTranslate2, tokenizers, Hugging Face Hub), which a recording whose
+transcript is given, or one analysed with ``--no-asr``, never uses.
 """
 from __future__ import annotations
 
+import functools
+import importlib.util
+from dataclasses import dataclass
+from pathlib import Path
+
 import numpy as np
+
+from codebook.errors import InputError
 
 from levelone.media.audio import SignalFile
 
@@ -25,6 +37,45 @@ CONTEXT = 64  # samples of the previous window the model sees with each window
 # CPU time. With the larger batch, a recording over 5 minutes paid the whole of it, a 1-minute one
 # a fifth: the audio step's peak grew with length.
 BATCH_WINDOWS = 1000
+MODEL_FILE = "assets/silero_vad_v6.onnx"  # inside the faster_whisper package
+
+
+@dataclass(frozen=True)
+class VadOptions:
+    """The decision rules' settings, with the defaults of faster-whisper's ``VadOptions`` (its
+    fields, read by :func:`speech_timestamps`, which takes either)."""
+
+    threshold: float = 0.5
+    neg_threshold: float | None = None  # None: threshold - 0.15, at least 0.01
+    min_speech_duration_ms: int = 0
+    max_speech_duration_s: float = float("inf")
+    min_silence_duration_ms: int = 2000
+    speech_pad_ms: int = 400
+
+
+def model_path() -> Path:
+    """The Silero VAD model faster-whisper ships, found without importing faster-whisper."""
+    spec = importlib.util.find_spec("faster_whisper")
+    folders = list(spec.submodule_search_locations or []) if spec is not None else []
+    path = Path(folders[0]) / MODEL_FILE if folders else None
+    if path is None or not path.is_file():
+        raise InputError("faster-whisper", f"its Silero VAD model ({MODEL_FILE}) is not installed; "
+                                           "reinstall ahcue (pip install .)")
+    return path
+
+
+@functools.lru_cache(maxsize=1)
+def session():
+    """The ONNX session, once per process, with faster-whisper's settings (``SileroVADModel``):
+    one thread each way, no memory arena, errors only."""
+    import onnxruntime
+
+    opts = onnxruntime.SessionOptions()
+    opts.inter_op_num_threads = 1
+    opts.intra_op_num_threads = 1
+    opts.enable_cpu_mem_arena = False
+    opts.log_severity_level = 4
+    return onnxruntime.InferenceSession(str(model_path()), providers=["CPUExecutionProvider"], sess_options=opts)
 
 
 def speech_probabilities(y: np.ndarray | SignalFile) -> np.ndarray:
@@ -35,9 +86,7 @@ def speech_probabilities(y: np.ndarray | SignalFile) -> np.ndarray:
     is one already), and its context step writes zeros into the last 64 samples of the last
     window (a view); both are reproduced here, so the probabilities are the same, bit for bit.
     """
-    from faster_whisper.vad import get_vad_model
-
-    session = get_vad_model().session
+    model = session()
     if not isinstance(y, SignalFile):  # a file is read a batch at a time, like an array
         y = np.asarray(y, np.float32).reshape(-1)
     n = y.size // WINDOW + 1
@@ -54,14 +103,14 @@ def speech_probabilities(y: np.ndarray | SignalFile) -> np.ndarray:
         if b1 == n:
             seg[-CONTEXT:] = 0.0  # faster-whisper's ``context[-1] = 0`` through a view of the last window
         windows = np.lib.stride_tricks.sliding_window_view(seg, WINDOW + CONTEXT)[::WINDOW]
-        probs, h, c = session.run(None, {"input": np.ascontiguousarray(windows), "h": h, "c": c})
+        probs, h, c = model.run(None, {"input": np.ascontiguousarray(windows), "h": h, "c": c})
         out.append(probs)
     return np.concatenate(out, axis=0)
 
 
-def speech_timestamps(y: np.ndarray | SignalFile, options) -> list[dict[str, int]]:
+def speech_timestamps(y: np.ndarray | SignalFile, options: VadOptions) -> list[dict[str, int]]:
     """Speech segments ``{"start", "end"}`` in samples, as ``faster_whisper.vad.get_speech_timestamps(y,
-    options)`` returns them for 16 kHz audio (``options``: its ``VadOptions``)."""
+    options)`` returns them for 16 kHz audio (``options``: :class:`VadOptions` or faster-whisper's)."""
     threshold = options.threshold
     neg_threshold = options.neg_threshold
     min_speech_samples = SR * options.min_speech_duration_ms / 1000

@@ -195,9 +195,10 @@ def _whose_speech(audio: pd.DataFrame, mouths: np.ndarray, fps: float, n: int,
     return keep_participant(audio)
 
 
-def _import_heavy(has_audio: bool, text: bool) -> None:
+def _import_heavy(has_audio: bool, text: bool, asr: bool) -> None:
     """Import what the audio and text steps need (torch & co, ~2 s in a fresh process), in the one
-    thread that runs before both.
+    thread that runs before both; ``asr``: speech recognition will run (faster-whisper's
+    transcription stack, which the audio step's voice-activity detector does without).
 
     Two threads importing torch (or packages that import it) at once in a fresh process can see a
     half-initialised module ("partially initialized module 'torch' has no attribute 'Tensor'",
@@ -207,7 +208,8 @@ def _import_heavy(has_audio: bool, text: bool) -> None:
     """
     import importlib
 
-    names = (("librosa", "faster_whisper") if has_audio else ()) + (("torch", "transformers") if text else ())
+    names = ((("librosa", "onnxruntime") if has_audio else ()) + (("faster_whisper",) if asr else ())
+             + (("torch", "transformers") if text else ()))
     for name in names:
         try:
             importlib.import_module(name)
@@ -258,13 +260,14 @@ def raw_signals(job: VideoJob, asr: bool = True, frame_progress: bool = False,
         from levelone.media.transcript import load_conversation
         words, others = load_conversation(job.transcript, duration_s=info.duration_s, speaker=job.speaker)
     load_models()  # vision's imports and graphs, before any other thread imports anything
-    text_needed = bool(words) or (words is None and asr and info.has_audio)
+    recognise_speech = words is None and asr and info.has_audio
+    text_needed = bool(words) or recognise_speech
     bar = progress_bar(info.n_frames, frame_progress, job.path.name, unit="frame")
     move = _frame_bar(bar) if frame_progress else None
     on_frame = move if progress is None else (progress if move is None else
                                               (lambda done, total: (move(done, total), progress(done, total))))
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="ahcue-av") as pool, bar:
-        ready = pool.submit(_import_heavy, info.has_audio, text_needed)
+        ready = pool.submit(_import_heavy, info.has_audio, text_needed, recognise_speech)
         audio = pool.submit(_after, ready, _audio_part, job.path, info.fps, info.n_frames, info.has_audio)
         text = pool.submit(_after, ready, _text_part, job, words, others, info.fps, info.n_frames, asr,
                            info.has_audio, checkpoints)

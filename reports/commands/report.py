@@ -21,7 +21,7 @@ VIDEO_HELP = ("how report.html gets the video: link (default; a relative path to
 
 def add_video_argument(parser: argparse.ArgumentParser) -> None:
     """``--video {link,copy,embed,none}``, shared by analyze and report."""
-    from reports.html import VIDEO_MODES
+    from reports.video import VIDEO_MODES
 
     parser.add_argument("--video", dest="video_mode", choices=VIDEO_MODES, default="link", help=VIDEO_HELP)
 

@@ -107,7 +107,7 @@ def test_hostile_prediction_json_injects_nothing(case):
     """Issue 20, defect 1: ``ahcue report`` re-renders a prediction.json that may come from anyone.
     Every string and key in it is hostile here; parsed as HTML, the page must hold exactly the tags,
     script and style of a benign report, and show the hostile strings as text."""
-    from reports.html import ReportVideo
+    from reports.video import ReportVideo
 
     table, pred = case
     benign = parse_page(render_report(pred, table, video=ReportVideo("clip.mp4", "linked")))

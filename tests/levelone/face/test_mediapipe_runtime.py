@@ -51,7 +51,21 @@ def test_mediapipe_imports_without_matplotlib_and_its_plotting_still_works():
     assert out == ["False", "False", "True", "module", "module"]
 
 
-def test_nothing_is_deferred_when_matplotlib_is_already_imported():
+def test_mediapipe_imports_without_its_unused_apis_and_they_still_work():
+    """The Tasks audio and vision APIs and the pose solution's downloader are deferred too: not
+    imported (nor sounddevice and urllib.request with them), and each works on first use."""
+    out = _fresh("import sys; from levelone.face.mediapipe_runtime import import_mediapipe; "
+                 "mp = import_mediapipe(); "
+                 "names = ('mediapipe.tasks.python.audio', 'mediapipe.tasks.python.vision', "
+                 "'mediapipe.python.solutions.download_utils', 'sounddevice', 'urllib.request'); "
+                 "print(*(n in sys.modules for n in names)); "
+                 "print(mp.tasks.audio.AudioClassifier.__name__, mp.tasks.vision.FaceLandmarker.__name__, "
+                 "callable(mp.solutions.pose.download_utils.download_oss_model), mp.tasks.BaseOptions.__name__); "
+                 "print(*(type(sys.modules[n]).__name__ for n in names[:3]))")
+    assert out == ["False"] * 5 + ["AudioClassifier", "FaceLandmarker", "True", "BaseOptions"] + ["module"] * 3
+
+
+def test_matplotlib_is_not_deferred_when_already_imported():
     out = _fresh("import matplotlib.pyplot as plt; from levelone.face.mediapipe_runtime import import_mediapipe; "
                  "import_mediapipe(); from mediapipe.python.solutions import drawing_utils as du; "
                  "print(du.plt is plt)")

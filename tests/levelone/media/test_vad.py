@@ -67,11 +67,10 @@ def test_model_working_memory_is_one_small_batch(speech, tmp_path):
         "import sys, threading, time, numpy as np\n"
         "from levelone.pipeline.memory import bound_allocators; bound_allocators()\n"
         "from levelone.media import vad\n"
-        "from faster_whisper.vad import get_vad_model\n"
         "def rss():\n"
         "    return int(next(l for l in open('/proc/self/status') if l.startswith('VmRSS')).split()[1]) / 1024\n"
         f"y = np.fromfile({str(wave)!r}, np.float32)\n"
-        "get_vad_model()\n"
+        "vad.session()\n"
         "vad.speech_probabilities(y[:16000])  # the session's first-call set-up, outside the measurement\n"
         "peak, done = [0.0], []\n"
         "def watch():\n"
@@ -82,3 +81,44 @@ def test_model_working_memory_is_one_small_batch(speech, tmp_path):
         "print(peak[0] - base)\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert float(out.stdout.strip()) < 50, out.stdout
+
+
+def test_options_default_as_faster_whispers():
+    """:class:`levelone.media.vad.VadOptions` stands in for faster-whisper's: same fields, same defaults."""
+    import dataclasses
+
+    from levelone.media import vad
+
+    ours = [(f.name, f.default) for f in dataclasses.fields(vad.VadOptions)]
+    theirs = [(f.name, f.default) for f in dataclasses.fields(faster_whisper_vad.VadOptions)]
+    assert ours == theirs
+
+
+def test_voice_activity_without_the_transcription_stack(shared_data):
+    """The VAD runs faster-whisper's model without importing faster-whisper (whose ``__init__`` loads
+    CTranslate2, tokenizers and the Hugging Face Hub), and marks the speech faster-whisper marks."""
+    import subprocess
+    import sys
+
+    from levelone.audio.prosody import speech_mask_silero
+
+    jfk = shared_data / "audio" / "jfk_whisper" / "jfk.flac"
+    code = ("import sys\n"
+            "from levelone.media.video import read_audio\n"
+            "from levelone.audio.prosody import speech_mask_silero\n"
+            f"mask = speech_mask_silero(read_audio({str(jfk)!r}, sr=16000))\n"
+            "print(''.join('1' if m else '0' for m in mask))\n"
+            "print(*(m in sys.modules for m in ('faster_whisper', 'ctranslate2', 'onnxruntime')))\n")
+    mask, *loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                                   check=True).stdout.split()
+    assert loaded == ["False", "False", "True"]
+    y = read_audio(jfk, sr=16000)
+    opts = faster_whisper_vad.VadOptions(threshold=0.5, min_speech_duration_ms=100, min_silence_duration_ms=150,
+                                         speech_pad_ms=30)  # speech_mask_silero's defaults
+    hop = 160  # 10 ms at 16 kHz
+    expected = np.zeros(1 + y.size // hop, bool)
+    for seg in faster_whisper_vad.get_speech_timestamps(y.copy(), opts):
+        expected[seg["start"] // hop:-(-seg["end"] // hop)] = True
+    assert 0 < expected.sum() < expected.size  # speech and pauses: the comparison means something
+    assert mask == "".join("1" if m else "0" for m in expected)
+    assert np.array_equal(speech_mask_silero(y), expected)
