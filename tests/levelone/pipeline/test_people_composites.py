@@ -159,3 +159,44 @@ def test_one_person_alone_is_unchanged(shared_data):
     pd.testing.assert_frame_equal(frame[face.columns].reset_index(drop=True), face)
     np.testing.assert_array_equal(frame[[c for c in frame.columns if c.startswith("face.expr_")]].to_numpy(), expr)
     assert mouths.shape == (1, info.n_frames)
+
+
+@pytest.mark.slow
+def test_the_detector_thread_stops_the_pass_where_detecting_inline_does(composites, tmp_path):
+    """The face detector runs on a thread of its own (vision.DetectThread). The first pass over
+    two people side by side still stops at the frame where detecting inline, frame by frame, finds
+    them together, with the same faces followed; and no chunk from that frame on is saved (chunks
+    of 0.25 s, so several end before the stop and one falls after it)."""
+    from levelone.face.people import FaceTracker, detect_stride
+    from levelone.media.video import iter_frames
+    from levelone.pipeline import vision
+    from levelone.pipeline.checkpoint import Checkpoints, chunk_frames
+
+    chunk_s = 0.25
+    path = composites["side_by_side"]
+    info = probe(path)
+    vision.load_models()
+    detector, stride = vision._detector(), detect_stride(info.fps)
+    inline = FaceTracker(info.fps)
+    expected = None
+    for i, _t, rgb in iter_frames(path, max_side=vision.MAX_SIDE):
+        if i % stride == 0:
+            inline.update(i, vision.face_boxes(detector.process(rgb)), stride)
+            if inline.together():
+                expected = i
+                break
+    assert expected is not None and expected > 2 * chunk_frames(info.fps, chunk_s)
+    threaded = FaceTracker(info.fps)
+    checkpoints = Checkpoints(tmp_path / "chunks")
+    with pytest.raises(vision.MorePeople) as stop:
+        vision.run_models(path, info, tracker=threaded, stop_when_together=True, checkpoints=checkpoints,
+                          checkpoint_s=chunk_s)
+    assert stop.value.frame == expected
+    ours, theirs = threaded.state(), inline.state()
+    assert ours.keys() == theirs.keys()
+    for key in ours:
+        np.testing.assert_array_equal(ours[key], theirs[key])
+    per_chunk = chunk_frames(info.fps, chunk_s)
+    saved = [k for k in range(info.n_frames // per_chunk) if checkpoints.load("whole", k) is not None]
+    assert saved and all((k + 1) * per_chunk <= expected for k in saved)
+    assert saved[-1] == expected // per_chunk - 1  # every chunk before the stop was saved
