@@ -8,7 +8,10 @@ Three measurements, each in a fresh interpreter so that what one loads does not 
 - ``mel``: resident memory and CPU seconds of librosa's ``filters.mel`` (numba) against
   ``levelone.audio.prosody.mel_filters``, and whether the two agree;
 - ``spectral``: ``tracemalloc`` peak of ``spectral_shape`` (the whole log-mel matrix) and of
-  ``spectral_pass`` (streamed) on the first 90 s and on all of the recording, as bytes per extra hop.
+  ``spectral_pass`` (streamed) on the first 90 s and on all of the recording, as bytes per extra hop;
+- ``blocks``: ``tracemalloc`` peak and CPU seconds of the pitch tracker (``yin``) and of
+  ``spectral_pass`` on the first 120 s, with blocks of 3,000 hops (30 s), 1,500 and 1,000 (10 s,
+  shipped since round 10); the results are the same whatever the block (``tests/levelone/audio``).
 
     python benchmarks/audio_memory.py INPUT.mp4 --json benchmarks/audio_memory.json
 """
@@ -95,6 +98,24 @@ print(json.dumps(out))
 """
 
 
+_BLOCKS = """
+import tracemalloc
+from levelone.audio import prosody as P
+y = np.fromfile(WAVE, np.float32)[:16000 * 120]
+P.BLOCK_HOPS = HOPS
+P.yin(y[:16000 * 5])
+out = {"block_hops": HOPS}
+for name, fn in (("yin", P.yin), ("spectral_pass", lambda x: P.spectral_pass(x, [(100, 180)]))):
+    tracemalloc.start()
+    t = time.process_time()
+    fn(y)
+    cpu = time.process_time() - t
+    out[name] = {"peak_mb": round(tracemalloc.get_traced_memory()[1] / 1e6, 1), "cpu_s": round(cpu, 2)}
+    tracemalloc.stop()
+print(json.dumps(out))
+"""
+
+
 def _run(code: str, **values) -> dict:
     setup = "".join(f"{k} = {v!r}\n" for k, v in values.items())
     out = subprocess.run([sys.executable, "-c", _PRELUDE + setup + code], capture_output=True, text=True, check=True)
@@ -121,6 +142,7 @@ def main(argv=None) -> int:
         same = bool(np.array_equal(np.load(Path(tmp) / "librosa.npy"), np.load(Path(tmp) / "here.npy")))
         result["mel"] = {"runs": mel, "identical": same}
         result["spectral"] = _run(_SPECTRAL, WAVE=wave)
+        result["blocks"] = [_run(_BLOCKS, WAVE=wave, HOPS=h) for h in (3000, 1500, 1000)]
     Path(args.json).write_text(json.dumps(result, indent=1) + "\n")
     print(json.dumps(result, indent=1))
     return 0

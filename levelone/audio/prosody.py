@@ -53,7 +53,11 @@ def _frames(y: np.ndarray, frame_length: int, hop: int) -> np.ndarray:
     return pad[idx]
 
 
-BLOCK_HOPS = 3000  # hops framed and transformed at once (30 s at 10 ms): memory flat in the length
+# Hops framed and transformed at once (10 s at 10 ms): memory flat in the length. The pitch
+# tracker's working set is a few (1024, block) float64 matrices: 112 MB at 3,000 hops, which, on
+# top of the vision pass, was the peak of a long recording's run (benchmarks/audio_memory.py,
+# ``blocks``). Results are the same for any block size.
+BLOCK_HOPS = 1000
 
 
 def _frame_blocks(y: np.ndarray, frame_length: int, hop: int, block_hops: int | None = None):
