@@ -24,7 +24,6 @@ from pathlib import Path
 import numpy as np
 
 from codebook.errors import InputError
-
 from levelone.media.audio import SignalFile
 
 SR = 16000  # Hz: the only rate the model takes
