@@ -140,7 +140,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--repeats", type=int, default=5, help="runs per tree, clip and ASR setting")
     ap.add_argument("--asr", choices=("off", "on", "both"), default="off")
     ap.add_argument("--parts", action="store_true", help="also time MediaPipe's import (plain and "
-                    "deferred) and the interpreter's teardown (ordinary and as the command ends), alone")
+                    "deferred), the VAD's start (through faster-whisper and direct) and the interpreter's "
+                    "teardown (ordinary and as the command ends), alone")
     ap.add_argument("--source-only", action="store_true",
                     help="do not compile the trees to bytecode first (see the module doc)")
     ap.add_argument("--json", default=None, help="write the results here")
