@@ -99,14 +99,15 @@ def teardown_s(fast: bool) -> float:
 
 def parts(repeats: int) -> dict:
     """Medians of the start-up and ending costs this round removed, measured alone in this tree."""
-    return {"import_mediapipe_cpu_s": round(statistics.median(import_cpu_s(IMPORT_PLAIN) for _ in range(repeats)), 3),
-            "import_mediapipe_deferred_cpu_s":
-                round(statistics.median(import_cpu_s(IMPORT_DEFERRED) for _ in range(repeats)), 3),
-            "vad_through_faster_whisper_cpu_s":
-                round(statistics.median(import_cpu_s(VAD_PACKAGE) for _ in range(repeats)), 3),
-            "vad_direct_cpu_s": round(statistics.median(import_cpu_s(VAD_DIRECT) for _ in range(repeats)), 3),
-            "teardown_ordinary_s": round(statistics.median(teardown_s(False) for _ in range(repeats)), 3),
-            "teardown_as_run_s": round(statistics.median(teardown_s(True) for _ in range(repeats)), 3)}
+    def median(measure, *args) -> float:
+        return round(statistics.median(measure(*args) for _ in range(repeats)), 3)
+
+    return {"import_mediapipe_cpu_s": median(import_cpu_s, IMPORT_PLAIN),
+            "import_mediapipe_deferred_cpu_s": median(import_cpu_s, IMPORT_DEFERRED),
+            "vad_through_faster_whisper_cpu_s": median(import_cpu_s, VAD_PACKAGE),
+            "vad_direct_cpu_s": median(import_cpu_s, VAD_DIRECT),
+            "teardown_ordinary_s": median(teardown_s, False),
+            "teardown_as_run_s": median(teardown_s, True)}
 
 
 PACKAGES = ("codebook", "levelone", "leveltwo", "reports")

@@ -58,10 +58,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--repeats", type=int, default=5, help="alternating rounds of both models over all frames")
     ap.add_argument("--json", default=None)
     args = ap.parse_args(argv)
-    from ai_edge_litert import schema_py_generated as schema
-
     from levelone.body import pose
-    from levelone.body.prune import keep_outputs
+    from levelone.body.prune import keep_outputs, operator_count
 
     model = pose.model_file(pose.LANDMARK_FILE).read_bytes()
     t = time.process_time()
@@ -82,12 +80,9 @@ def main(argv: list[str] | None = None) -> int:
         full_ms.append(invoke_ms(full_it, inputs))
         cut_ms.append(invoke_ms(cut_it, inputs))
 
-    def operators(content: bytes) -> int:
-        return schema.Model.GetRootAsModel(content, 0).Subgraphs(0).OperatorsLength()
-
     result = {"benchmark": "pose_prune", "clips": args.clips, "frames": len(inputs), "repeats": args.repeats,
               "outputs_identical": bool(identical),
-              "operators": {"full": operators(model), "cut": operators(cut)},
+              "operators": {"full": operator_count(model), "cut": operator_count(cut)},
               "invoke_cpu_ms": {"full": round(statistics.median(full_ms), 2),
                                 "cut": round(statistics.median(cut_ms), 2)},
               "invoke_cpu_ms_rounds": {"full": [round(v, 2) for v in full_ms], "cut": [round(v, 2) for v in cut_ms]},

@@ -27,6 +27,13 @@ def _needed(operators: list, outputs: Iterable[int]) -> list[int]:
     return sorted(needed)
 
 
+def operator_count(model: bytes) -> int:
+    """Operators in ``model``'s first subgraph: what an interpreter runs on every call."""
+    from ai_edge_litert import schema_py_generated as schema
+
+    return schema.Model.GetRootAsModel(model, 0).Subgraphs(0).OperatorsLength()
+
+
 def keep_outputs(model: bytes, shapes: Iterable[tuple[int, ...]]) -> bytes:
     """``model`` (a ``.tflite`` flatbuffer with one subgraph) with only the outputs whose shapes
     (without the batch axis) are in ``shapes``, in the model's order, and the operators they need.
