@@ -103,16 +103,21 @@ def test_frame_bar_total_is_the_videos_frame_count_and_shows_an_eta(shared_data,
     assert re.search(r"\d+/240 \[\d+:\d+<\d+:\d+", err)  # elapsed<remaining: tqdm's ETA
 
 
-def test_mmap_threshold_is_pinned_on_glibc():
-    """Large blocks (decoded frames) stay out of the thread heaps on glibc (benchmarks/long_phases.py
-    measures the effect: a 3-minute input peaked at 0.71 GB without, 0.59 GB with)."""
+def _glibc_only() -> None:
+    """Skip the calling test where the C library is not glibc (the allocator policy is glibc's)."""
     import ctypes.util
     import sys
 
-    from levelone.pipeline.vision import pin_mmap_threshold
-
     if not sys.platform.startswith("linux") or "libc.so.6" not in (ctypes.util.find_library("c") or ""):
         pytest.skip("glibc only")
+
+
+def test_mmap_threshold_is_pinned_on_glibc():
+    """Large blocks (decoded frames) stay out of the thread heaps on glibc (benchmarks/long_phases.py
+    measures the effect: a 3-minute input peaked at 0.71 GB without, 0.59 GB with)."""
+    from levelone.pipeline.vision import pin_mmap_threshold
+
+    _glibc_only()
     assert pin_mmap_threshold() is True  # mallopt(M_MMAP_THRESHOLD, 4 MiB) accepted
 
 
@@ -120,12 +125,9 @@ def test_frame_sized_blocks_are_reused_and_larger_ones_handed_back():
     """With the allocator policy set, a block the size of a decoded frame comes back from the heap
     without new page faults, and a block above the mmap threshold goes back to the system when
     freed (resident memory falls again), in a fresh process."""
-    import ctypes.util
-    import subprocess
     import sys
 
-    if not sys.platform.startswith("linux") or "libc.so.6" not in (ctypes.util.find_library("c") or ""):
-        pytest.skip("glibc only")
+    _glibc_only()
     code = ("import os, resource, numpy as np\n"
             "from levelone.pipeline.memory import MMAP_THRESHOLD_BYTES, pin_mmap_threshold\n"
             "assert pin_mmap_threshold()\n"
